@@ -1,0 +1,1 @@
+"""Markbook: headless assessment tracking."""

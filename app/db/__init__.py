@@ -1,0 +1,1 @@
+"""Storage: engine and sessions, SQLModel tables, and the queries that own the SQL."""

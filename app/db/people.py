@@ -1,0 +1,164 @@
+"""Users, their role grants, and integration clients."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from pydantic import EmailStr, model_validator
+from sqlmodel import Field, SQLModel
+
+from app.db.base import JSONType, created_at_field, id_field, updated_at_field
+from app.db.tenancy import FORBID
+from app.domain.roles import ROLE_SCOPE, ClientScope, Role, ScopeKind
+
+_TRUST_ROLES = ", ".join(f"'{r}'" for r, k in ROLE_SCOPE.items() if k is ScopeKind.TRUST)
+_SCHOOL_ROLES = ", ".join(f"'{r}'" for r, k in ROLE_SCOPE.items() if k is ScopeKind.SCHOOL)
+GRANT_SCOPE_RULE = (
+    f"(role = '{Role.SYSTEM_ADMIN}' AND trust_id IS NULL AND school_id IS NULL)"
+    f" OR (role IN ({_TRUST_ROLES}) AND trust_id IS NOT NULL AND school_id IS NULL)"
+    f" OR (role IN ({_SCHOOL_ROLES}) AND school_id IS NOT NULL AND trust_id IS NULL)"
+)
+
+
+# --- Role grant --------------------------------------------------------------------------
+class RoleGrantBase(SQLModel):
+    role: Role
+    trust_id: uuid.UUID | None = Field(default=None, description="For trust roles.")
+    school_id: uuid.UUID | None = Field(default=None, description="For school roles.")
+
+
+class RoleGrantCreate(RoleGrantBase):
+    model_config = FORBID
+
+    @model_validator(mode="after")
+    def _scope_matches_role(self) -> RoleGrantCreate:
+        kind = ROLE_SCOPE[self.role]
+        if kind is ScopeKind.SERVICE and (self.trust_id or self.school_id):
+            raise ValueError(f"{self.role} is service-wide: give neither trust_id nor school_id")
+        if kind is ScopeKind.TRUST and (self.trust_id is None or self.school_id is not None):
+            raise ValueError(f"{self.role} is a trust role: give trust_id and no school_id")
+        if kind is ScopeKind.SCHOOL and (self.school_id is None or self.trust_id is not None):
+            raise ValueError(f"{self.role} is a school role: give school_id and no trust_id")
+        return self
+
+
+class RoleGrant(RoleGrantBase, table=True):
+    __tablename__ = "role_grant"
+    __table_args__ = (sa.CheckConstraint(GRANT_SCOPE_RULE, name="scope_matches_role"),)
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    role: str = Field(max_length=32)  # type: ignore[assignment]
+    trust_id: uuid.UUID | None = Field(
+        default=None, foreign_key="trust.id", ondelete="CASCADE", index=True
+    )
+    school_id: uuid.UUID | None = Field(
+        default=None, foreign_key="school.id", ondelete="CASCADE", index=True
+    )
+    created_at: datetime = created_at_field()
+
+
+class RoleGrantRead(RoleGrantBase):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    created_at: datetime
+
+
+# --- User --------------------------------------------------------------------------------
+class UserBase(SQLModel):
+    email: EmailStr = Field(max_length=254)
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+class UserCreate(UserBase):
+    model_config = FORBID
+    password: str | None = Field(
+        default=None, min_length=12, max_length=256, description="Omit for SSO-only users."
+    )
+    grants: list[RoleGrantCreate] = Field(
+        default_factory=list, max_length=50, description="Roles to give the new user."
+    )
+
+
+class UserUpdate(SQLModel):
+    model_config = FORBID
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=12, max_length=256)
+    is_active: bool | None = None
+
+
+class User(UserBase, table=True):
+    __table_args__ = (sa.UniqueConstraint("email"),)
+    id: uuid.UUID = id_field()
+    email: str = Field(max_length=254)  # type: ignore[assignment]
+    password_hash: str | None = Field(default=None, max_length=255)
+    is_active: bool = True
+    created_at: datetime = created_at_field()
+    updated_at: datetime = updated_at_field()
+
+
+class UserRead(UserBase):
+    id: uuid.UUID
+    is_active: bool
+    grants: list[RoleGrantRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- Integration client ------------------------------------------------------------------
+class IntegrationClientBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200, description="e.g. 'Arbor sync'.")
+    scopes: list[ClientScope] = Field(min_length=1, max_length=len(ClientScope))
+    trust_id: uuid.UUID | None = None
+    school_id: uuid.UUID | None = None
+
+
+class IntegrationClientCreate(IntegrationClientBase):
+    model_config = FORBID
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> IntegrationClientCreate:
+        if (self.trust_id is None) == (self.school_id is None):
+            raise ValueError("give exactly one of trust_id or school_id")
+        return self
+
+
+class IntegrationClientUpdate(SQLModel):
+    model_config = FORBID
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    scopes: list[ClientScope] | None = Field(default=None, min_length=1, max_length=len(ClientScope))
+    is_active: bool | None = None
+
+
+class IntegrationClient(IntegrationClientBase, table=True):
+    __tablename__ = "integration_client"
+    __table_args__ = (
+        sa.UniqueConstraint("client_id"),
+        sa.CheckConstraint("(trust_id IS NULL) <> (school_id IS NULL)", name="one_scope"),
+    )
+    id: uuid.UUID = id_field()
+    client_id: str = Field(max_length=64)
+    secret_hash: str = Field(max_length=255)
+    scopes: list[str] = Field(sa_type=JSONType)  # type: ignore[assignment]
+    trust_id: uuid.UUID | None = Field(
+        default=None, foreign_key="trust.id", ondelete="CASCADE", index=True
+    )
+    school_id: uuid.UUID | None = Field(
+        default=None, foreign_key="school.id", ondelete="CASCADE", index=True
+    )
+    is_active: bool = True
+    created_at: datetime = created_at_field()
+    updated_at: datetime = updated_at_field()
+
+
+class IntegrationClientRead(IntegrationClientBase):
+    id: uuid.UUID
+    client_id: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class IntegrationClientCredentials(IntegrationClientRead):
+    client_secret: str = Field(description="Shown once; store it in the integration's vault.")

@@ -1,0 +1,48 @@
+"""Service configuration: one Settings class, read from MARKBOOK_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MARKBOOK_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./markbook.db",
+        description="SQLAlchemy async URL; SQLite file in the working directory by default.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 signing key. When unset, a key is generated once and kept in "
+        "jwt_secret_file so tokens survive restarts of a single-machine install.",
+    )
+    jwt_secret_file: Path = Path(".markbook-jwt-secret")
+    jwt_issuer: str = "markbook"
+    jwt_audience: str = "markbook-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    auto_migrate: bool = True
+    sql_echo: bool = False
+    log_level: str = "INFO"
+
+    def signing_key(self) -> str:
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        path = self.jwt_secret_file
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
