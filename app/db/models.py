@@ -4,4 +4,12 @@ from app.db.audit import AuditEvent
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.tenancy import AssessmentPoint, School, Trust
 
-__all__ = ["AssessmentPoint", "AuditEvent", "IntegrationClient", "RoleGrant", "School", "Trust", "User"]
+__all__ = [
+    "AssessmentPoint",
+    "AuditEvent",
+    "IntegrationClient",
+    "RoleGrant",
+    "School",
+    "Trust",
+    "User",
+]

@@ -127,7 +127,9 @@ class IntegrationClientCreate(IntegrationClientBase):
 class IntegrationClientUpdate(SQLModel):
     model_config = FORBID
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    scopes: list[ClientScope] | None = Field(default=None, min_length=1, max_length=len(ClientScope))
+    scopes: list[ClientScope] | None = Field(
+        default=None, min_length=1, max_length=len(ClientScope)
+    )
     is_active: bool | None = None
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-
-import sqlalchemy as sa
 from typing import Annotated
 
+import sqlalchemy as sa
 from pydantic import AfterValidator, ConfigDict
 from sqlmodel import Field, SQLModel
 

@@ -1,0 +1,1 @@
+"""HTTP interfaces: REST under /v1 (and GraphQL later). Thin: parse, call a service, render."""

@@ -1,0 +1,92 @@
+"""Request dependencies: the session (one per request, committed before the response is sent),
+the calling principal, and paging parameters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import OAuth2
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.auth.tokens import TokenIssuer
+from app.db.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.errors import Unauthorized
+from app.services.auth import principal_from_token
+
+TOKEN_URL = "/v1/auth/token"
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the response leaves, so a failed commit is the
+# client's error response, never a 200 for data that was not stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+oauth2 = OAuth2(
+    flows=OAuthFlows(
+        password=OAuthFlowPassword(tokenUrl=TOKEN_URL),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL),
+    ),
+    scheme_name="oauth2",
+    description="Bearer tokens from POST /v1/auth/token (password or client_credentials).",
+    auto_error=False,
+)
+
+
+def get_issuer(request: Request) -> TokenIssuer:
+    return request.app.state.issuer
+
+
+IssuerDep = Annotated[TokenIssuer, Depends(get_issuer)]
+
+
+async def get_principal(
+    session: SessionDep,
+    issuer: IssuerDep,
+    authorization: Annotated[str | None, Depends(oauth2)],
+) -> Principal:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "sign in first: send Authorization: Bearer <token> from POST /v1/auth/token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return await principal_from_token(session, issuer, token.strip())
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+class Paging:
+    def __init__(
+        self,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")
+        ] = DEFAULT_PAGE_SIZE,
+        cursor: Annotated[
+            str | None,
+            Query(max_length=1000, description="next_cursor from the previous page."),
+        ] = None,
+    ) -> None:
+        self.limit = limit
+        self.cursor = cursor
+
+
+PagingDep = Annotated[Paging, Depends()]
+UpdatedSince = Annotated[
+    datetime | None,
+    Query(description="Only rows changed at or after this instant (ISO 8601 with offset)."),
+]

@@ -1,0 +1,190 @@
+"""RFC 9457 problem details for every error the service returns.
+
+One table (``app.errors``) says which problem each application error is; this module renders
+them, and turns framework errors (routing, validation, database conflicts, the unexpected) into
+the same shape. Problem ``type`` URIs are stable: ``/problems/<slug>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.domain.errors import DomainError
+from app.errors import AppError, InvalidInput
+
+log = logging.getLogger("markbook.errors")
+PROBLEM_JSON = "application/problem+json"
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Invalid input"),
+}
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where: body.urn, query.limit, body.grants.0.role ...")
+    reason: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem. Clients key on ``type``; ``detail`` is for people."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(examples=["/problems/validation-error"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_response(
+    request: Request | None,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+        body["request_id"] = getattr(request.state, "request_id", None)
+    if errors:
+        body["errors"] = errors
+    body.update({k: v for k, v in extensions.items() if v is not None})
+    response_headers = dict(headers or {})
+    if body.get("request_id"):
+        response_headers["X-Request-ID"] = body["request_id"]
+    return JSONResponse(body, status_code=status, headers=response_headers, media_type=PROBLEM_JSON)
+
+
+def _field_of(error: dict[str, Any]) -> str:
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        return "body"  # the loc's second part is a character offset, not a field
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        offset = error.get("loc", ("body", "?"))[-1]
+        return f"not valid JSON at character {offset}: {error.get('ctx', {}).get('error', 'malformed')}"
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        **exc.extensions,
+    )
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    field = exc.field or "body"
+    return await _app_error(request, InvalidInput.at(field, exc.message))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field_of(e), "reason": _reason(e)} for e in exc.errors()]
+    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+    if len(errors) > 5:
+        summary += f"; and {len(errors) - 5} more"
+    return problem_response(
+        request,
+        status=422,
+        slug="validation-error",
+        title="Invalid input",
+        detail=summary,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no such resource: {request.method} {request.url.path}"
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    return problem_response(
+        request,
+        status=exc.status_code,
+        slug=slug,
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness or reference race the service's own checks could not see coming.
+    log.info("integrity error answered as 409: %s", exc)
+    return problem_response(
+        request,
+        status=409,
+        slug="conflict",
+        title="Conflict",
+        detail="the change conflicts with data stored meanwhile; read it again and retry",
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    correlation_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+    log.exception("unhandled error [request_id=%s]", correlation_id, exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        title="Internal error",
+        detail=f"something went wrong on our side; quote {correlation_id} when reporting it",
+        correlation_id=correlation_id,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)

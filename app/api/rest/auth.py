@@ -1,0 +1,84 @@
+"""OAuth2 token endpoint (RFC 6749): password grant for people, client_credentials for
+integrations. Form-encoded in, a short-lived JWT bearer token out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.api.deps import IssuerDep, SessionDep
+from app.api.problems import Problem
+from app.errors import OAuthError
+from app.services import auth as service
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    scope: str = ""
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, sep, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise OAuthError("invalid_client", "malformed Basic credentials", status=401) from exc
+    if not sep:
+        raise OAuthError("invalid_client", "malformed Basic credentials", status=401)
+    return client_id, secret
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses={400: {"model": Problem}, 401: {"model": Problem}},
+    summary="Get a bearer token",
+)
+async def issue_token(
+    session: SessionDep,
+    issuer: IssuerDep,
+    grant_type: Annotated[str, Form(max_length=64, description="password or client_credentials")],
+    username: Annotated[str | None, Form(max_length=254)] = None,
+    password: Annotated[str | None, Form(max_length=256)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    scope: Annotated[str | None, Form(max_length=1000)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> JSONResponse:
+    """People send `grant_type=password` with `username` (email) and `password`; integrations
+    send `grant_type=client_credentials` with `client_id` and `client_secret` (in the form or as
+    HTTP Basic). Tokens expire after `expires_in` seconds; ask for a new one then."""
+    if grant_type == "password":
+        if not username or not password:
+            raise OAuthError("invalid_request", "username and password are required")
+        token, expires_in, granted = await service.password_grant(
+            session, issuer, username=username, password=password
+        )
+    elif grant_type == "client_credentials":
+        basic = _basic_credentials(authorization)
+        if basic is not None:
+            client_id, client_secret = basic
+        if not client_id or not client_secret:
+            raise OAuthError(
+                "invalid_client", "client_id and client_secret are required", status=401
+            )
+        token, expires_in, granted = await service.client_credentials_grant(
+            session, issuer, client_id=client_id, client_secret=client_secret
+        )
+    else:
+        raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
+    body = TokenResponse(access_token=token, expires_in=expires_in, scope=granted)
+    return JSONResponse(
+        body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    )

@@ -1,0 +1,1 @@
+"""Sign-in, tokens, principals and the one access policy."""

@@ -1,0 +1,31 @@
+"""Stored secrets (passwords, client secrets) are argon2id hashes, never the secret itself."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verified against when the account does not exist, so a miss costs what a hit costs.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(stored_hash: str | None, secret: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, secret) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_client_id() -> str:
+    return "mbc_" + secrets.token_hex(12)
+
+
+def new_client_secret() -> str:
+    return "mbs_" + secrets.token_urlsafe(32)

@@ -1,0 +1,1 @@
+"""Queries and writes that own the SQL, one module per aggregate."""

@@ -1,0 +1,86 @@
+"""The ASGI application: create_app() wires settings, storage, errors and routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import __doc__ as package_doc
+from app.api import problems
+from app.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from app.api.rest import audit, auth, health, me, people, tenancy
+from app.auth.tokens import TokenIssuer
+from app.db.engine import create_engine, session_factory
+from app.db.migrate import head_revision
+from app.settings import Settings, get_settings
+
+API_VERSION = "0.1.0"
+
+DESCRIPTION = """
+Markbook is a headless assessment-tracking service for schools and multi-academy trusts in
+England. Sign in at `POST /v1/auth/token` (OAuth2 password or client_credentials grant) and send
+`Authorization: Bearer <token>`. Errors are RFC 9457 `application/problem+json`; lists page with
+`limit` and an opaque `cursor`.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    """`{tag}-{function}`, e.g. `schools-create_school`: readable in generated clients."""
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or create_engine(settings.database_url, echo=settings.sql_echo)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Markbook",
+        version=API_VERSION,
+        summary=package_doc,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.head_revision = head_revision(settings.database_url)
+    app.state.issuer = TokenIssuer(
+        key=settings.signing_key(),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+    )
+
+    problems.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+
+    for router in (
+        health.router,
+        auth.router,
+        me.router,
+        tenancy.trusts,
+        tenancy.schools,
+        tenancy.points,
+        tenancy.years,
+        people.users,
+        people.clients,
+        audit.router,
+    ):
+        app.include_router(router)
+    logging.getLogger("markbook").setLevel(settings.log_level)
+    return app

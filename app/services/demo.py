@@ -1,0 +1,172 @@
+"""The demo trust: two schools and one person of every role, for trying the API in a minute.
+
+Seeding is idempotent: run it on every `markbook serve --demo` start and it adds only what is
+missing. The demo passwords and client secret are public by design; never seed a live service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.secrets import hash_secret
+from app.db.people import IntegrationClient, RoleGrant, User
+from app.db.queries import people as people_queries
+from app.db.queries import tenancy as tenancy_queries
+from app.db.tenancy import AssessmentPoint, School, Trust
+from app.domain.calendar import AcademicYear, default_assessment_points
+from app.domain.roles import ClientScope, Role
+from app.domain.schools import Phase
+from app.services.audit import record
+
+DEMO_PASSWORD = "markbook-demo"
+DEMO_CLIENT_ID = "mbc_demo_mis_sync"
+DEMO_CLIENT_SECRET = "mbs_demo_secret_not_for_production"
+TRUST_NAME = "Oak Hill Learning Trust"
+SCHOOLS = (("Oak Hill Primary School", "999901"), ("Elm Park Primary School", "999902"))
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    role: Role
+    email: str
+    name: str
+    school_index: int | None  # None: trust-wide or service-wide
+
+
+ACCOUNTS = (
+    DemoAccount(Role.SYSTEM_ADMIN, "admin@markbook.example.org", "Sam Operator", None),
+    DemoAccount(Role.TRUST_ADMIN, "trust.admin@oakhill.example.org", "Tara Admin", None),
+    DemoAccount(Role.TRUST_ANALYST, "analyst@oakhill.example.org", "Ade Analyst", None),
+    DemoAccount(Role.SCHOOL_LEADER, "head@oakhill.example.org", "Helen Head", 0),
+    DemoAccount(Role.TEACHER, "teacher@oakhill.example.org", "Tom Teacher", 0),
+    DemoAccount(Role.GOVERNOR, "governor@oakhill.example.org", "Gita Governor", 0),
+    DemoAccount(Role.PUPIL, "pupil@oakhill.example.org", "Priya Pupil", 0),
+    DemoAccount(Role.PARENT, "parent@oakhill.example.org", "Pat Parent", 0),
+    DemoAccount(Role.SCHOOL_LEADER, "head@elmpark.example.org", "Eli Head", 1),
+)
+
+
+async def seed_demo(session: AsyncSession, *, today: date | None = None) -> None:
+    """Create the demo trust, schools, calendar, people and MIS client if they are missing."""
+    existing = await tenancy_queries.get_school_by_urn(session, SCHOOLS[0][1])
+    if existing is not None and existing.trust_id is not None:
+        trust = await tenancy_queries.get_trust(session, existing.trust_id)
+        assert trust is not None
+    else:
+        trust = Trust(name=TRUST_NAME)
+        session.add(trust)
+        record(session, None, action="create", entity=trust, before=None, trust_id=trust.id)
+    await session.flush()
+
+    year = AcademicYear.containing(today or date.today())
+    schools: list[School] = []
+    for name, urn in SCHOOLS:
+        school = await tenancy_queries.get_school_by_urn(session, urn)
+        if school is None:
+            school = School(name=name, urn=urn, phase=Phase.PRIMARY, trust_id=trust.id)
+            session.add(school)
+            record(
+                session,
+                None,
+                action="create",
+                entity=school,
+                before=None,
+                trust_id=trust.id,
+                school_id=school.id,
+            )
+        schools.append(school)
+    await session.flush()
+    for school in schools:
+        have = await tenancy_queries.assessment_point_codes(session, school.id, year.start_year)
+        for plan in default_assessment_points(year):
+            if plan.code not in have:
+                point = AssessmentPoint(
+                    school_id=school.id,
+                    academic_year=year.start_year,
+                    code=plan.code,
+                    name=plan.name,
+                    position=plan.position,
+                    assessed_on=plan.assessed_on,
+                )
+                session.add(point)
+                record(
+                    session,
+                    None,
+                    action="create",
+                    entity=point,
+                    before=None,
+                    trust_id=trust.id,
+                    school_id=school.id,
+                )
+
+    for account in ACCOUNTS:
+        if await people_queries.get_user_by_email(session, account.email) is not None:
+            continue
+        user = User(
+            email=account.email,
+            display_name=account.name,
+            password_hash=hash_secret(DEMO_PASSWORD),
+        )
+        session.add(user)
+        record(session, None, action="create", entity=user, before=None)
+        await session.flush()
+        school_id = schools[account.school_index].id if account.school_index is not None else None
+        trust_id = trust.id if account.role in (Role.TRUST_ADMIN, Role.TRUST_ANALYST) else None
+        grant = RoleGrant(
+            user_id=user.id, role=account.role, trust_id=trust_id, school_id=school_id
+        )
+        session.add(grant)
+        record(
+            session,
+            None,
+            action="create",
+            entity=grant,
+            before=None,
+            trust_id=trust_id,
+            school_id=school_id,
+        )
+
+    if await people_queries.get_client_by_client_id(session, DEMO_CLIENT_ID) is None:
+        client = IntegrationClient(
+            name="Demo MIS sync",
+            client_id=DEMO_CLIENT_ID,
+            secret_hash=hash_secret(DEMO_CLIENT_SECRET),
+            scopes=sorted(str(s) for s in ClientScope),
+            school_id=schools[0].id,
+        )
+        session.add(client)
+        record(session, None, action="create", entity=client, before=None, school_id=schools[0].id)
+    await session.flush()
+
+
+def sign_in_help(base_url: str) -> str:
+    """What the demo prints on start-up: how to sign in as each role."""
+    lines = [
+        "",
+        f"Markbook demo: {TRUST_NAME} with {SCHOOLS[0][0]} and {SCHOOLS[1][0]}.",
+        f"Every demo person's password is '{DEMO_PASSWORD}'. Sign in with:",
+        f"  curl -s -X POST {base_url}/v1/auth/token -d grant_type=password \\",
+        f"       -d username=head@oakhill.example.org -d password={DEMO_PASSWORD}",
+        "",
+        f"  {'role':<15} {'scope':<26} email",
+    ]
+    for account in ACCOUNTS:
+        scope = (
+            SCHOOLS[account.school_index][0]
+            if account.school_index is not None
+            else ("whole service" if account.role is Role.SYSTEM_ADMIN else TRUST_NAME)
+        )
+        lines.append(f"  {account.role.value:<15} {scope[:26]:<26} {account.email}")
+    lines += [
+        "",
+        f"  MIS integration (all scopes, {SCHOOLS[0][0]}):",
+        f"  curl -s -X POST {base_url}/v1/auth/token -d grant_type=client_credentials \\",
+        f"       -d client_id={DEMO_CLIENT_ID} -d client_secret={DEMO_CLIENT_SECRET}",
+        "",
+        f"  API docs: {base_url}/docs",
+        "",
+    ]
+    return "\n".join(lines)

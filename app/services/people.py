@@ -1,0 +1,327 @@
+"""People and integrations: users with role grants, and integration clients."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.policy import Action, Resource, may_grant, reach, require, require_any
+from app.auth.principal import Principal
+from app.auth.secrets import hash_secret, new_client_id, new_client_secret
+from app.db.people import (
+    IntegrationClient,
+    IntegrationClientCreate,
+    IntegrationClientCredentials,
+    IntegrationClientUpdate,
+    RoleGrant,
+    RoleGrantCreate,
+    RoleGrantRead,
+    User,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from app.db.queries import people as queries
+from app.db.queries import tenancy
+from app.db.queries.paging import Page
+from app.domain.roles import Role
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.audit import record, snapshot
+
+
+# --- Users -------------------------------------------------------------------------------
+async def read_users(session: AsyncSession, users: list[User]) -> list[UserRead]:
+    grants = await queries.grants_of(session, [u.id for u in users])
+    return [
+        UserRead.model_validate(
+            user,
+            update={"grants": [RoleGrantRead.model_validate(g) for g in grants.get(user.id, [])]},
+        )
+        for user in users
+    ]
+
+
+async def _check_grantable(
+    session: AsyncSession, principal: Principal, grant_in: RoleGrantCreate, field: str
+) -> None:
+    """A grant may only be given within the giver's own reach, and only of a role they may give."""
+    writable = reach(principal, Resource.USER, Action.WRITE)
+    if grant_in.trust_id is not None:
+        in_scope = writable.covers(trust_id=grant_in.trust_id)
+        exists = await tenancy.get_trust(session, grant_in.trust_id) is not None
+    elif grant_in.school_id is not None:
+        in_scope = writable.covers(school_id=grant_in.school_id)
+        exists = await tenancy.get_school(session, grant_in.school_id) is not None
+    else:
+        in_scope = exists = writable.everything
+    if not in_scope or not exists:
+        raise InvalidInput.at(field, "no such trust or school within your reach")
+    if not may_grant(principal, grant_in.role):
+        raise Forbidden(f"you may not give the role {grant_in.role}")
+
+
+def _grant_scope(grant: RoleGrant) -> dict[str, uuid.UUID | None]:
+    return {"trust_id": grant.trust_id, "school_id": grant.school_id}
+
+
+async def create_user(
+    session: AsyncSession, *, principal: Principal, user_in: UserCreate
+) -> UserRead:
+    """Add a person. Anyone but a system administrator must give them a role within their own
+    reach at once, so that nobody creates accounts they could not see again."""
+    writable = require_any(principal, Resource.USER, Action.WRITE)
+    if not user_in.grants and not writable.everything:
+        raise InvalidInput.at("body.grants", "give the new user at least one role")
+    for index, grant_in in enumerate(user_in.grants):
+        await _check_grantable(session, principal, grant_in, f"body.grants.{index}")
+    email = str(user_in.email).lower()
+    if await queries.get_user_by_email(session, email) is not None:
+        raise Conflict(f"{email} already has an account")
+    user = User(
+        email=email,
+        display_name=user_in.display_name,
+        password_hash=hash_secret(user_in.password) if user_in.password else None,
+    )
+    session.add(user)
+    record(session, principal, action="create", entity=user, before=None)
+    await session.flush()
+    seen: set[tuple[str, uuid.UUID | None, uuid.UUID | None]] = set()
+    for grant_in in user_in.grants:
+        key = (grant_in.role, grant_in.trust_id, grant_in.school_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        grant = RoleGrant.model_validate(grant_in, update={"user_id": user.id})
+        session.add(grant)
+        record(
+            session, principal, action="create", entity=grant, before=None, **_grant_scope(grant)
+        )
+    await session.flush()
+    return (await read_users(session, [user]))[0]
+
+
+async def _visible_user(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID, action: Action
+) -> User:
+    user = await queries.get_user(session, user_id)
+    readable = reach(principal, Resource.USER, Action.READ)
+    if user is None or not await queries.user_in_reach(session, readable, user_id):
+        raise NotFound("user not found")
+    if action is Action.WRITE and not await queries.user_in_reach(
+        session, reach(principal, Resource.USER, Action.WRITE), user_id
+    ):
+        raise Forbidden("you may not change this user")
+    return user
+
+
+async def get_user(session: AsyncSession, *, principal: Principal, user_id: uuid.UUID) -> UserRead:
+    user = await _visible_user(session, principal, user_id, Action.READ)
+    return (await read_users(session, [user]))[0]
+
+
+async def update_user(
+    session: AsyncSession, *, principal: Principal, user_id: uuid.UUID, user_in: UserUpdate
+) -> UserRead:
+    user = await _visible_user(session, principal, user_id, Action.WRITE)
+    changes = user_in.model_dump(exclude_unset=True)
+    if user.id == principal.id and changes.get("is_active") is False:
+        raise InvalidInput.at("body.is_active", "you cannot disable your own account")
+    before = snapshot(user)
+    if "password" in changes:
+        password = changes.pop("password")
+        user.password_hash = hash_secret(password) if password else None
+    user.sqlmodel_update(changes)
+    record(
+        session,
+        principal,
+        action="update",
+        entity=user,
+        before=before,
+        secrets_changed=["password"] if "password" in user_in.model_fields_set else [],
+    )
+    await session.flush()
+    return (await read_users(session, [user]))[0]
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    school_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Page[User], list[UserRead]]:
+    readable = require_any(principal, Resource.USER, Action.READ)
+    page = await queries.list_users(
+        session, readable, school_id=school_id, cursor=cursor, limit=limit
+    )
+    return page, await read_users(session, page.items)
+
+
+async def add_grant(
+    session: AsyncSession, *, principal: Principal, user_id: uuid.UUID, grant_in: RoleGrantCreate
+) -> RoleGrant:
+    user = await _visible_user(session, principal, user_id, Action.READ)
+    await _check_grantable(session, principal, grant_in, "body")
+    for existing in (await queries.grants_of(session, [user.id])).get(user.id, []):
+        if (existing.role, existing.trust_id, existing.school_id) == (
+            grant_in.role,
+            grant_in.trust_id,
+            grant_in.school_id,
+        ):
+            raise Conflict("the user already holds this role here")
+    grant = RoleGrant.model_validate(grant_in, update={"user_id": user.id})
+    session.add(grant)
+    record(session, principal, action="create", entity=grant, before=None, **_grant_scope(grant))
+    await session.flush()
+    return grant
+
+
+async def remove_grant(
+    session: AsyncSession, *, principal: Principal, user_id: uuid.UUID, grant_id: uuid.UUID
+) -> None:
+    await _visible_user(session, principal, user_id, Action.READ)
+    grant = await queries.get_grant(session, user_id, grant_id)
+    if grant is None:
+        raise NotFound("role grant not found")
+    scope = _grant_scope(grant)
+    writable = reach(principal, Resource.USER, Action.WRITE)
+    if not writable.covers(**scope) or not may_grant(principal, grant.role):  # type: ignore[arg-type]
+        raise Forbidden("you may not remove this role")
+    if grant.user_id == principal.id and grant.role in {"system_admin", "trust_admin"}:
+        raise InvalidInput.at("grant_id", "you cannot remove your own administrator role")
+    before = snapshot(grant)
+    await session.delete(grant)
+    record(session, principal, action="delete", entity=grant, before=before, **scope)
+    await session.flush()
+
+
+# --- Integration clients -----------------------------------------------------------------
+def _client_scope(client: IntegrationClient) -> dict[str, uuid.UUID | None]:
+    return {"trust_id": client.trust_id, "school_id": client.school_id}
+
+
+async def create_client(
+    session: AsyncSession, *, principal: Principal, client_in: IntegrationClientCreate
+) -> IntegrationClientCredentials:
+    """Register an integration. Its secret is returned once and stored only as a hash."""
+    writable = require_any(principal, Resource.INTEGRATION_CLIENT, Action.WRITE)
+    if not writable.covers(trust_id=client_in.trust_id, school_id=client_in.school_id):
+        raise InvalidInput.at("body", "no such trust or school within your reach")
+    exists = (
+        await tenancy.get_trust(session, client_in.trust_id)
+        if client_in.trust_id
+        else await tenancy.get_school(session, client_in.school_id)  # type: ignore[arg-type]
+    )
+    if exists is None:
+        raise InvalidInput.at("body", "no such trust or school within your reach")
+    secret = new_client_secret()
+    client = IntegrationClient(
+        name=client_in.name,
+        scopes=sorted({str(s) for s in client_in.scopes}),
+        trust_id=client_in.trust_id,
+        school_id=client_in.school_id,
+        client_id=new_client_id(),
+        secret_hash=hash_secret(secret),
+    )
+    session.add(client)
+    record(session, principal, action="create", entity=client, before=None, **_client_scope(client))
+    await session.flush()
+    return IntegrationClientCredentials.model_validate(client, update={"client_secret": secret})
+
+
+async def _visible_client(
+    session: AsyncSession, principal: Principal, client_pk: uuid.UUID, action: Action
+) -> IntegrationClient:
+    client = await queries.get_client(session, client_pk)
+    if client is None:
+        raise NotFound("integration client not found")
+    require(
+        principal,
+        Resource.INTEGRATION_CLIENT,
+        action,
+        what="integration client",
+        **_client_scope(client),
+    )
+    return client
+
+
+async def get_client(
+    session: AsyncSession, *, principal: Principal, client_pk: uuid.UUID
+) -> IntegrationClient:
+    return await _visible_client(session, principal, client_pk, Action.READ)
+
+
+async def update_client(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    client_pk: uuid.UUID,
+    client_in: IntegrationClientUpdate,
+) -> IntegrationClient:
+    client = await _visible_client(session, principal, client_pk, Action.WRITE)
+    changes = client_in.model_dump(exclude_unset=True)
+    if "scopes" in changes:
+        changes["scopes"] = sorted({str(s) for s in changes["scopes"]})
+    before = snapshot(client)
+    client.sqlmodel_update(changes)
+    record(
+        session, principal, action="update", entity=client, before=before, **_client_scope(client)
+    )
+    await session.flush()
+    return client
+
+
+async def rotate_client_secret(
+    session: AsyncSession, *, principal: Principal, client_pk: uuid.UUID
+) -> IntegrationClientCredentials:
+    client = await _visible_client(session, principal, client_pk, Action.WRITE)
+    before = snapshot(client)
+    secret = new_client_secret()
+    client.secret_hash = hash_secret(secret)
+    record(
+        session,
+        principal,
+        action="update",
+        entity=client,
+        before=before,
+        secrets_changed=["client_secret"],
+        **_client_scope(client),
+    )
+    await session.flush()
+    return IntegrationClientCredentials.model_validate(client, update={"client_secret": secret})
+
+
+async def list_clients(
+    session: AsyncSession, *, principal: Principal, cursor: str | None, limit: int
+) -> Page[IntegrationClient]:
+    readable = require_any(principal, Resource.INTEGRATION_CLIENT, Action.READ)
+    return await queries.list_clients(session, readable, cursor=cursor, limit=limit)
+
+
+async def create_system_admin(
+    session: AsyncSession, *, email: str, display_name: str, password: str
+) -> User:
+    """Bootstrap (CLI): make ``email`` a system administrator, creating the account if needed
+    and setting its password."""
+    user_in = UserCreate(email=email, display_name=display_name, password=password)
+    normalised = str(user_in.email).lower()
+    user = await queries.get_user_by_email(session, normalised)
+    if user is None:
+        user = User(email=normalised, display_name=user_in.display_name)
+        session.add(user)
+        record(session, None, action="create", entity=user, before=None)
+        await session.flush()
+    else:
+        before = snapshot(user)
+        user.is_active = True
+        record(session, None, action="update", entity=user, before=before)
+    user.password_hash = hash_secret(password)
+    grants = (await queries.grants_of(session, [user.id])).get(user.id, [])
+    if not any(g.role == Role.SYSTEM_ADMIN for g in grants):
+        grant = RoleGrant(user_id=user.id, role=Role.SYSTEM_ADMIN)
+        session.add(grant)
+        record(session, None, action="create", entity=grant, before=None)
+    await session.flush()
+    return user
