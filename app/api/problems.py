@@ -95,7 +95,8 @@ def _field_of(error: dict[str, Any]) -> str:
 def _reason(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         offset = error.get("loc", ("body", "?"))[-1]
-        return f"not valid JSON at character {offset}: {error.get('ctx', {}).get('error', 'malformed')}"
+        problem = error.get("ctx", {}).get("error", "malformed")
+        return f"not valid JSON at character {offset}: {problem}"
     if error.get("type") == "extra_forbidden":
         return "unknown field"
     message = str(error.get("msg", "invalid"))

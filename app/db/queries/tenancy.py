@@ -101,7 +101,7 @@ async def trusts_of_schools(
     rows = await session.execute(
         sa.select(School.id, School.trust_id).where(col(School.id).in_(school_ids))
     )
-    return dict(rows.tuples().all())
+    return {school_id: trust_id for school_id, trust_id in rows}
 
 
 async def list_assessment_points(

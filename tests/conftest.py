@@ -1,0 +1,154 @@
+"""Test databases and the app under test.
+
+Every test gets its own database, cloned from one migrated at the start of the run (alembic
+upgrade head, never create_all): a file copy on SQLite, CREATE DATABASE ... TEMPLATE on
+PostgreSQL. Set MARKBOOK_TEST_DATABASE_URL to a PostgreSQL server URL (any database on it, e.g.
+postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) to run on PostgreSQL; SQLite otherwise.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.db.engine import create_engine, session_factory
+from app.db.migrate import upgrade
+from app.main import create_app
+from app.settings import Settings
+from tests.support.pg import admin_execute, in_own_thread
+
+SERVER_URL = os.environ.get("MARKBOOK_TEST_DATABASE_URL", "").strip()
+_counter = itertools.count()
+
+
+def pytest_report_header() -> str:
+    return f"markbook test database: {'PostgreSQL ' + SERVER_URL if SERVER_URL else 'SQLite'}"
+
+
+class TestDatabases:
+    """Makes fresh, migrated databases for tests, on the configured backend."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.run_id = uuid.uuid4().hex[:8]
+        self.template_url = self.url_for(f"template_{self.run_id}")
+        self.made: list[str] = []
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(SERVER_URL)
+
+    def url_for(self, name: str) -> str:
+        if self.is_postgres:
+            return (
+                make_url(SERVER_URL)
+                .set(database=f"mbtest_{name}")
+                .render_as_string(hide_password=False)
+            )
+        return f"sqlite+aiosqlite:///{self.workdir / (name + '.db')}"
+
+    def create_empty(self, name: str) -> str:
+        url = self.url_for(name)
+        if self.is_postgres:
+            database = make_url(url).database
+            admin_execute(SERVER_URL, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin_execute(SERVER_URL, f'CREATE DATABASE "{database}"')
+            self.made.append(database)
+        return url
+
+    def prepare_template(self) -> None:
+        in_own_thread(upgrade, self.create_empty(f"template_{self.run_id}"))
+
+    def clone(self) -> str:
+        name = f"t{self.run_id}_{next(_counter)}"
+        url = self.url_for(name)
+        if self.is_postgres:
+            template = make_url(self.template_url).database
+            admin_execute(SERVER_URL, f'CREATE DATABASE "mbtest_{name}" TEMPLATE "{template}"')
+            self.made.append(f"mbtest_{name}")
+        else:
+            shutil.copyfile(
+                self.workdir / f"template_{self.run_id}.db", self.workdir / f"{name}.db"
+            )
+        return url
+
+    def drop(self, url: str) -> None:
+        if self.is_postgres:
+            database = make_url(url).database
+            admin_execute(SERVER_URL, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            self.made.remove(database)
+        else:
+            Path(make_url(url).database or "").unlink(missing_ok=True)
+
+    def drop_all(self) -> None:
+        for database in list(self.made):
+            admin_execute(SERVER_URL, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.made.clear()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+    dbs = TestDatabases(tmp_path_factory.mktemp("databases"))
+    dbs.prepare_template()
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture
+def database_url(databases: TestDatabases) -> Iterator[str]:
+    url = databases.clone()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        jwt_secret="test-signing-key-that-is-long-enough-for-hs256",  # type: ignore[arg-type]
+        jwt_secret_file=tmp_path / "unused-secret",
+        max_body_bytes=64 * 1024,
+        auto_migrate=False,
+    )
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and inspecting data directly; commit what the app must see."""
+    async with session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine):  # type: ignore[no-untyped-def]
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://markbook.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def world(session: AsyncSession, app):  # type: ignore[no-untyped-def]
+    from tests.support.world import build_world
+
+    return await build_world(session, app.state.issuer)
