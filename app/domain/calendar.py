@@ -15,7 +15,7 @@ from app.domain.errors import DomainError
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2099
-_LABEL = re.compile(r"^(\d{4})/(\d{2})$")
+_LABEL = re.compile(r"([0-9]{4})(?:/([0-9]{2}))?")
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -52,13 +52,11 @@ class AcademicYear:
     @classmethod
     def parse(cls, label: str) -> AcademicYear:
         """Read "2025/26" (or a bare start year, "2025")."""
-        if label.isdigit() and len(label) == 4:
-            return cls(int(label))
-        match = _LABEL.match(label)
+        match = _LABEL.fullmatch(label)
         if not match:
             raise DomainError("academic year must look like 2025/26", field="academic_year")
         start = int(match.group(1))
-        if (start + 1) % 100 != int(match.group(2)):
+        if match.group(2) is not None and (start + 1) % 100 != int(match.group(2)):
             raise DomainError(f"{label} is not a single academic year", field="academic_year")
         return cls(start)
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from app.domain.errors import DomainError
 
-_URN = re.compile(r"^[1-9]\d{5}$")
+_URN = re.compile(r"[1-9][0-9]{5}")
 
 
 class Phase(StrEnum):
@@ -24,6 +24,6 @@ class Phase(StrEnum):
 
 def check_urn(urn: str) -> str:
     """A DfE unique reference number: six digits, as Get Information About Schools issues them."""
-    if not _URN.match(urn):
+    if not _URN.fullmatch(urn):
         raise DomainError("URN must be six digits (100000-999999)", field="urn")
     return urn
