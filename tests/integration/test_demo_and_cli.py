@@ -1,0 +1,110 @@
+"""The demo seed and the `markbook` command against a real database."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app import cli
+from app.db.audit import AuditEvent
+from app.db.models import AssessmentPoint, IntegrationClient, RoleGrant, School, Trust, User
+from app.domain.roles import Role
+from app.services.demo import ACCOUNTS, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, seed_demo
+from app.settings import get_settings
+from tests.support.pg import in_own_thread
+
+TABLES = (Trust, School, AssessmentPoint, User, RoleGrant, IntegrationClient, AuditEvent)
+
+
+async def _counts(session) -> dict[str, int]:
+    return {
+        table.__name__: await session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in TABLES
+    }
+
+
+async def test_demo_has_two_schools_and_a_person_of_every_role_and_seeds_once(session, client):
+    await seed_demo(session)
+    await session.commit()
+    first = await _counts(session)
+    assert first["Trust"] == 1
+    assert first["School"] == 2
+    roles = set((await session.scalars(sa.select(RoleGrant.role))).all())
+    assert roles == {r.value for r in Role}
+
+    await seed_demo(session)
+    await session.commit()
+    assert await _counts(session) == first
+
+    for account in ACCOUNTS:
+        response = await client.post(
+            "/v1/auth/token",
+            data={"grant_type": "password", "username": account.email, "password": DEMO_PASSWORD},
+        )
+        assert response.status_code == 200, account.email
+    response = await client.post(
+        "/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+        },
+    )
+    assert response.status_code == 200
+
+
+async def test_create_admin_makes_a_system_administrator_who_can_sign_in(
+    client, database_url, monkeypatch
+):
+    monkeypatch.setenv("MARKBOOK_DATABASE_URL", database_url)
+    monkeypatch.setenv("MARKBOOK_ADMIN_PASSWORD", "an admin's long password")
+    get_settings.cache_clear()
+    try:
+        args = ["create-admin", "--email", "Ops@Example.org", "--name", "Ops"]
+        assert in_own_thread(cli.main, args) == 0
+        assert in_own_thread(cli.main, args) == 0  # running it again is harmless
+    finally:
+        get_settings.cache_clear()
+    token = await client.post(
+        "/v1/auth/token",
+        data={
+            "grant_type": "password",
+            "username": "ops@example.org",
+            "password": "an admin's long password",
+        },
+    )
+    assert token.status_code == 200, token.text
+    me = await client.get(
+        "/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    assert me.json()["everything"] is True
+    assert [r["role"] for r in me.json()["roles"]] == ["system_admin"]
+
+
+async def test_create_admin_refuses_a_short_password(database_url, monkeypatch, capsys):
+    monkeypatch.setenv("MARKBOOK_DATABASE_URL", database_url)
+    monkeypatch.setenv("MARKBOOK_ADMIN_PASSWORD", "short")
+    get_settings.cache_clear()
+    try:
+        assert in_own_thread(cli.main, ["create-admin", "--email", "ops@example.org"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "password" in capsys.readouterr().err
+
+
+async def test_readyz_is_503_until_the_database_is_migrated(databases, monkeypatch):
+    import httpx
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    url = databases.create_empty("unmigrated_probe")
+    try:
+        app = create_app(Settings(database_url=url, jwt_secret="k" * 40))  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get("/readyz")
+        await app.state.engine.dispose()
+        assert response.status_code == 503
+        assert response.json()["status"] == "migrations pending"
+    finally:
+        databases.drop(url)
