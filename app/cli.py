@@ -39,6 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    settings.signing_key()  # made once here, so that several workers share one generated key
     if settings.auto_migrate and not args.no_migrate:
         _migrate()
     if args.demo:

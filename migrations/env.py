@@ -7,11 +7,11 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 import app.db.models  # noqa: F401  (registers every table on the metadata)
 from app.db.engine import create_engine
 from app.settings import get_settings
-from sqlmodel import SQLModel
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

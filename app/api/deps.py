@@ -4,12 +4,12 @@ the calling principal, and paging parameters."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
+from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -87,6 +87,6 @@ class Paging:
 
 PagingDep = Annotated[Paging, Depends()]
 UpdatedSince = Annotated[
-    datetime | None,
+    AwareDatetime | None,
     Query(description="Only rows changed at or after this instant (ISO 8601 with offset)."),
 ]

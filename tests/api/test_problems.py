@@ -104,3 +104,12 @@ async def test_readyz_reports_the_migration(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["migration"] == body["expected_migration"]
+
+
+async def test_a_timestamp_without_an_offset_is_a_422_not_a_guess(client, world):
+    for url, name in (("/v1/schools", "updated_since"), ("/v1/audit-events", "since")):
+        response = await client.get(
+            url, params={name: "2026-11-23T00:00:00"}, headers=world.headers("system_admin")
+        )
+        body = assert_problem(response, 422, "validation-error")
+        assert body["errors"][0]["field"] == f"query.{name}"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep
 from app.api.rest.common import problems
@@ -24,7 +24,9 @@ async def list_audit_events(
     paging: PagingDep,
     entity_type: Annotated[str | None, Query(max_length=48, description="e.g. school")] = None,
     entity_id: uuid.UUID | None = None,
-    since: Annotated[datetime | None, Query(description="Events at or after this instant.")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Events at or after this instant.")
+    ] = None,
 ) -> AuditEventPage:
     page = await service.list_events(
         session,
