@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from argon2 import PasswordHasher
@@ -29,3 +30,13 @@ def new_client_id() -> str:
 
 def new_client_secret() -> str:
     return "mbs_" + secrets.token_urlsafe(32)
+
+
+async def hash_secret_async(secret: str) -> str:
+    """argon2 is deliberately slow (tens of ms): run it off the event loop so that one sign-in
+    does not stall every other request on the worker."""
+    return await asyncio.to_thread(hash_secret, secret)
+
+
+async def verify_secret_async(stored_hash: str | None, secret: str) -> bool:
+    return await asyncio.to_thread(verify_secret, stored_hash, secret)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Grant, Principal
-from app.auth.secrets import verify_secret
+from app.auth.secrets import verify_secret_async
 from app.auth.tokens import InvalidToken, TokenIssuer, TokenSubject
 from app.db.queries import people, tenancy
 from app.domain.roles import ClientScope, Role
@@ -17,7 +17,8 @@ async def password_grant(
 ) -> tuple[str, int, str]:
     """A person signs in with email and password (RFC 6749 section 4.3)."""
     user = await people.get_user_by_email(session, username)
-    if not verify_secret(user.password_hash if user else None, password) or user is None:
+    matches = await verify_secret_async(user.password_hash if user else None, password)
+    if user is None or not matches:
         raise OAuthError("invalid_grant", "email or password is wrong")
     if not user.is_active:
         raise OAuthError("invalid_grant", "this account is disabled")
@@ -30,7 +31,8 @@ async def client_credentials_grant(
 ) -> tuple[str, int, str]:
     """An integration signs in with its client id and secret (RFC 6749 section 4.4)."""
     client = await people.get_client_by_client_id(session, client_id)
-    if not verify_secret(client.secret_hash if client else None, client_secret) or client is None:
+    matches = await verify_secret_async(client.secret_hash if client else None, client_secret)
+    if client is None or not matches:
         raise OAuthError("invalid_client", "client authentication failed", status=401)
     if not client.is_active:
         raise OAuthError("invalid_client", "this client is disabled", status=401)

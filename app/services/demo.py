@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.secrets import hash_secret
+from app.auth.secrets import hash_secret_async
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.queries import people as people_queries
 from app.db.queries import tenancy as tenancy_queries
@@ -108,7 +108,7 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> None
         user = User(
             email=account.email,
             display_name=account.name,
-            password_hash=hash_secret(DEMO_PASSWORD),
+            password_hash=await hash_secret_async(DEMO_PASSWORD),
         )
         session.add(user)
         record(session, None, action="create", entity=user, before=None)
@@ -133,7 +133,7 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> None
         client = IntegrationClient(
             name="Demo MIS sync",
             client_id=DEMO_CLIENT_ID,
-            secret_hash=hash_secret(DEMO_CLIENT_SECRET),
+            secret_hash=await hash_secret_async(DEMO_CLIENT_SECRET),
             scopes=sorted(str(s) for s in ClientScope),
             school_id=schools[0].id,
         )

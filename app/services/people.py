@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Action, Resource, may_grant, reach, require, require_any
 from app.auth.principal import Principal
-from app.auth.secrets import hash_secret, new_client_id, new_client_secret
+from app.auth.secrets import hash_secret_async, new_client_id, new_client_secret
 from app.db.people import (
     IntegrationClient,
     IntegrationClientCreate,
@@ -81,7 +81,7 @@ async def create_user(
     user = User(
         email=email,
         display_name=user_in.display_name,
-        password_hash=hash_secret(user_in.password) if user_in.password else None,
+        password_hash=await hash_secret_async(user_in.password) if user_in.password else None,
     )
     session.add(user)
     record(session, principal, action="create", entity=user, before=None)
@@ -130,7 +130,7 @@ async def update_user(
     before = snapshot(user)
     if "password" in changes:
         password = changes.pop("password")
-        user.password_hash = hash_secret(password) if password else None
+        user.password_hash = await hash_secret_async(password) if password else None
     user.sqlmodel_update(changes)
     record(
         session,
@@ -223,7 +223,7 @@ async def create_client(
         trust_id=client_in.trust_id,
         school_id=client_in.school_id,
         client_id=new_client_id(),
-        secret_hash=hash_secret(secret),
+        secret_hash=await hash_secret_async(secret),
     )
     session.add(client)
     record(session, principal, action="create", entity=client, before=None, **_client_scope(client))
@@ -279,7 +279,7 @@ async def rotate_client_secret(
     client = await _visible_client(session, principal, client_pk, Action.WRITE)
     before = snapshot(client)
     secret = new_client_secret()
-    client.secret_hash = hash_secret(secret)
+    client.secret_hash = await hash_secret_async(secret)
     record(
         session,
         principal,
@@ -317,7 +317,7 @@ async def create_system_admin(
         before = snapshot(user)
         user.is_active = True
         record(session, None, action="update", entity=user, before=before)
-    user.password_hash = hash_secret(password)
+    user.password_hash = await hash_secret_async(password)
     grants = (await queries.grants_of(session, [user.id])).get(user.id, [])
     if not any(g.role == Role.SYSTEM_ADMIN for g in grants):
         grant = RoleGrant(user_id=user.id, role=Role.SYSTEM_ADMIN)
