@@ -6,8 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,6 +17,7 @@ from app import __doc__ as package_doc
 from app.api import problems
 from app.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.api.rest import audit, auth, health, me, people, tenancy
+from app.api.rest.common import problem_media_types
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import head_revision
@@ -83,4 +86,19 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     ):
         app.include_router(router)
     logging.getLogger("markbook").setLevel(settings.log_level)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_media_types(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    summary=app.summary,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -141,6 +141,18 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's word for a body it could not decode (not UTF-8, broken form encoding):
+        # the same kind of mistake as malformed JSON, so the same problem.
+        error = {"field": "body", "reason": "the body could not be decoded (send UTF-8 JSON)"}
+        return problem_response(
+            request,
+            status=422,
+            slug="validation-error",
+            title="Invalid input",
+            detail=f"body: {error['reason']}",
+            errors=[error],
+        )
     slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from pydantic import EmailStr, model_validator
 from sqlmodel import Field, SQLModel
 
-from app.db.base import JSONType, created_at_field, id_field, updated_at_field
-from app.db.tenancy import FORBID
+from app.db.base import Input, JSONType, created_at_field, id_field, updated_at_field
 from app.domain.roles import ROLE_SCOPE, ClientScope, Role, ScopeKind
 
 _TRUST_ROLES = ", ".join(f"'{r}'" for r, k in ROLE_SCOPE.items() if k is ScopeKind.TRUST)
@@ -29,9 +28,7 @@ class RoleGrantBase(SQLModel):
     school_id: uuid.UUID | None = Field(default=None, description="For school roles.")
 
 
-class RoleGrantCreate(RoleGrantBase):
-    model_config = FORBID
-
+class RoleGrantCreate(RoleGrantBase, Input):
     @model_validator(mode="after")
     def _scope_matches_role(self) -> RoleGrantCreate:
         kind = ROLE_SCOPE[self.role]
@@ -71,8 +68,7 @@ class UserBase(SQLModel):
     display_name: str = Field(min_length=1, max_length=200)
 
 
-class UserCreate(UserBase):
-    model_config = FORBID
+class UserCreate(UserBase, Input):
     password: str | None = Field(
         default=None, min_length=12, max_length=256, description="Omit for SSO-only users."
     )
@@ -81,11 +77,10 @@ class UserCreate(UserBase):
     )
 
 
-class UserUpdate(SQLModel):
-    model_config = FORBID
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    password: str | None = Field(default=None, min_length=12, max_length=256)
-    is_active: bool | None = None
+class UserUpdate(Input):
+    display_name: str = Field(default=None, min_length=1, max_length=200)
+    password: str = Field(default=None, min_length=12, max_length=256)
+    is_active: bool = None  # type: ignore[assignment]
 
 
 class User(UserBase, table=True):
@@ -114,9 +109,7 @@ class IntegrationClientBase(SQLModel):
     school_id: uuid.UUID | None = None
 
 
-class IntegrationClientCreate(IntegrationClientBase):
-    model_config = FORBID
-
+class IntegrationClientCreate(IntegrationClientBase, Input):
     @model_validator(mode="after")
     def _one_scope(self) -> IntegrationClientCreate:
         if (self.trust_id is None) == (self.school_id is None):
@@ -124,13 +117,10 @@ class IntegrationClientCreate(IntegrationClientBase):
         return self
 
 
-class IntegrationClientUpdate(SQLModel):
-    model_config = FORBID
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    scopes: list[ClientScope] | None = Field(
-        default=None, min_length=1, max_length=len(ClientScope)
-    )
-    is_active: bool | None = None
+class IntegrationClientUpdate(Input):
+    name: str = Field(default=None, min_length=1, max_length=200)
+    scopes: list[ClientScope] = Field(default=None, min_length=1, max_length=len(ClientScope))
+    is_active: bool = None  # type: ignore[assignment]
 
 
 class IntegrationClient(IntegrationClientBase, table=True):

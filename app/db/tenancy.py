@@ -7,15 +7,13 @@ from datetime import date, datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator
 from sqlmodel import Field, SQLModel
 
-from app.db.base import created_at_field, id_field, updated_at_field
+from app.db.base import Input, created_at_field, id_field, updated_at_field
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.schools import Phase, check_urn
-
-FORBID = ConfigDict(extra="forbid")
 
 
 def _valid_urn(value: str) -> str:
@@ -40,13 +38,13 @@ class TrustBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
 
 
-class TrustCreate(TrustBase):
-    model_config = FORBID
+class TrustCreate(TrustBase, Input):
+    pass
 
 
-class TrustUpdate(SQLModel):
-    model_config = FORBID
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+class TrustUpdate(Input):
+    # Optional but not nullable: omit a field to leave it as it is.
+    name: str = Field(default=None, min_length=1, max_length=200)
 
 
 class Trust(TrustBase, table=True):
@@ -69,16 +67,15 @@ class SchoolBase(SQLModel):
     trust_id: uuid.UUID | None = None
 
 
-class SchoolCreate(SchoolBase):
-    model_config = FORBID
+class SchoolCreate(SchoolBase, Input):
+    pass
 
 
-class SchoolUpdate(SQLModel):
-    model_config = FORBID
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    urn: URN | None = None
-    phase: Phase | None = None
-    trust_id: uuid.UUID | None = None
+class SchoolUpdate(Input):
+    name: str = Field(default=None, min_length=1, max_length=200)
+    urn: URN = None  # type: ignore[assignment]
+    phase: Phase = None  # type: ignore[assignment]
+    trust_id: uuid.UUID | None = Field(default=None, description="null: a standalone school.")
 
 
 class School(SchoolBase, table=True):
@@ -107,19 +104,18 @@ class AssessmentPointBase(SQLModel):
     assessed_on: date = Field(description="The date the point's data is taken as at.")
 
 
-class AssessmentPointCreate(AssessmentPointBase):
-    model_config = FORBID
+class AssessmentPointCreate(AssessmentPointBase, Input):
     academic_year: int = Field(ge=2000, le=2099, description="Start year: 2025 is 2025/26.")
 
 
-class AssessmentPointUpdate(SQLModel):
-    model_config = FORBID
-    code: str | None = Field(
+class AssessmentPointUpdate(Input):
+    # Optional but not nullable: omit a field to leave it as it is.
+    code: str = Field(
         default=None, min_length=1, max_length=16, schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"}
     )
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    position: int | None = Field(default=None, ge=1, le=100)
-    assessed_on: date | None = None
+    name: str = Field(default=None, min_length=1, max_length=100)
+    position: int = Field(default=None, ge=1, le=100)
+    assessed_on: date = None  # type: ignore[assignment]
 
 
 class AssessmentPoint(AssessmentPointBase, table=True):
@@ -147,6 +143,5 @@ class AssessmentPointRead(AssessmentPointBase):
         )
 
 
-class DefaultCalendarRequest(SQLModel):
-    model_config = FORBID
+class DefaultCalendarRequest(Input):
     academic_year: int = Field(ge=2000, le=2099, description="Start year: 2025 is 2025/26.")

@@ -22,7 +22,9 @@ async def list_audit_events(
     session: SessionDep,
     principal: PrincipalDep,
     paging: PagingDep,
-    entity_type: Annotated[str | None, Query(max_length=48, description="e.g. school")] = None,
+    entity_type: Annotated[
+        str | None, Query(max_length=48, pattern=r"^[a-z_]+$", description="e.g. school")
+    ] = None,
     entity_id: uuid.UUID | None = None,
     since: Annotated[
         AwareDatetime | None, Query(description="Events at or after this instant.")

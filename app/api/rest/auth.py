@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.deps import IssuerDep, SessionDep
-from app.api.problems import Problem
+from app.api.rest.common import problems
 from app.errors import OAuthError
 from app.services import auth as service
 
@@ -42,7 +42,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={400: {"model": Problem}, 401: {"model": Problem}},
+    responses=problems(400),
     summary="Get a bearer token",
 )
 async def issue_token(
@@ -59,6 +59,9 @@ async def issue_token(
     """People send `grant_type=password` with `username` (email) and `password`; integrations
     send `grant_type=client_credentials` with `client_id` and `client_secret` (in the form or as
     HTTP Basic). Tokens expire after `expires_in` seconds; ask for a new one then."""
+    fields = (grant_type, username, password, client_id, client_secret, scope)
+    if any(value and "\x00" in value for value in fields):
+        raise OAuthError("invalid_request", "form fields must not contain the NUL character")
     if grant_type == "password":
         if not username or not password:
             raise OAuthError("invalid_request", "username and password are required")

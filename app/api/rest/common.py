@@ -6,7 +6,10 @@ from typing import Any
 
 from app.api.problems import Problem
 
+PROBLEM_REF = "#/components/schemas/Problem"
+
 _DESCRIPTIONS = {
+    400: "Malformed request",
     401: "No valid bearer token",
     403: "Visible, but not yours to change",
     404: "Not found, or outside your reach",
@@ -22,7 +25,24 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "model": Problem,
             "description": _DESCRIPTIONS[status],
-            "content": {"application/problem+json": {}},
         }
         for status in (401, 422, *statuses)
     }
+
+
+def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
+    """Errors are served as application/problem+json; say so in the OpenAPI document, and
+    document the 413 every operation with a body can answer."""
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            if "requestBody" in operation and "413" not in responses:
+                responses["413"] = {
+                    "description": _DESCRIPTIONS[413],
+                    "content": {"application/json": {"schema": {"$ref": PROBLEM_REF}}},
+                }
+            for status, response in responses.items():
+                content = response.get("content", {})
+                if status.startswith(("4", "5")) and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
+    return document

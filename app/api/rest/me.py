@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import PrincipalDep
+from app.api.rest.common import problems
 from app.api.rest.schemas import GrantView, Me
 from app.auth.policy import Action, Resource, reach
 
 router = APIRouter(prefix="/v1", tags=["me"])
 
 
-@router.get("/me", response_model=Me, summary="The caller and their reach")
+@router.get("/me", response_model=Me, responses=problems(), summary="The caller and their reach")
 async def read_me(principal: PrincipalDep) -> Me:
     schools = reach(principal, Resource.SCHOOL, Action.READ)
     trusts = reach(principal, Resource.TRUST, Action.READ)
