@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.head_revision = head_revision(settings.database_url)
+    app.state.head_revision = head_revision()
     app.state.issuer = TokenIssuer(
         key=settings.signing_key(),
         issuer=settings.jwt_issuer,

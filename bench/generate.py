@@ -325,7 +325,7 @@ def asyncpg_dsn(url: str) -> str:
 def marker(size: Size, seed: int, url: str) -> str:
     return (
         f"markbook-bench size={size.name} seed={seed} generator={GENERATOR_VERSION} "
-        f"migration={head_revision(url)}"
+        f"migration={head_revision()}"
     )
 
 

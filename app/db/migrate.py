@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -22,8 +23,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def head_revision(database_url: str) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration: what a current database is at. Read once per process."""
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import Action, Resource, may_grant, reach, require, require_any
+from app.auth.policy import Action, Reach, Resource, may_grant, reach, require, require_any
 from app.auth.principal import Principal
 from app.auth.secrets import hash_secret_async, new_client_id, new_client_secret
 from app.db.people import (
@@ -31,12 +31,38 @@ from app.services.audit import record, snapshot
 
 
 # --- Users -------------------------------------------------------------------------------
-async def read_users(session: AsyncSession, users: list[User]) -> list[UserRead]:
+def _covers(found: Reach, grant: RoleGrant | RoleGrantCreate) -> bool:
+    """Whether a reach covers the scope a role is held in (service-wide roles: only everything)."""
+    if grant.trust_id is None and grant.school_id is None:
+        return found.everything
+    return found.covers(trust_id=grant.trust_id, school_id=grant.school_id)
+
+
+def _audit_scope(found: Reach, grants: list[RoleGrant]) -> dict[str, uuid.UUID | None]:
+    """File a change to a person under a school or trust the changer reaches, so that they (and
+    whoever manages that scope) find it in the audit trail."""
+    for grant in grants:
+        if _covers(found, grant) and (grant.trust_id or grant.school_id):
+            return _grant_scope(grant)
+    return {"trust_id": None, "school_id": None}
+
+
+async def read_users(
+    session: AsyncSession, principal: Principal, users: list[User]
+) -> list[UserRead]:
+    """People with the roles the caller can see: a person's roles elsewhere stay private."""
+    readable = reach(principal, Resource.USER, Action.READ)
     grants = await queries.grants_of(session, [u.id for u in users])
     return [
         UserRead.model_validate(
             user,
-            update={"grants": [RoleGrantRead.model_validate(g) for g in grants.get(user.id, [])]},
+            update={
+                "grants": [
+                    RoleGrantRead.model_validate(g)
+                    for g in grants.get(user.id, [])
+                    if _covers(readable, g)
+                ]
+            },
         )
         for user in users
     ]
@@ -48,14 +74,12 @@ async def _check_grantable(
     """A grant may only be given within the giver's own reach, and only of a role they may give."""
     writable = reach(principal, Resource.USER, Action.WRITE)
     if grant_in.trust_id is not None:
-        in_scope = writable.covers(trust_id=grant_in.trust_id)
         exists = await tenancy.get_trust(session, grant_in.trust_id) is not None
     elif grant_in.school_id is not None:
-        in_scope = writable.covers(school_id=grant_in.school_id)
         exists = await tenancy.get_school(session, grant_in.school_id) is not None
     else:
-        in_scope = exists = writable.everything
-    if not in_scope or not exists:
+        exists = True
+    if not _covers(writable, grant_in) or not exists:
         raise InvalidInput.at(field, "no such trust or school within your reach")
     if not may_grant(principal, grant_in.role):
         raise Forbidden(f"you may not give the role {grant_in.role}")
@@ -84,46 +108,57 @@ async def create_user(
         password_hash=await hash_secret_async(user_in.password) if user_in.password else None,
     )
     session.add(user)
-    record(session, principal, action="create", entity=user, before=None)
     await session.flush()
-    seen: set[tuple[str, uuid.UUID | None, uuid.UUID | None]] = set()
+    grants: list[RoleGrant] = []
     for grant_in in user_in.grants:
         key = (grant_in.role, grant_in.trust_id, grant_in.school_id)
-        if key in seen:
+        if key in {(g.role, g.trust_id, g.school_id) for g in grants}:
             continue
-        seen.add(key)
-        grant = RoleGrant.model_validate(grant_in, update={"user_id": user.id})
-        session.add(grant)
+        grants.append(RoleGrant.model_validate(grant_in, update={"user_id": user.id}))
+    session.add_all(grants)
+    record(
+        session,
+        principal,
+        action="create",
+        entity=user,
+        before=None,
+        **_audit_scope(writable, grants),
+    )
+    for grant in grants:
         record(
             session, principal, action="create", entity=grant, before=None, **_grant_scope(grant)
         )
     await session.flush()
-    return (await read_users(session, [user]))[0]
+    return (await read_users(session, principal, [user]))[0]
 
 
 async def _visible_user(
     session: AsyncSession, principal: Principal, user_id: uuid.UUID, action: Action
-) -> User:
+) -> tuple[User, list[RoleGrant]]:
+    """A person the caller reaches through at least one of their roles. Changing the person
+    themself (name, password, disabling) takes reach over every role they hold: a school
+    leader must not take over an account that also administers a trust."""
     user = await queries.get_user(session, user_id)
+    grants = (await queries.grants_of(session, [user_id])).get(user_id, []) if user else []
     readable = reach(principal, Resource.USER, Action.READ)
-    if user is None or not await queries.user_in_reach(session, readable, user_id):
+    if user is None or not (readable.everything or any(_covers(readable, g) for g in grants)):
         raise NotFound("user not found")
-    if action is Action.WRITE and not await queries.user_in_reach(
-        session, reach(principal, Resource.USER, Action.WRITE), user_id
-    ):
-        raise Forbidden("you may not change this user")
-    return user
+    if action is Action.WRITE:
+        writable = reach(principal, Resource.USER, Action.WRITE)
+        if not all(_covers(writable, g) and may_grant(principal, Role(g.role)) for g in grants):
+            raise Forbidden("this person holds roles outside your reach; ask who manages those")
+    return user, grants
 
 
 async def get_user(session: AsyncSession, *, principal: Principal, user_id: uuid.UUID) -> UserRead:
-    user = await _visible_user(session, principal, user_id, Action.READ)
-    return (await read_users(session, [user]))[0]
+    user, _ = await _visible_user(session, principal, user_id, Action.READ)
+    return (await read_users(session, principal, [user]))[0]
 
 
 async def update_user(
     session: AsyncSession, *, principal: Principal, user_id: uuid.UUID, user_in: UserUpdate
 ) -> UserRead:
-    user = await _visible_user(session, principal, user_id, Action.WRITE)
+    user, grants = await _visible_user(session, principal, user_id, Action.WRITE)
     changes = user_in.model_dump(exclude_unset=True)
     if user.id == principal.id and changes.get("is_active") is False:
         raise InvalidInput.at("body.is_active", "you cannot disable your own account")
@@ -139,9 +174,10 @@ async def update_user(
         entity=user,
         before=before,
         secrets_changed=["password"] if "password" in user_in.model_fields_set else [],
+        **_audit_scope(reach(principal, Resource.USER, Action.WRITE), grants),
     )
     await session.flush()
-    return (await read_users(session, [user]))[0]
+    return (await read_users(session, principal, [user]))[0]
 
 
 async def list_users(
@@ -156,15 +192,15 @@ async def list_users(
     page = await queries.list_users(
         session, readable, school_id=school_id, cursor=cursor, limit=limit
     )
-    return page, await read_users(session, page.items)
+    return page, await read_users(session, principal, page.items)
 
 
 async def add_grant(
     session: AsyncSession, *, principal: Principal, user_id: uuid.UUID, grant_in: RoleGrantCreate
 ) -> RoleGrant:
-    user = await _visible_user(session, principal, user_id, Action.READ)
+    user, grants = await _visible_user(session, principal, user_id, Action.READ)
     await _check_grantable(session, principal, grant_in, "body")
-    for existing in (await queries.grants_of(session, [user.id])).get(user.id, []):
+    for existing in grants:
         if (existing.role, existing.trust_id, existing.school_id) == (
             grant_in.role,
             grant_in.trust_id,
@@ -181,13 +217,14 @@ async def add_grant(
 async def remove_grant(
     session: AsyncSession, *, principal: Principal, user_id: uuid.UUID, grant_id: uuid.UUID
 ) -> None:
-    await _visible_user(session, principal, user_id, Action.READ)
-    grant = await queries.get_grant(session, user_id, grant_id)
+    _, grants = await _visible_user(session, principal, user_id, Action.READ)
+    readable = reach(principal, Resource.USER, Action.READ)
+    grant = next((g for g in grants if g.id == grant_id and _covers(readable, g)), None)
     if grant is None:
         raise NotFound("role grant not found")
     scope = _grant_scope(grant)
     writable = reach(principal, Resource.USER, Action.WRITE)
-    if not writable.covers(**scope) or not may_grant(principal, grant.role):  # type: ignore[arg-type]
+    if not _covers(writable, grant) or not may_grant(principal, Role(grant.role)):
         raise Forbidden("you may not remove this role")
     if grant.user_id == principal.id and grant.role in {"system_admin", "trust_admin"}:
         raise InvalidInput.at("grant_id", "you cannot remove your own administrator role")

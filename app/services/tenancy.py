@@ -98,6 +98,7 @@ async def _check_trust_for_school(
 async def create_school(
     session: AsyncSession, *, principal: Principal, school_in: SchoolCreate
 ) -> School:
+    require_any(principal, Resource.TRUST, Action.WRITE)
     await _check_trust_for_school(session, principal, school_in.trust_id)
     if await queries.urn_taken(session, school_in.urn):
         raise Conflict(f"a school with URN {school_in.urn} is already registered")

@@ -78,4 +78,4 @@ async def test_template_is_at_head(databases):
             )
     finally:
         await engine.dispose()
-    assert current == head_revision(databases.template_url)
+    assert current == head_revision()

@@ -38,26 +38,10 @@ async def grants_of(
     return found
 
 
-async def get_grant(
-    session: AsyncSession, user_id: uuid.UUID, grant_id: uuid.UUID
-) -> RoleGrant | None:
-    grant = await session.get(RoleGrant, grant_id)
-    return grant if grant is not None and grant.user_id == user_id else None
-
-
 def _grant_in_reach(reach: Reach) -> sa.ColumnElement[bool]:
     return within(
         reach, school_column=col(RoleGrant.school_id), trust_column=col(RoleGrant.trust_id)
     )
-
-
-async def user_in_reach(session: AsyncSession, reach: Reach, user_id: uuid.UUID) -> bool:
-    if reach.everything:
-        return True
-    statement = sa.select(RoleGrant.id).where(
-        col(RoleGrant.user_id) == user_id, _grant_in_reach(reach)
-    )
-    return (await session.scalar(statement.limit(1))) is not None
 
 
 async def list_users(

@@ -1,0 +1,109 @@
+"""Fixtures for the security tests: objects to aim requests at, and a way to see that a refused
+request stored nothing.
+
+The shared ``world`` (tests/support/world.py) holds the principals. The access matrix also
+needs people and integration clients that are *targets* only, never callers, so that no case
+is about a principal acting on itself (which has rules of its own, such as "you cannot disable
+your own account"). ``targets`` adds them to the world, one per scope the matrix aims at:
+
+- "A1": a teacher of school A1 and an integration client of A1 (in reach of A1's leader);
+- "A":  a trust analyst of trust A and a client of trust A (in reach of trust A's admin only);
+- "B1": a teacher of school B1 and a client of B1 (out of reach of everyone in trust A).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import SQLModel
+
+from app.auth.secrets import hash_secret
+from app.db.people import IntegrationClient, RoleGrant, User
+from app.db.tenancy import AssessmentPoint, School, Trust
+from app.domain.roles import ClientScope, Role
+from tests.security.checks import Snapshot
+from tests.support.world import CLIENT_SECRET, World
+
+# --- Targets -----------------------------------------------------------------------------
+TARGET_ROLES: dict[str, Role] = {"A1": Role.TEACHER, "A": Role.TRUST_ANALYST, "B1": Role.TEACHER}
+_SECRET_HASH = hash_secret(CLIENT_SECRET)
+
+
+@dataclass
+class Targets:
+    """The world, plus people and clients that only ever receive requests."""
+
+    world: World
+    users: dict[str, User] = field(default_factory=dict)
+    grants: dict[str, RoleGrant] = field(default_factory=dict)
+    clients: dict[str, IntegrationClient] = field(default_factory=dict)
+
+    def trust(self, key: str) -> Trust:
+        return self.world.trusts[key]
+
+    def school(self, key: str) -> School:
+        return self.world.schools[key]
+
+    def point(self, key: str) -> AssessmentPoint:
+        return self.world.points[key]
+
+    def scope(self, key: str) -> dict[str, str | None]:
+        """JSON for a scope key: {"trust_id": ..., "school_id": None} or the other way round."""
+        if key in self.world.trusts:
+            return {"trust_id": str(self.trust(key).id), "school_id": None}
+        return {"trust_id": None, "school_id": str(self.school(key).id)}
+
+
+def _scope_ids(world: World, key: str) -> dict[str, uuid.UUID | None]:
+    if key in world.trusts:
+        return {"trust_id": world.trusts[key].id, "school_id": None}
+    return {"trust_id": None, "school_id": world.schools[key].id}
+
+
+@pytest.fixture
+async def targets(world: World, session: AsyncSession) -> Targets:
+    found = Targets(world=world)
+    for key, role in TARGET_ROLES.items():
+        user = User(
+            email=f"target.{key.lower()}@world.example.org",
+            display_name=f"Target {key}",
+            password_hash=None,
+        )
+        session.add(user)
+        await session.flush()
+        grant = RoleGrant(user_id=user.id, role=role, **_scope_ids(world, key))
+        session.add(grant)
+        client = IntegrationClient(
+            name=f"target {key}",
+            client_id=f"mbc_target_{key.lower()}",
+            secret_hash=_SECRET_HASH,
+            scopes=[str(ClientScope.ROSTER_READ)],
+            **_scope_ids(world, key),
+        )
+        session.add(client)
+        found.users[key], found.grants[key], found.clients[key] = user, grant, client
+    await session.commit()
+    return found
+
+
+# --- What is stored ----------------------------------------------------------------------
+@pytest.fixture
+def stored(engine: AsyncEngine) -> Callable[[], Awaitable[Snapshot]]:
+    """Every row of every table, read on a connection of its own (so in a transaction that
+    starts now and sees what the app committed), sorted so that two snapshots compare equal
+    exactly when nothing was added, removed or changed."""
+
+    async def take() -> Snapshot:
+        async with engine.connect() as connection:
+            snapshot: Snapshot = {}
+            for table in SQLModel.metadata.sorted_tables:
+                rows = (await connection.execute(sa.select(table))).all()
+                snapshot[table.name] = sorted((tuple(row) for row in rows), key=repr)
+            return snapshot
+
+    return take

@@ -1,0 +1,542 @@
+"""The access matrix: every route, asked by every principal of the test world and by nobody.
+
+DESIGN.md section 6 and app/auth/policy.py, written out as the status each caller must get:
+
+- no token: 401 (problem+json, WWW-Authenticate: Bearer), except health and the token endpoint;
+- something outside the caller's reach, named in the URL: 404, exactly as if it did not exist;
+- something the caller can see but may not change: 403;
+- listing or creating in a resource family the caller has no right to at all: 403;
+- something outside the caller's reach named in a request *body* (the trust of a new school,
+  the school of a new grant or client): 422 "no such ... within your reach", the same answer
+  as for an id that does not exist (test_out_of_reach_looks_like_missing checks the sameness).
+
+Each row aims at concrete objects: "A1" at school A1 (and things in it), "A" at trust A (and
+things held trust-wide in it), "B"/"B1" at trust B and its school B1, out of reach of everyone
+in trust A. People and clients used as targets come from the ``targets`` fixture (conftest), so
+no case has a principal acting on itself. Every case runs on a fresh world, and every refused
+write (any 4xx on POST/PATCH/PUT/DELETE) must leave every row of every table as it was.
+
+Columns, in this order (see COLUMNS):
+  anon  no token                        tchr  teacher of A1
+  sys   system_admin                    gov   governor of A1
+  tadm  trust_admin of trust A          pupl  pupil of A1
+  tana  trust_analyst of trust A        prnt  parent of A1
+  lead  school_leader of A1             A2ld  other_school_leader (leader of A2, trust A)
+  Btad  other_trust_admin (trust B)     int   integration client of A1, every scope
+                                        intR  integration client of A1, roster:read only
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from tests.security.checks import Snapshot, assert_problem, assert_unchanged
+from tests.security.conftest import Targets
+from tests.support.world import CLIENT_SECRET, PASSWORD, PRINCIPALS
+
+COLUMNS = (
+    "anonymous",
+    "system_admin",
+    "trust_admin",
+    "trust_analyst",
+    "school_leader",
+    "teacher",
+    "governor",
+    "pupil",
+    "parent",
+    "other_school_leader",
+    "other_trust_admin",
+    "integration",
+    "integration_roster_read",
+)
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+Route = tuple[str, str]  # (method, path template)
+
+# Rows used by many routes: only trust B's own admin (and the system admin) reach trust B.
+OUT_B = "401  200  404  404  404  404  404  404  404  404  200  404  404"
+EVERYONE = "200  200  200  200  200  200  200  200  200  200  200  200  200"
+SIGNED_IN = "401  200  200  200  200  200  200  200  200  200  200  200  200"
+
+# fmt: off
+MATRIX: dict[Route, dict[str, str]] = {
+    # --- open: health and signing in -------------------------------------------------------
+    ("GET", "/healthz"): {"-": EVERYONE},
+    ("GET", "/readyz"): {"-": EVERYONE},
+    ("POST", "/v1/auth/token"): {  # a bearer header, valid or not, changes nothing here
+        "password": EVERYONE,
+        "client": EVERYONE,
+    },
+    ("GET", "/v1/me"): {"-": SIGNED_IN},
+    ("GET", "/v1/academic-years/current"): {"-": SIGNED_IN},
+    ("GET", "/v1/academic-years/{start_year}"): {"-": SIGNED_IN},
+
+    # --- trusts: read by their people and their schools' staff, written by their admins -----
+    ("POST", "/v1/trusts"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "-":  "401  201  403  403  403  403  403  403  403  403  403  403  403",
+    },
+    ("GET", "/v1/trusts"): {
+        "-":  "401  200  200  200  200  200  200  403  403  200  200  200  200",
+    },
+    ("GET", "/v1/trusts/{trust_id}"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A":  "401  200  200  200  200  200  200  404  404  200  404  200  200",
+        "B": OUT_B,
+    },
+    ("PATCH", "/v1/trusts/{trust_id}"): {
+        "A":  "401  200  200  403  403  403  403  404  404  403  404  403  403",
+        "B": OUT_B,
+    },
+
+    # --- schools: a trust's admin adds them; the school's leader edits it --------------------
+    ("POST", "/v1/schools"): {  # target: the trust_id in the body
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A":  "401  201  201  403  403  403  403  403  403  403  422  403  403",
+        "B":  "401  201  422  403  403  403  403  403  403  403  201  403  403",
+    },
+    ("GET", "/v1/schools"): {"-": SIGNED_IN},
+    ("GET", "/v1/schools/{school_id}"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  200  200  200  200  200  200  200  200  404  404  200  200",
+        "B1": OUT_B,
+    },
+    ("PATCH", "/v1/schools/{school_id}"): {
+        "A1": "401  200  200  403  200  403  403  403  403  404  404  403  403",
+        "B1": OUT_B,
+    },
+
+    # --- assessment points: read by the school's people, written by leaders and definitions:write
+    ("POST", "/v1/schools/{school_id}/assessment-points"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  403  403  403  403  404  404  201  403",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    ("GET", "/v1/schools/{school_id}/assessment-points"): {
+        "A1": "401  200  200  200  200  200  200  200  200  404  404  200  200",
+        "B1": OUT_B,
+    },
+    ("POST", "/v1/schools/{school_id}/assessment-points/default-calendar"): {
+        "A1": "401  200  200  403  200  403  403  403  403  404  404  200  403",
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/assessment-points/{point_id}"): {
+        "A1": "401  200  200  200  200  200  200  200  200  404  404  200  200",
+        "B1": OUT_B,
+    },
+    ("PATCH", "/v1/assessment-points/{point_id}"): {
+        "A1": "401  200  200  403  200  403  403  403  403  404  404  200  403",
+        "B1": OUT_B,
+    },
+
+    # --- users: seen and managed by leaders (their school) and admins (their trust) ----------
+    # Nobody holds users read-only, so there is no 403 for a user in the URL: either the
+    # caller manages that person or the person is out of reach (404). A trust-wide person
+    # ("A") is out of reach of a school's leader.
+    ("POST", "/v1/users"): {  # target: the school of the grant in the body
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  403  403  403  403  422  422  403  403",
+        "B1": "401  201  422  403  422  403  403  403  403  422  201  403  403",
+    },
+    ("GET", "/v1/users"): {
+        "-":  "401  200  200  403  200  403  403  403  403  200  200  403  403",
+    },
+    ("GET", "/v1/users/{user_id}"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  200  200  404  200  404  404  404  404  404  404  404  404",
+        "A":  "401  200  200  404  404  404  404  404  404  404  404  404  404",
+        "B1": OUT_B,
+    },
+    ("PATCH", "/v1/users/{user_id}"): {
+        "A1": "401  200  200  404  200  404  404  404  404  404  404  404  404",
+        "A":  "401  200  200  404  404  404  404  404  404  404  404  404  404",
+        "B1": OUT_B,
+    },
+    ("POST", "/v1/users/{user_id}/grants"): {  # gives a governor role in A1 (B1 for "B1")
+        "A1": "401  201  201  404  201  404  404  404  404  404  404  404  404",
+        "A":  "401  201  201  404  404  404  404  404  404  404  404  404  404",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    ("DELETE", "/v1/users/{user_id}/grants/{grant_id}"): {
+        "A1": "401  204  204  404  204  404  404  404  404  404  404  404  404",
+        "A":  "401  204  204  404  404  404  404  404  404  404  404  404  404",
+        "B1": "401  204  404  404  404  404  404  404  404  404  204  404  404",
+    },
+
+    # --- integration clients: like users, managed by leaders and admins ----------------------
+    ("POST", "/v1/integration-clients"): {  # target: the school in the body
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  403  403  403  403  422  422  403  403",
+        "B1": "401  201  422  403  422  403  403  403  403  422  201  403  403",
+    },
+    ("GET", "/v1/integration-clients"): {
+        "-":  "401  200  200  403  200  403  403  403  403  200  200  403  403",
+    },
+    ("GET", "/v1/integration-clients/{client_pk}"): {
+        "A1": "401  200  200  404  200  404  404  404  404  404  404  404  404",
+        "A":  "401  200  200  404  404  404  404  404  404  404  404  404  404",
+        "B1": OUT_B,
+    },
+    ("PATCH", "/v1/integration-clients/{client_pk}"): {
+        "A1": "401  200  200  404  200  404  404  404  404  404  404  404  404",
+        "A":  "401  200  200  404  404  404  404  404  404  404  404  404  404",
+        "B1": OUT_B,
+    },
+    ("POST", "/v1/integration-clients/{client_pk}/secret"): {
+        "A1": "401  200  200  404  200  404  404  404  404  404  404  404  404",
+        "A":  "401  200  200  404  404  404  404  404  404  404  404  404  404",
+        "B1": OUT_B,
+    },
+
+    # --- audit trail: leaders and admins, within reach ---------------------------------------
+    ("GET", "/v1/audit-events"): {
+        "-":  "401  200  200  403  200  403  403  403  403  200  200  403  403",
+    },
+}
+# fmt: on
+
+
+# --- What each case sends ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Call:
+    path: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+    form: dict[str, str] | None = None
+
+
+def _point_body() -> dict[str, Any]:
+    return {
+        "academic_year": 2025,
+        "code": "MID",
+        "name": "Midpoint",
+        "position": 2,
+        "assessed_on": "2026-02-13",
+    }
+
+
+def _new_user(t: Targets, key: str) -> dict[str, Any]:
+    return {
+        "email": "new.person@world.example.org",
+        "display_name": "New Person",
+        "password": "a long enough new password",
+        "grants": [{"role": "teacher", **t.scope(key)}],
+    }
+
+
+def _token_form(t: Targets, key: str) -> dict[str, str]:
+    if key == "password":
+        email = t.world.users["teacher"].email
+        return {"grant_type": "password", "username": email, "password": PASSWORD}
+    client_id = t.world.clients["integration"].client_id
+    return {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": CLIENT_SECRET,
+    }
+
+
+def _grant_school(key: str) -> str:
+    """Where a new grant for the target person goes: their own school, or A1 for trust staff."""
+    return "B1" if key == "B1" else "A1"
+
+
+REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
+    ("GET", "/healthz"): lambda t, k: Call(),
+    ("GET", "/readyz"): lambda t, k: Call(),
+    ("POST", "/v1/auth/token"): lambda t, k: Call(form=_token_form(t, k)),
+    ("GET", "/v1/me"): lambda t, k: Call(),
+    ("GET", "/v1/academic-years/current"): lambda t, k: Call(),
+    ("GET", "/v1/academic-years/{start_year}"): lambda t, k: Call(path={"start_year": 2025}),
+    ("POST", "/v1/trusts"): lambda t, k: Call(json={"name": "Trust C"}),
+    ("GET", "/v1/trusts"): lambda t, k: Call(),
+    ("GET", "/v1/trusts/{trust_id}"): lambda t, k: Call(path={"trust_id": t.trust(k).id}),
+    ("PATCH", "/v1/trusts/{trust_id}"): lambda t, k: Call(
+        path={"trust_id": t.trust(k).id}, json={"name": "Renamed Trust"}
+    ),
+    ("POST", "/v1/schools"): lambda t, k: Call(
+        json={
+            "name": "New School",
+            "urn": "100099",
+            "phase": "primary",
+            "trust_id": str(t.trust(k).id),
+        }
+    ),
+    ("GET", "/v1/schools"): lambda t, k: Call(),
+    ("GET", "/v1/schools/{school_id}"): lambda t, k: Call(path={"school_id": t.school(k).id}),
+    ("PATCH", "/v1/schools/{school_id}"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}, json={"name": "Renamed School"}
+    ),
+    ("POST", "/v1/schools/{school_id}/assessment-points"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}, json=_point_body()
+    ),
+    ("GET", "/v1/schools/{school_id}/assessment-points"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}
+    ),
+    ("POST", "/v1/schools/{school_id}/assessment-points/default-calendar"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}, json={"academic_year": 2025}
+    ),
+    ("GET", "/v1/assessment-points/{point_id}"): lambda t, k: Call(
+        path={"point_id": t.point(k).id}
+    ),
+    ("PATCH", "/v1/assessment-points/{point_id}"): lambda t, k: Call(
+        path={"point_id": t.point(k).id}, json={"name": "Autumn Data"}
+    ),
+    ("POST", "/v1/users"): lambda t, k: Call(json=_new_user(t, k)),
+    ("GET", "/v1/users"): lambda t, k: Call(),
+    ("GET", "/v1/users/{user_id}"): lambda t, k: Call(path={"user_id": t.users[k].id}),
+    ("PATCH", "/v1/users/{user_id}"): lambda t, k: Call(
+        path={"user_id": t.users[k].id}, json={"display_name": "Renamed Person"}
+    ),
+    ("POST", "/v1/users/{user_id}/grants"): lambda t, k: Call(
+        path={"user_id": t.users[k].id},
+        json={"role": "governor", **t.scope(_grant_school(k))},
+    ),
+    ("DELETE", "/v1/users/{user_id}/grants/{grant_id}"): lambda t, k: Call(
+        path={"user_id": t.users[k].id, "grant_id": t.grants[k].id}
+    ),
+    ("POST", "/v1/integration-clients"): lambda t, k: Call(
+        json={"name": "New Sync", "scopes": ["roster:read"], **t.scope(k)}
+    ),
+    ("GET", "/v1/integration-clients"): lambda t, k: Call(),
+    ("GET", "/v1/integration-clients/{client_pk}"): lambda t, k: Call(
+        path={"client_pk": t.clients[k].id}
+    ),
+    ("PATCH", "/v1/integration-clients/{client_pk}"): lambda t, k: Call(
+        path={"client_pk": t.clients[k].id}, json={"name": "Renamed Sync"}
+    ),
+    ("POST", "/v1/integration-clients/{client_pk}/secret"): lambda t, k: Call(
+        path={"client_pk": t.clients[k].id}
+    ),
+    ("GET", "/v1/audit-events"): lambda t, k: Call(),
+}
+
+
+# --- Where the app does not (yet) do what the matrix says ------------------------------------
+
+
+# --- Cases -----------------------------------------------------------------------------------
+def expected_statuses(row: str) -> dict[str, int]:
+    statuses = [int(cell) for cell in row.split()]
+    assert len(statuses) == len(COLUMNS), f"row {row!r} has {len(statuses)} cells"
+    return dict(zip(COLUMNS, statuses, strict=True))
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for (method, path), rows in MATRIX.items():
+        for target, row in rows.items():
+            where = "" if target == "-" else f" @{target}"
+            for principal, status in expected_statuses(row).items():
+                cases.append(
+                    pytest.param(
+                        method,
+                        path,
+                        target,
+                        principal,
+                        status,
+                        id=f"{method} {path}{where} [{principal}]",
+                    )
+                )
+    return cases
+
+
+CASES = _cases()
+
+
+def _url(path: str, call: Call) -> str:
+    return path.format(**{name: str(value) for name, value in call.path.items()})
+
+
+@pytest.mark.parametrize(("method", "path", "target", "principal", "expected"), CASES)
+async def test_access(
+    method: str,
+    path: str,
+    target: str,
+    principal: str,
+    expected: int,
+    client: httpx.AsyncClient,
+    targets: Targets,
+    stored: Callable[[], Awaitable[Snapshot]],
+) -> None:
+    call = REQUESTS[(method, path)](targets, target)
+    url = _url(path, call)
+    caller = None if principal == "anonymous" else principal
+    context = f"{method} {url} ({path} @{target}) as {principal}"
+    is_write = method in WRITE_METHODS
+
+    before = await stored() if is_write else None
+    response = await client.request(
+        method, url, headers=targets.world.headers(caller), json=call.json, data=call.form
+    )
+    actual = response.status_code
+    if is_write and actual >= 400:
+        assert before is not None
+        assert_unchanged(before, await stored(), context)
+    if actual >= 400:
+        assert_problem(response, actual, context)
+    if actual == 401:
+        assert response.headers.get("www-authenticate", "").startswith("Bearer"), context
+
+    assert actual == expected, (
+        f"{context}: expected {expected}, got {actual}: {response.text[:300]}"
+    )
+    last = path.rsplit("/", 1)[-1]
+    if actual == 200 and method in ("GET", "PATCH") and last.startswith("{"):
+        shown = response.json().get("id")
+        asked = call.path[last.strip("{}")]
+        assert last == "{start_year}" or shown == str(asked), f"{context}: answered with {shown}"
+
+
+# --- The matrix covers the app, all of it and nothing else -----------------------------------
+def api_routes(app: FastAPI) -> set[Route]:
+    """(method, path) of every APIRoute the app serves, however routers are nested.
+
+    FastAPI >= 0.137 keeps included routers as opaque entries in ``app.routes``; its own
+    ``iter_route_contexts`` (what the OpenAPI generator uses) yields each route with its full
+    path. Older versions list every route flat in ``app.routes``.
+    """
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI
+        entries = [(route, route) for route in app.routes]
+    else:
+        entries = [(ctx.original_route, ctx) for ctx in iter_route_contexts(app.routes)]
+    found: set[Route] = set()
+    for original, effective in entries:
+        if not isinstance(original, APIRoute) or effective.path in DOCS_PATHS:
+            continue
+        found |= {(method, effective.path) for method in effective.methods or ()}
+    return found
+
+
+def test_matrix_has_a_column_for_every_principal() -> None:
+    assert set(COLUMNS) == {"anonymous", *PRINCIPALS}, (
+        "the world's principals changed: add or remove matrix columns to match: "
+        f"missing {sorted({'anonymous', *PRINCIPALS} - set(COLUMNS))}, "
+        f"extra {sorted(set(COLUMNS) - {'anonymous', *PRINCIPALS})}"
+    )
+    for route, rows in MATRIX.items():
+        for target, row in rows.items():
+            assert len(row.split()) == len(COLUMNS), f"{route} @{target}: wrong number of cells"
+
+
+def test_every_route_has_matrix_rows(app: FastAPI) -> None:
+    routes = api_routes(app)
+    # The enumeration must not go quiet: it sees at least what the OpenAPI document shows.
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert ("GET", "/healthz") in routes, f"route enumeration looks broken: {sorted(routes)}"
+    assert documented <= routes, f"routes missed by api_routes(): {sorted(documented - routes)}"
+    missing = routes - MATRIX.keys()
+    assert not missing, f"routes without access-matrix rows: {sorted(missing)}"
+
+
+def test_matrix_names_only_existing_routes(app: FastAPI) -> None:
+    stale = MATRIX.keys() - api_routes(app)
+    assert not stale, f"matrix rows for routes the app no longer has: {sorted(stale)}"
+
+
+def test_every_matrix_route_has_a_request() -> None:
+    assert MATRIX.keys() == REQUESTS.keys(), (
+        f"rows without a request: {sorted(MATRIX.keys() - REQUESTS.keys())}; "
+        f"requests without rows: {sorted(REQUESTS.keys() - MATRIX.keys())}"
+    )
+
+
+# --- Out of reach looks exactly like missing -------------------------------------------------
+# For each route with an id in its path: the school leader of A1 asking for the B1 (or trust
+# B) object gets the very problem it gets for an id that exists nowhere.
+NOT_THERE = uuid.UUID("00000000-0000-4000-8000-000000000000")
+_ID_ROUTES = [
+    (method, path, target)
+    for (method, path), rows in MATRIX.items()
+    if "_id}" in path or "_pk}" in path
+    for target in rows
+    if target in ("B", "B1")
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "target"), _ID_ROUTES, ids=[f"{m} {p}" for m, p, _ in _ID_ROUTES]
+)
+async def test_out_of_reach_looks_like_missing(
+    method: str,
+    path: str,
+    target: str,
+    client: httpx.AsyncClient,
+    targets: Targets,
+) -> None:
+    call = REQUESTS[(method, path)](targets, target)
+    headers = targets.world.headers("school_leader")
+    real = await client.request(
+        method, _url(path, call), headers=headers, json=call.json, data=call.form
+    )
+    invented = Call(path={name: NOT_THERE for name in call.path}, json=call.json, form=call.form)
+    fake = await client.request(
+        method, _url(path, invented), headers=headers, json=call.json, data=call.form
+    )
+
+    def shown(response: httpx.Response) -> tuple[Any, ...]:
+        body = assert_problem(response, 404, f"{method} {path}")
+        return response.status_code, body["type"], body["title"], body["detail"]
+
+    assert shown(real) == shown(fake), f"{method} {path}: out of reach differs from missing"
+
+
+# Body references out of reach answer like ids that exist nowhere, too.
+_BODY_REFERENCES: list[tuple[str, str, str, str]] = [
+    # (method, path, caller, target in the body out of the caller's reach)
+    ("POST", "/v1/schools", "trust_admin", "B"),
+    ("POST", "/v1/users", "school_leader", "B1"),
+    ("POST", "/v1/integration-clients", "school_leader", "B1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "principal", "target"),
+    _BODY_REFERENCES,
+    ids=[f"{m} {p} [{who}]" for m, p, who, _ in _BODY_REFERENCES],
+)
+async def test_out_of_reach_body_reference_looks_like_missing(
+    method: str,
+    path: str,
+    principal: str,
+    target: str,
+    client: httpx.AsyncClient,
+    targets: Targets,
+) -> None:
+    call = REQUESTS[(method, path)](targets, target)
+    real_id = str(
+        targets.trust(target).id if target in targets.world.trusts else targets.school(target).id
+    )
+    headers = targets.world.headers(principal)
+    real = await client.request(method, path, headers=headers, json=call.json)
+    fake_json = _replace_strings(call.json, real_id, str(NOT_THERE))
+    fake = await client.request(method, path, headers=headers, json=fake_json)
+
+    def shown(response: httpx.Response) -> tuple[Any, ...]:
+        body = assert_problem(response, response.status_code, f"{method} {path}")
+        return response.status_code, body["type"], body["detail"], body.get("errors")
+
+    assert real.status_code == 422, f"{method} {path}: {real.status_code} {real.text[:300]}"
+    assert shown(real) == shown(fake), f"{method} {path}: out of reach differs from missing"
+
+
+def _replace_strings(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(v, old, new) for v in value]
+    return new if value == old else value
