@@ -29,10 +29,6 @@ class AppError(Exception):
         self.extensions = extensions
 
 
-class BadRequest(AppError):
-    pass
-
-
 class Unauthorized(AppError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 
@@ -51,10 +47,6 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status, slug, title = 409, "conflict", "Conflict"
-
-
-class PreconditionFailed(AppError):
-    status, slug, title = 412, "precondition-failed", "Precondition failed"
 
 
 class PayloadTooLarge(AppError):
