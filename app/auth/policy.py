@@ -27,19 +27,26 @@ class Resource(StrEnum):
     USER = "user"
     INTEGRATION_CLIENT = "integration_client"
     AUDIT_EVENT = "audit_event"
+    PUPIL = "pupil"  # pupils, their enrolments, characteristics and roster imports
+    CLASS = "class"  # classes (teaching groups), their teachers and pupils
+    GROUP = "group"  # a school's custom groups of pupils
 
 
 class Action(StrEnum):
     READ = "read"
     WRITE = "write"
+    ERASE = "erase"  # delete a pupil for good: a leader's explicit, audited decision
 
 
 R, W = Action.READ, Action.WRITE
 _RW = frozenset({R, W})
 _R = frozenset({R})
+_RWE = frozenset(Action)
+_ROSTER_ADMIN = {Resource.PUPIL: _RWE, Resource.CLASS: _RW, Resource.GROUP: _RW}
+_ROSTER_READ = {Resource.PUPIL: _R, Resource.CLASS: _R, Resource.GROUP: _R}
 
 ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
-    Role.SYSTEM_ADMIN: {resource: _RW for resource in Resource},
+    Role.SYSTEM_ADMIN: {resource: _RWE for resource in Resource},
     Role.TRUST_ADMIN: {
         Resource.TRUST: _RW,
         Resource.SCHOOL: _RW,
@@ -47,11 +54,13 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.USER: _RW,
         Resource.INTEGRATION_CLIENT: _RW,
         Resource.AUDIT_EVENT: _R,
+        **_ROSTER_ADMIN,
     },
     Role.TRUST_ANALYST: {
         Resource.TRUST: _R,
         Resource.SCHOOL: _R,
         Resource.ASSESSMENT_POINT: _R,
+        **_ROSTER_READ,
     },
     Role.SCHOOL_LEADER: {
         Resource.TRUST: _R,
@@ -60,8 +69,16 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.USER: _RW,
         Resource.INTEGRATION_CLIENT: _RW,
         Resource.AUDIT_EVENT: _R,
+        **_ROSTER_ADMIN,
     },
-    Role.TEACHER: {Resource.TRUST: _R, Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R},
+    # Teachers read the pupils of the classes they teach (TAUGHT_ONLY), all of the school's
+    # classes and groups by name, and within those only the pupils they teach.
+    Role.TEACHER: {
+        Resource.TRUST: _R,
+        Resource.SCHOOL: _R,
+        Resource.ASSESSMENT_POINT: _R,
+        **_ROSTER_READ,
+    },
     Role.GOVERNOR: {Resource.TRUST: _R, Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R},
     Role.PUPIL: {Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R},
     Role.PARENT: {Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R},
@@ -75,7 +92,12 @@ CLIENT_BASE_RIGHTS: dict[Resource, frozenset[Action]] = {
 }
 SCOPE_RIGHTS: dict[ClientScope, dict[Resource, frozenset[Action]]] = {
     ClientScope.DEFINITIONS_WRITE: {Resource.ASSESSMENT_POINT: _RW},
+    ClientScope.ROSTER_READ: _ROSTER_READ,
+    ClientScope.ROSTER_WRITE: {Resource.PUPIL: _RW, Resource.CLASS: _RW, Resource.GROUP: _RW},
 }
+
+# Rights that reach only the pupils a teacher teaches, not the whole school of the grant.
+TAUGHT_ONLY: frozenset[tuple[Role, Resource]] = frozenset({(Role.TEACHER, Resource.PUPIL)})
 
 # Which roles a principal holding each role may hand out (within its own scope).
 GRANTABLE: dict[Role, frozenset[Role]] = {
@@ -90,16 +112,25 @@ class Reach:
     """What a principal reaches for one resource family and action.
 
     School-owned things are reached through ``school_ids`` (which include every school of a
-    trust held trust-wide); trust-owned things through ``trust_ids``.
+    trust held trust-wide); trust-owned things through ``trust_ids``. In ``taught_school_ids``
+    only the pupils of classes that ``taught_by`` teaches are reached (a teacher's pupils):
+    whether one pupil is among them is a question for the database, so ``covers`` says no for
+    those schools and queries filter with ``app.db.queries.reach.pupils_within``.
     """
 
     everything: bool = False
     trust_ids: frozenset[uuid.UUID] = frozenset()
     school_ids: frozenset[uuid.UUID] = frozenset()
+    taught_school_ids: frozenset[uuid.UUID] = frozenset()
+    taught_by: uuid.UUID | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.everything or self.trust_ids or self.school_ids)
+        return not (self.everything or self.trust_ids or self.school_ids or self.taught_school_ids)
+
+    def touches(self, *, school_id: uuid.UUID) -> bool:
+        """Reaches the school, or some of its pupils."""
+        return self.covers(school_id=school_id) or school_id in self.taught_school_ids
 
     def covers(
         self, *, trust_id: uuid.UUID | None = None, school_id: uuid.UUID | None = None
@@ -111,20 +142,21 @@ class Reach:
         return trust_id is not None and trust_id in self.trust_ids
 
 
-def _rights(
-    principal: Principal,
-) -> list[tuple[dict[Resource, frozenset[Action]], ScopeKind, uuid.UUID | None]]:
-    """Each source of rights with the scope it applies in."""
+_Source = tuple[dict[Resource, frozenset[Action]], ScopeKind, uuid.UUID | None, Role | None]
+
+
+def _rights(principal: Principal) -> list[_Source]:
+    """Each source of rights with the scope it applies in (and the role it comes from)."""
     if principal.is_client:
         kind = ScopeKind.TRUST if principal.client_trust_id else ScopeKind.SCHOOL
         scope_id = principal.client_trust_id or principal.client_school_id
-        sources = [(CLIENT_BASE_RIGHTS, kind, scope_id)]
+        sources: list[_Source] = [(CLIENT_BASE_RIGHTS, kind, scope_id, None)]
         sources += [
-            (SCOPE_RIGHTS[s], kind, scope_id) for s in principal.scopes if s in SCOPE_RIGHTS
+            (SCOPE_RIGHTS[s], kind, scope_id, None) for s in principal.scopes if s in SCOPE_RIGHTS
         ]
         return sources
     return [
-        (ROLE_RIGHTS[g.role], ROLE_SCOPE[g.role], g.trust_id or g.school_id)
+        (ROLE_RIGHTS[g.role], ROLE_SCOPE[g.role], g.trust_id or g.school_id, g.role)
         for g in principal.grants
     ]
 
@@ -132,13 +164,16 @@ def _rights(
 def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
     trust_ids: set[uuid.UUID] = set()
     school_ids: set[uuid.UUID] = set()
-    for rights, kind, scope_id in _rights(principal):
+    taught_school_ids: set[uuid.UUID] = set()
+    for rights, kind, scope_id, role in _rights(principal):
         if action not in rights.get(resource, frozenset()):
             continue
         if kind is ScopeKind.SERVICE:
             return Reach(everything=True)
         assert scope_id is not None
-        if kind is ScopeKind.TRUST:
+        if (role, resource) in TAUGHT_ONLY:
+            taught_school_ids.add(scope_id)
+        elif kind is ScopeKind.TRUST:
             trust_ids.add(scope_id)
             school_ids.update(principal.schools_of_trust.get(scope_id, frozenset()))
         else:
@@ -147,7 +182,12 @@ def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
             trust_id = principal.trust_of_school.get(scope_id)
             if resource is Resource.TRUST and trust_id is not None:
                 trust_ids.add(trust_id)
-    return Reach(trust_ids=frozenset(trust_ids), school_ids=frozenset(school_ids))
+    return Reach(
+        trust_ids=frozenset(trust_ids),
+        school_ids=frozenset(school_ids),
+        taught_school_ids=frozenset(taught_school_ids - school_ids),
+        taught_by=principal.id if taught_school_ids - school_ids else None,
+    )
 
 
 def require(

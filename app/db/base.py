@@ -60,13 +60,14 @@ def created_at_field() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
-def updated_at_field() -> Any:
+def updated_at_field(*, index: bool = True) -> Any:
+    """``index=False`` where a composite (school_id, updated_at, id) index serves delta reads."""
     return Field(
         default_factory=utcnow,
         sa_type=UTCDateTime,
         nullable=False,
         sa_column_kwargs={"onupdate": utcnow},
-        index=True,
+        index=index,
     )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from app.auth.policy import Reach
+from app.db.roster import ClassPupil, ClassTeacher, TeachingGroup
+from app.domain.calendar import AcademicYear
 
 
 def within(
@@ -24,3 +28,30 @@ def within(
     if trust_column is not None and reach.trust_ids:
         clauses.append(trust_column.in_(reach.trust_ids))
     return sa.or_(*clauses) if clauses else sa.false()
+
+
+def pupils_within(
+    reach: Reach,
+    *,
+    pupil_column: sa.ColumnElement[Any],
+    school_column: sa.ColumnElement[Any],
+) -> sa.ColumnElement[bool]:
+    """Pupil rows the reach covers: whole schools, and in a teacher's schools the pupils of
+    the classes they teach this academic year (or later, once next year's classes exist)."""
+    whole = within(reach, school_column=school_column)
+    if reach.everything or not reach.taught_school_ids:
+        return whole
+    this_year = AcademicYear.containing(date.today()).start_year
+    taught = (
+        sa.select(ClassPupil.pupil_id)
+        .join(ClassTeacher, col(ClassTeacher.class_id) == col(ClassPupil.class_id))
+        .join(TeachingGroup, col(TeachingGroup.id) == col(ClassPupil.class_id))
+        .where(
+            col(ClassTeacher.user_id) == reach.taught_by,
+            col(TeachingGroup.academic_year) >= this_year,
+        )
+    )
+    return sa.or_(
+        whole,
+        sa.and_(school_column.in_(reach.taught_school_ids), pupil_column.in_(taught)),
+    )

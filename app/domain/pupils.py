@@ -1,0 +1,138 @@
+"""Pupils as the DfE describes them: UPNs, National Curriculum year groups, characteristics.
+
+Pure rules, no I/O; the roster services and the file importers (CTF, OneRoster) share them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from stdnum.gb.upn import calc_check_digit
+
+from app.domain.errors import DomainError
+
+# Characters a UPN may use: the DfE leaves out I, O and S so they are not misread as 1, 0, 5.
+_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+_UPN = re.compile(rf"[{_UPN_LETTERS}][0-9]{{11}}[0-9{_UPN_LETTERS}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Upn:
+    """A unique pupil number: a check letter, the LA number (3 digits), the school's DfE
+    establishment number (4), the year of issue (2) and a serial (3). A *temporary* UPN, given
+    while the permanent one is not known, ends in a letter instead of the last serial digit.
+    """
+
+    value: str
+    temporary: bool
+
+
+def check_upn(raw: str) -> Upn:
+    """Validate a UPN the DfE way: 13 characters, the check letter recomputed and compared.
+
+    The check letter is the sum of characters 2-13 weighted 2-13 (letters by their place in
+    the UPN alphabet), modulo 23, as a letter of that alphabet. The LA number is not matched
+    against a list: local authorities are reorganised and new numbers issued, and a stale list
+    would refuse real pupils.
+    """
+    value = raw.strip().upper()
+    if len(value) != 13:
+        raise DomainError("UPN must be 13 characters", field="upn")
+    if not _UPN.fullmatch(value):
+        raise DomainError(
+            "UPN must be a letter, 11 digits and a digit or letter (not I, O or S)", field="upn"
+        )
+    expected = calc_check_digit(value[1:])
+    if value[0] != expected:
+        raise DomainError(
+            f"UPN check letter is wrong: {value[0]} given, {expected} expected", field="upn"
+        )
+    return Upn(value, temporary=value[-1].isalpha())
+
+
+def make_upn(body: str) -> str:
+    """The full UPN for the 12 characters after the check letter (tests and demo data)."""
+    return calc_check_digit(body) + body
+
+
+class YearGroup(StrEnum):
+    """National Curriculum year groups: nursery (N1, N2), reception (R), years 1 to 13."""
+
+    N1 = "N1"
+    N2 = "N2"
+    R = "R"
+    Y1 = "1"
+    Y2 = "2"
+    Y3 = "3"
+    Y4 = "4"
+    Y5 = "5"
+    Y6 = "6"
+    Y7 = "7"
+    Y8 = "8"
+    Y9 = "9"
+    Y10 = "10"
+    Y11 = "11"
+    Y12 = "12"
+    Y13 = "13"
+
+    @property
+    def rank(self) -> int:
+        """Order: N1 is -2, N2 -1, R 0, then the year number."""
+        return _YEAR_RANK[self]
+
+    @classmethod
+    def parse(cls, raw: str | int) -> YearGroup:
+        """Read a year group as MIS files write it: 'R', 'N2', '7', '07', 'Y7', 'Year 7'."""
+        text = str(raw).strip().upper().removeprefix("YEAR").removeprefix("Y").strip()
+        if text.isdigit():
+            text = str(int(text))
+        try:
+            return cls(text)
+        except ValueError:
+            raise DomainError(
+                f"unknown year group {str(raw)!r}: use N1, N2, R or 1-13", field="year_group"
+            ) from None
+
+
+_YEAR_RANK = {group: index - 2 for index, group in enumerate(YearGroup)}
+
+
+class SenStatus(StrEnum):
+    """Special educational needs, as in the school census: N none, K SEN support, E an
+    education, health and care plan."""
+
+    NONE = "N"
+    SUPPORT = "K"
+    EHC_PLAN = "E"
+
+
+class Sex(StrEnum):
+    MALE = "M"
+    FEMALE = "F"
+
+
+_ETHNICITY = re.compile(r"[A-Z]{4}")
+
+
+def check_ethnicity(raw: str) -> str:
+    """A DfE ethnicity code: four letters, main (WBRI, ABAN, ...) or extended (WIRT, ...)."""
+    value = raw.strip().upper()
+    if not _ETHNICITY.fullmatch(value):
+        raise DomainError("ethnicity must be a DfE code of four letters, e.g. WBRI", field="ethnicity")
+    return value
+
+
+def check_dates(
+    *, date_of_birth: date | None, joined_on: date | None, left_on: date | None
+) -> None:
+    """Dates a pupil record can really have: a birth date from 1990 on, born before joining,
+    and joined before leaving."""
+    if date_of_birth is not None and not date(1990, 1, 1) <= date_of_birth <= date(2099, 12, 31):
+        raise DomainError("date of birth is not plausible for a pupil", field="date_of_birth")
+    if joined_on is not None and left_on is not None and left_on < joined_on:
+        raise DomainError("left before joining", field="left_on")
+    if date_of_birth is not None and joined_on is not None and joined_on <= date_of_birth:
+        raise DomainError("joined before being born", field="joined_on")
