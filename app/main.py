@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import __doc__ as package_doc
 from app.api import problems
 from app.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from app.api.rest import audit, auth, health, me, people, tenancy
-from app.api.rest.common import problem_media_types
+from app.api.rest import audit, auth, health, me, people, roster, tenancy
+from app.api.rest.common import extra_schemas, problem_media_types
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import head_revision
@@ -83,21 +83,24 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         people.users,
         people.clients,
         audit.router,
+        roster.pupils,
+        roster.classes,
+        roster.groups,
+        roster.sync,
     ):
         app.include_router(router)
     logging.getLogger("markbook").setLevel(settings.log_level)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problem_media_types(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
             )
+            app.openapi_schema = problem_media_types(extra_schemas(document, roster.EXTRA_SCHEMAS))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -156,6 +156,7 @@ class PupilRead(PupilFields):
     school_id: uuid.UUID
     upn_temporary: bool
     left_on: date | None
+    enrolments: list[EnrolmentRead] = Field(default_factory=list, description="By year.")
     created_at: datetime
     updated_at: datetime
 
@@ -455,8 +456,9 @@ class SyncResult(SQLModel):
     created: int
     updated: int
     unchanged: int
-    left: int
     rejected: int
+    left: int
+    left_pupil_ids: list[uuid.UUID] = Field(description="Marked as left by a full sync.")
     classes_created: int
     classes_updated: int
     pupils: list[RowResult]

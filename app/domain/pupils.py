@@ -121,7 +121,9 @@ def check_ethnicity(raw: str) -> str:
     """A DfE ethnicity code: four letters, main (WBRI, ABAN, ...) or extended (WIRT, ...)."""
     value = raw.strip().upper()
     if not _ETHNICITY.fullmatch(value):
-        raise DomainError("ethnicity must be a DfE code of four letters, e.g. WBRI", field="ethnicity")
+        raise DomainError(
+            "ethnicity must be a DfE code of four letters, e.g. WBRI", field="ethnicity"
+        )
     return value
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from pydantic import BaseModel
 
 from app.api.problems import Problem
 
@@ -45,4 +48,16 @@ def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status.startswith(("4", "5")) and "application/json" in content:
                     content["application/problem+json"] = content.pop("application/json")
+    return document
+
+
+def extra_schemas(document: dict[str, Any], models: Iterable[type[BaseModel]]) -> dict[str, Any]:
+    """Add models to the document's components: bodies that routes read themselves (row by
+    row, say) and so do not declare as parameters, but that clients need described."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        schemas[model.__name__] = schema
     return document

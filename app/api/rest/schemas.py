@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.db.audit import AuditEventRead
 from app.db.people import IntegrationClientRead, UserRead
+from app.db.roster import ClassRead, EnrolmentRead, GroupRead, PupilRead
 from app.db.tenancy import AssessmentPointRead, SchoolRead, TrustRead
 from app.domain.roles import ClientScope, Role
 
@@ -43,6 +44,22 @@ class IntegrationClientPage(PageOf[IntegrationClientRead]):
 
 
 class AuditEventPage(PageOf[AuditEventRead]):
+    pass
+
+
+class PupilPage(PageOf[PupilRead]):
+    pass
+
+
+class EnrolmentPage(PageOf[EnrolmentRead]):
+    pass
+
+
+class ClassPage(PageOf[ClassRead]):
+    pass
+
+
+class GroupPage(PageOf[GroupRead]):
     pass
 
 

@@ -1,0 +1,119 @@
+"""Set-based bulk writes: the one seam where PostgreSQL and SQLite take different fast paths.
+
+On PostgreSQL a batch of rows goes to the server as one array per column and is written by a
+single ``INSERT ... SELECT FROM unnest(...)`` statement, so the cost does not grow with a
+statement (or a round trip) per row. On SQLite, which has no arrays, rows go as multi-row
+``VALUES`` lists in as few statements as its limit on bound parameters allows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# SQLite allows 32,766 bound parameters per statement (since 3.32); stay well under it.
+_SQLITE_MAX_PARAMS = 30_000
+# Ids per IN list in deletes: far below asyncpg's 32,767 parameters per statement.
+_IN_CHUNK = 5_000
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _pg_value(column: sa.Column[Any], value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, sa.JSON):
+        return json.dumps(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError(f"naive datetime for {column.name}")
+    return value
+
+
+def _pg_type(column: sa.Column[Any]) -> str:
+    if isinstance(column.type, sa.JSON):
+        return "jsonb"
+    return column.type.compile(dialect=postgresql.dialect())
+
+
+async def write_rows(
+    session: AsyncSession,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] | None = None,
+    update: Sequence[str] = (),
+) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table``.
+
+    With ``conflict`` (the columns of a unique key), a row whose key exists updates the
+    ``update`` columns instead (nothing, if ``update`` is empty).
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    if session.get_bind().dialect.name == "postgresql":
+        await _write_rows_pg(session, table, rows, names, conflict, update)
+        return
+    size = max(1, _SQLITE_MAX_PARAMS // len(names))
+    for chunk in _chunks(rows, size):
+        statement = sqlite.insert(table).values(list(chunk))
+        if conflict is not None:
+            statement = (
+                statement.on_conflict_do_update(
+                    index_elements=list(conflict),
+                    set_={name: statement.excluded[name] for name in update},
+                )
+                if update
+                else statement.on_conflict_do_nothing(index_elements=list(conflict))
+            )
+        await session.execute(statement)
+
+
+async def _write_rows_pg(
+    session: AsyncSession,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    names: list[str],
+    conflict: Sequence[str] | None,
+    update: Sequence[str],
+) -> None:
+    columns = [table.c[name] for name in names]
+    arrays = {
+        f"a{index}": [_pg_value(column, row[column.name]) for row in rows]
+        for index, column in enumerate(columns)
+    }
+    sources = ", ".join(
+        f"CAST(:a{index} AS {_pg_type(column)}[])" for index, column in enumerate(columns)
+    )
+    quoted = ", ".join(f'"{name}"' for name in names)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) SELECT * FROM unnest({sources})'
+    if conflict is not None:
+        target = ", ".join(f'"{name}"' for name in conflict)
+        if update:
+            sets = ", ".join(f'"{name}" = excluded."{name}"' for name in update)
+            sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+        else:
+            sql += f" ON CONFLICT ({target}) DO NOTHING"
+    await session.execute(sa.text(sql), arrays)
+
+
+async def delete_where_in(
+    session: AsyncSession,
+    table: sa.Table,
+    column: str,
+    values: Iterable[Any],
+    *also: sa.ColumnElement[bool],
+) -> None:
+    """DELETE the rows whose ``column`` is among ``values`` (and that match ``also``)."""
+    ordered = list(values)
+    for chunk in _chunks(ordered, _IN_CHUNK):
+        await session.execute(sa.delete(table).where(table.c[column].in_(chunk), *also))

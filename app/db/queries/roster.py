@@ -1,0 +1,371 @@
+"""Reading the roster: pupils, enrolments, classes and groups, filtered by reach."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.policy import Reach
+from app.db.audit import AuditEvent
+from app.db.people import RoleGrant, User
+from app.db.queries.paging import Page, paginate
+from app.db.queries.reach import pupils_within, within
+from app.db.roster import (
+    ClassPupil,
+    ClassTeacher,
+    Enrolment,
+    ImportJob,
+    Pupil,
+    PupilGroup,
+    PupilGroupMember,
+    StageAssessment,
+    TeachingGroup,
+)
+from app.db.tenancy import School
+from app.domain.roles import Role
+
+AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+PUPIL = Pupil.__table__  # type: ignore[attr-defined]
+ENROLMENT = Enrolment.__table__  # type: ignore[attr-defined]
+CLASS = TeachingGroup.__table__  # type: ignore[attr-defined]
+CLASS_PUPIL = ClassPupil.__table__  # type: ignore[attr-defined]
+CLASS_TEACHER = ClassTeacher.__table__  # type: ignore[attr-defined]
+GROUP = PupilGroup.__table__  # type: ignore[attr-defined]
+GROUP_MEMBER = PupilGroupMember.__table__  # type: ignore[attr-defined]
+STAGE_ASSESSMENT = StageAssessment.__table__  # type: ignore[attr-defined]
+
+# People who may be named as a class's teachers: the school's teachers and leaders.
+TEACHING_ROLES = (Role.TEACHER.value, Role.SCHOOL_LEADER.value)
+
+
+# --- Single rows and pages ---------------------------------------------------------------
+async def get_pupil(session: AsyncSession, reach: Reach, pupil_id: uuid.UUID) -> Pupil | None:
+    statement = sa.select(Pupil).where(
+        col(Pupil.id) == pupil_id,
+        pupils_within(reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)),
+    )
+    return await session.scalar(statement)
+
+
+async def list_pupils(
+    session: AsyncSession,
+    reach: Reach,
+    school_id: uuid.UUID,
+    *,
+    academic_year: int | None,
+    year_group: str | None,
+    class_id: uuid.UUID | None,
+    group_id: uuid.UUID | None,
+    on_roll: bool | None,
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Pupil]:
+    statement = sa.select(Pupil).where(
+        col(Pupil.school_id) == school_id,
+        pupils_within(reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)),
+    )
+    if academic_year is not None or year_group is not None:
+        enrolled = sa.select(Enrolment.pupil_id).where(col(Enrolment.school_id) == school_id)
+        if academic_year is not None:
+            enrolled = enrolled.where(col(Enrolment.academic_year) == academic_year)
+        if year_group is not None:
+            enrolled = enrolled.where(col(Enrolment.year_group) == year_group)
+        statement = statement.where(col(Pupil.id).in_(enrolled))
+    if class_id is not None:
+        statement = statement.where(
+            col(Pupil.id).in_(
+                sa.select(ClassPupil.pupil_id).where(col(ClassPupil.class_id) == class_id)
+            )
+        )
+    if group_id is not None:
+        statement = statement.where(
+            col(Pupil.id).in_(
+                sa.select(PupilGroupMember.pupil_id).where(
+                    col(PupilGroupMember.group_id) == group_id
+                )
+            )
+        )
+    if on_roll is not None:
+        statement = statement.where(
+            col(Pupil.left_on).is_(None) if on_roll else col(Pupil.left_on).is_not(None)
+        )
+    if updated_since is not None:
+        statement = statement.where(col(Pupil.updated_at) >= updated_since)
+    order = [col(Pupil.updated_at), col(Pupil.id)]
+    return await paginate(session, statement, order_by=order, cursor=cursor, limit=limit)
+
+
+async def enrolments_of(
+    session: AsyncSession, pupil_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Enrolment]]:
+    found: dict[uuid.UUID, list[Enrolment]] = defaultdict(list)
+    if not pupil_ids:
+        return found
+    rows = await session.scalars(
+        sa.select(Enrolment)
+        .where(col(Enrolment.pupil_id).in_(list(pupil_ids)))
+        .order_by(col(Enrolment.academic_year))
+    )
+    for enrolment in rows:
+        found[enrolment.pupil_id].append(enrolment)
+    return found
+
+
+async def list_enrolments(
+    session: AsyncSession,
+    reach: Reach,
+    school_id: uuid.UUID,
+    *,
+    academic_year: int | None,
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Enrolment]:
+    statement = sa.select(Enrolment).where(
+        col(Enrolment.school_id) == school_id,
+        pupils_within(
+            reach, pupil_column=col(Enrolment.pupil_id), school_column=col(Enrolment.school_id)
+        ),
+    )
+    if academic_year is not None:
+        statement = statement.where(col(Enrolment.academic_year) == academic_year)
+    if updated_since is not None:
+        statement = statement.where(col(Enrolment.updated_at) >= updated_since)
+    order = [col(Enrolment.updated_at), col(Enrolment.id)]
+    return await paginate(session, statement, order_by=order, cursor=cursor, limit=limit)
+
+
+async def get_enrolment(
+    session: AsyncSession, pupil_id: uuid.UUID, academic_year: int
+) -> Enrolment | None:
+    return await session.scalar(
+        sa.select(Enrolment).where(
+            col(Enrolment.pupil_id) == pupil_id, col(Enrolment.academic_year) == academic_year
+        )
+    )
+
+
+async def get_class(session: AsyncSession, class_id: uuid.UUID) -> TeachingGroup | None:
+    return await session.get(TeachingGroup, class_id)
+
+
+async def list_classes(
+    session: AsyncSession,
+    reach: Reach,
+    school_id: uuid.UUID,
+    *,
+    academic_year: int | None,
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[TeachingGroup]:
+    statement = sa.select(TeachingGroup).where(
+        col(TeachingGroup.school_id) == school_id,
+        within(reach, school_column=col(TeachingGroup.school_id)),
+    )
+    if academic_year is not None:
+        statement = statement.where(col(TeachingGroup.academic_year) == academic_year)
+    if updated_since is not None:
+        statement = statement.where(col(TeachingGroup.updated_at) >= updated_since)
+    order = [col(TeachingGroup.updated_at), col(TeachingGroup.id)]
+    return await paginate(session, statement, order_by=order, cursor=cursor, limit=limit)
+
+
+async def class_code_taken(
+    session: AsyncSession,
+    school_id: uuid.UUID,
+    academic_year: int,
+    code: str,
+    *,
+    besides: uuid.UUID | None = None,
+) -> bool:
+    statement = sa.select(TeachingGroup.id).where(
+        col(TeachingGroup.school_id) == school_id,
+        col(TeachingGroup.academic_year) == academic_year,
+        col(TeachingGroup.code) == code,
+    )
+    if besides is not None:
+        statement = statement.where(col(TeachingGroup.id) != besides)
+    return (await session.scalar(statement.limit(1))) is not None
+
+
+async def teachers_of(
+    session: AsyncSession, class_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    found: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    if class_ids:
+        rows = await session.execute(
+            sa.select(ClassTeacher.class_id, ClassTeacher.user_id).where(
+                col(ClassTeacher.class_id).in_(list(class_ids))
+            )
+        )
+        for class_id, user_id in rows:
+            found[class_id].add(user_id)
+    return found
+
+
+async def members_of(
+    session: AsyncSession,
+    reach: Reach,
+    table: sa.Table,
+    owner_column: str,
+    owner_ids: Collection[uuid.UUID],
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Pupil ids of each class or group, only those within ``reach``."""
+    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    if not owner_ids:
+        return found
+    owner = table.c[owner_column]
+    rows = await session.execute(
+        sa.select(owner, table.c.pupil_id)
+        .where(
+            owner.in_(list(owner_ids)),
+            pupils_within(reach, pupil_column=table.c.pupil_id, school_column=table.c.school_id),
+        )
+        .order_by(owner, table.c.pupil_id)
+    )
+    for owner_id, pupil_id in rows:
+        found[owner_id].append(pupil_id)
+    return found
+
+
+async def teaching_users(
+    session: AsyncSession, school_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of ``user_ids`` who teach or lead at the school."""
+    if not user_ids:
+        return set()
+    rows = await session.scalars(
+        sa.select(RoleGrant.user_id).where(
+            col(RoleGrant.user_id).in_(list(user_ids)),
+            col(RoleGrant.school_id) == school_id,
+            col(RoleGrant.role).in_(TEACHING_ROLES),
+        )
+    )
+    return set(rows.all())
+
+
+async def pupils_in_school(
+    session: AsyncSession, school_id: uuid.UUID, pupil_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not pupil_ids:
+        return set()
+    rows = await session.scalars(
+        sa.select(Pupil.id).where(
+            col(Pupil.school_id) == school_id, col(Pupil.id).in_(list(pupil_ids))
+        )
+    )
+    return set(rows.all())
+
+
+async def get_group(session: AsyncSession, group_id: uuid.UUID) -> PupilGroup | None:
+    return await session.get(PupilGroup, group_id)
+
+
+async def group_name_taken(
+    session: AsyncSession, school_id: uuid.UUID, name: str, *, besides: uuid.UUID | None = None
+) -> bool:
+    statement = sa.select(PupilGroup.id).where(
+        col(PupilGroup.school_id) == school_id, col(PupilGroup.name) == name
+    )
+    if besides is not None:
+        statement = statement.where(col(PupilGroup.id) != besides)
+    return (await session.scalar(statement.limit(1))) is not None
+
+
+async def list_groups(
+    session: AsyncSession,
+    reach: Reach,
+    school_id: uuid.UUID,
+    *,
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[PupilGroup]:
+    statement = sa.select(PupilGroup).where(
+        col(PupilGroup.school_id) == school_id,
+        within(reach, school_column=col(PupilGroup.school_id)),
+    )
+    if updated_since is not None:
+        statement = statement.where(col(PupilGroup.updated_at) >= updated_since)
+    order = [col(PupilGroup.updated_at), col(PupilGroup.id)]
+    return await paginate(session, statement, order_by=order, cursor=cursor, limit=limit)
+
+
+async def get_import_job(session: AsyncSession, job_id: uuid.UUID) -> ImportJob | None:
+    return await session.get(ImportJob, job_id)
+
+
+# --- What a sync needs, read in one query per table --------------------------------------
+async def lock_schools(session: AsyncSession, school_ids: Collection[uuid.UUID]) -> None:
+    """Hold the schools' rows until commit, so two syncs of one school run one after the other
+    (SQLite has one writer at a time anyway and ignores FOR UPDATE)."""
+    await session.execute(
+        sa.select(School.id)
+        .where(col(School.id).in_(list(school_ids)))
+        .order_by(col(School.id))
+        .with_for_update()
+    )
+
+
+async def sync_state(
+    session: AsyncSession, school_ids: Collection[uuid.UUID], academic_year: int
+) -> dict[str, list[Any]]:
+    """Everything of the schools a roster sync compares against, as plain rows."""
+    ids = list(school_ids)
+    year_classes = sa.select(TeachingGroup.id).where(
+        col(TeachingGroup.school_id).in_(ids), col(TeachingGroup.academic_year) == academic_year
+    )
+    statements: dict[str, sa.Select[Any]] = {
+        "pupils": sa.select(PUPIL).where(PUPIL.c.school_id.in_(ids)),
+        "enrolments": sa.select(ENROLMENT).where(
+            ENROLMENT.c.school_id.in_(ids), ENROLMENT.c.academic_year == academic_year
+        ),
+        "classes": sa.select(CLASS).where(
+            CLASS.c.school_id.in_(ids), CLASS.c.academic_year == academic_year
+        ),
+        "class_teachers": sa.select(CLASS_TEACHER).where(
+            CLASS_TEACHER.c.class_id.in_(year_classes)
+        ),
+        "class_pupils": sa.select(CLASS_PUPIL).where(CLASS_PUPIL.c.class_id.in_(year_classes)),
+        "groups": sa.select(GROUP).where(GROUP.c.school_id.in_(ids)),
+        "group_members": sa.select(GROUP_MEMBER).where(GROUP_MEMBER.c.school_id.in_(ids)),
+        "stage_assessments": sa.select(STAGE_ASSESSMENT).where(
+            STAGE_ASSESSMENT.c.school_id.in_(ids)
+        ),
+    }
+    return {
+        name: list((await session.execute(statement)).mappings().all())
+        for name, statement in statements.items()
+    }
+
+
+async def teachers_by_email(
+    session: AsyncSession, school_ids: Collection[uuid.UUID], emails: Collection[str]
+) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+    """(school, lower-cased email) -> user, for the schools' teachers and leaders."""
+    if not emails:
+        return {}
+    rows = await session.execute(
+        sa.select(RoleGrant.school_id, User.email, User.id)
+        .join(User, col(User.id) == col(RoleGrant.user_id))
+        .where(
+            col(RoleGrant.school_id).in_(list(school_ids)),
+            col(RoleGrant.role).in_(TEACHING_ROLES),
+            sa.func.lower(col(User.email)).in_(sorted(emails)),
+        )
+    )
+    return {(school_id, email.lower()): user_id for school_id, email, user_id in rows}
+
+
+async def schools_of_trust_by_urn(session: AsyncSession, trust_id: uuid.UUID) -> dict[str, School]:
+    rows = await session.scalars(sa.select(School).where(col(School.trust_id) == trust_id))
+    return {school.urn: school for school in rows}

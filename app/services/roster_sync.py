@@ -1,0 +1,742 @@
+"""Bulk roster sync: classes, pupils, enrolments and memberships from an MIS, in one request.
+
+The sync reads what the schools already hold (one query per table), works out row by row what
+would change, and then writes only the changes with one set-based statement per table. A row
+that changes nothing writes nothing, audit included, so a nightly re-send of the same roster is
+cheap and leaves no trace. In all-or-nothing mode (the default) any bad row rejects the whole
+request before anything is written; in partial mode the good rows are stored and the bad ones
+reported. ``full`` mode marks pupils on roll this year but missing from the payload as left.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import context
+from app.auth.policy import Action, Resource, reach, require
+from app.auth.principal import Principal
+from app.db.base import utcnow
+from app.db.queries import bulk
+from app.db.queries import roster as queries
+from app.db.roster import (
+    PUPIL_FIELDS,
+    ClassSyncRow,
+    PupilSyncRow,
+    RosterSyncEnvelope,
+    StageAssessmentIn,
+)
+from app.db.tenancy import School
+from app.domain.calendar import AcademicYear
+from app.domain.errors import DomainError
+from app.domain.pupils import check_dates
+from app.domain.roster import changed, merge, replace_set
+from app.errors import Forbidden, InvalidInput
+from app.services import idempotency, roster
+
+# What a pupil row stores on the pupil table, besides its keys and timestamps.
+PUPIL_STORED = (*PUPIL_FIELDS, "upn_temporary", "left_on")
+ENROLMENT_STORED = ("year_group", "joined_on", "left_on")
+CLASS_STORED = ("name", "subject")
+STAGE_FIELDS = tuple(StageAssessmentIn.model_fields)
+MAX_REPORTED_ERRORS = 1000
+
+
+@dataclass
+class _Row:
+    """One payload row on its way through the sync."""
+
+    index: int
+    key: str
+    school: School | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+    status: str = "unchanged"
+    id: uuid.UUID | None = None
+
+    def reject(self, where: str, reason: str) -> None:
+        self.errors.append({"field": where, "reason": reason})
+        self.status = "rejected"
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "key": self.key,
+            "status": self.status,
+            "id": str(self.id) if self.id else None,
+            "errors": self.errors or None,
+        }
+
+
+def _field_of(prefix: str, error: Any) -> str:
+    return ".".join([prefix, *(str(part) for part in error["loc"])])
+
+
+def _reason(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _raw_key(raw: dict[str, Any]) -> str:
+    for name in ("external_id", "upn"):
+        value = raw.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+@dataclass
+class _Plan:
+    """Everything the sync will write, gathered before anything is written."""
+
+    classes: list[dict[str, Any]] = field(default_factory=list)
+    teachers_removed: list[uuid.UUID] = field(default_factory=list)  # class ids
+    teachers: list[dict[str, Any]] = field(default_factory=list)
+    pupils: list[dict[str, Any]] = field(default_factory=list)
+    enrolments: list[dict[str, Any]] = field(default_factory=list)
+    memberships_reset: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+    memberships: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    group_members_reset: list[uuid.UUID] = field(default_factory=list)  # pupil ids
+    group_members: list[dict[str, Any]] = field(default_factory=list)
+    stage_reset: list[uuid.UUID] = field(default_factory=list)  # pupil ids
+    stage_assessments: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Sync:
+    def __init__(
+        self,
+        principal: Principal,
+        envelope: RosterSyncEnvelope,
+        schools: dict[str, School],
+        *,
+        fixed_school: School | None,
+    ) -> None:
+        self.principal = principal
+        self.envelope = envelope
+        self.year = envelope.academic_year
+        self.schools = schools  # by URN: the schools this sync may write
+        self.fixed_school = fixed_school
+        self.now = utcnow()
+        self.today = date.today()
+        self.plan = _Plan()
+        self.class_rows: list[_Row] = []
+        self.pupil_rows: list[_Row] = []
+        self.classes_in: list[tuple[_Row, ClassSyncRow]] = []
+        self.pupils_in: list[tuple[_Row, PupilSyncRow]] = []
+
+    # --- reading the payload -------------------------------------------------------------
+    def _school_of(self, row: _Row, urn: str | None, where: str) -> School | None:
+        if self.fixed_school is not None:
+            if urn is not None and urn != self.fixed_school.urn:
+                row.reject(f"{where}.school_urn", "not the school this sync is for")
+                return None
+            return self.fixed_school
+        if urn is None:
+            row.reject(f"{where}.school_urn", "give the URN of the pupil's school")
+            return None
+        school = self.schools.get(urn)
+        if school is None:
+            row.reject(f"{where}.school_urn", "no such school within your reach")
+        return school
+
+    def read(self) -> None:
+        seen_classes: dict[tuple[uuid.UUID, str], int] = {}
+        for index, raw in enumerate(self.envelope.classes):
+            where = f"body.classes.{index}"
+            row = _Row(index, str(raw.get("code", "")))
+            self.class_rows.append(row)
+            try:
+                item = ClassSyncRow.model_validate(raw)
+            except ValidationError as exc:
+                for error in exc.errors():
+                    row.reject(_field_of(where, error), _reason(error))
+                continue
+            row.school = self._school_of(row, item.school_urn, where)
+            if row.school is None:
+                continue
+            first = seen_classes.setdefault((row.school.id, item.code), index)
+            if first != index:
+                row.reject(f"{where}.code", f"class {item.code} is also in row {first}")
+                continue
+            self.classes_in.append((row, item))
+
+        seen_keys: dict[tuple[uuid.UUID, str, str], int] = {}
+        for index, raw in enumerate(self.envelope.pupils):
+            where = f"body.pupils.{index}"
+            row = _Row(index, _raw_key(raw))
+            self.pupil_rows.append(row)
+            try:
+                item = PupilSyncRow.model_validate(raw)
+                check_dates(
+                    date_of_birth=item.date_of_birth,
+                    joined_on=item.joined_on,
+                    left_on=item.left_on,
+                )
+            except ValidationError as exc:
+                for error in exc.errors():
+                    row.reject(_field_of(where, error), _reason(error))
+                continue
+            except DomainError as exc:
+                row.reject(f"{where}.{exc.field}", exc.message)
+                continue
+            row.school = self._school_of(row, item.school_urn, where)
+            if row.school is None:
+                continue
+            duplicate = False
+            for name in ("external_id", "upn"):
+                value = getattr(item, name)
+                if value is None:
+                    continue
+                first = seen_keys.setdefault((row.school.id, name, value), index)
+                if first != index:
+                    row.reject(f"{where}.{name}", f"{name} {value} is also in row {first}")
+                    duplicate = True
+            if not duplicate:
+                self.pupils_in.append((row, item))
+
+    # --- working out the changes ---------------------------------------------------------
+    def _audit(
+        self,
+        *,
+        action: str,
+        entity_type: str,
+        entity_id: uuid.UUID,
+        school: School,
+        before: dict[str, Any] | None,
+        after: dict[str, Any],
+    ) -> None:
+        self.plan.audit.append(
+            {
+                "id": uuid.uuid4(),
+                "occurred_at": self.now,
+                "actor_type": self.principal.kind,
+                "actor_id": self.principal.id,
+                "request_id": context.request_id.get(),
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "trust_id": school.trust_id,
+                "school_id": school.id,
+                "before": before,
+                "after": after,
+            }
+        )
+
+    def plan_classes(self, state: dict[str, list[Any]], teachers: dict[Any, uuid.UUID]) -> None:
+        stored = {(c["school_id"], c["code"]): c for c in state["classes"]}
+        stored_teachers: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for link in state["class_teachers"]:
+            stored_teachers[link["class_id"]].add(link["user_id"])
+        self.class_ids: dict[tuple[uuid.UUID, str], uuid.UUID] = {
+            key: c["id"] for key, c in stored.items()
+        }
+        for row, item in self.classes_in:
+            assert row.school is not None
+            school = row.school
+            where = f"body.classes.{row.index}"
+            wanted: set[uuid.UUID] | None = None
+            if item.teacher_emails is not None:
+                wanted = set()
+                for position, email in enumerate(item.teacher_emails):
+                    user_id = teachers.get((school.id, email.lower()))
+                    if user_id is None:
+                        row.reject(
+                            f"{where}.teacher_emails.{position}",
+                            "no teacher or leader of the school has this email",
+                        )
+                    else:
+                        wanted.add(user_id)
+            if row.errors:
+                continue
+            old = stored.get((school.id, item.code))
+            new = {"name": item.name, "subject": item.subject}
+            class_id = old["id"] if old else uuid.uuid4()
+            row.id = class_id
+            self.class_ids[(school.id, item.code)] = class_id
+            before_teachers = stored_teachers.get(class_id, set())
+            added, removed = replace_set(before_teachers, wanted)
+            is_changed = changed(old, new)
+            if is_changed:
+                self.plan.classes.append(
+                    {
+                        "id": class_id,
+                        "school_id": school.id,
+                        "academic_year": self.year,
+                        "code": item.code,
+                        **new,
+                        "created_at": old["created_at"] if old else self.now,
+                        "updated_at": self.now,
+                    }
+                )
+            if added or removed:
+                self.plan.teachers_removed.append(class_id)
+                self.plan.teachers += [
+                    {"class_id": class_id, "user_id": user_id, "school_id": school.id}
+                    for user_id in sorted(wanted or ())
+                ]
+            if not (is_changed or added or removed):
+                continue
+            row.status = "updated" if old else "created"
+            before = None
+            if old:
+                before = {
+                    **{k: old[k] for k in CLASS_STORED},
+                    "teacher_ids": sorted(str(u) for u in before_teachers),
+                }
+            after_teachers = before_teachers if wanted is None else wanted
+            self._audit(
+                action="update" if old else "create",
+                entity_type="teaching_group",
+                entity_id=class_id,
+                school=school,
+                before=before,
+                after={
+                    "code": item.code,
+                    "academic_year": self.year,
+                    **new,
+                    "teacher_ids": sorted(str(u) for u in after_teachers),
+                },
+            )
+
+    def plan_pupils(self, state: dict[str, list[Any]]) -> None:
+        by_external: dict[tuple[uuid.UUID, str], Any] = {}
+        by_upn: dict[tuple[uuid.UUID, str], Any] = {}
+        for pupil in state["pupils"]:
+            if pupil["external_id"] is not None:
+                by_external[(pupil["school_id"], pupil["external_id"])] = pupil
+            if pupil["upn"] is not None:
+                by_upn[(pupil["school_id"], pupil["upn"])] = pupil
+        enrolments = {e["pupil_id"]: e for e in state["enrolments"]}
+        memberships: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for link in state["class_pupils"]:
+            memberships[link["pupil_id"]].add(link["class_id"])
+        groups = {(g["school_id"], g["name"]): g["id"] for g in state["groups"]}
+        group_names = {g["id"]: g["name"] for g in state["groups"]}
+        members: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for link in state["group_members"]:
+            members[link["pupil_id"]].add(link["group_id"])
+        stages: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+        for assessment in state["stage_assessments"]:
+            stages[assessment["pupil_id"]].append({k: assessment[k] for k in STAGE_FIELDS})
+        class_codes = {class_id: code for (_, code), class_id in self.class_ids.items()}
+        self.synced: set[uuid.UUID] = set()
+
+        for row, item in self.pupils_in:
+            assert row.school is not None
+            school = row.school
+            where = f"body.pupils.{row.index}"
+            old = by_external.get((school.id, item.external_id)) if item.external_id else None
+            by_number = by_upn.get((school.id, item.upn)) if item.upn else None
+            if old is not None and by_number is not None and by_number["id"] != old["id"]:
+                row.reject(f"{where}.upn", "this UPN belongs to another pupil of the school")
+                continue
+            old = old or by_number
+            pupil_id = old["id"] if old else uuid.uuid4()
+            row.id = pupil_id
+
+            # Class and group memberships named by the row.
+            wanted_classes: set[uuid.UUID] | None = None
+            if item.classes is not None:
+                wanted_classes = set()
+                for position, code in enumerate(item.classes):
+                    class_id = self.class_ids.get((school.id, code))
+                    if class_id is None:
+                        row.reject(
+                            f"{where}.classes.{position}",
+                            f"no class {code} in {AcademicYear(self.year).label}",
+                        )
+                    else:
+                        wanted_classes.add(class_id)
+            if row.errors:
+                continue
+            self.synced.add(pupil_id)
+
+            sent = item.model_dump(include=item.model_fields_set & set(PUPIL_FIELDS))
+            sent = {k: (v.value if hasattr(v, "value") else v) for k, v in sent.items()}
+            sent["left_on"] = item.left_on
+            merged = merge(old, sent, PUPIL_STORED)
+            merged["upn_temporary"] = bool(merged["upn"]) and merged["upn"][-1].isalpha()
+
+            enrolment = enrolments.get(pupil_id)
+            sent_enrolment = {"year_group": item.year_group.value, "left_on": item.left_on}
+            if "joined_on" in item.model_fields_set:
+                sent_enrolment["joined_on"] = item.joined_on
+            merged_enrolment = merge(enrolment, sent_enrolment, ENROLMENT_STORED)
+
+            had_classes = memberships.get(pupil_id, set())
+            class_added, class_removed = replace_set(had_classes, wanted_classes)
+
+            wanted_groups: set[uuid.UUID] | None = None
+            if item.groups is not None:
+                wanted_groups = set()
+                for name in item.groups:
+                    group_id = groups.get((school.id, name))
+                    if group_id is None:  # a group the school has not got yet: make it
+                        group_id = groups[(school.id, name)] = uuid.uuid4()
+                        group_names[group_id] = name
+                        self.plan.groups.append(
+                            {
+                                "id": group_id,
+                                "school_id": school.id,
+                                "name": name,
+                                "description": None,
+                                "created_at": self.now,
+                                "updated_at": self.now,
+                            }
+                        )
+                    wanted_groups.add(group_id)
+            had_groups = members.get(pupil_id, set())
+            group_added, group_removed = replace_set(had_groups, wanted_groups)
+
+            had_stages = stages.get(pupil_id, [])
+            new_stages: list[dict[str, Any]] | None = None
+            if item.stage_assessments is not None:
+                new_stages = [s.model_dump() for s in item.stage_assessments]
+                if _stage_key(new_stages) == _stage_key(had_stages):
+                    new_stages = None
+
+            pupil_changed = changed(old, merged)
+            enrolment_changed = changed(enrolment, merged_enrolment)
+            classes_changed = bool(class_added or class_removed)
+            groups_changed = bool(group_added or group_removed)
+            if not (
+                pupil_changed
+                or enrolment_changed
+                or classes_changed
+                or groups_changed
+                or new_stages is not None
+            ):
+                continue
+            row.status = "updated" if old else "created"
+
+            if pupil_changed:
+                self.plan.pupils.append(
+                    {
+                        "id": pupil_id,
+                        "school_id": school.id,
+                        **merged,
+                        "created_at": old["created_at"] if old else self.now,
+                        "updated_at": self.now,
+                    }
+                )
+            if enrolment_changed:
+                self.plan.enrolments.append(
+                    {
+                        "id": enrolment["id"] if enrolment else uuid.uuid4(),
+                        "pupil_id": pupil_id,
+                        "school_id": school.id,
+                        "academic_year": self.year,
+                        **merged_enrolment,
+                        "created_at": enrolment["created_at"] if enrolment else self.now,
+                        "updated_at": self.now,
+                    }
+                )
+            if classes_changed:
+                self.plan.memberships_reset[pupil_id] = had_classes
+                self.plan.memberships += [
+                    {"class_id": class_id, "pupil_id": pupil_id, "school_id": school.id}
+                    for class_id in sorted(wanted_classes or ())
+                ]
+            if groups_changed:
+                self.plan.group_members_reset.append(pupil_id)
+                self.plan.group_members += [
+                    {"group_id": group_id, "pupil_id": pupil_id, "school_id": school.id}
+                    for group_id in sorted(wanted_groups or ())
+                ]
+            if new_stages is not None:
+                self.plan.stage_reset.append(pupil_id)
+                self.plan.stage_assessments += [
+                    {
+                        "id": uuid.uuid4(),
+                        "pupil_id": pupil_id,
+                        "school_id": school.id,
+                        **stage,
+                        "source": "sync",
+                        "created_at": self.now,
+                    }
+                    for stage in new_stages
+                ]
+
+            before, after = _json(merged), {}
+            if old:
+                before = _json({k: old[k] for k in PUPIL_STORED})
+            after = _json(merged)
+            if enrolment_changed:
+                if enrolment:
+                    before["enrolment"] = _json({k: enrolment[k] for k in ENROLMENT_STORED})
+                after["enrolment"] = _json(merged_enrolment)
+            if classes_changed:
+                before["classes"] = sorted(class_codes.get(c, str(c)) for c in had_classes)
+                after["classes"] = sorted(class_codes[c] for c in wanted_classes or ())
+            if groups_changed:
+                before["groups"] = sorted(group_names[g] for g in had_groups)
+                after["groups"] = sorted(group_names[g] for g in wanted_groups or ())
+            if new_stages is not None:
+                after["stage_assessments"] = len(new_stages)
+            self._audit(
+                action="update" if old else "create",
+                entity_type="pupil",
+                entity_id=pupil_id,
+                school=school,
+                before=before if old else None,
+                after=after,
+            )
+
+    def plan_leavers(self, state: dict[str, list[Any]]) -> list[uuid.UUID]:
+        """Full mode: pupils on roll this year whom the payload does not name have left."""
+        named = {
+            value
+            for raw in self.envelope.pupils
+            for value in (raw.get("external_id"), raw.get("upn"))
+            if isinstance(value, str)
+        }
+        pupils = {p["id"]: p for p in state["pupils"]}
+        schools = {school.id: school for school in self.schools.values()}
+        leavers = []
+        for enrolment in state["enrolments"]:
+            pupil = pupils[enrolment["pupil_id"]]
+            if pupil["id"] in self.synced or enrolment["left_on"] is not None:
+                continue
+            if {pupil["external_id"], pupil["upn"]} & named:
+                continue  # named by a rejected row: not known to have left
+            school = schools[pupil["school_id"]]
+            leavers.append(pupil["id"])
+            before = _json({k: pupil[k] for k in PUPIL_STORED})
+            merged = {**{k: pupil[k] for k in PUPIL_STORED}, "left_on": self.today}
+            self.plan.pupils.append(
+                {
+                    "id": pupil["id"],
+                    "school_id": pupil["school_id"],
+                    **merged,
+                    "created_at": pupil["created_at"],
+                    "updated_at": self.now,
+                }
+            )
+            merged_enrolment = {
+                **{k: enrolment[k] for k in ENROLMENT_STORED},
+                "left_on": self.today,
+            }
+            self.plan.enrolments.append(
+                {
+                    "id": enrolment["id"],
+                    "pupil_id": pupil["id"],
+                    "school_id": pupil["school_id"],
+                    "academic_year": self.year,
+                    **merged_enrolment,
+                    "created_at": enrolment["created_at"],
+                    "updated_at": self.now,
+                }
+            )
+            self._audit(
+                action="update",
+                entity_type="pupil",
+                entity_id=pupil["id"],
+                school=school,
+                before=before,
+                after=_json(merged) | {"enrolment": _json(merged_enrolment)},
+            )
+        return leavers
+
+    # --- writing -------------------------------------------------------------------------
+    async def write(self, session: AsyncSession) -> None:
+        plan = self.plan
+        await bulk.write_rows(
+            session,
+            queries.CLASS,
+            plan.classes,
+            conflict=["id"],
+            update=("name", "subject", "updated_at"),
+        )
+        await bulk.delete_where_in(
+            session, queries.CLASS_TEACHER, "class_id", plan.teachers_removed
+        )
+        await bulk.write_rows(session, queries.CLASS_TEACHER, plan.teachers)
+        await bulk.write_rows(
+            session,
+            queries.PUPIL,
+            plan.pupils,
+            conflict=["id"],
+            update=(*PUPIL_STORED, "updated_at"),
+        )
+        await bulk.write_rows(
+            session,
+            queries.ENROLMENT,
+            plan.enrolments,
+            conflict=["id"],
+            update=(*ENROLMENT_STORED, "updated_at"),
+        )
+        year_classes = list(self.class_ids.values())
+        if plan.memberships_reset:
+            await bulk.delete_where_in(
+                session,
+                queries.CLASS_PUPIL,
+                "pupil_id",
+                plan.memberships_reset,
+                queries.CLASS_PUPIL.c.class_id.in_(year_classes),
+            )
+        await bulk.write_rows(session, queries.CLASS_PUPIL, plan.memberships)
+        await bulk.write_rows(session, queries.GROUP, plan.groups)
+        await bulk.delete_where_in(
+            session, queries.GROUP_MEMBER, "pupil_id", plan.group_members_reset
+        )
+        await bulk.write_rows(session, queries.GROUP_MEMBER, plan.group_members)
+        await bulk.delete_where_in(session, queries.STAGE_ASSESSMENT, "pupil_id", plan.stage_reset)
+        await bulk.write_rows(session, queries.STAGE_ASSESSMENT, plan.stage_assessments)
+        await bulk.write_rows(session, queries.AUDIT, plan.audit)
+
+
+def _stage_key(stages: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    return sorted(tuple(str(stage.get(k)) for k in STAGE_FIELDS) for stage in stages)
+
+
+def _json(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, uuid.UUID) else v)
+        for k, v in values.items()
+    }
+
+
+def _errors(rows: list[_Row]) -> list[dict[str, str]]:
+    return [error for row in rows for error in row.errors]
+
+
+async def sync_roster(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    envelope: RosterSyncEnvelope,
+    school: School | None = None,
+    trust_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Sync one school's roster (``school``), or a trust's (``trust_id``: rows say their
+    school by URN). Returns the counts and a result per row.
+
+    The caller must be allowed to write pupils and classes in every school it names; a
+    trust-wide sync reaches only the schools the caller may write.
+    """
+    pupil_reach = reach(principal, Resource.PUPIL, Action.WRITE)
+    class_reach = reach(principal, Resource.CLASS, Action.WRITE)
+    if school is not None:
+        schools = {school.urn: school}
+    else:
+        assert trust_id is not None
+        schools = {
+            urn: s
+            for urn, s in (await queries.schools_of_trust_by_urn(session, trust_id)).items()
+            if pupil_reach.covers(school_id=s.id) and class_reach.covers(school_id=s.id)
+        }
+        if not schools:
+            raise Forbidden("you may not sync pupils and classes in this trust's schools")
+    sync = _Sync(principal, envelope, schools, fixed_school=school)
+    sync.read()
+    rejected_early = _errors(sync.class_rows) + _errors(sync.pupil_rows)
+    all_or_nothing = envelope.mode == "all_or_nothing"
+    if all_or_nothing and rejected_early:
+        raise _rejection(rejected_early)
+
+    school_ids = {s.id for s in schools.values()}
+    await queries.lock_schools(session, school_ids)
+    state = await queries.sync_state(session, school_ids, envelope.academic_year)
+    emails = {email.lower() for _, item in sync.classes_in for email in item.teacher_emails or ()}
+    teachers = await queries.teachers_by_email(session, school_ids, emails)
+    sync.plan_classes(state, teachers)
+    sync.plan_pupils(state)
+    leavers = sync.plan_leavers(state) if envelope.full else []
+    rejected = _errors(sync.class_rows) + _errors(sync.pupil_rows)
+    if all_or_nothing and rejected:
+        raise _rejection(rejected)
+    await sync.write(session)
+
+    def count(rows: list[_Row], status: str) -> int:
+        return sum(1 for row in rows if row.status == status)
+
+    return {
+        "academic_year": envelope.academic_year,
+        "created": count(sync.pupil_rows, "created"),
+        "updated": count(sync.pupil_rows, "updated"),
+        "unchanged": count(sync.pupil_rows, "unchanged"),
+        "rejected": count(sync.pupil_rows, "rejected") + count(sync.class_rows, "rejected"),
+        "left": len(leavers),
+        "left_pupil_ids": [str(pupil_id) for pupil_id in leavers],
+        "classes_created": count(sync.class_rows, "created"),
+        "classes_updated": count(sync.class_rows, "updated"),
+        "pupils": [row.result() for row in sync.pupil_rows],
+        "classes": [row.result() for row in sync.class_rows],
+    }
+
+
+def _rejection(errors: list[dict[str, str]]) -> InvalidInput:
+    shown = errors[:MAX_REPORTED_ERRORS]
+    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in shown[:5])
+    if len(errors) > 5:
+        summary += f"; and {len(errors) - 5} more"
+    return InvalidInput(f"nothing was stored: {summary}", errors=shown, error_count=len(errors))
+
+
+def read_envelope(body: bytes) -> RosterSyncEnvelope:
+    """The sync request's envelope from raw JSON (rows are read later, one by one)."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput.at("body", f"not valid UTF-8 JSON: {exc}") from exc
+    try:
+        return RosterSyncEnvelope.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"field": _field_of("body", e), "reason": _reason(e)} for e in exc.errors()]
+        raise InvalidInput(
+            "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5]), errors=errors
+        ) from exc
+
+
+async def sync_request(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    body: bytes,
+    school_id: uuid.UUID | None = None,
+    trust_id: uuid.UUID | None = None,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+) -> tuple[int, dict[str, Any], bool]:
+    """A sync as the API receives it: access first, then a stored answer for a retried
+    ``Idempotency-Key``, else the sync itself. Returns (status, body, replayed)."""
+    school = None
+    if school_id is not None:
+        school = await roster.school_for(session, principal, Resource.PUPIL, school_id)
+        roster.may(principal, Resource.PUPIL, Action.WRITE, school)
+        roster.may(principal, Resource.CLASS, Action.WRITE, school)
+    else:
+        require(principal, Resource.TRUST, Action.READ, trust_id=trust_id)
+    if idempotency_key is not None:
+        idempotency.check_key(idempotency_key)
+        stored = await idempotency.replay(
+            session,
+            principal=principal,
+            key=idempotency_key,
+            request_fingerprint=request_fingerprint,
+        )
+        if stored is not None:
+            return stored.status_code, stored.body, True
+    envelope = read_envelope(body)
+    result = await sync_roster(
+        session, principal=principal, envelope=envelope, school=school, trust_id=trust_id
+    )
+    if idempotency_key is not None:
+        idempotency.remember(
+            session,
+            principal=principal,
+            key=idempotency_key,
+            request_fingerprint=request_fingerprint,
+            status_code=200,
+            body=result,
+        )
+    return 200, result, False

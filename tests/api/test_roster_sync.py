@@ -1,0 +1,122 @@
+"""Bulk roster sync through the REST API: create, re-send, change, full mode, partial mode,
+idempotency keys and the all-or-nothing rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.db.audit import AuditEvent
+from app.db.roster import ClassPupil, Enrolment, Pupil
+from app.domain.pupils import make_upn
+
+
+def pupil_row(i: int, **changes: Any) -> dict[str, Any]:
+    row = {
+        "external_id": f"MIS-{i}",
+        "upn": make_upn(f"8012000{25}{i:03d}"),
+        "legal_forename": f"Pupil{i}",
+        "legal_surname": "Example",
+        "date_of_birth": "2016-03-04",
+        "sex": "F" if i % 2 else "M",
+        "year_group": "4",
+        "fsm": i % 3 == 0,
+        "sen_status": "N",
+        "classes": ["4A"],
+    }
+    row.update(changes)
+    return row
+
+
+def payload(pupils: list[dict[str, Any]], **envelope: Any) -> dict[str, Any]:
+    return {
+        "academic_year": 2025,
+        "classes": [
+            {"code": "4A", "name": "Year 4 Ash", "teacher_emails": ["teacher@world.example.org"]}
+        ],
+        "pupils": pupils,
+        **envelope,
+    }
+
+
+async def count(session, model) -> int:  # type: ignore[no-untyped-def]
+    """Rows now, read in a new transaction (so it sees what the app has committed since)."""
+    await session.rollback()
+    return (await session.execute(sa.select(sa.func.count()).select_from(model))).scalar_one()
+
+
+async def test_sync_creates_then_resend_changes_nothing(client, world, session):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    headers = world.headers("integration")
+    body = payload([pupil_row(i) for i in range(5)])
+    first = await client.post(url, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    result = first.json()
+    assert (result["created"], result["unchanged"], result["classes_created"]) == (5, 0, 1)
+    assert await count(session, Pupil) == 5
+    assert await count(session, Enrolment) == 5
+    assert await count(session, ClassPupil) == 5
+    audit_rows = await count(session, AuditEvent)
+
+    again = await client.post(url, json=body, headers=headers)
+    assert again.status_code == 200, again.text
+    assert (again.json()["created"], again.json()["unchanged"]) == (0, 5)
+    assert await count(session, AuditEvent) == audit_rows
+
+    body["pupils"][0]["year_group"] = "5"
+    changed = await client.post(url, json=body, headers=headers)
+    assert (changed.json()["updated"], changed.json()["unchanged"]) == (1, 4)
+    assert await count(session, AuditEvent) == audit_rows + 1
+
+
+async def test_bad_row_rejects_everything_by_default(client, world, session):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    bad = pupil_row(2, upn="A801200025002")
+    response = await client.post(
+        url, json=payload([pupil_row(1), bad]), headers=world.headers("integration")
+    )
+    assert response.status_code == 422, response.text
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields == ["body.pupils.1.upn"]
+    assert await count(session, Pupil) == 0
+
+
+async def test_partial_mode_keeps_good_rows(client, world, session):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    rows = [pupil_row(1), pupil_row(2, year_group="14"), pupil_row(3, external_id="MIS-1")]
+    response = await client.post(
+        url, json=payload(rows, mode="partial"), headers=world.headers("integration")
+    )
+    assert response.status_code == 200, response.text
+    statuses = [r["status"] for r in response.json()["pupils"]]
+    assert statuses == ["created", "rejected", "rejected"]
+    assert await count(session, Pupil) == 1
+
+
+async def test_full_mode_marks_missing_pupils_as_left(client, world, session):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    headers = world.headers("integration")
+    await client.post(url, json=payload([pupil_row(i) for i in range(3)]), headers=headers)
+    response = await client.post(
+        url, json=payload([pupil_row(0), pupil_row(1)], full=True), headers=headers
+    )
+    assert response.json()["left"] == 1, response.text
+    assert await count(session, Pupil) == 3
+    left = await session.scalar(sa.select(Pupil).where(Pupil.external_id == "MIS-2"))
+    assert left is not None and left.left_on is not None
+
+
+async def test_idempotency_key_replays_and_refuses_a_different_body(client, world, session):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    headers = {**world.headers("integration"), "Idempotency-Key": "sync-2025-11-01"}
+    body = payload([pupil_row(1)])
+    first = await client.post(url, json=body, headers=headers)
+    retry = await client.post(url, json=body, headers=headers)
+    assert retry.status_code == 200
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.json() == first.json()
+    other = await client.post(url, json=payload([pupil_row(2)]), headers=headers)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "header.idempotency-key"
+    assert await count(session, Pupil) == 1
