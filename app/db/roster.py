@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, EmailStr, model_validator
+from pydantic import AfterValidator, BeforeValidator, EmailStr, model_validator
 from sqlmodel import Field, SQLModel
 
 from app.db.base import Input, JSONType, created_at_field, id_field, updated_at_field
@@ -70,6 +70,11 @@ ExternalId = Annotated[
     ),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
+YearGroupIn = Annotated[
+    YearGroup,
+    BeforeValidator(_year_group),
+    Field(description="NC year group: N1, N2, R or 1-13 ('07', 'Y7' and 'Year 7' are read too)."),
+]
 
 
 # --- Pupil -------------------------------------------------------------------------------
@@ -182,16 +187,10 @@ class Enrolment(SQLModel, table=True):
 
 
 class EnrolmentPut(Input):
-    year_group: YearGroup = Field(description="N1, N2, R or 1-13.")
+    year_group: YearGroupIn
     joined_on: date | None = None
     left_on: date | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _parse_year_group(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "year_group" in data:
-            data = {**data, "year_group": _year_group(data["year_group"])}
-        return data
 
 
 # --- Class (teaching group) --------------------------------------------------------------
@@ -380,7 +379,7 @@ class PupilSyncRow(Input):
     eal: bool | None = None
     looked_after: bool | None = None
     ethnicity: Ethnicity
-    year_group: YearGroup = Field(description="NC year group this academic year: N1, N2, R, 1-13.")
+    year_group: YearGroupIn
     joined_on: date | None = None
     left_on: date | None = None
     classes: list[ClassCode] | None = Field(
@@ -396,12 +395,6 @@ class PupilSyncRow(Input):
         default=None, description="Which school (trust-wide sync only).", max_length=6
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _parse_year_group(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "year_group" in data:
-            data = {**data, "year_group": _year_group(data["year_group"])}
-        return data
 
     @model_validator(mode="after")
     def _has_key(self) -> PupilSyncRow:

@@ -1,0 +1,121 @@
+"""Pupil rules without a database: UPN check letters, year groups, dates, sync merging."""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.domain.errors import DomainError
+from app.domain.pupils import YearGroup, check_dates, check_upn, make_upn
+from app.domain.roster import changed, merge, replace_set
+
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+bodies = st.text(alphabet=string.digits, min_size=11, max_size=11)
+last = st.sampled_from(string.digits + UPN_LETTERS)
+
+
+@given(bodies, last)
+def test_a_made_upn_passes_and_temporary_ones_are_flagged(body: str, end: str) -> None:
+    upn = check_upn(make_upn(body + end))
+    assert upn.value[1:] == body + end
+    assert upn.temporary is end.isalpha()
+
+
+@given(bodies, last, st.sampled_from(UPN_LETTERS))
+def test_any_other_check_letter_is_refused(body: str, end: str, letter: str) -> None:
+    good = make_upn(body + end)
+    if letter == good[0]:
+        return
+    with pytest.raises(DomainError, match="check letter"):
+        check_upn(letter + good[1:])
+
+
+@pytest.mark.parametrize(
+    ("upn", "reason"),
+    [
+        ("B80120000500", "13 characters"),
+        ("B8012000050011", "13 characters"),
+        ("1801200005001", "letter, 11 digits"),
+        ("I801200005001", "letter, 11 digits"),  # I, O and S are never used
+        ("B80120000500O", "letter, 11 digits"),
+        ("B8012000A5001", "letter, 11 digits"),
+        ("A801200005001", "check letter"),
+    ],
+)
+def test_malformed_upns_say_why(upn: str, reason: str) -> None:
+    with pytest.raises(DomainError, match=reason) as caught:
+        check_upn(upn)
+    assert caught.value.field == "upn"
+
+
+def test_known_dfe_example_upn() -> None:
+    # The worked example from the DfE's UPN guidance, as python-stdnum documents it.
+    assert check_upn(" b801200005001 ").value == "B801200005001"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("R", "R"), ("r", "R"), ("N1", "N1"), ("07", "7"), ("Y7", "7"), ("Year 10", "10"), (13, "13")],
+)
+def test_year_groups_as_mis_files_write_them(raw: str | int, expected: str) -> None:
+    assert YearGroup.parse(raw).value == expected
+
+
+@pytest.mark.parametrize("raw", ["14", "0", "N3", "KG", "", "Year"])
+def test_unknown_year_groups_are_refused(raw: str) -> None:
+    with pytest.raises(DomainError, match="unknown year group"):
+        YearGroup.parse(raw)
+
+
+def test_year_groups_are_ordered_nursery_reception_then_years() -> None:
+    ranks = [group.rank for group in YearGroup]
+    assert ranks == sorted(ranks) and YearGroup.R.rank == 0 and YearGroup.N1.rank == -2
+
+
+@given(st.dates(), st.dates(), st.dates())
+def test_dates_accepted_only_in_life_order(born: date, joined: date, left: date) -> None:
+    plausible = date(1990, 1, 1) <= born <= date(2099, 12, 31)
+    ok = plausible and born < joined <= left
+    try:
+        check_dates(date_of_birth=born, joined_on=joined, left_on=left)
+    except DomainError:
+        assert not ok
+    else:
+        assert ok
+
+
+# --- Sync merging -----------------------------------------------------------------------
+FIELDS = ("a", "b", "c", "d")
+values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=3))
+records = st.fixed_dictionaries({f: values for f in FIELDS})
+sent_rows = st.dictionaries(st.sampled_from(FIELDS), values)
+
+
+@given(st.one_of(st.none(), records), sent_rows)
+def test_sending_the_same_row_twice_changes_nothing_the_second_time(stored, sent) -> None:  # type: ignore[no-untyped-def]
+    once = merge(stored, sent, FIELDS)
+    assert not changed(once, merge(once, sent, FIELDS))
+
+
+@given(records, sent_rows)
+def test_fields_left_out_are_kept_and_fields_sent_replace(stored, sent) -> None:  # type: ignore[no-untyped-def]
+    merged = merge(stored, sent, FIELDS)
+    for field in FIELDS:
+        assert merged[field] == (sent[field] if field in sent else stored[field])
+
+
+@given(records)
+def test_an_empty_row_changes_nothing(stored) -> None:  # type: ignore[no-untyped-def]
+    assert not changed(stored, merge(stored, {}, FIELDS))
+
+
+@given(st.sets(st.integers(0, 20)), st.one_of(st.none(), st.lists(st.integers(0, 20))))
+def test_replacing_a_membership_reaches_exactly_what_was_sent(stored, sent) -> None:  # type: ignore[no-untyped-def]
+    added, removed = replace_set(stored, sent)
+    after = (stored | added) - removed
+    assert after == (stored if sent is None else set(sent))
+    assert not added & stored and removed <= stored
