@@ -11,15 +11,19 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.auth.secrets import hash_secret_async
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.queries import people as people_queries
 from app.db.queries import tenancy as tenancy_queries
+from app.db.roster import RosterSyncEnvelope
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear, default_assessment_points
+from app.domain.pupils import make_upn
 from app.domain.roles import ClientScope, Role
 from app.domain.schools import Phase
 from app.services.audit import record
+from app.services.roster_sync import sync_roster
 
 DEMO_PASSWORD = "markbook-demo"
 DEMO_CLIENT_ID = "mbc_demo_mis_sync"
@@ -140,6 +144,95 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> None
         session.add(client)
         record(session, None, action="create", entity=client, before=None, school_id=schools[0].id)
     await session.flush()
+    await _seed_roster(session, schools, trust, year)
+
+
+# (school index, class code, name, year group, pupils, teacher email or None)
+CLASSES = (
+    (0, "3A", "Year 3 Ash", 3, 24, None),
+    (0, "4B", "Year 4 Beech", 4, 26, "teacher@oakhill.example.org"),
+    (0, "5C", "Year 5 Cedar", 5, 25, None),
+    (0, "6D", "Year 6 Damson", 6, 27, "head@oakhill.example.org"),
+    (1, "4W", "Year 4 Willow", 4, 22, "head@elmpark.example.org"),
+    (1, "6Y", "Year 6 Yew", 6, 21, "head@elmpark.example.org"),
+)
+FORENAMES = (
+    "Amara Ben Chloe Dev Ella Finn Grace Hamza Isla Jack Kai Layla Milo Nia Oscar Poppy "
+    "Reuben Sofia Theo Uma Vinny Willow Yusuf Zara Alfie Bea Callum"
+).split()
+SURNAMES = (
+    "Ahmed Baker Clarke Davies Evans Fisher Green Hughes Iqbal Jones Khan Lewis Morgan Nowak "
+    "Okafor Patel Quinn Roberts Singh Taylor Walker Young"
+).split()
+
+
+def _demo_pupils(year: AcademicYear) -> dict[int, list[dict[str, object]]]:
+    """Pupils per school: names, birthdays in the right year for their year group, a spread
+    of characteristics, class and (for summer birthdays) a custom group."""
+    pupils: dict[int, list[dict[str, object]]] = {0: [], 1: []}
+    serial = 0
+    for school_index, code, _, year_group, size, _ in CLASSES:
+        born_from = date(year.start_year - year_group - 5, 9, 1)
+        for n in range(size):
+            serial += 1
+            born = date.fromordinal(born_from.toordinal() + (n * 97 + serial * 13) % 365)
+            summer = born.month in (5, 6, 7, 8)
+            pupils[school_index].append(
+                {
+                    "external_id": f"DEMO-{serial:04d}",
+                    "upn": make_upn(
+                        f"999{9901 + school_index:04d}{year.start_year % 100:02d}{serial:03d}"
+                    ),
+                    "legal_forename": FORENAMES[(serial * 7) % len(FORENAMES)],
+                    "legal_surname": SURNAMES[(serial * 5) % len(SURNAMES)],
+                    "date_of_birth": born.isoformat(),
+                    "sex": "F" if serial % 2 else "M",
+                    "year_group": str(year_group),
+                    "pupil_premium": serial % 4 == 0,
+                    "fsm": serial % 5 == 0,
+                    "sen_status": "E" if serial % 23 == 0 else "K" if serial % 7 == 0 else "N",
+                    "eal": serial % 6 == 0,
+                    "looked_after": serial % 41 == 0,
+                    "ethnicity": ("WBRI", "ABAN", "BAFR", "MWBC", "WOTH", "APKN")[serial % 6],
+                    "joined_on": date(year.start_year, 9, 1).isoformat(),
+                    "classes": [code],
+                    "groups": ["Summer born"] if summer else [],
+                }
+            )
+    return pupils
+
+
+async def _seed_roster(
+    session: AsyncSession, schools: list[School], trust: Trust, year: AcademicYear
+) -> None:
+    """Sync the demo pupils and classes in as the demo MIS would: the sync leaves what is
+    already there alone, so this too is safe to run on every start."""
+    client = await people_queries.get_client_by_client_id(session, DEMO_CLIENT_ID)
+    assert client is not None
+    pupils = _demo_pupils(year)
+    for index, school in enumerate(schools):
+        mis = Principal(
+            kind="client",
+            id=client.id,
+            name=client.name,
+            scopes=frozenset({ClientScope.ROSTER_WRITE}),
+            client_school_id=school.id,
+            trust_of_school={school.id: trust.id},
+        )
+        envelope = RosterSyncEnvelope(
+            academic_year=year.start_year,
+            classes=[
+                {
+                    "code": code,
+                    "name": name,
+                    "teacher_emails": [teacher] if teacher else [],
+                }
+                for school_index, code, name, _, _, teacher in CLASSES
+                if school_index == index
+            ],
+            pupils=pupils[index],
+        )
+        await sync_roster(session, principal=mis, envelope=envelope, school=school)
 
 
 def sign_in_help(base_url: str) -> str:

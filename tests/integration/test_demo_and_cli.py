@@ -6,13 +6,38 @@ import sqlalchemy as sa
 
 from app import cli
 from app.db.audit import AuditEvent
-from app.db.models import AssessmentPoint, IntegrationClient, RoleGrant, School, Trust, User
+from app.db.models import (
+    AssessmentPoint,
+    ClassPupil,
+    ClassTeacher,
+    Enrolment,
+    IntegrationClient,
+    Pupil,
+    RoleGrant,
+    School,
+    TeachingGroup,
+    Trust,
+    User,
+)
 from app.domain.roles import Role
 from app.services.demo import ACCOUNTS, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, seed_demo
 from app.settings import get_settings
 from tests.support.pg import in_own_thread
 
-TABLES = (Trust, School, AssessmentPoint, User, RoleGrant, IntegrationClient, AuditEvent)
+TABLES = (
+    Trust,
+    School,
+    AssessmentPoint,
+    User,
+    RoleGrant,
+    IntegrationClient,
+    AuditEvent,
+    Pupil,
+    Enrolment,
+    TeachingGroup,
+    ClassTeacher,
+    ClassPupil,
+)
 
 
 async def _counts(session) -> dict[str, int]:
@@ -28,6 +53,8 @@ async def test_demo_has_two_schools_and_a_person_of_every_role_and_seeds_once(se
     first = await _counts(session)
     assert first["Trust"] == 1
     assert first["School"] == 2
+    assert first["Pupil"] == first["Enrolment"] == first["ClassPupil"] == 145
+    assert first["TeachingGroup"] == 6
     roles = set((await session.scalars(sa.select(RoleGrant.role))).all())
     assert roles == {r.value for r in Role}
 
@@ -50,6 +77,25 @@ async def test_demo_has_two_schools_and_a_person_of_every_role_and_seeds_once(se
         },
     )
     assert response.status_code == 200
+
+    # The demo teacher sees the pupils of the class they teach, and only those.
+    token = await client.post(
+        "/v1/auth/token",
+        data={
+            "grant_type": "password",
+            "username": "teacher@oakhill.example.org",
+            "password": DEMO_PASSWORD,
+        },
+    )
+    school = await session.scalar(sa.select(School).where(School.urn == "999901"))
+    assert school is not None
+    pupils = await client.get(
+        f"/v1/schools/{school.id}/pupils",
+        params={"limit": 1000},
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+    )
+    assert pupils.status_code == 200
+    assert len(pupils.json()["items"]) == 26
 
 
 async def test_create_admin_makes_a_system_administrator_who_can_sign_in(
