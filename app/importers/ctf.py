@@ -32,6 +32,7 @@ _LANGUAGE_UNKNOWN = frozenset({"NOT", "REF"})
 # (see the mapping doc). Anything else is counted as unknown in a warning, never fatal.
 _KNOWN: dict[str, frozenset[str]] = {
     "CTfile": frozenset({"Header", "CTFpupilData"}),
+    "CTFpupilData": frozenset({"Pupil"}),
     "Header": frozenset(
         {
             "DocumentName",
@@ -124,6 +125,7 @@ def parse_ctf(data: bytes, *, filename: str = "upload.xml") -> ImportedRoster:
     if pupil_data is None:
         notes.warnings.append("no CTFpupilData: the file has no pupils")
     else:
+        notes.check_known(pupil_data)
         for element in pupil_data.iterfind("Pupil"):
             pupils.append(_pupil(element, made_on=made_on, dest_urn=dest_urn, notes=notes))
 

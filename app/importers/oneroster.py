@@ -204,7 +204,9 @@ def _rows(
                     f"{member} row {number}",
                     f"{len(fields)} fields, but the header has {len(columns)}",
                 )
-            rows.append((number, dict(zip(columns, (value.strip() for value in fields)))))
+            rows.append(
+                (number, dict(zip(columns, (value.strip() for value in fields), strict=True)))
+            )
     except csv.Error as exc:
         raise FileRejected(
             filename, f"{member} line {reader.line_num}", f"unreadable CSV ({exc})"

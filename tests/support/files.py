@@ -185,7 +185,9 @@ def _ctf_pupil(pupil: dict[str, Any], unknown: bool) -> str:
 
     if "looked_after" in pupil:
         authority = "<CareAuthority>801</CareAuthority>" if pupil["looked_after"] else ""
-        parts.append(f"<LookedAfter>{_element('InCare', pupil['looked_after'])}{authority}</LookedAfter>")
+        parts.append(
+            f"<LookedAfter>{_element('InCare', pupil['looked_after'])}{authority}</LookedAfter>"
+        )
 
     sen_history = get("sen_history")
     if sen_history is None and "sen_status" in pupil:
@@ -207,7 +209,9 @@ def _ctf_pupil(pupil: dict[str, Any], unknown: bool) -> str:
             "<UKcountry>ENG</UKcountry></FSMinstance>"
             for start, end in periods
         )
-        parts.append(f"<FSMhistory><FSMreviewDate>2025-09-01</FSMreviewDate>{instances}</FSMhistory>")
+        parts.append(
+            f"<FSMhistory><FSMreviewDate>2025-09-01</FSMreviewDate>{instances}</FSMhistory>"
+        )
 
     if "stage_assessments" in pupil:
         stages: dict[str, list[str]] = {}
@@ -256,3 +260,387 @@ _UNUSED_FILES = (
     "scoreScales",
     "userProfiles",
 )
+_HEADER_TEXT = {
+    "orgs": "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId",
+    "academicSessions": (
+        "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear"
+    ),
+    "courses": (
+        "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,"
+        "orgSourcedId,subjects,subjectCodes"
+    ),
+    "classes": (
+        "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,"
+        "location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods"
+    ),
+    "users": (
+        "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,"
+        "middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,"
+        "userMasterIdentifier,resourceSourcedIds,preferredGivenName,preferredMiddleName,"
+        "preferredFamilyName,primaryOrgSourcedId,pronouns"
+    ),
+    "roles": (
+        "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,"
+        "orgSourcedId,userProfileSourcedId"
+    ),
+    "enrollments": (
+        "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,"
+        "primary,beginDate,endDate"
+    ),
+    "demographics": (
+        "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,"
+        "blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,"
+        "demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,"
+        "stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus"
+    ),
+}
+# The full OneRoster 1.2 column lists, in the order the specification gives them.
+HEADERS: dict[str, list[str]] = {name: text.split(",") for name, text in _HEADER_TEXT.items()}
+
+# The inverse of the importer's grade mapping, for writing sample files.
+GRADE_FOR_YEAR_GROUP = {"N1": "PR", "N2": "PK", "R": "KG"} | {
+    str(year): f"{year:02d}" for year in range(1, 14)
+}
+_MODIFIED = "2025-09-01T07:00:00.000Z"
+_SUBJECTS = ["Mathematics", "English", "Science", "History", "French"]
+
+
+def sample_classes(count: int, teachers: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": f"{7 + index % 5}{chr(65 + index // 5 % 26)}/{_SUBJECTS[index % 5][:2]}"
+            f"{index // 130 + 1}",
+            "name": f"{_SUBJECTS[index % 5]} group {index + 1}",
+            "subject": _SUBJECTS[index % 5],
+            "teacher_emails": [teachers[index % len(teachers)]] if teachers else [],
+        }
+        for index in range(count)
+    ]
+
+
+def oneroster_files(
+    pupils: list[dict[str, Any]] | int,
+    classes: list[dict[str, Any]] | int | None = None,
+    teachers: list[str] | int | None = None,
+    *,
+    manifest: bool = True,
+    school_urn: str = DEST_URN,
+    school_year: int = ACADEMIC_YEAR + 1,
+    modes: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The CSV files of a OneRoster 1.2 export, by member name.
+
+    ``classes`` and ``teachers`` may be counts: generated pupils then join classes round
+    robin. Pupils and classes may carry ``school_urn`` (another school org is added) and
+    ``status`` ("tobedeleted"); a pupil may carry ``users_csv`` / ``demographics_csv`` dicts
+    that override columns as written. ``modes`` overrides the manifest's bulk/delta/absent per
+    file; an absent file is left out of the zip. ``school_year`` is OneRoster's (the end year).
+    """
+    pupil_list = _pupils(pupils)
+    if isinstance(teachers, int):
+        teacher_emails = [f"teacher{index + 1}@school.example.org" for index in range(teachers)]
+    else:
+        teacher_emails = list(teachers or [])
+    generated_classes = isinstance(classes, int)
+    if isinstance(classes, int):
+        if not teacher_emails:
+            teacher_emails = [
+                f"teacher{index + 1}@school.example.org" for index in range(max(1, classes // 2))
+            ]
+        class_list = sample_classes(classes, teacher_emails)
+    else:
+        class_list = list(classes or [])
+    for item in class_list:
+        teacher_emails.extend(e for e in item.get("teacher_emails", []) if e not in teacher_emails)
+
+    urns = list(
+        dict.fromkeys(
+            [school_urn]
+            + [p["school_urn"] for p in pupil_list if p.get("school_urn")]
+            + [c["school_urn"] for c in class_list if c.get("school_urn")]
+        )
+    )
+    rows: dict[str, list[list[str]]] = {name: [] for name in ONEROSTER_FILES}
+
+    def add(file: str, **values: str) -> None:
+        rows[file].append(_row(file, **values))
+
+    add("orgs", sourcedId="org-trust", name="Sample Trust", type="district", identifier="TR0042")
+    for urn in urns:
+        add(
+            "orgs",
+            sourcedId=f"org-{urn}",
+            name=f"School {urn}",
+            type="school",
+            identifier=urn,
+            parentSourcedId="org-trust",
+        )
+    start = school_year - 1
+    begin = f"{start}-09-01"
+    year_id = f"sy-{school_year}"
+    add(
+        "academicSessions",
+        sourcedId=year_id,
+        title=f"{start}/{school_year % 100:02d}",
+        type="schoolYear",
+        startDate=begin,
+        endDate=f"{school_year}-08-31",
+        schoolYear=str(school_year),
+    )
+    add(
+        "academicSessions",
+        sourcedId="term-1",
+        title="Autumn",
+        type="term",
+        startDate=begin,
+        endDate=f"{start}-12-19",
+        parentSourcedId=year_id,
+        schoolYear=str(school_year),
+    )
+
+    teacher_ids = {email: f"tch-{index + 1:04d}" for index, email in enumerate(teacher_emails)}
+    class_ids: dict[str, str] = {}
+    for index, item in enumerate(class_list):
+        class_id, course_id = f"cls-{index + 1:04d}", f"crs-{index + 1:04d}"
+        class_ids[item["code"]] = class_id
+        org = f"org-{item.get('school_urn') or school_urn}"
+        add(
+            "courses",
+            sourcedId=course_id,
+            schoolYearSourcedId=year_id,
+            title=item.get("course_title", f"{item.get('subject') or 'General'} course"),
+            courseCode=f"C{index + 1}",
+            orgSourcedId=org,
+        )
+        add(
+            "classes",
+            sourcedId=class_id,
+            status=item.get("status", "active"),
+            title=item.get("name", ""),
+            courseSourcedId=course_id,
+            classCode=item["code"],
+            classType="scheduled",
+            schoolSourcedId=org,
+            termSourcedIds="term-1",
+            subjects=item.get("subject") or "",
+            periods="1",
+        )
+        for email in item.get("teacher_emails", []):
+            add(
+                "enrollments",
+                sourcedId=f"enr-{class_id}-{teacher_ids[email]}",
+                classSourcedId=class_id,
+                schoolSourcedId=org,
+                userSourcedId=teacher_ids[email],
+                role="teacher",
+                primary="true",
+                beginDate=begin,
+            )
+
+    for email, teacher_id in teacher_ids.items():
+        add(
+            "users",
+            sourcedId=teacher_id,
+            enabledUser="true",
+            username=email,
+            givenName="Teacher",
+            familyName=teacher_id.removeprefix("tch-"),
+            email=email,
+            primaryOrgSourcedId=f"org-{school_urn}",
+        )
+        add(
+            "roles",
+            sourcedId=f"role-{teacher_id}",
+            userSourcedId=teacher_id,
+            roleType="primary",
+            role="teacher",
+            beginDate=begin,
+            orgSourcedId=f"org-{school_urn}",
+        )
+
+    codes = [item["code"] for item in class_list]
+    for index, pupil in enumerate(pupil_list):
+        user_id = pupil.get("external_id") or f"stu-{index:05d}"
+        org = f"org-{pupil.get('school_urn') or school_urn}"
+        year_group = pupil.get("year_group")
+        user_ids = f"{{MIS:{index + 1}}}"
+        if pupil.get("upn"):
+            user_ids += f",{{UPN:{pupil['upn']}}}"
+        add(
+            "users",
+            **{
+                "sourcedId": user_id,
+                "status": pupil.get("status", "active"),
+                "enabledUser": "true",
+                "username": user_id,
+                "userIds": user_ids,
+                "givenName": pupil.get("legal_forename", ""),
+                "familyName": pupil.get("legal_surname", ""),
+                "identifier": f"ADM{index + 1:05d}",
+                "grades": GRADE_FOR_YEAR_GROUP.get(year_group, year_group or ""),
+                "preferredGivenName": pupil.get("preferred_forename", ""),
+                "preferredFamilyName": pupil.get("preferred_surname", ""),
+                "primaryOrgSourcedId": org,
+                **pupil.get("users_csv", {}),
+            },
+        )
+        add(
+            "roles",
+            sourcedId=f"role-{user_id}",
+            userSourcedId=user_id,
+            roleType="primary",
+            role="student",
+            beginDate=begin,
+            orgSourcedId=org,
+        )
+        sex = pupil.get("sex")
+        add(
+            "demographics",
+            **{
+                "sourcedId": user_id,
+                "birthDate": pupil.get("date_of_birth", ""),
+                "sex": {"M": "male", "F": "female"}.get(sex, "unspecified") if sex else "",
+                "white": "true" if index % 10 == 0 else "false",
+                **pupil.get("demographics_csv", {}),
+            },
+        )
+        if "classes" in pupil:
+            memberships = pupil["classes"]
+        elif generated_classes and codes:
+            memberships = [codes[index % len(codes)]]
+        else:
+            memberships = []
+        for code in memberships:
+            add(
+                "enrollments",
+                sourcedId=f"enr-{class_ids[code]}-{user_id}",
+                classSourcedId=class_ids[code],
+                schoolSourcedId=org,
+                userSourcedId=user_id,
+                role="student",
+                primary="false",
+                beginDate=begin,
+            )
+
+    modes = {name: "bulk" for name in ONEROSTER_FILES} | dict(modes or {})
+    files = {
+        f"{name}.csv": csv_text(HEADERS[name], rows[name])
+        for name in ONEROSTER_FILES
+        if modes[name] != "absent"
+    }
+    if manifest:
+        properties = [
+            ["manifest.version", "1.0"],
+            ["oneroster.version", "1.2"],
+            *[[f"file.{name}", modes[name]] for name in ONEROSTER_FILES],
+            *[[f"file.{name}", "absent"] for name in _UNUSED_FILES],
+            ["source.systemName", "SampleMIS"],
+            ["source.systemCode", "sample-mis"],
+        ]
+        files = {"manifest.csv": csv_text(["propertyName", "value"], properties), **files}
+    return files
+
+
+def oneroster_zip(
+    pupils: list[dict[str, Any]] | int,
+    classes: list[dict[str, Any]] | int | None = None,
+    teachers: list[str] | int | None = None,
+    *,
+    manifest: bool = True,
+    **options: Any,
+) -> bytes:
+    """A OneRoster 1.2 CSV zip: see ``oneroster_files`` for the options."""
+    return zip_members(oneroster_files(pupils, classes, teachers, manifest=manifest, **options))
+
+
+def _row(file: str, **values: str) -> list[str]:
+    """A row of one of the OneRoster files, in its header's order; status and
+    dateLastModified default to an active, recently modified row."""
+    values = {"status": "active", "dateLastModified": _MODIFIED} | values
+    unknown = values.keys() - set(HEADERS[file])
+    assert not unknown, f"{file}.csv has no columns {unknown}"
+    return [values.get(column, "") for column in HEADERS[file]]
+
+
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def zip_members(
+    members: Mapping[str, str | bytes], *, compression: int = zipfile.ZIP_DEFLATED
+) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=compression) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content.encode() if isinstance(content, str) else content)
+    return out.getvalue()
+
+
+# --- Hostile files -----------------------------------------------------------------------
+
+
+def xml_bomb(levels: int = 9) -> bytes:
+    """Billion laughs: ten entities each ten times the one before, a few GB if expanded."""
+    entities = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10}">' for level in range(1, levels + 1)
+    ]
+    return (
+        '<?xml version="1.0"?>\n<!DOCTYPE CTfile [\n'
+        + "\n".join(entities)
+        + f"\n]>\n<CTfile><Header><CTFversion>25.0</CTFversion></Header>"
+        f"<CTFpupilData><Pupil><Surname>&lol{levels};</Surname></Pupil></CTFpupilData></CTfile>"
+    ).encode()
+
+
+def xxe_ctf(target: str = "file:///etc/passwd") -> bytes:
+    """A CTF whose surname is an external entity: read, it would leak the server's file."""
+    return (
+        '<?xml version="1.0"?>\n'
+        f'<!DOCTYPE CTfile [<!ENTITY xxe SYSTEM "{target}">]>\n'
+        "<CTfile><Header><CTFversion>25.0</CTFversion></Header><CTFpupilData><Pupil>"
+        "<Surname>&xxe;</Surname></Pupil></CTFpupilData></CTfile>"
+    ).encode()
+
+
+def zip_bomb(megabytes: int = 20) -> bytes:
+    """A OneRoster-looking zip whose users.csv is that many MB of zeros (ratio ~1000:1)."""
+    files = oneroster_files(1)
+    files["users.csv"] = b"\0" * (megabytes * 1024 * 1024)  # type: ignore[assignment]
+    return zip_members(files)
+
+
+def _patch_zip(data: bytes, member: str, *, flags: int = 0, file_size: int | None = None) -> bytes:
+    """Rewrite a member's local and central directory headers: OR in general purpose flags,
+    or change the uncompressed size it declares (as a crafted zip can)."""
+    out = bytearray(data)
+    name = member.encode()
+    for signature, flag_at, size_at, name_length_at, header_length in (
+        (b"PK\x03\x04", 6, 22, 26, 30),
+        (b"PK\x01\x02", 8, 24, 28, 46),
+    ):
+        position = out.find(signature)
+        while position != -1:
+            (length,) = struct.unpack_from("<H", out, position + name_length_at)
+            start = position + header_length
+            if bytes(out[start : start + length]) == name:
+                (old_flags,) = struct.unpack_from("<H", out, position + flag_at)
+                struct.pack_into("<H", out, position + flag_at, old_flags | flags)
+                if file_size is not None:
+                    struct.pack_into("<I", out, position + size_at, file_size)
+            position = out.find(signature, position + 4)
+    return bytes(out)
+
+
+def lying_zip() -> bytes:
+    """users.csv declares 1,000 bytes but inflates to far more."""
+    files = oneroster_files(200)
+    return _patch_zip(zip_members(files), "users.csv", file_size=1000)
+
+
+def encrypted_zip() -> bytes:
+    """A zip whose users.csv is flagged as encrypted."""
+    return _patch_zip(zip_members(oneroster_files(2)), "users.csv", flags=0x1)

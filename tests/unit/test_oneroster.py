@@ -1,0 +1,574 @@
+"""The OneRoster importer: 1EdTech OneRoster 1.2 CSV zips to roster sync rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from app.db.roster import ClassSyncRow, PupilSyncRow
+from app.domain.errors import DomainError
+from app.domain.pupils import YearGroup
+from app.importers import FileRejected, ImportedRoster, ZipLimits, parse_oneroster
+from app.importers.oneroster import GRADE_TO_YEAR_GROUP
+from app.importers.safety import SafeZip
+from tests.support.files import (
+    DEST_URN,
+    HEADERS,
+    csv_text,
+    encrypted_zip,
+    lying_zip,
+    oneroster_files,
+    oneroster_zip,
+    upn_for,
+    zip_bomb,
+    zip_members,
+)
+
+ONEROSTER_KEYS = {
+    "external_id",
+    "upn",
+    "legal_forename",
+    "legal_surname",
+    "preferred_forename",
+    "preferred_surname",
+    "date_of_birth",
+    "sex",
+    "year_group",
+    "classes",
+    "school_urn",
+}
+
+
+def minimal(index: int = 1, **extra) -> dict:
+    return {
+        "external_id": f"stu-{index}",
+        "upn": upn_for(index),
+        "legal_forename": "Ada",
+        "legal_surname": "Lovelace",
+        "date_of_birth": "2014-12-10",
+        "year_group": "6",
+        **extra,
+    }
+
+
+def one(pupil: dict, **options) -> dict:
+    roster = parse_oneroster(oneroster_zip([pupil], **options))
+    assert len(roster.pupils) == 1
+    return roster.pupils[0]
+
+
+def with_file(files: dict[str, str], name: str, header: list[str], rows: list[list[str]]):
+    return zip_members({**files, name: csv_text(header, rows)})
+
+
+# --- Mapping -----------------------------------------------------------------------------
+
+
+def test_every_field_is_mapped():
+    pupil = minimal(
+        preferred_forename="Addie", preferred_surname="King", sex="F", classes=["6A", "6/Ma1"]
+    )
+    classes = [
+        {"code": "6A", "name": "Class 6A", "subject": "Form", "teacher_emails": ["a@x.org"]},
+        {
+            "code": "6/Ma1",
+            "name": "Maths set 1",
+            "subject": "Mathematics",
+            "teacher_emails": ["b@x.org", "a@x.org"],
+        },
+    ]
+    roster = parse_oneroster(oneroster_zip([pupil], classes), filename="export.zip")
+    assert isinstance(roster, ImportedRoster)
+    assert roster.kind == "oneroster"
+    assert roster.source is None
+    assert roster.school_urns == [DEST_URN]
+    assert roster.academic_year == 2025
+    assert roster.complete is True
+    assert roster.pupils == [
+        {
+            "external_id": "stu-1",
+            "upn": pupil["upn"],
+            "legal_forename": "Ada",
+            "legal_surname": "Lovelace",
+            "preferred_forename": "Addie",
+            "preferred_surname": "King",
+            "year_group": "6",
+            "date_of_birth": "2014-12-10",
+            "sex": "F",
+            "classes": ["6A", "6/Ma1"],
+            "school_urn": DEST_URN,
+        }
+    ]
+    assert roster.classes == [
+        {
+            "code": "6A",
+            "name": "Class 6A",
+            "subject": "Form",
+            "teacher_emails": ["a@x.org"],
+            "school_urn": DEST_URN,
+        },
+        {
+            "code": "6/Ma1",
+            "name": "Maths set 1",
+            "subject": "Mathematics",
+            "teacher_emails": ["b@x.org", "a@x.org"],
+            "school_urn": DEST_URN,
+        },
+    ]
+    for row in roster.pupils:
+        PupilSyncRow.model_validate(row)
+    for row in roster.classes:
+        ClassSyncRow.model_validate(row)
+
+
+def test_characteristics_oneroster_does_not_carry_are_absent():
+    row = one(minimal())
+    for key in ("fsm", "eal", "sen_status", "looked_after", "pupil_premium", "ethnicity"):
+        assert key not in row
+
+
+def test_the_academic_year_is_the_start_of_oneroster_school_year():
+    roster = parse_oneroster(oneroster_zip(1, school_year=2027))
+    assert roster.academic_year == 2026
+
+
+def test_the_latest_school_year_session_is_used():
+    files = oneroster_files(1)
+    header = HEADERS["academicSessions"]
+    sessions = [
+        ["sy-25", "", "", "2024/25", "schoolYear", "2024-09-01", "2025-08-31", "", "2025"],
+        ["sy-26", "", "", "2025/26", "schoolYear", "2025-09-01", "2026-08-31", "", "2026"],
+        ["t-27", "", "", "Autumn", "term", "2026-09-01", "2026-12-18", "", "2027"],
+    ]
+    roster = parse_oneroster(with_file(files, "academicSessions.csv", header, sessions))
+    assert roster.academic_year == 2025
+
+
+def test_no_sessions_no_academic_year():
+    roster = parse_oneroster(oneroster_zip(1, modes={"academicSessions": "absent"}))
+    assert roster.academic_year is None
+
+
+@pytest.mark.parametrize(("grade", "year_group"), sorted(GRADE_TO_YEAR_GROUP.items()))
+def test_grades_map_to_nc_year_groups(grade, year_group):
+    row = one(minimal(users_csv={"grades": grade}))
+    assert row["year_group"] == year_group
+    PupilSyncRow.model_validate(row)
+
+
+def test_the_first_of_several_grades_is_used():
+    assert one(minimal(users_csv={"grades": "07,08"}))["year_group"] == "7"
+
+
+@pytest.mark.parametrize("grade", ["PS", "UG", "Other"])
+def test_grades_without_a_year_group_pass_through_raw(grade):
+    row = one(minimal(users_csv={"grades": grade}))
+    assert row["year_group"] == grade
+    with pytest.raises(ValidationError) as raised:
+        PupilSyncRow.model_validate(row)
+    assert f"unknown year group '{grade}'" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("user_ids", "identifier", "upn"),
+    [
+        ("{MIS:12},{UPN:B801200005001}", "", "B801200005001"),
+        ("{upn:B801200005001}", "", "B801200005001"),
+        ("", "B801200005001", "B801200005001"),
+        ("{MIS:12}", "ADM00012", None),
+        ("", "", None),
+        ("{UPN:A801200005001}", "", "A801200005001"),  # wrong check letter: validation says
+    ],
+)
+def test_upn_from_user_ids_else_an_identifier_shaped_like_one(user_ids, identifier, upn):
+    row = one(minimal(users_csv={"userIds": user_ids, "identifier": identifier}))
+    assert row.get("upn") == upn
+
+
+@pytest.mark.parametrize(
+    ("sex", "expected"),
+    [("male", "M"), ("female", "F"), ("Female", "F"), ("other", None), ("unspecified", None)],
+)
+def test_sex_from_demographics(sex, expected):
+    assert one(minimal(demographics_csv={"sex": sex})).get("sex") == expected
+
+
+def test_race_flags_are_ignored_with_a_warning():
+    roster = parse_oneroster(oneroster_zip([minimal(demographics_csv={"asian": "true"})]))
+    assert "ethnicity" not in roster.pupils[0]
+    assert any("race flags of 1 pupils ignored" in warning for warning in roster.warnings)
+
+
+def test_without_demographics_there_is_no_birth_date_and_validation_says_so():
+    row = one(minimal(), modes={"demographics": "absent"})
+    assert "date_of_birth" not in row and "sex" not in row
+    with pytest.raises(ValidationError, match="date_of_birth"):
+        PupilSyncRow.model_validate(row)
+
+
+def test_empty_names_are_absent_so_validation_names_them():
+    row = one(minimal(legal_forename=""))
+    assert "legal_forename" not in row
+
+
+def test_teachers_and_other_users_are_not_pupils():
+    roster = parse_oneroster(oneroster_zip(3, classes=2, teachers=2))
+    assert [row["external_id"] for row in roster.pupils] == ["stu-00000", "stu-00001", "stu-00002"]
+
+
+def test_the_subject_falls_back_to_the_course_title():
+    classes = [{"code": "9X", "name": "Tutor 9X", "subject": None, "course_title": "PSHE"}]
+    roster = parse_oneroster(oneroster_zip([minimal(classes=["9X"])], classes))
+    assert roster.classes[0]["subject"] == "PSHE"
+
+
+def test_without_a_class_code_the_sourced_id_is_the_code():
+    files = oneroster_files([minimal(classes=["9X"])], [{"code": "9X", "name": "9X"}])
+    files["classes.csv"] = files["classes.csv"].replace(",9X,", ",,")
+    roster = parse_oneroster(zip_members(files))
+    assert roster.classes[0]["code"] == "cls-0001"
+    assert roster.pupils[0]["classes"] == ["cls-0001"]
+
+
+def test_a_class_whose_teacher_has_no_email_leaves_its_teachers_as_stored():
+    classes = [
+        {"code": "A", "name": "A", "teacher_emails": ["a@x.org"]},
+        {"code": "B", "name": "B", "teacher_emails": ["b@x.org"]},
+    ]
+    files = oneroster_files([minimal(classes=["A", "B"])], classes)
+    files["users.csv"] = files["users.csv"].replace(",b@x.org,", ",,")
+    roster = parse_oneroster(zip_members(files))
+    assert roster.classes[0]["teacher_emails"] == ["a@x.org"]
+    assert "teacher_emails" not in roster.classes[1]
+    assert any("1 classes have a teacher with no email" in w for w in roster.warnings)
+
+
+def test_a_class_with_no_teachers_in_a_bulk_file_has_none():
+    roster = parse_oneroster(oneroster_zip([minimal()], [{"code": "A", "name": "A"}]))
+    assert roster.classes[0]["teacher_emails"] == []
+    assert roster.pupils[0]["classes"] == []
+
+
+def test_trust_wide_export_puts_each_pupil_and_class_in_its_school():
+    pupils = [minimal(1), minimal(2, school_urn="100999", classes=["B"])]
+    classes = [{"code": "A", "name": "A"}, {"code": "B", "name": "B", "school_urn": "100999"}]
+    roster = parse_oneroster(oneroster_zip(pupils, classes))
+    assert roster.school_urns == [DEST_URN, "100999"]
+    assert [row["school_urn"] for row in roster.pupils] == [DEST_URN, "100999"]
+    assert [row["school_urn"] for row in roster.classes] == [DEST_URN, "100999"]
+
+
+def test_a_school_org_without_a_urn_gives_no_school():
+    files = oneroster_files([minimal()])
+    files["orgs.csv"] = files["orgs.csv"].replace(f",{DEST_URN},", ",8012000,")
+    roster = parse_oneroster(zip_members(files))
+    assert roster.school_urns == []
+    assert "school_urn" not in roster.pupils[0]
+
+
+def test_a_pupil_without_a_primary_org_is_in_the_school_of_their_student_role():
+    row = one(minimal(users_csv={"primaryOrgSourcedId": ""}))
+    assert row["school_urn"] == DEST_URN
+
+
+def test_oneroster_1_1_users_with_a_role_column_and_no_roles_file():
+    files = oneroster_files([minimal(), minimal(2)], modes={"roles": "absent"})
+    header = [*HEADERS["users"], "role"]
+    users = list(csv.reader(io.StringIO(files["users.csv"])))[1:]
+    rows = [[*user, "student"] for user in users]
+    roster = parse_oneroster(with_file(files, "users.csv", header, rows))
+    assert [row["external_id"] for row in roster.pupils] == ["stu-1", "stu-2"]
+
+
+def test_without_roles_a_student_enrollment_makes_a_pupil():
+    classes = [{"code": "A", "name": "A"}]
+    pupils = [minimal(1, classes=["A"]), minimal(2)]
+    roster = parse_oneroster(oneroster_zip(pupils, classes, modes={"roles": "absent"}))
+    assert [row["external_id"] for row in roster.pupils] == ["stu-1"]
+
+
+def test_a_bom_and_blank_lines_are_fine():
+    files = oneroster_files([minimal()])
+    files["users.csv"] = "\ufeff" + files["users.csv"] + "\r\n\r\n"
+    assert len(parse_oneroster(zip_members(files)).pupils) == 1
+
+
+# --- Status and deltas ---------------------------------------------------------------------
+
+
+def test_rows_to_be_deleted_are_skipped_with_their_enrollments():
+    classes = [{"code": "A", "name": "A"}, {"code": "B", "name": "B", "status": "tobedeleted"}]
+    pupils = [minimal(1, classes=["A", "B"]), minimal(2, classes=["A"], status="tobedeleted")]
+    roster = parse_oneroster(oneroster_zip(pupils, classes))
+    assert [row["external_id"] for row in roster.pupils] == ["stu-1"]
+    assert roster.pupils[0]["classes"] == ["A"]
+    assert [row["code"] for row in roster.classes] == ["A"]
+    assert any(
+        "skipped 2 rows marked tobedeleted (classes.csv 1, users.csv 1)" in warning
+        for warning in roster.warnings
+    )
+
+
+def test_delta_enrollments_leave_memberships_as_stored():
+    classes = [{"code": "A", "name": "A", "teacher_emails": ["a@x.org"]}]
+    roster = parse_oneroster(
+        oneroster_zip([minimal(classes=["A"])], classes, modes={"enrollments": "delta"})
+    )
+    assert "classes" not in roster.pupils[0]
+    assert "teacher_emails" not in roster.classes[0]
+    assert any("enrollments.csv is a delta" in warning for warning in roster.warnings)
+
+
+def test_references_into_a_delta_are_skipped_not_rejected():
+    classes = [{"code": "A", "name": "A"}]
+    files = oneroster_files([minimal(classes=["A"])], classes, modes={"classes": "delta"})
+    files["classes.csv"] = csv_text(HEADERS["classes"], [])
+    roster = parse_oneroster(zip_members(files))
+    assert roster.pupils[0]["classes"] == []
+    assert any("skipped 1 references" in warning for warning in roster.warnings)
+
+
+def test_a_delta_users_file_is_not_the_whole_roster():
+    roster = parse_oneroster(oneroster_zip([minimal()], modes={"users": "delta"}))
+    assert roster.complete is False
+
+
+# --- Rejected files ------------------------------------------------------------------------
+
+
+def rejected(data: bytes, filename: str = "export.zip", **options) -> FileRejected:
+    with pytest.raises(FileRejected) as raised:
+        parse_oneroster(data, filename=filename, **options)
+    error = raised.value
+    assert isinstance(error, DomainError)
+    assert error.field == "body"
+    assert error.message.startswith(filename)
+    return error
+
+
+def test_not_a_zip():
+    error = rejected(b"sourcedId,givenName\n1,Ada\n")
+    assert error.message == "export.zip: not a zip archive"
+
+
+def test_a_zip_without_a_manifest():
+    error = rejected(oneroster_zip(2, manifest=False))
+    assert "no manifest.csv" in error.reason
+
+
+def test_a_manifest_in_a_folder_gets_a_hint():
+    files = {f"export/{name}": text for name, text in oneroster_files(1).items()}
+    assert "export/" in rejected(zip_members(files)).reason
+
+
+def test_a_file_the_manifest_lists_must_be_in_the_zip():
+    files = oneroster_files(1)
+    del files["enrollments.csv"]
+    error = rejected(zip_members(files))
+    assert error.where == "enrollments.csv"
+    assert "bulk" in error.reason
+
+
+def test_a_manifest_without_users_is_rejected():
+    error = rejected(oneroster_zip(1, modes={"users": "absent"}))
+    assert "file.users is absent" in error.reason
+
+
+def test_a_bad_manifest_mode_is_rejected():
+    files = oneroster_files(1)
+    files["manifest.csv"] = files["manifest.csv"].replace("file.roles,bulk", "file.roles,full")
+    assert "file.roles is 'full'" in rejected(zip_members(files)).reason
+
+
+def test_a_bulk_export_with_no_students_is_rejected():
+    assert "student role" in rejected(oneroster_zip([], classes=1, teachers=1)).reason
+
+
+@pytest.mark.parametrize(
+    ("member", "column"),
+    [
+        ("users.csv", "givenName"),
+        ("users.csv", "familyName"),
+        ("users.csv", "sourcedId"),
+        ("enrollments.csv", "classSourcedId"),
+        ("enrollments.csv", "userSourcedId"),
+        ("enrollments.csv", "role"),
+        ("classes.csv", "sourcedId"),
+        ("roles.csv", "role"),
+    ],
+)
+def test_a_missing_required_column_is_rejected(member, column):
+    files = oneroster_files([minimal()], [{"code": "A", "name": "A"}])
+    header, _, rest = files[member].partition("\r\n")
+    columns = header.split(",")
+    columns[columns.index(column)] = "somethingElse"
+    files[member] = ",".join(columns) + "\r\n" + rest
+    error = rejected(zip_members(files))
+    assert error.message == f"export.zip, {member}: missing column {column}"
+
+
+def test_an_enrollment_in_an_unknown_class_names_the_row():
+    files = oneroster_files([minimal(classes=["A"])], [{"code": "A", "name": "A"}])
+    files["enrollments.csv"] = files["enrollments.csv"].replace(",cls-0001,", ",cls-0404,")
+    error = rejected(zip_members(files))
+    assert error.where == "enrollments.csv row 2"
+    assert error.reason == "classSourcedId 'cls-0404' is not in classes.csv"
+
+
+def test_an_enrollment_of_an_unknown_user_names_the_row():
+    files = oneroster_files([minimal(classes=["A"])], [{"code": "A", "name": "A"}])
+    files["enrollments.csv"] = files["enrollments.csv"].replace(",stu-1,", ",stu-404,")
+    error = rejected(zip_members(files))
+    assert error.where == "enrollments.csv row 2"
+    assert "userSourcedId 'stu-404' is not in users.csv" in error.reason
+
+
+def test_a_repeated_sourced_id_is_rejected():
+    error = rejected(oneroster_zip([minimal(1), minimal(1)]))
+    assert error.where == "users.csv row 3"
+    assert "appears twice" in error.reason
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_rejected():
+    files = oneroster_files([minimal()])
+    files["users.csv"] += "stu-9,active\r\n"
+    assert rejected(zip_members(files)).where == "users.csv row 3"
+
+
+def test_an_empty_csv_has_no_header():
+    files = oneroster_files([minimal()])
+    files["demographics.csv"] = ""
+    assert "no header row" in rejected(zip_members(files)).reason
+
+
+def test_a_repeated_column_is_an_unreadable_header():
+    files = oneroster_files([minimal()])
+    files["orgs.csv"] = files["orgs.csv"].replace(",name,", ",type,", 1)
+    assert "unreadable header" in rejected(zip_members(files)).reason
+
+
+def test_text_that_is_not_utf8_names_the_line():
+    files: dict[str, str | bytes] = dict(
+        oneroster_files([minimal(), minimal(2, legal_forename="Chloé")])
+    )
+    files["users.csv"] = files["users.csv"].encode("latin-1")  # as old spreadsheets save it
+    error = rejected(zip_members(files))
+    assert error.where == "users.csv line 3"
+    assert "not UTF-8" in error.reason
+
+
+# --- Unsafe zips ---------------------------------------------------------------------------
+
+
+def test_a_zip_bomb_is_rejected_before_inflating():
+    error = rejected(zip_bomb(megabytes=20))
+    assert error.where == "users.csv"
+    assert "compression ratio" in error.reason
+
+
+def test_a_small_bomb_against_small_limits():
+    limits = ZipLimits(max_ratio=10, ratio_checked_above=64 * 1024)
+    error = rejected(zip_bomb(megabytes=1), limits=limits)
+    assert error.where == "users.csv"
+    assert "compression ratio" in error.reason
+
+
+def test_reading_enforces_the_limits_itself_not_only_the_directory():
+    # The directory passed the checks; a tighter limit met while inflating still stops it.
+    archive = SafeZip(oneroster_zip(200), filename="export.zip")
+    archive.limits = ZipLimits(max_total_bytes=1000)
+    with pytest.raises(FileRejected, match="over the limit of 1000 bytes"):
+        archive.read("users.csv")
+
+
+def test_the_total_size_limit_uses_what_the_headers_declare():
+    data = oneroster_zip(50)
+    error = rejected(data, limits=ZipLimits(max_total_bytes=10_000))
+    assert error.where is None
+    assert "over the limit of 10000" in error.reason
+
+
+def test_a_member_that_inflates_beyond_its_declared_size_is_rejected():
+    error = rejected(lying_zip())
+    assert error.where == "users.csv"
+
+
+def test_too_many_members():
+    files = oneroster_files(1) | {f"extra{index}.txt": "x" for index in range(60)}
+    assert "at most 50" in rejected(zip_members(files)).reason
+    small = oneroster_files(1)
+    assert "at most 3" in rejected(zip_members(small), limits=ZipLimits(max_members=3)).reason
+
+
+@pytest.mark.parametrize(
+    "name", ["../users.csv", "a/../../etc/passwd", "/etc/passwd", "C:/evil.csv", "..\\x.csv"]
+)
+def test_a_member_path_that_leaves_the_archive_is_rejected(name):
+    files = oneroster_files(1) | {name: "x"}
+    error = rejected(zip_members(files))
+    assert error.where == name
+    assert "leaves the archive" in error.reason
+
+
+def test_encrypted_members_are_rejected():
+    assert "encrypted" in rejected(encrypted_zip()).reason
+
+
+def test_a_member_appearing_twice_is_rejected():
+    files = oneroster_files(1)
+    out = io.BytesIO(zip_members(files))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(out, "a") as archive:
+            archive.writestr("users.csv", "sourcedId\n")
+    assert "appears twice" in rejected(out.getvalue()).reason
+
+
+# --- Scale and round trip ------------------------------------------------------------------
+
+
+def test_ten_thousand_pupils():
+    roster = parse_oneroster(oneroster_zip(10_000, classes=400))
+    assert len(roster.pupils) == 10_000
+    assert len(roster.classes) == 400
+    assert sum(len(row["classes"]) for row in roster.pupils) == 10_000
+
+
+_letters = st.characters(categories=("L",), include_characters="',\"")
+names = st.lists(st.text(_letters, min_size=1, max_size=12), min_size=1, max_size=3).map(" ".join)
+pupil_fields = st.fixed_dictionaries(
+    {
+        "legal_forename": names,
+        "legal_surname": names,
+        "date_of_birth": st.dates().map(lambda day: day.isoformat()),
+        "year_group": st.sampled_from([group.value for group in YearGroup]),
+    },
+    optional={
+        "sex": st.sampled_from(["M", "F"]),
+        "preferred_forename": names,
+        "preferred_surname": names,
+    },
+)
+
+
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(pupil_fields, min_size=1, max_size=12), st.integers(min_value=0, max_value=4))
+def test_round_trip(pupils, class_count):
+    pupils = [
+        {"external_id": f"p{index}", "upn": upn_for(index), **fields}
+        for index, fields in enumerate(pupils)
+    ]
+    codes = [f"C{index}" for index in range(class_count)]
+    for index, pupil in enumerate(pupils):
+        pupil["classes"] = codes[index % 3 :: 3]
+    classes = [{"code": code, "name": f"Class {code}"} for code in codes]
+    roster = parse_oneroster(oneroster_zip(pupils, classes))
+    assert roster.pupils == [{**pupil, "school_urn": DEST_URN} for pupil in pupils]
+    assert set(roster.pupils[0]) <= ONEROSTER_KEYS
