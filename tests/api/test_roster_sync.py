@@ -40,13 +40,14 @@ def payload(pupils: list[dict[str, Any]], **envelope: Any) -> dict[str, Any]:
     }
 
 
-async def count(session, model) -> int:  # type: ignore[no-untyped-def]
-    """Rows now, read in a new transaction (so it sees what the app has committed since)."""
-    await session.rollback()
-    return (await session.execute(sa.select(sa.func.count()).select_from(model))).scalar_one()
+async def count(engine, model) -> int:  # type: ignore[no-untyped-def]
+    """Rows now, read on a connection of its own (so it sees what the app committed)."""
+    async with engine.connect() as connection:
+        query = sa.select(sa.func.count()).select_from(model)
+        return (await connection.execute(query)).scalar_one()
 
 
-async def test_sync_creates_then_resend_changes_nothing(client, world, session):
+async def test_sync_creates_then_resend_changes_nothing(client, world, engine):
     url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
     headers = world.headers("integration")
     body = payload([pupil_row(i) for i in range(5)])
@@ -54,23 +55,23 @@ async def test_sync_creates_then_resend_changes_nothing(client, world, session):
     assert first.status_code == 200, first.text
     result = first.json()
     assert (result["created"], result["unchanged"], result["classes_created"]) == (5, 0, 1)
-    assert await count(session, Pupil) == 5
-    assert await count(session, Enrolment) == 5
-    assert await count(session, ClassPupil) == 5
-    audit_rows = await count(session, AuditEvent)
+    assert await count(engine, Pupil) == 5
+    assert await count(engine, Enrolment) == 5
+    assert await count(engine, ClassPupil) == 5
+    audit_rows = await count(engine, AuditEvent)
 
     again = await client.post(url, json=body, headers=headers)
     assert again.status_code == 200, again.text
     assert (again.json()["created"], again.json()["unchanged"]) == (0, 5)
-    assert await count(session, AuditEvent) == audit_rows
+    assert await count(engine, AuditEvent) == audit_rows
 
     body["pupils"][0]["year_group"] = "5"
     changed = await client.post(url, json=body, headers=headers)
     assert (changed.json()["updated"], changed.json()["unchanged"]) == (1, 4)
-    assert await count(session, AuditEvent) == audit_rows + 1
+    assert await count(engine, AuditEvent) == audit_rows + 1
 
 
-async def test_bad_row_rejects_everything_by_default(client, world, session):
+async def test_bad_row_rejects_everything_by_default(client, world, engine):
     url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
     bad = pupil_row(2, upn="A801200025002")
     response = await client.post(
@@ -79,10 +80,10 @@ async def test_bad_row_rejects_everything_by_default(client, world, session):
     assert response.status_code == 422, response.text
     fields = [e["field"] for e in response.json()["errors"]]
     assert fields == ["body.pupils.1.upn"]
-    assert await count(session, Pupil) == 0
+    assert await count(engine, Pupil) == 0
 
 
-async def test_partial_mode_keeps_good_rows(client, world, session):
+async def test_partial_mode_keeps_good_rows(client, world, engine):
     url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
     rows = [pupil_row(1), pupil_row(2, year_group="14"), pupil_row(3, external_id="MIS-1")]
     response = await client.post(
@@ -91,10 +92,10 @@ async def test_partial_mode_keeps_good_rows(client, world, session):
     assert response.status_code == 200, response.text
     statuses = [r["status"] for r in response.json()["pupils"]]
     assert statuses == ["created", "rejected", "rejected"]
-    assert await count(session, Pupil) == 1
+    assert await count(engine, Pupil) == 1
 
 
-async def test_full_mode_marks_missing_pupils_as_left(client, world, session):
+async def test_full_mode_marks_missing_pupils_as_left(client, world, engine, session):
     url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
     headers = world.headers("integration")
     await client.post(url, json=payload([pupil_row(i) for i in range(3)]), headers=headers)
@@ -102,12 +103,12 @@ async def test_full_mode_marks_missing_pupils_as_left(client, world, session):
         url, json=payload([pupil_row(0), pupil_row(1)], full=True), headers=headers
     )
     assert response.json()["left"] == 1, response.text
-    assert await count(session, Pupil) == 3
+    assert await count(engine, Pupil) == 3
     left = await session.scalar(sa.select(Pupil).where(Pupil.external_id == "MIS-2"))
     assert left is not None and left.left_on is not None
 
 
-async def test_idempotency_key_replays_and_refuses_a_different_body(client, world, session):
+async def test_idempotency_key_replays_and_refuses_a_different_body(client, world, engine):
     url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
     headers = {**world.headers("integration"), "Idempotency-Key": "sync-2025-11-01"}
     body = payload([pupil_row(1)])
@@ -119,4 +120,4 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(client, worl
     other = await client.post(url, json=payload([pupil_row(2)]), headers=headers)
     assert other.status_code == 422
     assert other.json()["errors"][0]["field"] == "header.idempotency-key"
-    assert await count(session, Pupil) == 1
+    assert await count(engine, Pupil) == 1
