@@ -5,6 +5,10 @@ the same rows straight from PostgreSQL with asyncpg. The harness checks once tha
 same rows, then times them alternately on the same data in the same run. Add a case by writing
 a module under bench/cases/ that calls ``register(Case(...))`` and importing it from
 bench/cases/__init__.py.
+
+A write case (the roster syncs) has both sides write the same rows: an untimed ``reset`` puts
+the database back before every call, and an untimed ``readback`` of what each side wrote must
+be equal, as the rows are for reads.
 """
 
 from __future__ import annotations
@@ -40,6 +44,25 @@ class Case:
     extras_in_floor: bool = False
     prepare: Callable[[Context], Awaitable[None]] | None = None  # untimed, once per run
     expect_status: int = 200
+    # Write cases. ``reset`` runs, untimed, before every call of either side (verification,
+    # warm-up, timing, profile, round-trip count; extras too), so that each call starts from
+    # the same state: the API and the floor write the same rows into the same database.
+    reset: Callable[[Context], Awaitable[None]] | None = None
+    # Untimed, after the verified call of each side: what that call left in the database
+    # (ids and timestamps left out). The API's and the floor's must be equal, like the rows.
+    readback: Callable[[Context], Awaitable[list[Any]]] | None = None
+    # Untimed, on every API response (not only the verified one): raises if it is wrong, so a
+    # regression in what the call does stops the run instead of being timed.
+    check: Callable[[Context, httpx.Response], None] | None = None
+    cleanup: Callable[[Context], Awaitable[None]] | None = None  # untimed, at the end of a run
+    # Timed calls and warm-up per side when --repeat / --warmup are not given (heavy cases).
+    repeat: int | None = None
+    warmup: int | None = None
+    # Statements the floor sends that asyncpg's query logger does not see (COPY), added to
+    # its counted round trips.
+    floor_unlogged: int = 0
+    target_ms: float | None = None  # a target from an issue: reported, never asserted
+    unit: str | None = None  # what a row is ("pupils"): reports rows per second
 
 
 CASES: dict[str, Case] = {}
@@ -71,12 +94,14 @@ class Client:
 @dataclass(frozen=True, slots=True)
 class Subjects:
     """The principals cases act as, found in the generated data: people and the client of the
-    first trust, and the leader and a teacher of that trust's school with the lowest URN."""
+    first trust, and the leader, a teacher and the client of that trust's school with the
+    lowest URN."""
 
     trust_admin: Person
     school_leader: Person
     teacher: Person
     trust_client: Client
+    school_client: Client  # the integration client of the leader's school (roster:write)
     trust_school_ids: tuple[uuid.UUID, ...]
     password: str = gen.PASSWORD
     client_secret: str = gen.CLIENT_SECRET
@@ -98,6 +123,10 @@ async def load_subjects(pg: asyncpg.Connection) -> Subjects:
     client = await pg.fetchrow(
         "SELECT id, trust_id FROM integration_client WHERE client_id = $1", gen.trust_client_id(1)
     )
+    school_client = await pg.fetchval(
+        "SELECT id FROM integration_client WHERE client_id = $1",
+        gen.school_client_id(school["urn"]),
+    )
 
     async def person(email: str) -> Person:
         user_id = await pg.fetchval('SELECT id FROM "user" WHERE email = $1', email)
@@ -108,6 +137,7 @@ async def load_subjects(pg: asyncpg.Connection) -> Subjects:
         school_leader=await person(gen.leader_email(school["urn"])),
         teacher=await person(gen.teacher_email(school["urn"], 1)),
         trust_client=Client(gen.trust_client_id(1), client["id"], client["trust_id"]),
+        school_client=Client(gen.school_client_id(school["urn"]), school_client),
         trust_school_ids=tuple(row["id"] for row in schools),
     )
 
@@ -143,13 +173,14 @@ async def sign_in(ctx: Context) -> None:
         )
         response.raise_for_status()
         ctx.tokens[who] = response.json()["access_token"]
-    response = await ctx.client.post(
-        "/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": s.trust_client.client_id,
-            "client_secret": s.client_secret,
-        },
-    )
-    response.raise_for_status()
-    ctx.tokens["trust_client"] = response.json()["access_token"]
+    for who, client in (("trust_client", s.trust_client), ("school_client", s.school_client)):
+        response = await ctx.client.post(
+            "/v1/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client.client_id,
+                "client_secret": s.client_secret,
+            },
+        )
+        response.raise_for_status()
+        ctx.tokens[who] = response.json()["access_token"]

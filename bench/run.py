@@ -3,12 +3,14 @@
     uv run python -m bench.run --size trust --repeat 50
     uv run python -m bench.run --size trust --reuse --case schools-trust-admin --show-sql
     uv run python -m bench.run --size small --http        # through uvicorn on 127.0.0.1
+    uv run python -m bench.run --size trust --reuse --only roster
     uv run python -m bench.run --list
 
 For each case: check once that the API and the floor give the same rows, warm up, then time
 the API call and the floor alternately, --repeat times each. Prints medians, p95s and the
 API/SQL ratio, and the database round trips one API call makes (counted in-process on an
-instrumented engine, outside the timed loop). Results go to bench/results/<timestamp>.json.
+instrumented engine, outside the timed loop). Write cases reset the database, untimed, before
+every call of either side. Results go to bench/results/<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -40,12 +42,12 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import bench.cases  # noqa: F401  (registers every case)
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine
 from app.main import create_app
 from app.settings import Settings
 from bench import generate as gen
+from bench.cases import GROUPS  # importing it registers every case
 from bench.core import CASES, Case, Context, load_subjects, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,12 +152,15 @@ async def trace_cases(cases: Sequence[Case], ctx: Context, url: str) -> dict[str
             traced = replace(ctx, client=client)
             for case in cases:
                 for _ in range(2):
+                    await reset(case, traced)
                     await case.api(traced)
+                await reset(case, traced)  # on ctx.pg: not traced
                 await _settle()
                 tracer.take()
-                await case.api(traced)
+                response = await case.api(traced)
                 await _settle()
                 traces[case.key] = tracer.take()
+                check_response(case, traced, response)
     finally:
         await engine.dispose()
     return traces
@@ -169,13 +174,14 @@ async def floor_round_trips(case: Case, ctx: Context) -> int | None:
     def logged(record: Any) -> None:
         seen.append(record.query)
 
+    await reset(case, ctx)
     ctx.pg.add_query_logger(logged)
     try:
         await case.sql(ctx)
         await _settle()
     finally:
         ctx.pg.remove_query_logger(logged)
-    return len(seen)
+    return len(seen) + case.floor_unlogged
 
 
 # --- Timing ------------------------------------------------------------------------------
@@ -196,27 +202,64 @@ async def _timed(
     return wall / 1e6, (time.thread_time_ns() - cpu) / 1e6, result
 
 
-def _check_status(case: Case, response: httpx.Response) -> None:
+def check_response(case: Case, ctx: Context, response: httpx.Response) -> None:
+    """Untimed, after every API call: the status, and the case's own check of the body."""
     if response.status_code != case.expect_status:
         raise RuntimeError(
             f"{case.key}: expected HTTP {case.expect_status}, got {response.status_code}: "
             f"{response.text[:300]}"
         )
+    if case.check is not None:
+        case.check(ctx, response)
+
+
+async def reset(case: Case, ctx: Context) -> None:
+    """Untimed, before every call of a write case: back to the state each call starts from,
+    and a collected heap, so that each call pays for the garbage collections its own
+    allocations cause and not for a full collection that the other side's made due (in-process,
+    a full collection walks the app's ~150,000 long-lived objects: ~100 ms on this machine)."""
+    if case.reset is not None:
+        await case.reset(ctx)
+        gc.collect()
+
+
+def _first_difference(a: list[Any], b: list[Any]) -> str:
+    for index, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return f"first difference at {index}: {x!r} vs {y!r}"
+    return f"{len(a)} vs {len(b)} rows"
 
 
 async def verify(case: Case, ctx: Context) -> int:
-    """Both sides give the same rows; returns how many."""
+    """Both sides give the same rows (and, for a write case, leave the same rows behind);
+    returns how many."""
+    await reset(case, ctx)
     response = await case.api(ctx)
-    _check_status(case, response)
+    check_response(case, ctx, response)
     api_rows = case.api_rows(ctx, response)
+    written = await case.readback(ctx) if case.readback is not None else None
     if case.sql is not None:
         assert case.sql_rows is not None, f"{case.key}: sql without sql_rows"
+        await reset(case, ctx)
         sql_rows = case.sql_rows(ctx, await case.sql(ctx))
         if api_rows != sql_rows:
             raise Mismatch(
                 f"{case.key}: the API gave {len(api_rows)} rows {api_rows[:3]}..., the SQL floor "
                 f"{len(sql_rows)} rows {sql_rows[:3]}..."
             )
+    if case.readback is not None:
+        assert written is not None
+        others = [("the SQL floor", case.sql)] if case.sql is not None else []
+        for name, call in [*others, *case.extras.items()]:
+            assert call is not None
+            await reset(case, ctx)
+            await call(ctx)
+            theirs = await case.readback(ctx)
+            if theirs != written:
+                raise Mismatch(
+                    f"{case.key}: the API and {name} left different rows behind: "
+                    + _first_difference(written, theirs)
+                )
     return len(api_rows)
 
 
@@ -228,6 +271,8 @@ class Outcome:
     api_cpu: list[float]
     sql: list[float]
     extras: dict[str, list[float]]
+    repeat: int = 0
+    warmup: int = 0
     trace: Trace | None = None
     floor_trips: int | None = None
 
@@ -235,6 +280,17 @@ class Outcome:
         if not self.sql:
             return None
         return statistics.median(self.api) / statistics.median(self.sql)
+
+    def per_second(self, samples: Sequence[float]) -> float | None:
+        """Rows per second at the median, for cases whose rows are a unit of work."""
+        if self.case.unit is None or not samples:
+            return None
+        return self.rows / (statistics.median(samples) / 1000)
+
+    def meets_target(self) -> bool | None:
+        if self.case.target_ms is None:
+            return None
+        return statistics.median(self.api) <= self.case.target_ms
 
     def floor_with_extras(self) -> float | None:
         if not (self.sql and self.case.extras_in_floor):
@@ -248,6 +304,18 @@ class Outcome:
             "title": self.case.title,
             "floor": self.case.floor,
             "rows": self.rows,
+            "repeat": self.repeat,
+            "warmup": self.warmup,
+            "unit": self.case.unit,
+            "rows_per_second": {
+                "api": self.per_second(self.api),
+                "sql": self.per_second(self.sql),
+                **{name: self.per_second(s) for name, s in self.extras.items()},
+            }
+            if self.case.unit
+            else None,
+            "target_ms": self.case.target_ms,
+            "meets_target": self.meets_target(),
             "api": summary(self.api),
             "api_cpu": summary(self.api_cpu),
             "sql": summary(self.sql) if self.sql else None,
@@ -271,10 +339,13 @@ class Outcome:
 async def measure(case: Case, ctx: Context, *, repeat: int, warmup: int) -> Outcome:
     rows = await verify(case, ctx)
     for _ in range(warmup):
-        await case.api(ctx)
+        await reset(case, ctx)
+        check_response(case, ctx, await case.api(ctx))
         if case.sql is not None:
+            await reset(case, ctx)
             await case.sql(ctx)
         for extra in case.extras.values():
+            await reset(case, ctx)
             await extra(ctx)
     gc.collect()
     api: list[float] = []
@@ -282,26 +353,74 @@ async def measure(case: Case, ctx: Context, *, repeat: int, warmup: int) -> Outc
     sql: list[float] = []
     extras: dict[str, list[float]] = {name: [] for name in case.extras}
     for _ in range(repeat):  # alternate, so drift hits both sides alike
+        await reset(case, ctx)
         wall, cpu, response = await _timed(case.api, ctx)
-        _check_status(case, response)
+        check_response(case, ctx, response)
         api.append(wall)
         api_cpu.append(cpu)
         if case.sql is not None:
+            await reset(case, ctx)
             sql.append((await _timed(case.sql, ctx))[0])
         for name, extra in case.extras.items():
+            await reset(case, ctx)
             extras[name].append((await _timed(extra, ctx))[0])
-    return Outcome(case, rows, api, api_cpu, sql, extras)
+    return Outcome(case, rows, api, api_cpu, sql, extras, repeat=repeat, warmup=warmup)
 
 
-async def profile(case: Case, ctx: Context, *, repeat: int, top: int = 25) -> str:
-    profiler = cProfile.Profile()
-    profiler.enable()
+async def profile(
+    case: Case, ctx: Context, *, repeat: int, profiler: str = "cprofile", top: int = 25
+) -> str:
+    """Profile ``repeat`` API calls (resets left out). cProfile lists functions by own time;
+    pyinstrument (``uv run --with pyinstrument``, not a project dependency) samples the call
+    tree, awaits included, so the time waiting on PostgreSQL shows where it is awaited."""
+    if profiler == "pyinstrument":
+        try:
+            from pyinstrument import Profiler
+        except ImportError as exc:
+            raise SystemExit(
+                "--profile pyinstrument: run with `uv run --with pyinstrument python -m bench.run`"
+            ) from exc
+        sampler = Profiler(interval=0.0005, async_mode="enabled")
+        for _ in range(repeat):
+            await reset(case, ctx)
+            sampler.start()
+            await case.api(ctx)
+            sampler.stop()
+        return _crop_tree(sampler.output_text(unicode=True, color=False, show_all=False))
+    collector = cProfile.Profile()
     for _ in range(repeat):
+        await reset(case, ctx)
+        collector.enable()
         await case.api(ctx)
-    profiler.disable()
+        collector.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    pstats.Stats(collector, stream=out).sort_stats("tottime").print_stats(top)
     return out.getvalue()
+
+
+_TREE = " │├└─"
+
+
+def _crop_tree(text: str, at: str = "run_endpoint_function") -> str:
+    """pyinstrument's tree from the endpoint down, dedented: the ~30 levels of client,
+    middleware and routing above it would push the app's frames off the screen. Their own
+    time is the difference between the total and the endpoint's line."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if at in line), None)
+    if start is None:
+        return text
+    depth = len(lines[start]) - len(lines[start].lstrip(_TREE))
+    tree = [lines[start][depth:]]
+    for line in lines[start + 1 :]:
+        if not line.strip() or len(line) - len(line.lstrip(_TREE)) <= depth:
+            break
+        tree.append(line[depth:])
+    head = [line for line in lines[:start] if line.strip() and line.lstrip(_TREE)[:1].isdigit()]
+    total = head[0].lstrip(_TREE).split()[0] if head else "?"
+    header = [line for line in lines if "Duration:" in line or "Samples:" in line]
+    return "\n".join(
+        [*header, f"{total} s in all; from the endpoint down (seconds, all calls together):", *tree]
+    )
 
 
 # --- The app under test ------------------------------------------------------------------
@@ -371,9 +490,13 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}" if value < 100 else f"{value:.1f}"
 
 
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}/s"
+
+
 def render(outcomes: Sequence[Outcome], *, http: bool = False) -> str:
     header = (
-        f"{'case':<38} {'rows':>4} {'API med':>8} {'API p95':>8} {'API cpu':>8} {'SQL med':>8}"
+        f"{'case':<38} {'rows':>6} {'API med':>8} {'API p95':>8} {'API cpu':>8} {'SQL med':>8}"
         f" {'SQL p95':>8} {'API/SQL':>8}  {'trips API/SQL':>13}"
     )
     lines = [header, "-" * len(header)]
@@ -385,22 +508,39 @@ def render(outcomes: Sequence[Outcome], *, http: bool = False) -> str:
             f"{o.floor_trips if o.floor_trips is not None else '-'}"
         )
         lines.append(
-            f"{o.case.title:<38} {o.rows:>4} {_ms(statistics.median(o.api)):>8}"
+            f"{o.case.title:<38} {o.rows:>6} {_ms(statistics.median(o.api)):>8}"
             f" {_ms(_p95(o.api)):>8} {_ms(statistics.median(o.api_cpu)):>8}"
             f" {_ms(statistics.median(o.sql) if o.sql else None):>8}"
             f" {_ms(_p95(o.sql) if o.sql else None):>8}"
             f" {'-' if ratio is None else f'{ratio:.1f}x':>8}  {trips:>13}"
         )
+        api_median = statistics.median(o.api)
+        if o.case.unit is not None:
+            note = (
+                f"{o.case.title}: {o.rows:,} {o.case.unit}; API {_rate(o.per_second(o.api))}"
+                f", SQL floor {_rate(o.per_second(o.sql))}"
+            )
+            note += f" ({o.repeat} timed calls per side after {o.warmup} warm-up)"
+            notes.append(note)
+        if o.case.target_ms is not None:
+            verdict = "meets it" if o.meets_target() else "MISSES it"
+            notes.append(
+                f"{o.case.title}: target <= {_ms(o.case.target_ms)} ms (reported, not asserted):"
+                f" median {_ms(api_median)} ms {verdict}, p95 {_ms(_p95(o.api))} ms"
+            )
         for name, samples in o.extras.items():
             note = f"{o.case.title}: {name} alone: median {_ms(statistics.median(samples))} ms"
+            if o.case.unit is not None:
+                note += f" ({_rate(o.per_second(samples))})"
             floor_plus = o.floor_with_extras()
             if floor_plus:
-                api_median = statistics.median(o.api)
                 note += (
                     f"; floor incl. it {_ms(floor_plus)} ms, API/(SQL+{name}) = "
                     f"{api_median / floor_plus:.2f}x, API beyond it {_ms(api_median - floor_plus)}"
                     " ms"
                 )
+            else:
+                note += f"; API/it = {api_median / statistics.median(samples):.1f}x"
             notes.append(note)
     lines.append("")
     lines += [
@@ -441,19 +581,42 @@ def _git() -> dict[str, Any]:
 
 
 # --- Main --------------------------------------------------------------------------------
+DEFAULT_REPEAT = 50
+DEFAULT_WARMUP = 10
+
+
 @dataclass
 class Options:
     size: gen.Size
     url: str
     cases: list[Case]
-    repeat: int
-    warmup: int
+    repeat: int | None  # None: each case's own, else DEFAULT_REPEAT
+    warmup: int | None
     http: bool
     trace: bool
     show_sql: bool
-    profile: bool
+    profile: str | None  # "cprofile" or "pyinstrument"
     loop: str
     save: bool
+
+    def plan(self, case: Case) -> tuple[int, int]:
+        """(timed calls per side, warm-up calls per side) for ``case``."""
+        repeat = self.repeat if self.repeat is not None else case.repeat or DEFAULT_REPEAT
+        warmup = self.warmup if self.warmup is not None else case.warmup
+        return repeat, DEFAULT_WARMUP if warmup is None else warmup
+
+
+def _describe_plans(options: Options) -> str:
+    plans: dict[tuple[int, int], list[str]] = {}
+    for case in options.cases:
+        plans.setdefault(options.plan(case), []).append(case.key)
+    if len(plans) == 1:
+        (repeat, warmup), _ = plans.popitem()
+        return f"{repeat} timed calls per side after {warmup} warm-up"
+    return "; ".join(
+        f"{repeat} timed calls per side after {warmup} warm-up for {', '.join(keys)}"
+        for (repeat, warmup), keys in plans.items()
+    )
 
 
 async def run(options: Options) -> dict[str, Any]:
@@ -471,22 +634,28 @@ async def run(options: Options) -> dict[str, Any]:
             ctx = Context(client, pg, subjects, _issuer(_settings(options.url)))
             await sign_in(ctx)
             outcomes: list[Outcome] = []
-            for case in options.cases:
-                if case.prepare is not None:
-                    await case.prepare(ctx)
-                outcome = await measure(case, ctx, repeat=options.repeat, warmup=options.warmup)
-                outcome.floor_trips = await floor_round_trips(case, ctx)
-                outcomes.append(outcome)
-                print(f"  measured {case.key}", file=sys.stderr)
-            profiles = (
-                {c.key: await profile(c, ctx, repeat=options.repeat) for c in options.cases}
-                if options.profile
-                else {}
-            )
-            if options.trace:
-                traces = await trace_cases(options.cases, ctx, options.url)
-                for outcome in outcomes:
-                    outcome.trace = traces.get(outcome.case.key)
+            profiles: dict[str, str] = {}
+            try:
+                for case in options.cases:
+                    if case.prepare is not None:
+                        await case.prepare(ctx)
+                    repeat, warmup = options.plan(case)
+                    outcome = await measure(case, ctx, repeat=repeat, warmup=warmup)
+                    outcome.floor_trips = await floor_round_trips(case, ctx)
+                    outcomes.append(outcome)
+                    print(f"  measured {case.key}", file=sys.stderr)
+                if options.profile:
+                    for case in options.cases:
+                        profiles[case.key] = await profile(
+                            case, ctx, repeat=options.plan(case)[0], profiler=options.profile
+                        )
+                if options.trace:
+                    traces = await trace_cases(options.cases, ctx, options.url)
+                    for outcome in outcomes:
+                        outcome.trace = traces.get(outcome.case.key)
+            finally:  # write cases put the database back as it was built
+                for cleanup in dict.fromkeys(c.cleanup for c in options.cases if c.cleanup):
+                    await cleanup(ctx)
     finally:
         await pg.close()
 
@@ -498,7 +667,7 @@ async def run(options: Options) -> dict[str, Any]:
         + ", ".join(f"{n:,} {t}" for t, n in counts.items())
     )
     print(
-        f"{mode}; {options.repeat} timed calls per side after {options.warmup} warm-up; "
+        f"{mode}; {_describe_plans(options)}; "
         f"loop {options.loop}; PostgreSQL {server_version}; {os.cpu_count()} CPUs; "
         f"load average {load_before[0]:.2f} before, {load[0]:.2f} after"
     )
@@ -508,7 +677,8 @@ async def run(options: Options) -> dict[str, Any]:
         print()
         print(render_traces(outcomes))
     for key, text in profiles.items():
-        print(f"\n--- profile of {options.repeat} API calls: {key} ---\n{text}")
+        repeat = options.plan(CASES[key])[0]
+        print(f"\n--- {options.profile} profile of {repeat} API calls: {key} ---\n{text}")
     result = {
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
@@ -516,7 +686,7 @@ async def run(options: Options) -> dict[str, Any]:
         "size_description": options.size.description,
         "row_counts": counts,
         "mode": "http" if options.http else "asgi",
-        "repeat": options.repeat,
+        "repeat": options.repeat,  # null: each case's own (see cases[].repeat)
         "warmup": options.warmup,
         "loop": options.loop,
         "machine": {
@@ -539,41 +709,69 @@ async def run(options: Options) -> dict[str, Any]:
     return result
 
 
-def _select(keys: Sequence[str] | None) -> list[Case]:
-    if not keys:
+def _select(keys: Sequence[str] | None, groups: Sequence[str] | None = None) -> list[Case]:
+    if not keys and not groups:
         return list(CASES.values())
-    wanted = [k for key in keys for k in key.split(",") if k]
+    wanted_groups = [g for group in groups or () for g in group.split(",") if g]
+    unknown = [g for g in wanted_groups if g not in GROUPS]
+    if unknown:
+        raise SystemExit(f"unknown group(s) {', '.join(unknown)}; one of {', '.join(GROUPS)}")
+    wanted = [k for group in wanted_groups for k in GROUPS[group]]
+    wanted += [k for key in keys or () for k in key.split(",") if k]
     unknown = [k for k in wanted if k not in CASES]
     if unknown:
         raise SystemExit(f"unknown case(s) {', '.join(unknown)}; see --list")
-    return [CASES[k] for k in wanted]
+    return [CASES[k] for k in dict.fromkeys(wanted)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--size", choices=sorted(gen.SIZES), default="small")
-    parser.add_argument("--repeat", type=int, default=50, help="timed calls per side")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed calls per side first")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        help=f"timed calls per side (default {DEFAULT_REPEAT}; fewer for heavy cases)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        help=f"untimed calls per side first (default {DEFAULT_WARMUP}; fewer for heavy cases)",
+    )
     parser.add_argument("--case", action="append", help="case key(s) to run; default all")
+    parser.add_argument(
+        "--only", action="append", help=f"case group(s) to run: {', '.join(GROUPS)}"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep a database built alike")
     parser.add_argument("--seed", type=int, default=gen.DEFAULT_SEED)
     parser.add_argument("--server-url", default=gen.DEFAULT_SERVER_URL)
     parser.add_argument("--http", action="store_true", help="through uvicorn on 127.0.0.1")
     parser.add_argument("--no-trace", action="store_true", help="skip counting round trips")
     parser.add_argument("--show-sql", action="store_true", help="print each call's statements")
-    parser.add_argument("--profile", action="store_true", help="cProfile the API calls too")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="cprofile",
+        choices=("cprofile", "pyinstrument"),
+        help="profile the API calls too (pyinstrument: uv run --with pyinstrument ...)",
+    )
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument("--list", action="store_true", help="list the cases and stop")
     args = parser.parse_args(argv)
     if args.list:
-        for case in CASES.values():
-            print(f"{case.key:<24} {case.title}\n{'':<24} floor: {case.floor}")
+        for group, keys in GROUPS.items():
+            for key in keys:
+                case = CASES[key]
+                print(f"{case.key:<24} [{group}] {case.title}\n{'':<24} floor: {case.floor}")
+                if case.target_ms is not None:
+                    print(f"{'':<24} target: <= {case.target_ms:,.0f} ms (reported, not asserted)")
         return 0
-    if not 1 <= args.repeat <= 100_000 or not 0 <= args.warmup <= 10_000:
-        parser.error("--repeat must be 1..100000 and --warmup 0..10000")
+    if args.repeat is not None and not 1 <= args.repeat <= 100_000:
+        parser.error("--repeat must be 1..100000")
+    if args.warmup is not None and not 0 <= args.warmup <= 10_000:
+        parser.error("--warmup must be 0..10000")
     size = gen.SIZES[args.size]
-    cases = _select(args.case)
+    cases = _select(args.case, args.only)
     # Build first, outside any event loop: the build runs loops of its own.
     built = gen.build(size, server_url=args.server_url, seed=args.seed, reuse=args.reuse)
     options = Options(
