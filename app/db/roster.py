@@ -192,7 +192,6 @@ class EnrolmentPut(Input):
     left_on: date | None = None
 
 
-
 # --- Class (teaching group) --------------------------------------------------------------
 ClassCode = Annotated[
     str,
@@ -394,7 +393,6 @@ class PupilSyncRow(Input):
     school_urn: str | None = Field(
         default=None, description="Which school (trust-wide sync only).", max_length=6
     )
-
 
     @model_validator(mode="after")
     def _has_key(self) -> PupilSyncRow:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.policy import Action, Resource, require
+from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.queries import roster as queries
 from app.db.roster import ImportJob, RosterSyncEnvelope
@@ -168,9 +168,10 @@ async def _run(
 
 
 async def get_job(session: AsyncSession, *, principal: Principal, job_id: uuid.UUID) -> ImportJob:
-    """Import jobs are seen by those who may import: they name pupils by key."""
+    """Import jobs are seen only by those who may import into their school (they name pupils
+    by key): to anyone else a job is not found."""
     job = await queries.get_import_job(session, job_id)
-    if job is None or job.school_id is None:
+    importers = reach(principal, Resource.PUPIL, Action.WRITE)
+    if job is None or job.school_id is None or not importers.covers(school_id=job.school_id):
         raise NotFound("import job not found")
-    require(principal, Resource.PUPIL, Action.WRITE, school_id=job.school_id, what="import job")
     return job

@@ -16,6 +16,8 @@ from app.db.audit import AuditEvent
 from app.db.queries import roster as queries
 from app.db.queries.paging import Page
 from app.db.queries.tenancy import get_school as load_school
+from app.db.queries.tenancy import get_trust as load_trust
+from app.db.queries.tenancy import school_ids_of_trusts
 from app.db.roster import (
     ClassCreate,
     ClassPupil,
@@ -36,7 +38,7 @@ from app.db.roster import (
     PupilUpdate,
     TeachingGroup,
 )
-from app.db.tenancy import School
+from app.db.tenancy import School, Trust
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
@@ -54,6 +56,22 @@ async def school_for(
     if school is None:
         raise NotFound("school not found")
     return school
+
+
+async def trust_for(
+    session: AsyncSession, principal: Principal, resource: Resource, trust_id: uuid.UUID
+) -> Trust:
+    """The trust, if the principal reaches some of its ``resource``, trust-wide or in one of
+    its schools (else not found, as for ``school_for``)."""
+    found = reach(principal, resource, Action.READ)
+    trust = None if found.empty else await load_trust(session, trust_id)
+    if trust is not None and not found.covers(trust_id=trust.id):
+        school_ids = (await school_ids_of_trusts(session, {trust.id}))[trust.id]
+        if not any(found.touches(school_id=school_id) for school_id in school_ids):
+            trust = None
+    if trust is None:
+        raise NotFound("trust not found")
+    return trust
 
 
 def may(principal: Principal, resource: Resource, action: Action, school: School) -> None:

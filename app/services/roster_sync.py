@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import context
-from app.auth.policy import Action, Resource, reach, require
+from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.base import utcnow
 from app.db.queries import bulk
@@ -715,7 +715,8 @@ async def sync_request(
         roster.may(principal, Resource.PUPIL, Action.WRITE, school)
         roster.may(principal, Resource.CLASS, Action.WRITE, school)
     else:
-        require(principal, Resource.TRUST, Action.READ, trust_id=trust_id)
+        assert trust_id is not None
+        await roster.trust_for(session, principal, Resource.PUPIL, trust_id)
     if idempotency_key is not None:
         idempotency.check_key(idempotency_key)
         stored = await idempotency.replay(

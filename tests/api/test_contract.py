@@ -5,10 +5,12 @@ drifts from the code, check the document's conventions (operation ids, security)
 schemathesis over it against the app in-process: authenticated, with a bounded and derandomized
 number of examples per operation, so the suite stays within minutes on SQLite and PostgreSQL.
 
-Each operation gets its own freshly migrated database holding the seeded world (one database for
-all of that operation's examples). Requests carry a system administrator's bearer token, and a
-second pass repeats the operations with a school leader's. About half of the generated ids are
-pointed at real objects of the world, so success responses are checked too, not only 404s.
+Each operation gets its own freshly migrated database holding the seeded world and a roster in
+school A1 (one database for all of that operation's examples). Requests carry a system
+administrator's bearer token, and a second pass repeats the operations with a school leader's.
+About half of the generated ids are pointed at real objects of the world, and about half of the
+roster syncs and file imports carry a valid roster, so success responses are checked too, not
+only 404s and 422s.
 """
 
 from __future__ import annotations
@@ -36,13 +38,17 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.tokens import TokenIssuer
 from app.cli import OPENAPI_PATH, openapi_document
 from app.db.engine import create_engine, session_factory
+from app.domain.pupils import make_upn
 from app.main import create_app
 from app.settings import Settings, get_settings
+from tests.support.files import ctf_xml, oneroster_zip, sample_pupils
 from tests.support.pg import in_own_thread
+from tests.support.roster import SchoolRoster, add_school_roster, this_year
 from tests.support.world import CLIENT_SECRET, PASSWORD, World, build_world
 
 PUBLIC_TAGS = {"health"}  # liveness and readiness probes
@@ -175,11 +181,23 @@ async def test_secured_operations_refuse_a_missing_or_bad_token(
 
 class _AnyPathParameter(dict[str, str]):
     def __missing__(self, key: str) -> str:
-        return "2025" if key == "start_year" else "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+        if key in ("start_year", "academic_year"):
+            return "2025"
+        return "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
 
 # Text with a NUL character is valid JSON and valid per the schemas, but PostgreSQL cannot store
 # it. Hypothesis rarely generates one, so a few requests carry one on purpose.
+_YEAR = {"academic_year": 2025}
+_NUL_PUPIL = {
+    "external_id": "NUL-1\x00",
+    "legal_forename": "Nul \x00",
+    "legal_surname": "Pupil",
+    "date_of_birth": "2016-01-02",
+    "year_group": "4",
+    "school_urn": "100001",
+}
+_NUL_CLASS = {"code": "4N", "name": "Nul \x00", "teacher_emails": ["teacher@world.example.org"]}
 NUL_REQUESTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/trusts", "", {"name": "Trust \x00"}),
     ("PATCH", "/v1/trusts/{trust_id}", "", {"name": "Trust \x00"}),
@@ -195,13 +213,34 @@ NUL_REQUESTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ),
     ("GET", "/v1/audit-events", "entity_type=school%00", None),
     ("GET", "/v1/trusts", "cursor=%00", None),
+    (
+        "POST",
+        "/v1/schools/{school_id}/pupils",
+        "",
+        {"upn": "{upn}", "legal_forename": "Nul \x00", "legal_surname": "Pupil"}
+        | {"date_of_birth": "2016-01-02"},
+    ),
+    ("PATCH", "/v1/pupils/{pupil_id}", "", {"legal_surname": "Nul \x00"}),
+    ("PUT", "/v1/pupils/{pupil_id}/enrolments/2025", "", {"year_group": "4\x00"}),
+    ("GET", "/v1/schools/{school_id}/pupils", "cursor=%00", None),
+    ("POST", "/v1/schools/{school_id}/classes", "", {"code": "N\x00", "name": "Nul"} | _YEAR),
+    ("PATCH", "/v1/classes/{class_id}", "", {"name": "Nul \x00"}),
+    ("POST", "/v1/schools/{school_id}/groups", "", {"name": "Nul \x00"}),
+    ("PATCH", "/v1/groups/{group_id}", "", {"description": "Nul \x00"}),
+    ("POST", "/v1/schools/{school_id}/roster/sync", "", {"pupils": [_NUL_PUPIL]} | _YEAR),
+    ("POST", "/v1/schools/{school_id}/roster/sync", "", {"classes": [_NUL_CLASS]} | _YEAR),
+    ("POST", "/v1/schools/{school_id}/roster/sync", "mode=partial", {"mode": "p\x00"} | _YEAR),
+    ("POST", "/v1/trusts/{trust_id}/roster/sync", "", {"pupils": [_NUL_PUPIL]} | _YEAR),
 ]
 
 
 async def test_text_with_a_nul_character_is_not_a_server_error(
-    client: httpx.AsyncClient, world: World, document: dict[str, Any]
+    client: httpx.AsyncClient, world: World, session: AsyncSession, document: dict[str, Any]
 ) -> None:
-    ids = {name: str(real(world)) for name, real in REAL_OBJECTS.items()}
+    seeded = Seeded(world, await _add_roster(session, world))
+    await session.commit()
+    ids = {name: str(real(seeded)) for name, real in REAL_OBJECTS.items()}
+    ids["upn"] = make_upn("802888826199")
     wrong: list[str] = []
     for method, path, query, body in NUL_REQUESTS:
         url = path.format_map(ids) + (f"?{query}" if query else "")
@@ -213,7 +252,8 @@ async def test_text_with_a_nul_character_is_not_a_server_error(
         response = await client.request(
             method, url, json=body, headers=world.headers("system_admin")
         )
-        documented = document["paths"][path][method.lower()]["responses"]
+        template = path.replace("/2025", "/{academic_year}")
+        documented = document["paths"][template][method.lower()]["responses"]
         if response.status_code >= 500 or str(response.status_code) not in documented:
             wrong.append(f"{method} {url} {body!r}: {response.status_code} {response.text[:200]}")
     assert not wrong, "\n".join(wrong)
@@ -248,38 +288,119 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=CONFIG)
+# Roster files are raw bodies: schemathesis sends the bytes it generates for application/xml
+# (CTF) itself; OneRoster zips go out the same way, with its binary serializer.
+schemathesis.serializer.alias("application/zip", "application/octet-stream")
+
+
+@dataclass
+class Seeded:
+    """What each operation's database holds: the world, and a roster in school A1 whose class
+    the world's teacher teaches."""
+
+    world: World
+    roster: SchoolRoster
+
+
+async def _add_roster(session: AsyncSession, world: World) -> SchoolRoster:
+    return await add_school_roster(
+        session,
+        world.schools["A1"],
+        serial=1,
+        teacher_id=world.users["teacher"].id,
+        job_creator_id=world.users["school_leader"].id,
+    )
+
 
 # What a path or query parameter of each name may point at in the world. The principal's own
 # grant is never among them: removing it would lock the rest of the run out.
-REAL_OBJECTS: dict[str, Callable[[World], uuid.UUID]] = {
-    "trust_id": lambda world: world.trusts["A"].id,
-    "school_id": lambda world: world.schools["A1"].id,
-    "point_id": lambda world: world.points["A1"].id,
-    "user_id": lambda world: world.users["teacher"].id,
-    "grant_id": lambda world: world.grants["teacher"].id,
-    "client_pk": lambda world: world.clients["integration"].id,
+REAL_OBJECTS: dict[str, Callable[[Seeded], uuid.UUID]] = {
+    "trust_id": lambda seeded: seeded.world.trusts["A"].id,
+    "school_id": lambda seeded: seeded.world.schools["A1"].id,
+    "point_id": lambda seeded: seeded.world.points["A1"].id,
+    "user_id": lambda seeded: seeded.world.users["teacher"].id,
+    "grant_id": lambda seeded: seeded.world.grants["teacher"].id,
+    "client_pk": lambda seeded: seeded.world.clients["integration"].id,
+    "pupil_id": lambda seeded: seeded.roster.pupil.id,
+    "class_id": lambda seeded: seeded.roster.class_.id,
+    "group_id": lambda seeded: seeded.roster.group.id,
+    "job_id": lambda seeded: seeded.roster.job.id,
 }
+PUPIL_PATHS = ("/v1/schools/{school_id}/pupils", "/v1/pupils/{pupil_id}")
+SYNC_PATHS = ("/v1/schools/{school_id}/roster/sync", "/v1/trusts/{trust_id}/roster/sync")
+IMPORT_PATHS = ("/v1/schools/{school_id}/imports/ctf", "/v1/schools/{school_id}/imports/oneroster")
+
+
+def _valid_sync(generated: dict[str, Any], trust_wide: bool) -> dict[str, Any]:
+    """A roster sync of school A1 that stores something, in the generated mode."""
+    urn = {"school_urn": "100001"} if trust_wide else {}
+    pupils = [
+        {key: value for key, value in pupil.items() if key != "stage_assessments"}
+        | {"classes": ["4S"], "groups": ["Synced"]}
+        | urn
+        for pupil in sample_pupils(3)
+    ]
+    teachers = ["teacher@world.example.org"]
+    return {
+        "academic_year": this_year(),
+        "mode": generated.get("mode") if generated.get("mode") == "partial" else "all_or_nothing",
+        "full": generated.get("full") is True,
+        "classes": [{"code": "4S", "name": "Year 4 Synced", "teacher_emails": teachers} | urn],
+        "pupils": pupils,
+    }
+
+
+def _mend_pupil(body: dict[str, Any]) -> None:
+    """Mend what random text almost never gets right in a pupil (a UPN with its check letter,
+    a birth date a pupil can have, a DfE ethnicity code), keeping the rest as generated."""
+    body["upn"] = make_upn(f"80288882{len(repr(body)) % 10_000:04d}")
+    mended = {"date_of_birth": "2016-05-06", "ethnicity": "WBRI"}
+    body.update({name: value for name, value in mended.items() if name in body})
+
+
+def _valid_file(path: str) -> bytes:
+    """A small roster file for school A1 (URN 100001)."""
+    if path.endswith("/ctf"):
+        return ctf_xml(3, dest_urn="100001")
+    return oneroster_zip(3, classes=1, teachers=["teacher@world.example.org"])
 
 
 @dataclass
 class Live:
-    """The app under test, on its own database with the world in it."""
+    """The app under test, on its own database with the world and a roster in it."""
 
     app: FastAPI
-    world: World
+    seeded: Seeded
+
+    @property
+    def world(self) -> World:
+        return self.seeded.world
 
     def headers(self, principal: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.world.token(principal)}"}
 
     def aim_at_real_objects(self, case: schemathesis.Case) -> None:
-        """Point about half of the generated ids at real objects of the world, so responses
-        about things that exist are checked too. The choice is a function of the generated
-        value, so Hypothesis replays and shrinks the same request."""
+        """Point about half of the generated ids at real objects of the world, mend about half
+        of the pupils and send about half of the syncs and file imports with a valid roster, so
+        responses about things that exist and work that succeeds are checked too. The choice
+        is a function of the generated value, so Hypothesis replays and shrinks the same
+        request."""
         for container in (case.path_parameters, case.query):
             for name, real in REAL_OBJECTS.items():
                 value = container.get(name) if isinstance(container, dict) else None
                 if _even_uuid(value):
-                    container[name] = str(real(self.world))
+                    container[name] = str(real(self.seeded))
+        path = case.operation.path
+        if path in PUPIL_PATHS and isinstance(case.body, dict) and len(repr(case.body)) % 2:
+            _mend_pupil(case.body)
+        if path in SYNC_PATHS and isinstance(case.body, dict):
+            year = case.body.get("academic_year")
+            if type(year) is int and year % 2 == 0:
+                case.body = _valid_sync(case.body, trust_wide=path == SYNC_PATHS[1])
+        if path in IMPORT_PATHS:
+            data = getattr(case.body, "data", case.body)  # schemathesis wraps bytes as Binary
+            if isinstance(data, bytes | str) and len(data) % 2 == 0:
+                case.body = _valid_file(path)
         if case.operation.path == "/v1/auth/token" and isinstance(case.body, dict):
             grant_type = case.body.get("grant_type")
             choice = len(grant_type) % 3 if isinstance(grant_type, str) else 2
@@ -304,11 +425,14 @@ def _even_uuid(value: object) -> bool:
         return False
 
 
-async def _seed_world(database_url: str, issuer: TokenIssuer) -> World:
+async def _seed(database_url: str, issuer: TokenIssuer) -> Seeded:
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session:
-            return await build_world(session, issuer)
+            world = await build_world(session, issuer)
+            roster = await _add_roster(session, world)
+            await session.commit()
+            return Seeded(world, roster)
     finally:
         await engine.dispose()
 
@@ -321,8 +445,8 @@ def live(settings: Settings) -> Iterator[Live]:
     seeded beforehand through a separate engine on a loop of its own.
     """
     app = create_app(settings)
-    world = in_own_thread(asyncio.run, _seed_world(settings.database_url, app.state.issuer))
-    yield Live(app=app, world=world)
+    seeded = in_own_thread(asyncio.run, _seed(settings.database_url, app.state.issuer))
+    yield Live(app=app, seeded=seeded)
     # End the app's lifespan (disposing its engine) before the database is dropped.
     asgi.shutdown_lifespans()
 

@@ -9,6 +9,10 @@ your own account"). ``targets`` adds them to the world, one per scope the matrix
 - "A1": a teacher of school A1 and an integration client of A1 (in reach of A1's leader);
 - "A":  a trust analyst of trust A and a client of trust A (in reach of trust A's admin only);
 - "B1": a teacher of school B1 and a client of B1 (out of reach of everyone in trust A).
+
+It also adds roster objects (tests/support/roster.py) in "A1" and "B1": a pupil enrolled this
+year, in a class of this year and in a custom group, and an import job. The world's teacher
+teaches the A1 class (so reaches the A1 pupil); "A1-untaught" is an A1 pupil in no class of theirs.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from sqlmodel import SQLModel
 
 from app.auth.secrets import hash_secret
 from app.db.people import IntegrationClient, RoleGrant, User
+from app.db.roster import ImportJob, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.roles import ClientScope, Role
 from tests.security.checks import Snapshot
+from tests.support.roster import add_pupil, add_school_roster
 from tests.support.world import CLIENT_SECRET, World
 
 # --- Targets -----------------------------------------------------------------------------
@@ -42,6 +48,10 @@ class Targets:
     users: dict[str, User] = field(default_factory=dict)
     grants: dict[str, RoleGrant] = field(default_factory=dict)
     clients: dict[str, IntegrationClient] = field(default_factory=dict)
+    pupils: dict[str, Pupil] = field(default_factory=dict)
+    classes: dict[str, TeachingGroup] = field(default_factory=dict)
+    groups: dict[str, PupilGroup] = field(default_factory=dict)
+    jobs: dict[str, ImportJob] = field(default_factory=dict)
 
     def trust(self, key: str) -> Trust:
         return self.world.trusts[key]
@@ -87,6 +97,19 @@ async def targets(world: World, session: AsyncSession) -> Targets:
         )
         session.add(client)
         found.users[key], found.grants[key], found.clients[key] = user, grant, client
+    await session.flush()
+    teachers = {"A1": world.users["teacher"].id, "B1": found.users["B1"].id}
+    for serial, (key, teacher_id) in enumerate(teachers.items(), start=1):
+        roster = await add_school_roster(
+            session,
+            world.schools[key],
+            serial=serial,
+            teacher_id=teacher_id,
+            job_creator_id=world.users["system_admin"].id,
+        )
+        found.pupils[key], found.classes[key] = roster.pupil, roster.class_
+        found.groups[key], found.jobs[key] = roster.group, roster.job
+    found.pupils["A1-untaught"] = await add_pupil(session, world.schools["A1"], serial=9)
     await session.commit()
     return found
 

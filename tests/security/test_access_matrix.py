@@ -5,16 +5,20 @@ DESIGN.md section 6 and app/auth/policy.py, written out as the status each calle
 - no token: 401 (problem+json, WWW-Authenticate: Bearer), except health and the token endpoint;
 - something outside the caller's reach, named in the URL: 404, exactly as if it did not exist;
 - something the caller can see but may not change: 403;
-- listing or creating in a resource family the caller has no right to at all: 403;
+- listing or creating in a resource family the caller has no right to at all: 403; except
+  under a school or trust in the URL (its pupils, classes, groups, roster sync and imports):
+  the school or trust is then not found for that family (404), as for one out of reach;
 - something outside the caller's reach named in a request *body* (the trust of a new school,
-  the school of a new grant or client): 422 "no such ... within your reach", the same answer
-  as for an id that does not exist (test_out_of_reach_looks_like_missing checks the sameness).
+  the school of a new grant or client, a pupil or teacher of another school, a school's URN in
+  a trust-wide sync): 422, the same answer as for one that does not exist
+  (test_out_of_reach_body_reference_looks_like_missing checks the sameness).
 
 Each row aims at concrete objects: "A1" at school A1 (and things in it), "A" at trust A (and
 things held trust-wide in it), "B"/"B1" at trust B and its school B1, out of reach of everyone
-in trust A. People and clients used as targets come from the ``targets`` fixture (conftest), so
-no case has a principal acting on itself. Every case runs on a fresh world, and every refused
-write (any 4xx on POST/PATCH/PUT/DELETE) must leave every row of every table as it was.
+in trust A. "A1-untaught" is a pupil of A1 in no class the teacher teaches. People, clients and
+roster objects used as targets come from the ``targets`` fixture (conftest), so no case has a
+principal acting on itself. Every case runs on a fresh world, and every refused write (any 4xx
+on POST/PATCH/PUT/DELETE) must leave every row of every table as it was.
 
 Columns, in this order (see COLUMNS):
   anon  no token                        tchr  teacher of A1
@@ -38,8 +42,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app.domain.pupils import make_upn
 from tests.security.checks import Snapshot, assert_problem, assert_unchanged
 from tests.security.conftest import Targets
+from tests.support.files import ctf_xml, oneroster_zip
+from tests.support.roster import this_year
 from tests.support.world import CLIENT_SECRET, PASSWORD, PRINCIPALS
 
 COLUMNS = (
@@ -66,6 +73,10 @@ Route = tuple[str, str]  # (method, path template)
 OUT_B = "401  200  404  404  404  404  404  404  404  404  200  404  404"
 EVERYONE = "200  200  200  200  200  200  200  200  200  200  200  200  200"
 SIGNED_IN = "401  200  200  200  200  200  200  200  200  200  200  200  200"
+# The roster of A1 (and a pupil the teacher teaches): read by its staff, trust A's staff and
+# both clients, written by leaders, trust admins and the roster:write client.
+ROSTER_READ = "401  200  200  200  200  200  404  404  404  404  404  200  200"
+ROSTER_WRITE = "401  200  200  403  200  403  404  404  404  404  404  200  403"
 
 # fmt: off
 MATRIX: dict[Route, dict[str, str]] = {
@@ -201,6 +212,116 @@ MATRIX: dict[Route, dict[str, str]] = {
     ("GET", "/v1/audit-events"): {
         "-":  "401  200  200  403  200  403  403  403  403  200  200  403  403",
     },
+
+    # --- the roster: pupils, enrolments, classes, groups, syncs and imports ------------------
+    # Read by the school's (and trust's) staff and roster:read clients, a teacher reading only
+    # the pupils of the classes they teach ("A1" is one of them, "A1-untaught" is not);
+    # written by leaders, trust admins and roster:write clients; a pupil erased only by people
+    # who hold the erase right (leaders, trust admins), never by a client. Governors, pupils
+    # and parents hold no roster rights, so for them a school's roster is not found at all.
+    ("POST", "/v1/schools/{school_id}/pupils"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  403  404  404  404  404  404  201  403",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    ("GET", "/v1/schools/{school_id}/pupils"): {
+        "A1": ROSTER_READ,
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/pupils/{pupil_id}"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": ROSTER_READ,
+        "A1-untaught": "401  200  200  200  200  404  404  404  404  404  404  200  200",
+        "B1": OUT_B,
+    },
+    ("PATCH", "/v1/pupils/{pupil_id}"): {
+        "A1": ROSTER_WRITE,
+        "A1-untaught": "401  200  200  403  200  404  404  404  404  404  404  200  403",
+        "B1": OUT_B,
+    },
+    ("DELETE", "/v1/pupils/{pupil_id}"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  204  204  403  204  403  404  404  404  404  404  403  403",
+        "A1-untaught": "401  204  204  403  204  404  404  404  404  404  404  403  403",
+        "B1": "401  204  404  404  404  404  404  404  404  404  204  404  404",
+    },
+    # "A1" is enrolled this year (so the enrolment is changed), "A1-untaught" is not (created).
+    ("PUT", "/v1/pupils/{pupil_id}/enrolments/{academic_year}"): {
+        "A1": ROSTER_WRITE,
+        "A1-untaught": "401  201  201  403  201  404  404  404  404  404  404  201  403",
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/schools/{school_id}/enrolments"): {
+        "A1": ROSTER_READ,
+        "B1": OUT_B,
+    },
+    ("POST", "/v1/schools/{school_id}/classes"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  403  404  404  404  404  404  201  403",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    ("GET", "/v1/schools/{school_id}/classes"): {
+        "A1": ROSTER_READ,
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/classes/{class_id}"): {
+        "A1": ROSTER_READ,
+        "B1": OUT_B,
+    },
+    ("PATCH", "/v1/classes/{class_id}"): {
+        "A1": ROSTER_WRITE,
+        "B1": OUT_B,
+    },
+    ("POST", "/v1/schools/{school_id}/groups"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  403  404  404  404  404  404  201  403",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    ("GET", "/v1/schools/{school_id}/groups"): {
+        "A1": ROSTER_READ,
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/groups/{group_id}"): {
+        "A1": ROSTER_READ,
+        "B1": OUT_B,
+    },
+    ("PATCH", "/v1/groups/{group_id}"): {
+        "A1": ROSTER_WRITE,
+        "B1": OUT_B,
+    },
+    ("DELETE", "/v1/groups/{group_id}"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  204  204  403  204  403  404  404  404  404  404  204  403",
+        "B1": "401  204  404  404  404  404  404  404  404  404  204  404  404",
+    },
+    ("POST", "/v1/schools/{school_id}/roster/sync"): {
+        "A1": ROSTER_WRITE,
+        "B1": OUT_B,
+    },
+    # A trust-wide sync writes the schools of the trust the caller may write, rows naming their
+    # school by URN (here A1's, or B1's for "B"). A1's leader and client may write A1 that way;
+    # A2's leader reaches trust A but not A1's roster, so the row's school is "no such school
+    # within your reach" (422), as a URN that exists nowhere would be.
+    ("POST", "/v1/trusts/{trust_id}/roster/sync"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A":  "401  200  200  403  200  403  404  404  404  422  404  200  403",
+        "B": OUT_B,
+    },
+    ("POST", "/v1/schools/{school_id}/imports/ctf"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  403  404  404  404  404  404  201  403",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    ("POST", "/v1/schools/{school_id}/imports/oneroster"): {
+        "A1": "401  201  201  403  201  403  404  404  404  404  404  201  403",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    # Import jobs name pupils by key: seen only by those who may import into the school.
+    ("GET", "/v1/import-jobs/{job_id}"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  200  200  404  200  404  404  404  404  404  404  200  404",
+        "B1": OUT_B,
+    },
 }
 # fmt: on
 
@@ -211,6 +332,18 @@ class Call:
     path: dict[str, Any] = field(default_factory=dict)
     json: Any = None
     form: dict[str, str] | None = None
+    content: bytes | None = None  # a raw body (a file upload), sent with ``headers``
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def send(self, client: httpx.AsyncClient, method: str, url: str, auth: dict[str, str]) -> Any:
+        return client.request(
+            method,
+            url,
+            headers={**self.headers, **auth},
+            json=self.json,
+            data=self.form,
+            content=self.content,
+        )
 
 
 def _point_body() -> dict[str, Any]:
@@ -247,6 +380,40 @@ def _token_form(t: Targets, key: str) -> dict[str, str]:
 def _grant_school(key: str) -> str:
     """Where a new grant for the target person goes: their own school, or A1 for trust staff."""
     return "B1" if key == "B1" else "A1"
+
+
+def _new_pupil(number: int) -> dict[str, Any]:
+    """A pupil no target has the keys of."""
+    return {
+        "external_id": f"NEW-{number}",
+        "upn": make_upn(f"80288882612{number}"),
+        "legal_forename": "New",
+        "legal_surname": "Pupil",
+        "date_of_birth": "2016-10-11",
+        "sex": "M",
+        "year_group": "4",
+    }
+
+
+def _sync_body(t: Targets, key: str) -> dict[str, Any]:
+    """A sync of one new pupil; trust-wide ("A", "B"), the row names its school by URN."""
+    pupil = _new_pupil(2)
+    if key in t.world.trusts:
+        pupil["school_urn"] = t.school(f"{key}1").urn
+    return {"academic_year": this_year(), "pupils": [pupil]}
+
+
+def _import(t: Targets, key: str, kind: str) -> Call:
+    """A file of one new pupil for the target school."""
+    pupil = _new_pupil(3)
+    urn = t.school(key).urn
+    if kind == "ctf":
+        data, media_type = ctf_xml([pupil], dest_urn=urn), "application/xml"
+    else:
+        data, media_type = oneroster_zip([pupil], school_urn=urn), "application/zip"
+    return Call(
+        path={"school_id": t.school(key).id}, content=data, headers={"Content-Type": media_type}
+    )
 
 
 REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
@@ -317,6 +484,56 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
         path={"client_pk": t.clients[k].id}
     ),
     ("GET", "/v1/audit-events"): lambda t, k: Call(),
+    ("POST", "/v1/schools/{school_id}/pupils"): lambda t, k: Call(
+        path={"school_id": t.school(k).id},
+        json={key: v for key, v in _new_pupil(1).items() if key != "year_group"},
+    ),
+    ("GET", "/v1/schools/{school_id}/pupils"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}
+    ),
+    ("GET", "/v1/pupils/{pupil_id}"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
+    ("PATCH", "/v1/pupils/{pupil_id}"): lambda t, k: Call(
+        path={"pupil_id": t.pupils[k].id}, json={"preferred_forename": "Sam"}
+    ),
+    ("DELETE", "/v1/pupils/{pupil_id}"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
+    ("PUT", "/v1/pupils/{pupil_id}/enrolments/{academic_year}"): lambda t, k: Call(
+        path={"pupil_id": t.pupils[k].id, "academic_year": this_year()},
+        json={"year_group": "5"},
+    ),
+    ("GET", "/v1/schools/{school_id}/enrolments"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}
+    ),
+    ("POST", "/v1/schools/{school_id}/classes"): lambda t, k: Call(
+        path={"school_id": t.school(k).id},
+        json={"code": "5N", "name": "Year 5 New", "academic_year": this_year()},
+    ),
+    ("GET", "/v1/schools/{school_id}/classes"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}
+    ),
+    ("GET", "/v1/classes/{class_id}"): lambda t, k: Call(path={"class_id": t.classes[k].id}),
+    ("PATCH", "/v1/classes/{class_id}"): lambda t, k: Call(
+        path={"class_id": t.classes[k].id}, json={"name": "Year 4 Renamed"}
+    ),
+    ("POST", "/v1/schools/{school_id}/groups"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}, json={"name": "New group"}
+    ),
+    ("GET", "/v1/schools/{school_id}/groups"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}
+    ),
+    ("GET", "/v1/groups/{group_id}"): lambda t, k: Call(path={"group_id": t.groups[k].id}),
+    ("PATCH", "/v1/groups/{group_id}"): lambda t, k: Call(
+        path={"group_id": t.groups[k].id}, json={"name": "Renamed group"}
+    ),
+    ("DELETE", "/v1/groups/{group_id}"): lambda t, k: Call(path={"group_id": t.groups[k].id}),
+    ("POST", "/v1/schools/{school_id}/roster/sync"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}, json=_sync_body(t, k)
+    ),
+    ("POST", "/v1/trusts/{trust_id}/roster/sync"): lambda t, k: Call(
+        path={"trust_id": t.trust(k).id}, json=_sync_body(t, k)
+    ),
+    ("POST", "/v1/schools/{school_id}/imports/ctf"): lambda t, k: _import(t, k, "ctf"),
+    ("POST", "/v1/schools/{school_id}/imports/oneroster"): lambda t, k: _import(t, k, "oneroster"),
+    ("GET", "/v1/import-jobs/{job_id}"): lambda t, k: Call(path={"job_id": t.jobs[k].id}),
 }
 
 
@@ -374,9 +591,7 @@ async def test_access(
     is_write = method in WRITE_METHODS
 
     before = await stored() if is_write else None
-    response = await client.request(
-        method, url, headers=targets.world.headers(caller), json=call.json, data=call.form
-    )
+    response = await call.send(client, method, url, targets.world.headers(caller))
     actual = response.status_code
     if is_write and actual >= 400:
         assert before is not None
@@ -468,6 +683,10 @@ _ID_ROUTES = [
 ]
 
 
+def _is_id(name: str) -> bool:
+    return name.endswith(("_id", "_pk"))
+
+
 @pytest.mark.parametrize(
     ("method", "path", "target"), _ID_ROUTES, ids=[f"{m} {p}" for m, p, _ in _ID_ROUTES]
 )
@@ -480,13 +699,9 @@ async def test_out_of_reach_looks_like_missing(
 ) -> None:
     call = REQUESTS[(method, path)](targets, target)
     headers = targets.world.headers("school_leader")
-    real = await client.request(
-        method, _url(path, call), headers=headers, json=call.json, data=call.form
-    )
-    invented = Call(path={name: NOT_THERE for name in call.path}, json=call.json, form=call.form)
-    fake = await client.request(
-        method, _url(path, invented), headers=headers, json=call.json, data=call.form
-    )
+    real = await call.send(client, method, _url(path, call), headers)
+    invented = {name: NOT_THERE if _is_id(name) else value for name, value in call.path.items()}
+    fake = await call.send(client, method, _url(path, Call(path=invented)), headers)
 
     def shown(response: httpx.Response) -> tuple[Any, ...]:
         body = assert_problem(response, 404, f"{method} {path}")
@@ -496,35 +711,105 @@ async def test_out_of_reach_looks_like_missing(
 
 
 # Body references out of reach answer like ids that exist nowhere, too.
-_BODY_REFERENCES: list[tuple[str, str, str, str]] = [
-    # (method, path, caller, target in the body out of the caller's reach)
-    ("POST", "/v1/schools", "trust_admin", "B"),
-    ("POST", "/v1/users", "school_leader", "B1"),
-    ("POST", "/v1/integration-clients", "school_leader", "B1"),
+@dataclass(frozen=True)
+class BodyReference:
+    """``principal`` sends ``call``, whose body names something out of its reach (the string
+    ``out_of_reach``); sent naming ``missing`` instead, the answer must be the same 422."""
+
+    route: Route
+    principal: str
+    call: Callable[[Targets], Call]
+    out_of_reach: Callable[[Targets], str]
+    missing: str = str(NOT_THERE)
+
+    @property
+    def id(self) -> str:
+        return f"{self.route[0]} {self.route[1]} [{self.principal}]"
+
+
+def _as_matrix(route: Route, key: str) -> Callable[[Targets], Call]:
+    return lambda t: REQUESTS[route](t, key)
+
+
+def _new_class_naming(field: str, value: Callable[[Targets], uuid.UUID]) -> Callable[..., Call]:
+    return lambda t: Call(
+        path={"school_id": t.school("A1").id},
+        json={
+            "code": "5N",
+            "name": "Year 5 New",
+            "academic_year": this_year(),
+            field: [str(value(t))],
+        },
+    )
+
+
+_BODY_REFERENCES = [
+    BodyReference(
+        ("POST", "/v1/schools"),
+        "trust_admin",
+        _as_matrix(("POST", "/v1/schools"), "B"),
+        lambda t: str(t.trust("B").id),
+    ),
+    BodyReference(
+        ("POST", "/v1/users"),
+        "school_leader",
+        _as_matrix(("POST", "/v1/users"), "B1"),
+        lambda t: str(t.school("B1").id),
+    ),
+    BodyReference(
+        ("POST", "/v1/integration-clients"),
+        "school_leader",
+        _as_matrix(("POST", "/v1/integration-clients"), "B1"),
+        lambda t: str(t.school("B1").id),
+    ),
+    # A1's class, with a pupil or teacher of B1.
+    BodyReference(
+        ("POST", "/v1/schools/{school_id}/classes"),
+        "school_leader",
+        _new_class_naming("pupil_ids", lambda t: t.pupils["B1"].id),
+        lambda t: str(t.pupils["B1"].id),
+    ),
+    BodyReference(
+        ("POST", "/v1/schools/{school_id}/classes"),
+        "school_leader",
+        _new_class_naming("teacher_ids", lambda t: t.users["B1"].id),
+        lambda t: str(t.users["B1"].id),
+    ),
+    BodyReference(
+        ("PATCH", "/v1/groups/{group_id}"),
+        "school_leader",
+        lambda t: Call(
+            path={"group_id": t.groups["A1"].id}, json={"pupil_ids": [str(t.pupils["B1"].id)]}
+        ),
+        lambda t: str(t.pupils["B1"].id),
+    ),
+    # A2's leader syncing trust A, naming school A1 (whose roster it may not write) by URN.
+    BodyReference(
+        ("POST", "/v1/trusts/{trust_id}/roster/sync"),
+        "other_school_leader",
+        _as_matrix(("POST", "/v1/trusts/{trust_id}/roster/sync"), "A"),
+        lambda t: t.school("A1").urn,
+        missing="199999",
+    ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "principal", "target"),
-    _BODY_REFERENCES,
-    ids=[f"{m} {p} [{who}]" for m, p, who, _ in _BODY_REFERENCES],
-)
+@pytest.mark.parametrize("reference", _BODY_REFERENCES, ids=[r.id for r in _BODY_REFERENCES])
 async def test_out_of_reach_body_reference_looks_like_missing(
-    method: str,
-    path: str,
-    principal: str,
-    target: str,
+    reference: BodyReference,
     client: httpx.AsyncClient,
     targets: Targets,
+    stored: Callable[[], Awaitable[Snapshot]],
 ) -> None:
-    call = REQUESTS[(method, path)](targets, target)
-    real_id = str(
-        targets.trust(target).id if target in targets.world.trusts else targets.school(target).id
-    )
-    headers = targets.world.headers(principal)
-    real = await client.request(method, path, headers=headers, json=call.json)
-    fake_json = _replace_strings(call.json, real_id, str(NOT_THERE))
-    fake = await client.request(method, path, headers=headers, json=fake_json)
+    method, path = reference.route
+    call = reference.call(targets)
+    url = _url(path, call)
+    headers = targets.world.headers(reference.principal)
+    before = await stored()
+    real = await call.send(client, method, url, headers)
+    fake_json = _replace_strings(call.json, reference.out_of_reach(targets), reference.missing)
+    assert fake_json != call.json, f"{reference.id}: the body does not name the reference"
+    fake = await Call(json=fake_json).send(client, method, url, headers)
 
     def shown(response: httpx.Response) -> tuple[Any, ...]:
         body = assert_problem(response, response.status_code, f"{method} {path}")
@@ -532,6 +817,7 @@ async def test_out_of_reach_body_reference_looks_like_missing(
 
     assert real.status_code == 422, f"{method} {path}: {real.status_code} {real.text[:300]}"
     assert shown(real) == shown(fake), f"{method} {path}: out of reach differs from missing"
+    assert_unchanged(before, await stored(), reference.id)
 
 
 def _replace_strings(value: Any, old: str, new: str) -> Any:

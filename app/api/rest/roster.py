@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep, UpdatedSince
@@ -136,7 +136,7 @@ async def erase_pupil(pupil_id: uuid.UUID, session: SessionDep, principal: Princ
 )
 async def put_enrolment(
     pupil_id: uuid.UUID,
-    academic_year: int,
+    academic_year: Annotated[int, Path(ge=2000, le=2099, description="2025 is 2025/26.")],
     enrolment_in: EnrolmentPut,
     session: SessionDep,
     principal: PrincipalDep,

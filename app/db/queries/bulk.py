@@ -1,16 +1,16 @@
 """Set-based bulk writes: the one seam where PostgreSQL and SQLite take different fast paths.
 
-On PostgreSQL a batch of rows goes to the server as one array per column and is written by a
-single ``INSERT ... SELECT FROM unnest(...)`` statement, so the cost does not grow with a
-statement (or a round trip) per row. On SQLite, which has no arrays, rows go as multi-row
-``VALUES`` lists in as few statements as its limit on bound parameters allows.
+On PostgreSQL, new rows are streamed with COPY, and upserts go to the server as one array per
+column written by a single ``INSERT ... SELECT FROM unnest(...) ON CONFLICT`` statement, so the
+cost does not grow with a statement (or a round trip) per row. On SQLite, which has neither,
+rows go as multi-row ``VALUES`` lists in as few statements as its limit on bound parameters
+allows.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,14 +28,18 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _pg_value(column: sa.Column[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(column.type, sa.JSON):
-        return json.dumps(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError(f"naive datetime for {column.name}")
-    return value
+def _pg_columns(
+    table: sa.Table, rows: Sequence[dict[str, Any]], names: list[str]
+) -> list[list[Any]]:
+    """The rows' values column by column, as asyncpg takes them: JSON as text (SQLAlchemy's
+    asyncpg codecs expect it so), everything else as it is."""
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        if isinstance(table.c[name].type, sa.JSON):
+            values = [None if v is None else json.dumps(v) for v in values]
+        columns.append(values)
+    return columns
 
 
 def _pg_type(column: sa.Column[Any]) -> str:
@@ -61,7 +65,10 @@ async def write_rows(
         return
     names = list(rows[0])
     if session.get_bind().dialect.name == "postgresql":
-        await _write_rows_pg(session, table, rows, names, conflict, update)
+        if conflict is None:
+            await _copy_rows_pg(session, table, rows, names)
+        else:
+            await _write_rows_pg(session, table, rows, names, conflict, update)
         return
     size = max(1, _SQLITE_MAX_PARAMS // len(names))
     for chunk in _chunks(rows, size):
@@ -78,6 +85,17 @@ async def write_rows(
         await session.execute(statement)
 
 
+async def _copy_rows_pg(
+    session: AsyncSession, table: sa.Table, rows: Sequence[dict[str, Any]], names: list[str]
+) -> None:
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    records = list(zip(*_pg_columns(table, rows, names), strict=True))
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        table.name, records=records, columns=names
+    )
+
+
 async def _write_rows_pg(
     session: AsyncSession,
     table: sa.Table,
@@ -87,10 +105,7 @@ async def _write_rows_pg(
     update: Sequence[str],
 ) -> None:
     columns = [table.c[name] for name in names]
-    arrays = {
-        f"a{index}": [_pg_value(column, row[column.name]) for row in rows]
-        for index, column in enumerate(columns)
-    }
+    arrays = {f"a{index}": values for index, values in enumerate(_pg_columns(table, rows, names))}
     sources = ", ".join(
         f"CAST(:a{index} AS {_pg_type(column)}[])" for index, column in enumerate(columns)
     )
