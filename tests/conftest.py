@@ -110,15 +110,19 @@ def database_url(databases: TestDatabases) -> Iterator[str]:
     databases.drop(url)
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def make_settings(database_url: str, workdir: Path) -> Settings:
     return Settings(
         database_url=database_url,
         jwt_secret="test-signing-key-that-is-long-enough-for-hs256",  # type: ignore[arg-type]
-        jwt_secret_file=tmp_path / "unused-secret",
+        jwt_secret_file=workdir / "unused-secret",
         max_body_bytes=64 * 1024,
         auto_migrate=False,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
 
 
 @pytest.fixture
@@ -140,10 +144,14 @@ def app(settings: Settings, engine: AsyncEngine):  # type: ignore[no-untyped-def
     return create_app(settings, engine=engine)
 
 
+def make_client(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://markbook.test")
+
+
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://markbook.test") as client:
+    async with make_client(app) as client:
         yield client
 
 

@@ -18,22 +18,26 @@ teaches the A1 class (so reaches the A1 pupil); "A1-untaught" is an A1 pupil in 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
 from app.auth.secrets import hash_secret
+from app.db.engine import create_engine, session_factory
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.roster import ImportJob, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.roles import ClientScope, Role
+from app.main import create_app
+from tests.conftest import TestDatabases, make_client, make_settings
 from tests.security.checks import Snapshot
 from tests.support.roster import add_pupil, add_school_roster
-from tests.support.world import CLIENT_SECRET, World
+from tests.support.world import CLIENT_SECRET, World, build_world
 
 # --- Targets -----------------------------------------------------------------------------
 TARGET_ROLES: dict[str, Role] = {"A1": Role.TEACHER, "A": Role.TRUST_ANALYST, "B1": Role.TEACHER}
@@ -77,6 +81,10 @@ def _scope_ids(world: World, key: str) -> dict[str, uuid.UUID | None]:
 
 @pytest.fixture
 async def targets(world: World, session: AsyncSession) -> Targets:
+    return await build_targets(world, session)
+
+
+async def build_targets(world: World, session: AsyncSession) -> Targets:
     found = Targets(world=world)
     for key, role in TARGET_ROLES.items():
         user = User(
@@ -117,6 +125,10 @@ async def targets(world: World, session: AsyncSession) -> Targets:
 # --- What is stored ----------------------------------------------------------------------
 @pytest.fixture
 def stored(engine: AsyncEngine) -> Callable[[], Awaitable[Snapshot]]:
+    return snapshots(engine)
+
+
+def snapshots(engine: AsyncEngine) -> Callable[[], Awaitable[Snapshot]]:
     """Every row of every table, read on a connection of its own (so in a transaction that
     starts now and sees what the app committed), sorted so that two snapshots compare equal
     exactly when nothing was added, removed or changed."""
@@ -130,3 +142,31 @@ def stored(engine: AsyncEngine) -> Callable[[], Awaitable[Snapshot]]:
             return snapshot
 
     return take
+
+
+# --- One world for the cases that must change nothing ----------------------------------------
+@dataclass
+class Shared:
+    client: httpx.AsyncClient
+    targets: Targets
+    stored: Callable[[], Awaitable[Snapshot]]
+
+
+@pytest.fixture(scope="module")
+async def shared(
+    databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Shared]:
+    """A world (with targets) that many cases share: those that read, and those whose write
+    must be refused. Refused writes are proven to change nothing, so sharing is safe; a case
+    whose write should succeed gets a world of its own."""
+    url = databases.clone()
+    settings = make_settings(url, tmp_path_factory.mktemp("shared"))
+    engine = create_engine(settings.database_url)
+    app = create_app(settings, engine=engine)
+    async with session_factory(engine)() as session:
+        world = await build_world(session, app.state.issuer)
+        found = await build_targets(world, session)
+    async with make_client(app) as client:
+        yield Shared(client=client, targets=found, stored=snapshots(engine))
+    await engine.dispose()
+    databases.drop(url)
