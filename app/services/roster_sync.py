@@ -109,6 +109,12 @@ class _Plan:
     stage_reset: list[uuid.UUID] = field(default_factory=list)  # pupil ids
     stage_assessments: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    new_ids: set[uuid.UUID] = field(default_factory=set)  # classes, pupils, enrolments
+
+    def split(self, rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+        """(new rows, to insert; stored rows, to update)."""
+        new = [row for row in rows if row["id"] in self.new_ids]
+        return new, [row for row in rows if row["id"] not in self.new_ids]
 
 
 class _Sync:
@@ -260,6 +266,8 @@ class _Sync:
             old = stored.get((school.id, item.code))
             new = {"name": item.name, "subject": item.subject}
             class_id = old["id"] if old else uuid.uuid4()
+            if old is None:
+                self.plan.new_ids.add(class_id)
             row.id = class_id
             self.class_ids[(school.id, item.code)] = class_id
             before_teachers = stored_teachers.get(class_id, set())
@@ -418,6 +426,8 @@ class _Sync:
                 continue
             row.status = "updated" if old else "created"
 
+            if old is None:
+                self.plan.new_ids.add(pupil_id)
             if pupil_changed:
                 self.plan.pupils.append(
                     {
@@ -429,9 +439,12 @@ class _Sync:
                     }
                 )
             if enrolment_changed:
+                enrolment_id = enrolment["id"] if enrolment else uuid.uuid4()
+                if enrolment is None:
+                    self.plan.new_ids.add(enrolment_id)
                 self.plan.enrolments.append(
                     {
-                        "id": enrolment["id"] if enrolment else uuid.uuid4(),
+                        "id": enrolment_id,
                         "pupil_id": pupil_id,
                         "school_id": school.id,
                         "academic_year": self.year,
@@ -441,19 +454,22 @@ class _Sync:
                     }
                 )
             if classes_changed:
-                self.plan.memberships_reset[pupil_id] = had_classes
+                if had_classes:
+                    self.plan.memberships_reset[pupil_id] = had_classes
                 self.plan.memberships += [
                     {"class_id": class_id, "pupil_id": pupil_id, "school_id": school.id}
                     for class_id in sorted(wanted_classes or ())
                 ]
             if groups_changed:
-                self.plan.group_members_reset.append(pupil_id)
+                if had_groups:
+                    self.plan.group_members_reset.append(pupil_id)
                 self.plan.group_members += [
                     {"group_id": group_id, "pupil_id": pupil_id, "school_id": school.id}
                     for group_id in sorted(wanted_groups or ())
                 ]
             if new_stages is not None:
-                self.plan.stage_reset.append(pupil_id)
+                if had_stages:
+                    self.plan.stage_reset.append(pupil_id)
                 self.plan.stage_assessments += [
                     {
                         "id": uuid.uuid4(),
@@ -548,40 +564,30 @@ class _Sync:
 
     # --- writing -------------------------------------------------------------------------
     async def write(self, session: AsyncSession) -> None:
+        """One statement a table (COPY for new rows on PostgreSQL), memberships replaced only
+        for the pupils whose memberships changed."""
         plan = self.plan
-        await bulk.write_rows(
-            session,
-            queries.CLASS,
-            plan.classes,
-            conflict=["id"],
-            update=("name", "subject", "updated_at"),
-        )
+        for table, rows, stored in (
+            (queries.CLASS, plan.classes, CLASS_STORED),
+            (queries.PUPIL, plan.pupils, PUPIL_STORED),
+            (queries.ENROLMENT, plan.enrolments, ENROLMENT_STORED),
+        ):
+            new, known = plan.split(rows)
+            await bulk.write_rows(session, table, new)
+            await bulk.write_rows(
+                session, table, known, conflict=["id"], update=(*stored, "updated_at")
+            )
         await bulk.delete_where_in(
             session, queries.CLASS_TEACHER, "class_id", plan.teachers_removed
         )
         await bulk.write_rows(session, queries.CLASS_TEACHER, plan.teachers)
-        await bulk.write_rows(
-            session,
-            queries.PUPIL,
-            plan.pupils,
-            conflict=["id"],
-            update=(*PUPIL_STORED, "updated_at"),
-        )
-        await bulk.write_rows(
-            session,
-            queries.ENROLMENT,
-            plan.enrolments,
-            conflict=["id"],
-            update=(*ENROLMENT_STORED, "updated_at"),
-        )
-        year_classes = list(self.class_ids.values())
         if plan.memberships_reset:
             await bulk.delete_where_in(
                 session,
                 queries.CLASS_PUPIL,
                 "pupil_id",
                 plan.memberships_reset,
-                queries.CLASS_PUPIL.c.class_id.in_(year_classes),
+                queries.CLASS_PUPIL.c.class_id.in_(list(self.class_ids.values())),
             )
         await bulk.write_rows(session, queries.CLASS_PUPIL, plan.memberships)
         await bulk.write_rows(session, queries.GROUP, plan.groups)
