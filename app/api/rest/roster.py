@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep, UpdatedSince
 from app.api.rest.common import problems
 from app.api.rest.schemas import ClassPage, EnrolmentPage, GroupPage, PupilPage
+from app.auth.principal import Principal
 from app.db.roster import (
     ClassCreate,
     ClassRead,
@@ -398,18 +400,40 @@ the file and line or element) before anything is stored. Up to {inline} pupils a
 poll)."""
 
 
+ImportMode = Annotated[SyncMode, Query(description="all_or_nothing or partial.")]
+ImportFull = Annotated[bool, Query(description="Mark pupils missing from the file as left.")]
+ImportFilename = Annotated[
+    str | None, Query(max_length=255, description="The file's name, for messages and the job.")
+]
+
+
+class ImportOptions:
+    def __init__(
+        self,
+        mode: ImportMode = "all_or_nothing",
+        full: ImportFull = False,
+        academic_year: AcademicYearQuery = None,
+        filename: ImportFilename = None,
+    ) -> None:
+        self.mode, self.full, self.academic_year, self.filename = (
+            mode,
+            full,
+            academic_year,
+            filename,
+        )
+
+
+ImportOptionsDep = Annotated[ImportOptions, Depends()]
+
+
 async def _import(
     kind: str,
     school_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
+    session: AsyncSession,
+    principal: Principal,
     background: BackgroundTasks,
-    *,
-    mode: SyncMode,
-    full: bool,
-    academic_year: int | None,
-    filename: str | None,
+    options: ImportOptions,
 ) -> JSONResponse:
     job, run_later = await imports.start_import(
         session,
@@ -417,10 +441,10 @@ async def _import(
         school_id=school_id,
         kind=kind,
         data=await request.body(),
-        filename=filename,
-        mode=mode,
-        full=full,
-        academic_year=academic_year,
+        filename=options.filename,
+        mode=options.mode,
+        full=options.full,
+        academic_year=options.academic_year,
     )
     body = ImportJobRead.model_validate(job).model_dump(mode="json")
     headers = {"Location": f"/v1/import-jobs/{job.id}"}
@@ -430,18 +454,14 @@ async def _import(
     return JSONResponse(body, status_code=202, headers=headers)
 
 
-ImportMode = Annotated[SyncMode, Query(description="all_or_nothing or partial.")]
-ImportFull = Annotated[bool, Query(description="Mark pupils missing from the file as left.")]
-ImportFilename = Annotated[
-    str | None, Query(max_length=255, description="The file's name, for messages and the job.")
-]
+IMPORT_RESPONSES = {202: {"model": ImportJobRead, "description": "Accepted"}, **problems(403, 404)}
 
 
 @sync.post(
     "/v1/schools/{school_id}/imports/ctf",
     status_code=201,
     response_model=ImportJobRead,
-    responses={202: {"model": ImportJobRead, "description": "Accepted"}, **problems(403, 404)},
+    responses=IMPORT_RESPONSES,
     openapi_extra=_file_body("application/xml"),
     description="Import a DfE Common Transfer File (CTF 25 XML).\n\n"
     + IMPORT_DOC.format(inline=imports.INLINE_PUPILS),
@@ -452,30 +472,16 @@ async def import_ctf(
     session: SessionDep,
     principal: PrincipalDep,
     background: BackgroundTasks,
-    mode: ImportMode = "all_or_nothing",
-    full: ImportFull = False,
-    academic_year: AcademicYearQuery = None,
-    filename: ImportFilename = None,
+    options: ImportOptionsDep,
 ) -> JSONResponse:
-    return await _import(
-        "ctf",
-        school_id,
-        request,
-        session,
-        principal,
-        background,
-        mode=mode,
-        full=full,
-        academic_year=academic_year,
-        filename=filename,
-    )
+    return await _import("ctf", school_id, request, session, principal, background, options)
 
 
 @sync.post(
     "/v1/schools/{school_id}/imports/oneroster",
     status_code=201,
     response_model=ImportJobRead,
-    responses={202: {"model": ImportJobRead, "description": "Accepted"}, **problems(403, 404)},
+    responses=IMPORT_RESPONSES,
     openapi_extra=_file_body("application/zip"),
     description="Import a 1EdTech OneRoster 1.2 CSV zip (see docs/oneroster-mapping.md).\n\n"
     + IMPORT_DOC.format(inline=imports.INLINE_PUPILS),
@@ -486,23 +492,9 @@ async def import_oneroster(
     session: SessionDep,
     principal: PrincipalDep,
     background: BackgroundTasks,
-    mode: ImportMode = "all_or_nothing",
-    full: ImportFull = False,
-    academic_year: AcademicYearQuery = None,
-    filename: ImportFilename = None,
+    options: ImportOptionsDep,
 ) -> JSONResponse:
-    return await _import(
-        "oneroster",
-        school_id,
-        request,
-        session,
-        principal,
-        background,
-        mode=mode,
-        full=full,
-        academic_year=academic_year,
-        filename=filename,
-    )
+    return await _import("oneroster", school_id, request, session, principal, background, options)
 
 
 @sync.get("/v1/import-jobs/{job_id}", response_model=ImportJobRead, responses=problems(404))
