@@ -482,9 +482,7 @@ class _Sync:
                     for stage in new_stages
                 ]
 
-            before, after = _json(merged), {}
-            if old:
-                before = _json({k: old[k] for k in PUPIL_STORED})
+            before = _json({k: old[k] for k in PUPIL_STORED}) if old else {}
             after = _json(merged)
             if enrolment_changed:
                 if enrolment:
