@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import __doc__ as package_doc
 from app.api import problems
 from app.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from app.api.rest import audit, auth, health, me, people, roster, tenancy
+from app.api.rest import audit, auth, curriculum, health, me, people, roster, tenancy
 from app.api.rest.common import extra_schemas, problem_media_types
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
@@ -91,6 +91,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         roster.classes,
         roster.groups,
         roster.sync,
+        curriculum.subjects,
+        curriculum.scales,
+        curriculum.measures,
+        curriculum.frameworks,
     ):
         app.include_router(router)
     logging.getLogger("markbook").setLevel(settings.log_level)

@@ -30,6 +30,7 @@ class Resource(StrEnum):
     PUPIL = "pupil"  # pupils, their enrolments, characteristics and roster imports
     CLASS = "class"  # classes (teaching groups), their teachers and pupils
     GROUP = "group"  # a school's custom groups of pupils
+    DEFINITION = "definition"  # subjects, frameworks and objectives, scales, measures
 
 
 class Action(StrEnum):
@@ -54,12 +55,14 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.USER: _RW,
         Resource.INTEGRATION_CLIENT: _RW,
         Resource.AUDIT_EVENT: _R,
+        Resource.DEFINITION: _RW,
         **_ROSTER_ADMIN,
     },
     Role.TRUST_ANALYST: {
         Resource.TRUST: _R,
         Resource.SCHOOL: _R,
         Resource.ASSESSMENT_POINT: _R,
+        Resource.DEFINITION: _R,
         **_ROSTER_READ,
     },
     Role.SCHOOL_LEADER: {
@@ -69,6 +72,7 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.USER: _RW,
         Resource.INTEGRATION_CLIENT: _RW,
         Resource.AUDIT_EVENT: _R,
+        Resource.DEFINITION: _RW,
         **_ROSTER_ADMIN,
     },
     # Teachers read the pupils of the classes they teach (TAUGHT_ONLY), all of the school's
@@ -77,11 +81,18 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.TRUST: _R,
         Resource.SCHOOL: _R,
         Resource.ASSESSMENT_POINT: _R,
+        Resource.DEFINITION: _R,
         **_ROSTER_READ,
     },
-    Role.GOVERNOR: {Resource.TRUST: _R, Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R},
-    Role.PUPIL: {Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R},
-    Role.PARENT: {Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R},
+    # Definitions (objectives, scales) are what reports and a pupil's own record are written in.
+    Role.GOVERNOR: {
+        Resource.TRUST: _R,
+        Resource.SCHOOL: _R,
+        Resource.ASSESSMENT_POINT: _R,
+        Resource.DEFINITION: _R,
+    },
+    Role.PUPIL: {Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R, Resource.DEFINITION: _R},
+    Role.PARENT: {Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R, Resource.DEFINITION: _R},
 }
 
 # Every client may see the school(s) and trust it is scoped to, and their calendars.
@@ -91,7 +102,8 @@ CLIENT_BASE_RIGHTS: dict[Resource, frozenset[Action]] = {
     Resource.ASSESSMENT_POINT: _R,
 }
 SCOPE_RIGHTS: dict[ClientScope, dict[Resource, frozenset[Action]]] = {
-    ClientScope.DEFINITIONS_WRITE: {Resource.ASSESSMENT_POINT: _RW},
+    ClientScope.DEFINITIONS_READ: {Resource.DEFINITION: _R},
+    ClientScope.DEFINITIONS_WRITE: {Resource.ASSESSMENT_POINT: _RW, Resource.DEFINITION: _RW},
     ClientScope.ROSTER_READ: _ROSTER_READ,
     ClientScope.ROSTER_WRITE: {Resource.PUPIL: _RW, Resource.CLASS: _RW, Resource.GROUP: _RW},
 }
@@ -178,9 +190,13 @@ def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
             school_ids.update(principal.schools_of_trust.get(scope_id, frozenset()))
         else:
             school_ids.add(scope_id)
-            # A school's own people may read the name of the trust it belongs to.
+            # A school's own people may read the name of the trust it belongs to, and the
+            # definitions the trust shares with its schools.
             trust_id = principal.trust_of_school.get(scope_id)
-            if resource is Resource.TRUST and trust_id is not None:
+            shared = resource is Resource.TRUST or (
+                resource is Resource.DEFINITION and action is Action.READ
+            )
+            if shared and trust_id is not None:
                 trust_ids.add(trust_id)
     return Reach(
         trust_ids=frozenset(trust_ids),

@@ -1,6 +1,7 @@
 """Every table, imported in one place so metadata is complete (Alembic, tests)."""
 
 from app.db.audit import AuditEvent
+from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.roster import (
     ClassPupil,
@@ -21,16 +22,22 @@ __all__ = [
     "AuditEvent",
     "ClassPupil",
     "ClassTeacher",
+    "Descriptor",
     "Enrolment",
+    "Framework",
     "IdempotencyRecord",
     "ImportJob",
     "IntegrationClient",
+    "Measure",
+    "Objective",
     "Pupil",
     "PupilGroup",
     "PupilGroupMember",
     "RoleGrant",
+    "Scale",
     "School",
     "StageAssessment",
+    "Subject",
     "TeachingGroup",
     "Trust",
     "User",

@@ -26,6 +26,14 @@ class ScaleKind(StrEnum):
     OTHER = "other"
 
 
+class MeasureKind(StrEnum):
+    SCALE = "scale"  # a descriptor of one of the school's scales
+    NUMBER = "number"
+    TEXT = "text"
+    BOOLEAN = "boolean"
+    DATE = "date"
+
+
 class Band(StrEnum):
     BELOW = "below"
     AT = "at"

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, Field
 
 from app.db.audit import AuditEventRead
+from app.db.curriculum import FrameworkRead, MeasureRead, ObjectiveRead, ScaleRead, SubjectRead
 from app.db.people import IntegrationClientRead, UserRead
 from app.db.roster import ClassRead, EnrolmentRead, GroupRead, PupilRead
 from app.db.tenancy import AssessmentPointRead, SchoolRead, TrustRead
@@ -60,6 +61,26 @@ class ClassPage(PageOf[ClassRead]):
 
 
 class GroupPage(PageOf[GroupRead]):
+    pass
+
+
+class SubjectPage(PageOf[SubjectRead]):
+    pass
+
+
+class ScalePage(PageOf[ScaleRead]):
+    pass
+
+
+class MeasurePage(PageOf[MeasureRead]):
+    pass
+
+
+class FrameworkPage(PageOf[FrameworkRead]):
+    pass
+
+
+class ObjectivePage(PageOf[ObjectiveRead]):
     pass
 
 
