@@ -17,7 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import __doc__ as package_doc
 from app.api import problems
 from app.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from app.api.rest import audit, auth, curriculum, health, me, people, roster, tenancy
+from app.api.rest import (
+    audit,
+    auth,
+    curriculum,
+    health,
+    me,
+    people,
+    roster,
+    starter,
+    tenancy,
+)
 from app.api.rest.common import extra_schemas, problem_media_types
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
@@ -95,6 +105,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         curriculum.scales,
         curriculum.measures,
         curriculum.frameworks,
+        starter.router,
     ):
         app.include_router(router)
     logging.getLogger("markbook").setLevel(settings.log_level)

@@ -242,6 +242,7 @@ async def create_scale(
     await _code_free(session, Scale, scale_in, "name", scale_in.name, None)
     scale = Scale.model_validate(scale_in.model_dump(exclude={"descriptors"}))
     session.add(scale)
+    await session.flush()  # the scale's row first: its descriptors refer to it
     descriptors = [
         Descriptor.model_validate(d, update={"scale_id": scale.id, "position": index})
         for index, d in enumerate(scale_in.descriptors, start=1)

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.auth.principal import Grant, Principal
 from app.auth.secrets import hash_secret_async
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.queries import people as people_queries
@@ -24,6 +24,7 @@ from app.domain.roles import ClientScope, Role
 from app.domain.schools import Phase
 from app.services.audit import record
 from app.services.roster_sync import sync_roster
+from app.services.starter import apply_starter_pack
 
 DEMO_PASSWORD = "markbook-demo"
 DEMO_CLIENT_ID = "mbc_demo_mis_sync"
@@ -145,6 +146,27 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> None
         record(session, None, action="create", entity=client, before=None, school_id=schools[0].id)
     await session.flush()
     await _seed_roster(session, schools, trust, year)
+    await _seed_starter_pack(session, schools, trust, today)
+
+
+async def _seed_starter_pack(
+    session: AsyncSession, schools: list[School], trust: Trust, today: date | None
+) -> None:
+    """Each school's head applies the England primary starter pack (it skips what is there)."""
+    for account in ACCOUNTS:
+        if account.role is not Role.SCHOOL_LEADER or account.school_index is None:
+            continue
+        head = await people_queries.get_user_by_email(session, account.email)
+        assert head is not None
+        school = schools[account.school_index]
+        leader = Principal(
+            kind="user",
+            id=head.id,
+            name=head.display_name,
+            grants=(Grant(Role.SCHOOL_LEADER, school_id=school.id),),
+            trust_of_school={school.id: trust.id},
+        )
+        await apply_starter_pack(session, principal=leader, school_id=school.id, today=today)
 
 
 # (school index, class code, name, year group, pupils, teacher email or None)

@@ -11,9 +11,13 @@ from app.db.models import (
     ClassPupil,
     ClassTeacher,
     Enrolment,
+    Framework,
     IntegrationClient,
+    Measure,
+    Objective,
     Pupil,
     RoleGrant,
+    Scale,
     School,
     TeachingGroup,
     Trust,
@@ -37,6 +41,10 @@ TABLES = (
     TeachingGroup,
     ClassTeacher,
     ClassPupil,
+    Framework,
+    Objective,
+    Scale,
+    Measure,
 )
 
 
@@ -55,6 +63,9 @@ async def test_demo_has_two_schools_and_a_person_of_every_role_and_seeds_once(se
     assert first["School"] == 2
     assert first["Pupil"] == first["Enrolment"] == first["ClassPupil"] == 145
     assert first["TeachingGroup"] == 6
+    # The starter pack, in each school.
+    assert (first["Framework"], first["Scale"], first["Measure"]) == (6, 4, 20)
+    assert first["Objective"] > 600
     roles = set((await session.scalars(sa.select(RoleGrant.role))).all())
     assert roles == {r.value for r in Role}
 

@@ -106,7 +106,7 @@ async def objective_counts(
         .where(col(Objective.framework_id).in_(list(framework_ids)), ~col(Objective.archived))
         .group_by(col(Objective.framework_id))
     )
-    return {framework_id: count for framework_id, count in rows.tuples()}
+    return {framework_id: count for framework_id, count in rows}
 
 
 async def list_objectives(
