@@ -21,6 +21,7 @@ from app.api.rest import (
     audit,
     auth,
     curriculum,
+    framework_imports,
     health,
     me,
     people,
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         curriculum.subjects,
         curriculum.scales,
         curriculum.measures,
+        framework_imports.router,
         curriculum.frameworks,
         starter.router,
     ):

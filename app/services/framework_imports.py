@@ -1,0 +1,81 @@
+"""Frameworks from files: a CSV of objectives (the national curriculum's columns) or a 1EdTech
+CASE 1.0 JSON package. The file is read whole before anything is stored, and a framework is
+created with all its objectives or not at all."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.db.curriculum import Framework, FrameworkCreate, Objective, ObjectiveIn
+from app.domain.curriculum import CurriculumYears
+from app.domain.errors import DomainError
+from app.errors import InvalidInput
+from app.importers.case import parse_case_package
+from app.importers.objectives import ImportedFramework, parse_objectives_csv
+from app.services import curriculum
+
+PARSERS = {"csv": parse_objectives_csv, "case": parse_case_package}
+DEFAULT_NAMES = {"csv": "objectives.csv", "case": "case.json"}
+OBJECTIVE_KEYS = ("code", "statement", "curriculum_years", "strand", "sub_strand", "is_key")
+
+
+def _objectives(parsed: ImportedFramework, default_years: str | None) -> list[ObjectiveIn]:
+    """The file's objectives; those it gives no curriculum year take ``default_years``."""
+    found = []
+    for index, item in enumerate(parsed.objectives):
+        values: dict[str, Any] = {k: item[k] for k in OBJECTIVE_KEYS}
+        if values["curriculum_years"] is None:
+            if default_years is None:
+                raise InvalidInput.at(
+                    f"body.objectives.{index}.curriculum_years",
+                    f"objective {values['code']} has no curriculum year: give curriculum_years "
+                    "for those the file leaves open",
+                )
+            values["curriculum_years"] = default_years
+        found.append(ObjectiveIn.model_validate(values))
+    return found
+
+
+async def import_framework(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    file_format: str,
+    data: bytes,
+    filename: str | None,
+    owner: dict[str, uuid.UUID | None],
+    subject_id: uuid.UUID,
+    name: str | None,
+    curriculum_years: str | None,
+) -> tuple[Framework, list[Objective]]:
+    if curriculum_years is not None:
+        try:
+            curriculum_years = CurriculumYears.parse(curriculum_years).label
+        except DomainError as exc:
+            raise InvalidInput.at("query.curriculum_years", exc.message) from exc
+    parsed = PARSERS[file_format](data, filename=filename or DEFAULT_NAMES[file_format])
+    objectives = _objectives(parsed, curriculum_years)
+    framework = await curriculum.create_framework(
+        session,
+        principal=principal,
+        framework_in=FrameworkCreate.model_validate(
+            {
+                "name": name or parsed.title or f"{parsed.subject or 'Imported'} objectives",
+                "source": parsed.source[:100],
+                "subject_id": subject_id,
+                **owner,
+            }
+        ),
+    )
+    stored = await curriculum.put_objectives(
+        session,
+        principal=principal,
+        framework_id=framework.id,
+        objectives=objectives,
+        replace=True,
+    )
+    return framework, stored

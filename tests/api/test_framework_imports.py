@@ -1,0 +1,90 @@
+"""Frameworks from files through the API: the national curriculum CSVs and a real CASE
+package import cleanly; bad files are refused whole, naming the row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.starter import national_curriculum_files
+
+CASE_PACKAGE = Path(__file__).parent.parent / "data" / "case" / "act-holistic-framework-math.json"
+
+
+async def make_subject(client, world, code: str = "MA") -> str:  # type: ignore[no-untyped-def]
+    response = await client.post(
+        "/v1/subjects",
+        json={"name": "Mathematics", "code": code, "school_id": str(world.schools["A1"].id)},
+        headers=world.headers("school_leader"),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def test_the_national_curriculum_csv_imports_cleanly(client, world):
+    subject_id = await make_subject(client, world)
+    params = {"school_id": str(world.schools["A1"].id), "subject_id": subject_id}
+    path = national_curriculum_files()["mathematics"]
+    response = await client.post(
+        "/v1/frameworks/imports/csv",
+        params={**params, "filename": path.name},
+        content=path.read_bytes(),
+        headers=world.headers("school_leader"),
+    )
+    assert response.status_code == 201, response.text
+    framework = response.json()
+    assert framework["objective_count"] > 100
+    year_3 = await client.get(
+        f"/v1/frameworks/{framework['id']}/objectives",
+        params={"curriculum_year": 3, "limit": 1000},
+        headers=world.headers("teacher"),
+    )
+    assert year_3.status_code == 200
+    assert {o["curriculum_years"] for o in year_3.json()["items"]} <= {"3", "3-4"}
+
+
+async def test_a_real_case_package_imports_with_its_hierarchy(client, world):
+    subject_id = await make_subject(client, world)
+    response = await client.post(
+        "/v1/frameworks/imports/case",
+        params={
+            "school_id": str(world.schools["A1"].id),
+            "subject_id": subject_id,
+            "curriculum_years": "5-6",
+        },
+        content=CASE_PACKAGE.read_bytes(),
+        headers=world.headers("school_leader"),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["objective_count"] == 28
+    assert response.json()["name"] == "ACT Holistic Framework, Math"
+
+
+async def test_bad_files_are_refused_and_store_nothing(client, world):
+    subject_id = await make_subject(client, world)
+    params = {"school_id": str(world.schools["A1"].id), "subject_id": subject_id}
+    headers = world.headers("school_leader")
+    header = "subject,curriculum_year,strand,sub_strand,code,statement\n"
+    cases = [
+        ("csv", b"subject,code,statement\nMaths,M1,Count\n", "curriculum_year"),
+        ("csv", (header + "Maths,14,Number,,M1,Count\n").encode(), "row 2"),
+        ("csv", (header + "Maths,1,N,,M1,Count\nMaths,1,N,,M1,Again\n").encode(), "row 3"),
+        ("case", b"{not json", "line 1"),
+        ("case", CASE_PACKAGE.read_bytes(), "curriculum year"),  # no years and no default
+    ]
+    for file_format, body, words in cases:
+        response = await client.post(
+            f"/v1/frameworks/imports/{file_format}", params=params, content=body, headers=headers
+        )
+        assert response.status_code == 422, (file_format, response.text)
+        assert words in response.json()["detail"], response.json()["detail"]
+    listed = await client.get(
+        "/v1/frameworks", params=params | {"subject_id": subject_id}, headers=headers
+    )
+    assert listed.json()["items"] == []
+    no_owner = await client.post(
+        "/v1/frameworks/imports/csv",
+        params={"subject_id": subject_id},
+        content=b"",
+        headers=headers,
+    )
+    assert no_owner.status_code == 422
