@@ -13,6 +13,10 @@ your own account"). ``targets`` adds them to the world, one per scope the matrix
 It also adds roster objects (tests/support/roster.py) in "A1" and "B1": a pupil enrolled this
 year, in a class of this year and in a custom group, and an import job. The world's teacher
 teaches the A1 class (so reaches the A1 pupil); "A1-untaught" is an A1 pupil in no class of theirs.
+
+And definitions (tests/support/definitions.py: a subject, a depth scale, a number measure, a
+framework with two objectives) owned by school A1 ("A1"), by trust A ("A": read by A1's people,
+written only by trust A's admin) and by school B1 ("B1").
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from app.domain.roles import ClientScope, Role
 from app.main import create_app
 from tests.conftest import TestDatabases, make_client, make_settings
 from tests.security.checks import Snapshot
+from tests.support.definitions import Definitions, add_definitions
 from tests.support.roster import add_pupil, add_school_roster
 from tests.support.world import CLIENT_SECRET, World, build_world
 
@@ -56,6 +61,7 @@ class Targets:
     classes: dict[str, TeachingGroup] = field(default_factory=dict)
     groups: dict[str, PupilGroup] = field(default_factory=dict)
     jobs: dict[str, ImportJob] = field(default_factory=dict)
+    definitions: dict[str, Definitions] = field(default_factory=dict)
 
     def trust(self, key: str) -> Trust:
         return self.world.trusts[key]
@@ -118,6 +124,8 @@ async def build_targets(world: World, session: AsyncSession) -> Targets:
         found.pupils[key], found.classes[key] = roster.pupil, roster.class_
         found.groups[key], found.jobs[key] = roster.group, roster.job
     found.pupils["A1-untaught"] = await add_pupil(session, world.schools["A1"], serial=9)
+    for key in ("A1", "A", "B1"):
+        found.definitions[key] = await add_definitions(session, **_scope_ids(world, key))
     await session.commit()
     return found
 
