@@ -63,13 +63,17 @@ def _invalid(exc: DomainError, prefix: str = "body") -> InvalidInput:
 
 
 # --- Ownership ---------------------------------------------------------------------------
-async def _check_new_owner(session: AsyncSession, principal: Principal, owner: OwnerIn) -> None:
-    """The trust or school a new definition will belong to must exist within the caller's
-    reach (else 422, as if it did not exist) and be theirs to write (else 403)."""
+async def _check_new_owner(
+    session: AsyncSession, principal: Principal, owner: OwnerIn, *, where: str = "body"
+) -> None:
+    """The caller must write definitions somewhere (else 403); the trust or school a new
+    definition will belong to must exist within the caller's reach (else 422, as if it did not
+    exist) and be theirs to write (else 403)."""
+    require_any(principal, Resource.DEFINITION, Action.WRITE)
     field, found = (
-        ("body.trust_id", owner.trust_id is not None and await get_trust(session, owner.trust_id))
+        (f"{where}.trust_id", await get_trust(session, owner.trust_id))
         if owner.trust_id is not None
-        else ("body.school_id", await get_school(session, owner.school_id))  # type: ignore[arg-type]
+        else (f"{where}.school_id", await get_school(session, owner.school_id))  # type: ignore[arg-type]
     )
     readable = reach(principal, Resource.DEFINITION, Action.READ)
     if not found or not readable.covers(trust_id=owner.trust_id, school_id=owner.school_id):
@@ -330,7 +334,8 @@ async def create_measure(
     numbers = {f: getattr(measure_in, f) for f in _NUMBER_FIELDS}
     if kind is MeasureKind.NUMBER:
         if measure_in.minimum is None or measure_in.maximum is None:
-            raise InvalidInput.at("body.maximum", "a number measure needs minimum and maximum")
+            missing = "minimum" if measure_in.minimum is None else "maximum"
+            raise InvalidInput.at(f"body.{missing}", "a number measure needs minimum and maximum")
         try:
             NumberRule(
                 measure_in.minimum,
@@ -379,11 +384,17 @@ async def update_measure(
 
 # --- Frameworks and objectives -----------------------------------------------------------
 async def create_framework(
-    session: AsyncSession, *, principal: Principal, framework_in: FrameworkCreate
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    framework_in: FrameworkCreate,
+    where: str = "body",
 ) -> Framework:
-    await _check_new_owner(session, principal, framework_in)
+    """``where`` says where the caller gave the owner and subject: the body, or the query of
+    a framework import."""
+    await _check_new_owner(session, principal, framework_in, where=where)
     await _usable(
-        session, principal, Subject, framework_in.subject_id, framework_in, "body.subject_id"
+        session, principal, Subject, framework_in.subject_id, framework_in, f"{where}.subject_id"
     )
     await _code_free(session, Framework, framework_in, "name", framework_in.name, None)
     framework = Framework.model_validate(framework_in)

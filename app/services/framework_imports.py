@@ -5,8 +5,9 @@ created with all its objectives or not at all."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -18,9 +19,26 @@ from app.importers.case import parse_case_package
 from app.importers.objectives import ImportedFramework, parse_objectives_csv
 from app.services import curriculum
 
+Model = TypeVar("Model", bound=BaseModel)
 PARSERS = {"csv": parse_objectives_csv, "case": parse_case_package}
 DEFAULT_NAMES = {"csv": "objectives.csv", "case": "case.json"}
 OBJECTIVE_KEYS = ("code", "statement", "curriculum_years", "strand", "sub_strand", "is_key")
+
+
+def _validated(model: type[Model], values: dict[str, Any], prefix: str) -> Model:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join([prefix, *(str(part) for part in error["loc"])]),
+                "reason": str(error["msg"]).removeprefix("Value error, "),
+            }
+            for error in exc.errors()
+        ]
+        raise InvalidInput(
+            "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5]), errors=errors
+        ) from exc
 
 
 def _objectives(parsed: ImportedFramework, default_years: str | None) -> list[ObjectiveIn]:
@@ -36,7 +54,7 @@ def _objectives(parsed: ImportedFramework, default_years: str | None) -> list[Ob
                     "for those the file leaves open",
                 )
             values["curriculum_years"] = default_years
-        found.append(ObjectiveIn.model_validate(values))
+        found.append(_validated(ObjectiveIn, values, f"body.objectives.{index}"))
     return found
 
 
@@ -59,17 +77,18 @@ async def import_framework(
             raise InvalidInput.at("query.curriculum_years", exc.message) from exc
     parsed = PARSERS[file_format](data, filename=filename or DEFAULT_NAMES[file_format])
     objectives = _objectives(parsed, curriculum_years)
+    values = {
+        "name": name or parsed.title or f"{parsed.subject or 'Imported'} objectives",
+        "source": parsed.source[:100],
+        "subject_id": subject_id,
+        **owner,
+    }
+    # The name comes from the query or from the file's title: either way, say "name".
     framework = await curriculum.create_framework(
         session,
         principal=principal,
-        framework_in=FrameworkCreate.model_validate(
-            {
-                "name": name or parsed.title or f"{parsed.subject or 'Imported'} objectives",
-                "source": parsed.source[:100],
-                "subject_id": subject_id,
-                **owner,
-            }
-        ),
+        framework_in=_validated(FrameworkCreate, values, "query"),
+        where="query",
     )
     stored = await curriculum.put_objectives(
         session,

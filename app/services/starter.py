@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import Action, Reach, Resource, reach, require
+from app.auth.policy import Action, Reach, Resource, require
 from app.auth.principal import Principal
 from app.db.curriculum import (
     Framework,
@@ -31,7 +31,6 @@ from app.db.curriculum import (
 from app.db.queries import curriculum as queries
 from app.db.queries import tenancy as tenancy_queries
 from app.domain.calendar import AcademicYear, default_assessment_points
-from app.errors import Forbidden
 from app.importers.objectives import parse_objectives_csv
 from app.services import curriculum, tenancy
 from app.starter import NATIONAL_CURRICULUM_ATTRIBUTION, national_curriculum_files
@@ -154,9 +153,7 @@ async def apply_starter_pack(
     standardised scores, the phonics check (0-40) and the multiplication tables check (0-25),
     the Autumn/Spring/Summer calendar for this academic year, and the national curriculum
     frameworks for English, mathematics and science."""
-    require(principal, Resource.SCHOOL, Action.READ, school_id=school_id)
-    if not reach(principal, Resource.DEFINITION, Action.WRITE).covers(school_id=school_id):
-        raise Forbidden("you may not change this school's definitions")
+    require(principal, Resource.DEFINITION, Action.WRITE, school_id=school_id, what="school")
     result = PackResult(created={}, already_there={})
     owner = {"school_id": school_id}
 

@@ -5,12 +5,12 @@ drifts from the code, check the document's conventions (operation ids, security)
 schemathesis over it against the app in-process: authenticated, with a bounded and derandomized
 number of examples per operation, so the suite stays within minutes on SQLite and PostgreSQL.
 
-Each operation gets its own freshly migrated database holding the seeded world and a roster in
-school A1 (one database for all of that operation's examples). Requests carry a system
-administrator's bearer token, and a second pass repeats the operations with a school leader's.
-About half of the generated ids are pointed at real objects of the world, and about half of the
-roster syncs and file imports carry a valid roster, so success responses are checked too, not
-only 404s and 422s.
+Each operation gets its own freshly migrated database holding the seeded world, a roster in
+school A1 and A1's definitions (one database for all of that operation's examples). Requests
+carry a system administrator's bearer token, and a second pass repeats the operations with a
+school leader's. About half of the generated ids (in paths, queries and the bodies of new
+definitions) are pointed at real objects of the world, and about half of the roster syncs and
+file imports carry a valid roster, so success responses are checked too, not only 404s and 422s.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from app.db.engine import create_engine, session_factory
 from app.domain.pupils import make_upn
 from app.main import create_app
 from app.settings import Settings, get_settings
+from tests.support.definitions import CASE_PACKAGE, OBJECTIVES_CSV, Definitions, add_definitions
 from tests.support.files import ctf_xml, oneroster_zip, sample_pupils
 from tests.support.pg import in_own_thread
 from tests.support.roster import SchoolRoster, add_school_roster, this_year
@@ -198,6 +199,12 @@ _NUL_PUPIL = {
     "school_urn": "100001",
 }
 _NUL_CLASS = {"code": "4N", "name": "Nul \x00", "teacher_emails": ["teacher@world.example.org"]}
+_A1 = {"school_id": "{school_id}"}
+_NUL_DESCRIPTORS = [
+    {"code": "L", "label": "Low \x00", "value": 1},
+    {"code": "H\x00", "label": "High", "value": 2},
+]
+_NUL_OBJECTIVE = {"code": "N\x001", "statement": "Nul \x00", "curriculum_years": "4\x00"}
 NUL_REQUESTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/trusts", "", {"name": "Trust \x00"}),
     ("PATCH", "/v1/trusts/{trust_id}", "", {"name": "Trust \x00"}),
@@ -231,13 +238,33 @@ NUL_REQUESTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/schools/{school_id}/roster/sync", "", {"classes": [_NUL_CLASS]} | _YEAR),
     ("POST", "/v1/schools/{school_id}/roster/sync", "mode=partial", {"mode": "p\x00"} | _YEAR),
     ("POST", "/v1/trusts/{trust_id}/roster/sync", "", {"pupils": [_NUL_PUPIL]} | _YEAR),
+    ("POST", "/v1/subjects", "", {"name": "Nul \x00", "code": "NUL", "school_id": "{school_id}"}),
+    ("PATCH", "/v1/subjects/{subject_id}", "", {"code": "N\x00"}),
+    ("GET", "/v1/subjects", "cursor=%00", None),
+    ("POST", "/v1/scales", "", {"name": "Nul", "kind": "other", "descriptors": _NUL_DESCRIPTORS}),
+    ("PATCH", "/v1/scales/{scale_id}", "", {"descriptors": _NUL_DESCRIPTORS}),
+    ("PATCH", "/v1/scales/{scale_id}", "", {"secure_from": "E\x00"}),
+    ("POST", "/v1/measures", "", {"name": "Nul", "code": "N\x00", "kind": "text"} | _A1),
+    ("PATCH", "/v1/measures/{measure_id}", "", {"name": "Nul \x00"}),
+    (
+        "POST",
+        "/v1/frameworks",
+        "",
+        {"name": "Nul \x00", "subject_id": "{subject_id}", "school_id": "{school_id}"},
+    ),
+    ("PATCH", "/v1/frameworks/{framework_id}", "", {"source": "Nul \x00"}),
+    ("POST", "/v1/frameworks/{framework_id}/objectives", "", {"objectives": [_NUL_OBJECTIVE]}),
+    ("PUT", "/v1/frameworks/{framework_id}/objectives", "", {"objectives": [_NUL_OBJECTIVE]}),
+    ("PATCH", "/v1/objectives/{objective_id}", "", {"strand": "Nul \x00"}),
 ]
 
 
 async def test_text_with_a_nul_character_is_not_a_server_error(
     client: httpx.AsyncClient, world: World, session: AsyncSession, document: dict[str, Any]
 ) -> None:
-    seeded = Seeded(world, await _add_roster(session, world))
+    seeded = Seeded(
+        world, await _add_roster(session, world), await _add_definitions(session, world)
+    )
     await session.commit()
     ids = {name: str(real(seeded)) for name, real in REAL_OBJECTS.items()}
     ids["upn"] = make_upn("802888826199")
@@ -295,11 +322,12 @@ schemathesis.serializer.alias("application/zip", "application/octet-stream")
 
 @dataclass
 class Seeded:
-    """What each operation's database holds: the world, and a roster in school A1 whose class
-    the world's teacher teaches."""
+    """What each operation's database holds: the world, a roster in school A1 whose class the
+    world's teacher teaches, and school A1's definitions."""
 
     world: World
     roster: SchoolRoster
+    definitions: Definitions
 
 
 async def _add_roster(session: AsyncSession, world: World) -> SchoolRoster:
@@ -310,6 +338,10 @@ async def _add_roster(session: AsyncSession, world: World) -> SchoolRoster:
         teacher_id=world.users["teacher"].id,
         job_creator_id=world.users["school_leader"].id,
     )
+
+
+async def _add_definitions(session: AsyncSession, world: World) -> Definitions:
+    return await add_definitions(session, school_id=world.schools["A1"].id)
 
 
 # What a path or query parameter of each name may point at in the world. The principal's own
@@ -325,7 +357,17 @@ REAL_OBJECTS: dict[str, Callable[[Seeded], uuid.UUID]] = {
     "class_id": lambda seeded: seeded.roster.class_.id,
     "group_id": lambda seeded: seeded.roster.group.id,
     "job_id": lambda seeded: seeded.roster.job.id,
+    "subject_id": lambda seeded: seeded.definitions.subject.id,
+    "scale_id": lambda seeded: seeded.definitions.scale.id,
+    "measure_id": lambda seeded: seeded.definitions.measure.id,
+    "framework_id": lambda seeded: seeded.definitions.framework.id,
+    "objective_id": lambda seeded: seeded.definitions.objectives[0].id,
 }
+# New definitions name their owner (and subject or scale) in the body.
+DEFINITION_PATHS = ("/v1/subjects", "/v1/scales", "/v1/measures", "/v1/frameworks")
+OBJECTIVES_PATH = "/v1/frameworks/{framework_id}/objectives"
+FRAMEWORK_IMPORT_PATHS = ("/v1/frameworks/imports/csv", "/v1/frameworks/imports/case")
+_NUMBER_FIELDS = ("minimum", "maximum", "decimals", "expected_from", "above_from")
 PUPIL_PATHS = ("/v1/schools/{school_id}/pupils", "/v1/pupils/{pupil_id}")
 SYNC_PATHS = ("/v1/schools/{school_id}/roster/sync", "/v1/trusts/{trust_id}/roster/sync")
 IMPORT_PATHS = ("/v1/schools/{school_id}/imports/ctf", "/v1/schools/{school_id}/imports/oneroster")
@@ -358,6 +400,44 @@ def _mend_pupil(body: dict[str, Any]) -> None:
     body.update({name: value for name, value in mended.items() if name in body})
 
 
+def _mend_definition(path: str, body: dict[str, Any], seeded: Seeded) -> None:
+    """A new definition of school A1 that the rules accept (a text measure, an attainment
+    scale of two descriptors, on A1's subject), keeping the generated names and codes."""
+    body.update({"school_id": str(seeded.world.schools["A1"].id), "trust_id": None})
+    subject_id = str(seeded.definitions.subject.id)
+    if path == "/v1/scales":
+        low, high = ({"code": c, "label": c, "value": v} for c, v in (("L", 1), ("H", 2)))
+        body.update({"kind": "attainment", "secure_from": None, "descriptors": [low, high]})
+    elif path == "/v1/measures":
+        for name in ("scale_id", *_NUMBER_FIELDS):
+            body.pop(name, None)
+        body.update({"kind": "text", "subject_id": subject_id})
+    elif path == "/v1/frameworks":
+        body["subject_id"] = subject_id
+
+
+def _mend_framework_import(path: str, case: schemathesis.Case, seeded: Seeded) -> None:
+    """A one-objective file for school A1, on A1's subject (the generated name kept)."""
+    is_case = path.endswith("/case")
+    case.body = CASE_PACKAGE if is_case else OBJECTIVES_CSV
+    dropped = ("trust_id", "curriculum_years")
+    query = {k: v for k, v in (case.query or {}).items() if k not in dropped}
+    query["school_id"] = str(seeded.world.schools["A1"].id)
+    query["subject_id"] = str(seeded.definitions.subject.id)
+    if is_case:  # the package gives no years
+        query["curriculum_years"] = "5"
+    case.query = query
+
+
+def _mend_objectives(body: dict[str, Any]) -> None:
+    """Objectives with codes and curriculum years as the rules want them, the rest as
+    generated."""
+    items = body.get("objectives")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            item.update({"code": f"MA4-G{index}", "curriculum_years": "3-4"})
+
+
 def _valid_file(path: str) -> bytes:
     """A small roster file for school A1 (URN 100001)."""
     if path.endswith("/ctf"):
@@ -381,16 +461,28 @@ class Live:
 
     def aim_at_real_objects(self, case: schemathesis.Case) -> None:
         """Point about half of the generated ids at real objects of the world, mend about half
-        of the pupils and send about half of the syncs and file imports with a valid roster, so
-        responses about things that exist and work that succeeds are checked too. The choice
-        is a function of the generated value, so Hypothesis replays and shrinks the same
-        request."""
-        for container in (case.path_parameters, case.query):
+        of the pupils, new definitions and objective lists, and send about half of the syncs
+        and file imports with a valid roster or framework file, so responses about things that
+        exist and work that succeeds are checked too. The choice is a function of the generated
+        value, so Hypothesis replays and shrinks the same request."""
+        path = case.operation.path
+        containers = [case.path_parameters, case.query]
+        if path in DEFINITION_PATHS and case.method.upper() == "POST":
+            containers.append(case.body)
+        for container in containers:
             for name, real in REAL_OBJECTS.items():
                 value = container.get(name) if isinstance(container, dict) else None
                 if _even_uuid(value):
                     container[name] = str(real(self.seeded))
-        path = case.operation.path
+        mend = isinstance(case.body, dict) and len(repr(case.body)) % 2 == 1
+        if path in DEFINITION_PATHS and case.method.upper() == "POST" and mend:
+            _mend_definition(path, case.body, self.seeded)
+        if path == OBJECTIVES_PATH and mend:
+            _mend_objectives(case.body)
+        if path in FRAMEWORK_IMPORT_PATHS:
+            data = getattr(case.body, "data", case.body)
+            if isinstance(data, bytes | str) and len(data) % 2 == 0:
+                _mend_framework_import(path, case, self.seeded)
         if path in PUPIL_PATHS and isinstance(case.body, dict) and len(repr(case.body)) % 2:
             _mend_pupil(case.body)
         if path in SYNC_PATHS and isinstance(case.body, dict):
@@ -431,8 +523,9 @@ async def _seed(database_url: str, issuer: TokenIssuer) -> Seeded:
         async with session_factory(engine)() as session:
             world = await build_world(session, issuer)
             roster = await _add_roster(session, world)
+            definitions = await _add_definitions(session, world)
             await session.commit()
-            return Seeded(world, roster)
+            return Seeded(world, roster, definitions)
     finally:
         await engine.dispose()
 

@@ -88,3 +88,26 @@ async def test_bad_files_are_refused_and_store_nothing(client, world):
         headers=headers,
     )
     assert no_owner.status_code == 422
+
+
+async def test_nul_characters_in_files_and_names_are_refused_cleanly(client, world):
+    subject_id = await make_subject(client, world)
+    params = {"school_id": str(world.schools["A1"].id), "subject_id": subject_id}
+    headers = world.headers("school_leader")
+    header = "subject,curriculum_year,strand,sub_strand,code,statement\n"
+    in_cell = await client.post(
+        "/v1/frameworks/imports/csv",
+        params=params,
+        content=(header + "Maths,1,Number,,M1,Count\x00 to ten\n").encode(),
+        headers=headers,
+    )
+    assert in_cell.status_code == 422, in_cell.text
+    assert in_cell.json()["errors"][0]["field"] == "body.objectives.0.statement"
+    in_name = await client.post(
+        "/v1/frameworks/imports/csv",
+        params={**params, "name": "Maths\x00"},
+        content=(header + "Maths,1,Number,,M1,Count to ten\n").encode(),
+        headers=headers,
+    )
+    assert in_name.status_code == 422, in_name.text
+    assert in_name.json()["errors"][0]["field"] == "query.name"
