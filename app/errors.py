@@ -6,6 +6,7 @@ errors to problems. Domain rule violations (app.domain.errors.DomainError) are 4
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 
@@ -59,6 +60,35 @@ class InvalidInput(AppError):
     @classmethod
     def at(cls, field: str, reason: str) -> InvalidInput:
         return cls(f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
+
+    @classmethod
+    def of(
+        cls,
+        errors: Sequence[dict[str, str]],
+        *,
+        lead: str = "",
+        total: int | None = None,
+        **extensions: Any,
+    ) -> InvalidInput:
+        """Several field errors; the detail sums up the first five (of ``total``, if more
+        were found than are listed)."""
+        total = len(errors) if total is None else total
+        summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+        if total > 5:
+            summary += f"; and {total - 5} more"
+        return cls(lead + summary, errors=list(errors), **extensions)
+
+
+def field_error(error: Mapping[str, Any], prefix: str | None = None) -> dict[str, str]:
+    """A pydantic validation error as a problem's field error: where (its location, under
+    ``prefix`` such as "body.pupils.3") and why, in words for people."""
+    parts = [prefix] if prefix else []
+    field = ".".join([*parts, *(str(part) for part in error.get("loc", ()))]) or "body"
+    if error.get("type") == "extra_forbidden":
+        reason = "unknown field"
+    else:
+        reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return {"field": field, "reason": reason}
 
 
 class OAuthError(AppError):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.errors import DomainError
-from app.errors import AppError, InvalidInput
+from app.errors import AppError, InvalidInput, field_error
 
 log = logging.getLogger("markbook.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -85,22 +85,13 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=response_headers, media_type=PROBLEM_JSON)
 
 
-def _field_of(error: dict[str, Any]) -> str:
-    loc = tuple(error.get("loc", ()))
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
     if error.get("type") == "json_invalid":
-        return "body"  # the loc's second part is a character offset, not a field
-    return ".".join(str(part) for part in loc) or "body"
-
-
-def _reason(error: dict[str, Any]) -> str:
-    if error.get("type") == "json_invalid":
+        # The loc's second part is a character offset, not a field.
         offset = error.get("loc", ("body", "?"))[-1]
         problem = error.get("ctx", {}).get("error", "malformed")
-        return f"not valid JSON at character {offset}: {problem}"
-    if error.get("type") == "extra_forbidden":
-        return "unknown field"
-    message = str(error.get("msg", "invalid"))
-    return message.removeprefix("Value error, ")
+        return {"field": "body", "reason": f"not valid JSON at character {offset}: {problem}"}
+    return field_error(error)
 
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
@@ -125,18 +116,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field_of(e), "reason": _reason(e)} for e in exc.errors()]
-    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
-    if len(errors) > 5:
-        summary += f"; and {len(errors) - 5} more"
-    return problem_response(
-        request,
-        status=422,
-        slug="validation-error",
-        title="Invalid input",
-        detail=summary,
-        errors=errors,
-    )
+    problem = InvalidInput.of([_field_error(e) for e in exc.errors()])
+    return await _app_error(request, problem)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

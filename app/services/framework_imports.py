@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.db.curriculum import Framework, FrameworkCreate, Objective, ObjectiveIn
 from app.domain.curriculum import CurriculumYears
 from app.domain.errors import DomainError
-from app.errors import InvalidInput
+from app.errors import InvalidInput, field_error
 from app.importers.case import parse_case_package
 from app.importers.objectives import ImportedFramework, parse_objectives_csv
 from app.services import curriculum
@@ -29,16 +29,7 @@ def _validated(model: type[Model], values: dict[str, Any], prefix: str) -> Model
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        errors = [
-            {
-                "field": ".".join([prefix, *(str(part) for part in error["loc"])]),
-                "reason": str(error["msg"]).removeprefix("Value error, "),
-            }
-            for error in exc.errors()
-        ]
-        raise InvalidInput(
-            "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5]), errors=errors
-        ) from exc
+        raise InvalidInput.of([field_error(e, prefix) for e in exc.errors()]) from exc
 
 
 def _objectives(parsed: ImportedFramework, default_years: str | None) -> list[ObjectiveIn]:

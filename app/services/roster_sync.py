@@ -38,7 +38,7 @@ from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
 from app.domain.roster import changed, merge, replace_set
-from app.errors import Forbidden, InvalidInput
+from app.errors import Forbidden, InvalidInput, field_error
 from app.services import idempotency, roster
 
 # What a pupil row stores on the pupil table, besides its keys and timestamps.
@@ -60,8 +60,8 @@ class _Row:
     status: str = "unchanged"
     id: uuid.UUID | None = None
 
-    def reject(self, where: str, reason: str) -> None:
-        self.errors.append({"field": where, "reason": reason})
+    def reject(self, field: str, reason: str) -> None:
+        self.errors.append({"field": field, "reason": reason})
         self.status = "rejected"
 
     def result(self) -> dict[str, Any]:
@@ -72,16 +72,6 @@ class _Row:
             "id": str(self.id) if self.id else None,
             "errors": self.errors or None,
         }
-
-
-def _field_of(prefix: str, error: Any) -> str:
-    return ".".join([prefix, *(str(part) for part in error["loc"])])
-
-
-def _reason(error: Any) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _raw_key(raw: dict[str, Any]) -> str:
@@ -164,7 +154,7 @@ class _Sync:
                 item = ClassSyncRow.model_validate(raw)
             except ValidationError as exc:
                 for error in exc.errors():
-                    row.reject(_field_of(where, error), _reason(error))
+                    row.reject(**field_error(error, where))
                 continue
             row.school = self._school_of(row, item.school_urn, where)
             if row.school is None:
@@ -189,7 +179,7 @@ class _Sync:
                 )
             except ValidationError as exc:
                 for error in exc.errors():
-                    row.reject(_field_of(where, error), _reason(error))
+                    row.reject(**field_error(error, where))
                 continue
             except DomainError as exc:
                 row.reject(f"{where}.{exc.field}", exc.message)
@@ -679,11 +669,12 @@ async def sync_roster(
 
 
 def _rejection(errors: list[dict[str, str]]) -> InvalidInput:
-    shown = errors[:MAX_REPORTED_ERRORS]
-    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in shown[:5])
-    if len(errors) > 5:
-        summary += f"; and {len(errors) - 5} more"
-    return InvalidInput(f"nothing was stored: {summary}", errors=shown, error_count=len(errors))
+    return InvalidInput.of(
+        errors[:MAX_REPORTED_ERRORS],
+        lead="nothing was stored: ",
+        total=len(errors),
+        error_count=len(errors),
+    )
 
 
 def read_envelope(body: bytes) -> RosterSyncEnvelope:
@@ -695,10 +686,7 @@ def read_envelope(body: bytes) -> RosterSyncEnvelope:
     try:
         return RosterSyncEnvelope.model_validate(data)
     except ValidationError as exc:
-        errors = [{"field": _field_of("body", e), "reason": _reason(e)} for e in exc.errors()]
-        raise InvalidInput(
-            "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5]), errors=errors
-        ) from exc
+        raise InvalidInput.of([field_error(e, "body") for e in exc.errors()]) from exc
 
 
 async def sync_request(

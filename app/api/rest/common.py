@@ -61,3 +61,13 @@ def extra_schemas(document: dict[str, Any], models: Iterable[type[BaseModel]]) -
             schemas.setdefault(name, definition)
         schemas[model.__name__] = schema
     return document
+
+
+def raw_body(media_type: str) -> dict[str, Any]:
+    """OpenAPI ``openapi_extra`` for a route that reads a file as its raw body."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }

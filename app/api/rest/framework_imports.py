@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.rest.common import problems
+from app.api.rest.common import problems, raw_body
 from app.db.curriculum import FrameworkRead
 from app.errors import InvalidInput
 from app.services.framework_imports import import_framework
@@ -46,15 +46,6 @@ DOC = """The file is the raw request body, read whole before anything is stored:
 the row (or item) of a bad file, and nothing is created. Answers the new framework."""
 
 
-def _body(media_type: str) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
-        }
-    }
-
-
 async def _import(
     file_format: str,
     request: Request,
@@ -84,7 +75,7 @@ async def _import(
     status_code=201,
     response_model=FrameworkRead,
     responses=problems(403, 409),
-    openapi_extra=_body("text/csv"),
+    openapi_extra=raw_body("text/csv"),
     description="Import a framework from a CSV of objectives with the columns subject, "
     "curriculum_year, strand, sub_strand, code, statement (and optionally key).\n\n" + DOC,
 )
@@ -103,7 +94,7 @@ async def import_objectives_csv(
     status_code=201,
     response_model=FrameworkRead,
     responses=problems(403, 409),
-    openapi_extra=_body("application/json"),
+    openapi_extra=raw_body("application/json"),
     description="Import a framework from a 1EdTech CASE 1.0 JSON package (CFDocument, CFItems, "
     "CFAssociations; isChildOf gives the hierarchy, humanCodingScheme the codes).\n\n" + DOC,
 )

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep, UpdatedSince
-from app.api.rest.common import problems
+from app.api.rest.common import problems, raw_body
 from app.api.rest.schemas import ClassPage, EnrolmentPage, GroupPage, PupilPage
 from app.auth.principal import Principal
 from app.db.roster import (
@@ -385,15 +385,6 @@ async def sync_trust_roster(
 
 
 # --- File imports ------------------------------------------------------------------------
-def _file_body(media_type: str) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
-        }
-    }
-
-
 IMPORT_DOC = """The file is the raw request body. It is read (and a malformed file rejected, naming
 the file and line or element) before anything is stored. Up to {inline} pupils are stored at once
 (201, the finished job); larger files are stored by a background job (202 and a `Location` to
@@ -462,7 +453,7 @@ IMPORT_RESPONSES = {202: {"model": ImportJobRead, "description": "Accepted"}, **
     status_code=201,
     response_model=ImportJobRead,
     responses=IMPORT_RESPONSES,
-    openapi_extra=_file_body("application/xml"),
+    openapi_extra=raw_body("application/xml"),
     description="Import a DfE Common Transfer File (CTF 25 XML).\n\n"
     + IMPORT_DOC.format(inline=imports.INLINE_PUPILS),
 )
@@ -482,7 +473,7 @@ async def import_ctf(
     status_code=201,
     response_model=ImportJobRead,
     responses=IMPORT_RESPONSES,
-    openapi_extra=_file_body("application/zip"),
+    openapi_extra=raw_body("application/zip"),
     description="Import a 1EdTech OneRoster 1.2 CSV zip (see docs/oneroster-mapping.md).\n\n"
     + IMPORT_DOC.format(inline=imports.INLINE_PUPILS),
 )
