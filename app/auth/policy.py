@@ -31,6 +31,8 @@ class Resource(StrEnum):
     CLASS = "class"  # classes (teaching groups), their teachers and pupils
     GROUP = "group"  # a school's custom groups of pupils
     DEFINITION = "definition"  # subjects, frameworks and objectives, scales, measures
+    JUDGEMENT = "judgement"  # objective judgements (the markbook) and working years
+    VALUE = "value"  # measure values at assessment points, and score imports
 
 
 class Action(StrEnum):
@@ -45,6 +47,8 @@ _R = frozenset({R})
 _RWE = frozenset(Action)
 _ROSTER_ADMIN = {Resource.PUPIL: _RWE, Resource.CLASS: _RW, Resource.GROUP: _RW}
 _ROSTER_READ = {Resource.PUPIL: _R, Resource.CLASS: _R, Resource.GROUP: _R}
+_MARKBOOK = {Resource.JUDGEMENT: _RW, Resource.VALUE: _RW}
+_MARKBOOK_READ = {Resource.JUDGEMENT: _R, Resource.VALUE: _R}
 
 ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
     Role.SYSTEM_ADMIN: {resource: _RWE for resource in Resource},
@@ -57,6 +61,7 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.AUDIT_EVENT: _R,
         Resource.DEFINITION: _RW,
         **_ROSTER_ADMIN,
+        **_MARKBOOK,
     },
     Role.TRUST_ANALYST: {
         Resource.TRUST: _R,
@@ -64,6 +69,7 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.ASSESSMENT_POINT: _R,
         Resource.DEFINITION: _R,
         **_ROSTER_READ,
+        **_MARKBOOK_READ,
     },
     Role.SCHOOL_LEADER: {
         Resource.TRUST: _R,
@@ -74,15 +80,18 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.AUDIT_EVENT: _R,
         Resource.DEFINITION: _RW,
         **_ROSTER_ADMIN,
+        **_MARKBOOK,
     },
     # Teachers read the pupils of the classes they teach (TAUGHT_ONLY), all of the school's
-    # classes and groups by name, and within those only the pupils they teach.
+    # classes and groups by name, and within those only the pupils they teach; they record
+    # judgements and values for those pupils only.
     Role.TEACHER: {
         Resource.TRUST: _R,
         Resource.SCHOOL: _R,
         Resource.ASSESSMENT_POINT: _R,
         Resource.DEFINITION: _R,
         **_ROSTER_READ,
+        **_MARKBOOK,
     },
     # Definitions (objectives, scales) are what reports and a pupil's own record are written in.
     Role.GOVERNOR: {
@@ -91,8 +100,19 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.ASSESSMENT_POINT: _R,
         Resource.DEFINITION: _R,
     },
-    Role.PUPIL: {Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R, Resource.DEFINITION: _R},
-    Role.PARENT: {Resource.SCHOOL: _R, Resource.ASSESSMENT_POINT: _R, Resource.DEFINITION: _R},
+    # Pupils and parents read one pupil's own record (SELF_ONLY): the pupil their grant names.
+    Role.PUPIL: {
+        Resource.SCHOOL: _R,
+        Resource.ASSESSMENT_POINT: _R,
+        Resource.DEFINITION: _R,
+        **_MARKBOOK_READ,
+    },
+    Role.PARENT: {
+        Resource.SCHOOL: _R,
+        Resource.ASSESSMENT_POINT: _R,
+        Resource.DEFINITION: _R,
+        **_MARKBOOK_READ,
+    },
 }
 
 # Every client may see the school(s) and trust it is scoped to, and their calendars.
@@ -106,10 +126,18 @@ SCOPE_RIGHTS: dict[ClientScope, dict[Resource, frozenset[Action]]] = {
     ClientScope.DEFINITIONS_WRITE: {Resource.ASSESSMENT_POINT: _RW, Resource.DEFINITION: _RW},
     ClientScope.ROSTER_READ: _ROSTER_READ,
     ClientScope.ROSTER_WRITE: {Resource.PUPIL: _RW, Resource.CLASS: _RW, Resource.GROUP: _RW},
+    ClientScope.JUDGEMENTS_READ: {Resource.JUDGEMENT: _R},
+    ClientScope.JUDGEMENTS_WRITE: {Resource.JUDGEMENT: _RW},
+    ClientScope.VALUES_READ: {Resource.VALUE: _R},
+    ClientScope.VALUES_WRITE: {Resource.VALUE: _RW},
 }
 
 # Rights that reach only the pupils a teacher teaches, not the whole school of the grant.
-TAUGHT_ONLY: frozenset[tuple[Role, Resource]] = frozenset({(Role.TEACHER, Resource.PUPIL)})
+TAUGHT_ONLY: frozenset[tuple[Role, Resource]] = frozenset(
+    (Role.TEACHER, resource) for resource in (Resource.PUPIL, Resource.JUDGEMENT, Resource.VALUE)
+)
+# Rights that reach only the one pupil the grant names (a pupil's or parent's own record).
+SELF_ONLY: frozenset[Role] = frozenset({Role.PUPIL, Role.PARENT})
 
 # Which roles a principal holding each role may hand out (within its own scope).
 GRANTABLE: dict[Role, frozenset[Role]] = {
@@ -128,6 +156,7 @@ class Reach:
     only the pupils of classes that ``taught_by`` teaches are reached (a teacher's pupils):
     whether one pupil is among them is a question for the database, so ``covers`` says no for
     those schools and queries filter with ``app.db.queries.reach.pupils_within``.
+    ``pupil_ids`` are single pupils reached on their own (a pupil's or parent's own record).
     """
 
     everything: bool = False
@@ -135,14 +164,26 @@ class Reach:
     school_ids: frozenset[uuid.UUID] = frozenset()
     taught_school_ids: frozenset[uuid.UUID] = frozenset()
     taught_by: uuid.UUID | None = None
+    pupil_ids: frozenset[uuid.UUID] = frozenset()
+    pupil_school_ids: frozenset[uuid.UUID] = frozenset()
 
     @property
     def empty(self) -> bool:
-        return not (self.everything or self.trust_ids or self.school_ids or self.taught_school_ids)
+        return not (
+            self.everything
+            or self.trust_ids
+            or self.school_ids
+            or self.taught_school_ids
+            or self.pupil_ids
+        )
 
     def touches(self, *, school_id: uuid.UUID) -> bool:
         """Reaches the school, or some of its pupils."""
-        return self.covers(school_id=school_id) or school_id in self.taught_school_ids
+        return (
+            self.covers(school_id=school_id)
+            or school_id in self.taught_school_ids
+            or school_id in self.pupil_school_ids
+        )
 
     def covers(
         self, *, trust_id: uuid.UUID | None = None, school_id: uuid.UUID | None = None
@@ -154,7 +195,12 @@ class Reach:
         return trust_id is not None and trust_id in self.trust_ids
 
 
-_Source = tuple[dict[Resource, frozenset[Action]], ScopeKind, uuid.UUID | None, Role | None]
+_Source = tuple[
+    dict[Resource, frozenset[Action]], ScopeKind, uuid.UUID | None, Role | None, uuid.UUID | None
+]
+# What a pupil's or parent's grant reaches of its one pupil; the rest of their rights
+# (the school's name, its calendar and definitions) are the school's.
+_SELF_RESOURCES = frozenset({Resource.JUDGEMENT, Resource.VALUE})
 
 
 def _rights(principal: Principal) -> list[_Source]:
@@ -162,13 +208,15 @@ def _rights(principal: Principal) -> list[_Source]:
     if principal.is_client:
         kind = ScopeKind.TRUST if principal.client_trust_id else ScopeKind.SCHOOL
         scope_id = principal.client_trust_id or principal.client_school_id
-        sources: list[_Source] = [(CLIENT_BASE_RIGHTS, kind, scope_id, None)]
+        sources: list[_Source] = [(CLIENT_BASE_RIGHTS, kind, scope_id, None, None)]
         sources += [
-            (SCOPE_RIGHTS[s], kind, scope_id, None) for s in principal.scopes if s in SCOPE_RIGHTS
+            (SCOPE_RIGHTS[s], kind, scope_id, None, None)
+            for s in principal.scopes
+            if s in SCOPE_RIGHTS
         ]
         return sources
     return [
-        (ROLE_RIGHTS[g.role], ROLE_SCOPE[g.role], g.trust_id or g.school_id, g.role)
+        (ROLE_RIGHTS[g.role], ROLE_SCOPE[g.role], g.trust_id or g.school_id, g.role, g.pupil_id)
         for g in principal.grants
     ]
 
@@ -177,13 +225,19 @@ def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
     trust_ids: set[uuid.UUID] = set()
     school_ids: set[uuid.UUID] = set()
     taught_school_ids: set[uuid.UUID] = set()
-    for rights, kind, scope_id, role in _rights(principal):
+    pupil_ids: set[uuid.UUID] = set()
+    pupil_school_ids: set[uuid.UUID] = set()
+    for rights, kind, scope_id, role, pupil_id in _rights(principal):
         if action not in rights.get(resource, frozenset()):
             continue
         if kind is ScopeKind.SERVICE:
             return Reach(everything=True)
         assert scope_id is not None
-        if (role, resource) in TAUGHT_ONLY:
+        if role in SELF_ONLY and resource in _SELF_RESOURCES:
+            if pupil_id is not None:
+                pupil_ids.add(pupil_id)
+                pupil_school_ids.add(scope_id)
+        elif (role, resource) in TAUGHT_ONLY:
             taught_school_ids.add(scope_id)
         elif kind is ScopeKind.TRUST:
             trust_ids.add(scope_id)
@@ -203,6 +257,8 @@ def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
         school_ids=frozenset(school_ids),
         taught_school_ids=frozenset(taught_school_ids - school_ids),
         taught_by=principal.id if taught_school_ids - school_ids else None,
+        pupil_ids=frozenset(pupil_ids),
+        pupil_school_ids=frozenset(pupil_school_ids - school_ids),
     )
 
 

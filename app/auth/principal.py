@@ -14,6 +14,7 @@ class Grant:
     role: Role
     trust_id: uuid.UUID | None = None
     school_id: uuid.UUID | None = None
+    pupil_id: uuid.UUID | None = None  # pupil and parent roles: whose record
 
 
 @dataclass(frozen=True, slots=True)

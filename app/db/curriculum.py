@@ -166,6 +166,10 @@ class FrameworkFields(SQLModel):
     )
     description: str | None = Field(default=None, max_length=2000)
     subject_id: uuid.UUID
+    scale_id: uuid.UUID | None = Field(
+        default=None,
+        description="The depth scale its objectives are judged on (the owner's or its trust's).",
+    )
 
 
 class FrameworkCreate(FrameworkFields, OwnerIn):
@@ -176,6 +180,7 @@ class FrameworkUpdate(Input):
     name: str = Field(default=None, min_length=1, max_length=200)
     source: str = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
+    scale_id: uuid.UUID = Field(default=None, description="The depth scale for judgements.")
 
 
 class Framework(FrameworkFields, Owner, table=True):
@@ -188,6 +193,9 @@ class Framework(FrameworkFields, Owner, table=True):
     trust_id: uuid.UUID | None = _owner_columns()[0]
     school_id: uuid.UUID | None = _owner_columns()[1]
     subject_id: uuid.UUID = Field(foreign_key="subject.id", ondelete="RESTRICT", index=True)
+    scale_id: uuid.UUID | None = Field(
+        default=None, foreign_key="scale.id", ondelete="RESTRICT", index=True
+    )
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

@@ -2,6 +2,16 @@
 
 from app.db.audit import AuditEvent
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
+from app.db.markbook import (
+    JudgementState,
+    JudgementSummary,
+    MarkbookClock,
+    MeasureValue,
+    MeasureValueHistory,
+    ObjectiveJudgement,
+    WorkingYear,
+    WorkingYearHistory,
+)
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.roster import (
     ClassPupil,
@@ -28,8 +38,14 @@ __all__ = [
     "IdempotencyRecord",
     "ImportJob",
     "IntegrationClient",
+    "JudgementState",
+    "JudgementSummary",
+    "MarkbookClock",
     "Measure",
+    "MeasureValue",
+    "MeasureValueHistory",
     "Objective",
+    "ObjectiveJudgement",
     "Pupil",
     "PupilGroup",
     "PupilGroupMember",
@@ -41,4 +57,6 @@ __all__ = [
     "TeachingGroup",
     "Trust",
     "User",
+    "WorkingYear",
+    "WorkingYearHistory",
 ]

@@ -20,12 +20,22 @@ GRANT_SCOPE_RULE = (
     f" OR (role IN ({_SCHOOL_ROLES}) AND school_id IS NOT NULL AND trust_id IS NULL)"
 )
 
+# Pupils and parents see one pupil's own record: the grant names the pupil.
+SELF_ROLES = frozenset({Role.PUPIL, Role.PARENT})
+SELF_PUPIL_RULE = "pupil_id IS NULL OR role IN ({})".format(
+    ", ".join(f"'{r}'" for r in sorted(SELF_ROLES))
+)
+
 
 # --- Role grant --------------------------------------------------------------------------
 class RoleGrantBase(SQLModel):
     role: Role
     trust_id: uuid.UUID | None = Field(default=None, description="For trust roles.")
     school_id: uuid.UUID | None = Field(default=None, description="For school roles.")
+    pupil_id: uuid.UUID | None = Field(
+        default=None,
+        description="Pupil and parent roles: the pupil (of the school) whose record they see.",
+    )
 
 
 class RoleGrantCreate(RoleGrantBase, Input):
@@ -38,12 +48,17 @@ class RoleGrantCreate(RoleGrantBase, Input):
             raise ValueError(f"{self.role} is a trust role: give trust_id and no school_id")
         if kind is ScopeKind.SCHOOL and (self.school_id is None or self.trust_id is not None):
             raise ValueError(f"{self.role} is a school role: give school_id and no trust_id")
+        if self.pupil_id is not None and self.role not in SELF_ROLES:
+            raise ValueError("pupil_id is only for the pupil and parent roles")
         return self
 
 
 class RoleGrant(RoleGrantBase, table=True):
     __tablename__ = "role_grant"
-    __table_args__ = (sa.CheckConstraint(GRANT_SCOPE_RULE, name="scope_matches_role"),)
+    __table_args__ = (
+        sa.CheckConstraint(GRANT_SCOPE_RULE, name="scope_matches_role"),
+        sa.CheckConstraint(SELF_PUPIL_RULE, name="pupil_for_self_roles"),
+    )
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
     role: str = Field(max_length=32)  # type: ignore[assignment]
@@ -52,6 +67,9 @@ class RoleGrant(RoleGrantBase, table=True):
     )
     school_id: uuid.UUID | None = Field(
         default=None, foreign_key="school.id", ondelete="CASCADE", index=True
+    )
+    pupil_id: uuid.UUID | None = Field(
+        default=None, foreign_key="pupil.id", ondelete="CASCADE", index=True
     )
     created_at: datetime = created_at_field()
 

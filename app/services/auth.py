@@ -61,7 +61,7 @@ async def _user_principal(session: AsyncSession, subject: TokenSubject) -> Princ
     if user is None or not user.is_active:
         raise Unauthorized("the account behind this token is no longer active")
     rows = (await people.grants_of(session, [user.id])).get(user.id, [])
-    grants = tuple(Grant(Role(g.role), g.trust_id, g.school_id) for g in rows)
+    grants = tuple(Grant(Role(g.role), g.trust_id, g.school_id, g.pupil_id) for g in rows)
     return Principal(
         kind="user",
         id=user.id,

@@ -396,6 +396,8 @@ async def create_framework(
     await _usable(
         session, principal, Subject, framework_in.subject_id, framework_in, f"{where}.subject_id"
     )
+    if framework_in.scale_id is not None:
+        await _depth_scale(session, principal, framework_in.scale_id, framework_in, where)
     await _code_free(session, Framework, framework_in, "name", framework_in.name, None)
     framework = Framework.model_validate(framework_in)
     session.add(framework)
@@ -422,11 +424,25 @@ async def update_framework(
     changes = framework_in.model_dump(exclude_unset=True)
     if "name" in changes:
         await _code_free(session, Framework, framework, "name", changes["name"], framework.id)
+    if "scale_id" in changes:
+        await _depth_scale(session, principal, changes["scale_id"], framework, "body")
     before = snapshot(framework)
     framework.sqlmodel_update(changes)
     _audit(session, principal, "update", framework, before, framework)
     await session.flush()
     return framework
+
+
+async def _depth_scale(
+    session: AsyncSession, principal: Principal, scale_id: uuid.UUID, owner: Any, where: str
+) -> Scale:
+    """The scale a framework's objectives are judged on: a depth scale its owner may use."""
+    scale = await _usable(session, principal, Scale, scale_id, owner, f"{where}.scale_id")
+    if scale.kind != ScaleKind.DEPTH:
+        raise InvalidInput.at(
+            f"{where}.scale_id", f"objectives are judged on a depth scale, not a {scale.kind} one"
+        )
+    return scale
 
 
 def _objective_values(item: ObjectiveIn, field: str) -> dict[str, Any]:

@@ -59,6 +59,7 @@ async def import_framework(
     owner: dict[str, uuid.UUID | None],
     subject_id: uuid.UUID,
     name: str | None,
+    scale_id: uuid.UUID | None = None,
     curriculum_years: str | None,
 ) -> tuple[Framework, list[Objective]]:
     if curriculum_years is not None:
@@ -72,6 +73,7 @@ async def import_framework(
         "name": name or parsed.title or f"{parsed.subject or 'Imported'} objectives",
         "source": parsed.source[:100],
         "subject_id": subject_id,
+        "scale_id": scale_id,
         **owner,
     }
     # The name comes from the query or from the file's title: either way, say "name".

@@ -215,6 +215,7 @@ async def apply_starter_pack(
                     source=NC_SOURCE,
                     description=NATIONAL_CURRICULUM_ATTRIBUTION,
                     subject_id=subjects[NC_SUBJECT_CODES[stem]].id,
+                    scale_id=scales[DEPTH_SCALE["name"]].id,
                     **owner,
                 ),
             )

@@ -22,6 +22,9 @@ class FrameworkImportOptions:
         subject_id: Annotated[uuid.UUID, Query(description="The framework's subject.")],
         trust_id: Annotated[uuid.UUID | None, Query(description="Owner: a trust.")] = None,
         school_id: Annotated[uuid.UUID | None, Query(description="Owner: a school.")] = None,
+        scale_id: Annotated[
+            uuid.UUID | None, Query(description="The depth scale its objectives are judged on.")
+        ] = None,
         name: Annotated[
             str | None,
             Query(min_length=1, max_length=200, description="Default: the file's title."),
@@ -37,7 +40,7 @@ class FrameworkImportOptions:
         if (trust_id is None) == (school_id is None):
             raise InvalidInput.at("query.school_id", "give exactly one of trust_id or school_id")
         self.owner = {"trust_id": trust_id, "school_id": school_id}
-        self.subject_id, self.name = subject_id, name
+        self.subject_id, self.scale_id, self.name = subject_id, scale_id, name
         self.curriculum_years, self.filename = curriculum_years, filename
 
 
@@ -62,6 +65,7 @@ async def _import(
         filename=options.filename,
         owner=options.owner,
         subject_id=options.subject_id,
+        scale_id=options.scale_id,
         name=options.name,
         curriculum_years=options.curriculum_years,
     )

@@ -36,9 +36,12 @@ def pupils_within(
     pupil_column: sa.ColumnElement[Any],
     school_column: sa.ColumnElement[Any],
 ) -> sa.ColumnElement[bool]:
-    """Pupil rows the reach covers: whole schools, and in a teacher's schools the pupils of
-    the classes they teach this academic year (or later, once next year's classes exist)."""
+    """Pupil rows the reach covers: whole schools, in a teacher's schools the pupils of the
+    classes they teach this academic year (or later, once next year's classes exist), and
+    the pupils reached one by one (a pupil's or parent's own)."""
     whole = within(reach, school_column=school_column)
+    if reach.pupil_ids and not reach.everything:
+        whole = sa.or_(whole, pupil_column.in_(reach.pupil_ids))
     if reach.everything or not reach.taught_school_ids:
         return whole
     this_year = AcademicYear.containing(date.today()).start_year
