@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.tokens import TokenIssuer
+from app.db.engine import WRITES
 from app.db.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.errors import Unauthorized
 from app.services.auth import principal_from_token
@@ -21,9 +22,19 @@ from app.services.auth import principal_from_token
 TOKEN_URL = "/v1/auth/token"
 
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessions() as session:
         try:
+            if (
+                request.method not in _READS
+                and request.url.path != TOKEN_URL  # signing in reads; argon2 takes ~0.2 s
+                and request.app.state.engine.dialect.name == "sqlite"
+            ):
+                # SQLite: a writing request takes the write lock when it begins (see engine).
+                await session.connection(execution_options={WRITES: True})
             yield session
             await session.commit()
         except BaseException:

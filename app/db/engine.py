@@ -13,12 +13,18 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# Execution option: this session's transaction will write (see _prepare_sqlite).
+WRITES = "markbook_writes"
+
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     """SQLite as a real transactional store: foreign keys on, WAL, and a BEGIN we control.
 
     pysqlite opens transactions lazily and never for SELECT; emitting BEGIN ourselves gives
-    every session one transaction from its first statement, as on PostgreSQL.
+    every session one transaction from its first statement, as on PostgreSQL. A session that
+    will write (``WRITES`` in its connection's execution options) begins IMMEDIATE: it waits
+    for the write lock up front, because a transaction that has read and then finds another
+    writer committed in the meantime cannot take the lock at all (SQLITE_BUSY_SNAPSHOT).
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -33,7 +39,8 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writes = connection.get_execution_options().get(WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

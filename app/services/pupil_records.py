@@ -1,0 +1,94 @@
+"""What the markbook services share: which school and pupils a caller may record for, and
+the curriculum year each pupil works within.
+
+A teacher records judgements and values for the pupils of the classes they teach; leaders
+and trust admins for every pupil of their schools; integrations as their scopes allow. A
+pupil out of the caller's reach is refused by the row that names it, in the same words as a
+pupil that does not exist, so a refusal never reveals who is on another school's roll.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.policy import Action, Resource, reach
+from app.auth.principal import Principal
+from app.db.queries import markbook as queries
+from app.db.tenancy import School
+from app.domain.markbook import default_working_year
+from app.errors import Forbidden, InvalidInput
+from app.services.roster import school_for
+
+# At most this many rows are named in one problem; the detail says how many more there were.
+MAX_LISTED_ERRORS = 200
+
+
+async def school_to_record(
+    session: AsyncSession, principal: Principal, resource: Resource, school_id: uuid.UUID
+) -> School:
+    """The school, if the caller may record ``resource`` for some of its pupils: not found if
+    they reach none of its records, forbidden if they may only read them."""
+    school = await school_for(session, principal, resource, school_id)
+    if not reach(principal, resource, Action.WRITE).touches(school_id=school.id):
+        raise Forbidden(f"you may not change this school's {resource.value}s")
+    return school
+
+
+async def check_pupils(
+    session: AsyncSession,
+    principal: Principal,
+    resource: Resource,
+    action: Action,
+    school: School,
+    rows: Sequence[tuple[str, uuid.UUID]],
+) -> None:
+    """Refuse (422, one error per row) any ``(field, pupil_id)`` whose pupil is not one of
+    the school's pupils within the caller's reach."""
+    found = await queries.pupils_reached(
+        session, reach(principal, resource, action), school.id, {p for _, p in rows}
+    )
+    errors = [
+        {"field": field, "reason": "no such pupil in this school among those you may record for"}
+        for field, pupil_id in rows
+        if pupil_id not in found
+    ]
+    if errors:
+        raise InvalidInput.of(errors[:MAX_LISTED_ERRORS], total=len(errors))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingYearView:
+    """The curriculum year (R is 0) a pupil works within in a subject, and whether a teacher
+    set it (False: it is their year group's). None when the pupil has no enrolment that year
+    and nobody set one."""
+
+    curriculum_year: int | None
+    is_set: bool
+
+
+async def working_years(
+    session: AsyncSession,
+    *,
+    academic_year: int,
+    pupil_ids: Collection[uuid.UUID],
+    subject_ids: Collection[uuid.UUID],
+) -> dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView]:
+    """Each (pupil, subject)'s working curriculum year in the academic year."""
+    chosen = await queries.set_working_years(session, academic_year, pupil_ids, subject_ids)
+    groups = await queries.year_groups(session, academic_year, pupil_ids)
+    found: dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView] = {}
+    for pupil_id in pupil_ids:
+        group = groups.get(pupil_id)
+        default = None if group is None else default_working_year(group)
+        for subject_id in subject_ids:
+            set_year = chosen.get((pupil_id, subject_id))
+            found[pupil_id, subject_id] = (
+                WorkingYearView(set_year.curriculum_year, True)
+                if set_year is not None
+                else WorkingYearView(default, False)
+            )
+    return found
