@@ -25,6 +25,7 @@ from app.api.rest import (
     health,
     me,
     people,
+    pupil_record,
     roster,
     starter,
     tenancy,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         framework_imports.router,
         curriculum.frameworks,
         starter.router,
+        pupil_record.router,
     ):
         app.include_router(router)
     logging.getLogger("markbook").setLevel(settings.log_level)

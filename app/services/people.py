@@ -23,7 +23,7 @@ from app.db.people import (
     UserUpdate,
 )
 from app.db.queries import people as queries
-from app.db.queries import tenancy
+from app.db.queries import roster, tenancy
 from app.db.queries.paging import Page
 from app.domain.roles import Role
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -83,6 +83,18 @@ async def _check_grantable(
         raise InvalidInput.at(field, "no such trust or school within your reach")
     if not may_grant(principal, grant_in.role):
         raise Forbidden(f"you may not give the role {grant_in.role}")
+    # A pupil's or parent's grant names whose record they see: a pupil of the grant's school.
+    # The same words whether the pupil is elsewhere or nowhere, so nothing leaks. Without a
+    # pupil the grant is allowed, but reaches no record until one is named.
+    if grant_in.pupil_id is not None and grant_in.school_id is not None:
+        school_only = Reach(school_ids=frozenset({grant_in.school_id}))
+        if await roster.get_pupil(session, school_only, grant_in.pupil_id) is None:
+            raise InvalidInput.at(f"{field}.pupil_id", "no such pupil in this school")
+
+
+def _grant_key(grant: RoleGrant | RoleGrantCreate) -> tuple[object, ...]:
+    """What makes two grants the same: a parent of two pupils holds one grant for each."""
+    return (str(grant.role), grant.trust_id, grant.school_id, grant.pupil_id)
 
 
 def _grant_scope(grant: RoleGrant) -> dict[str, uuid.UUID | None]:
@@ -111,8 +123,7 @@ async def create_user(
     await session.flush()
     grants: list[RoleGrant] = []
     for grant_in in user_in.grants:
-        key = (grant_in.role, grant_in.trust_id, grant_in.school_id)
-        if key in {(g.role, g.trust_id, g.school_id) for g in grants}:
+        if _grant_key(grant_in) in {_grant_key(g) for g in grants}:
             continue
         grants.append(RoleGrant.model_validate(grant_in, update={"user_id": user.id}))
     session.add_all(grants)
@@ -200,13 +211,8 @@ async def add_grant(
 ) -> RoleGrant:
     user, grants = await _visible_user(session, principal, user_id, Action.READ)
     await _check_grantable(session, principal, grant_in, "body")
-    for existing in grants:
-        if (existing.role, existing.trust_id, existing.school_id) == (
-            grant_in.role,
-            grant_in.trust_id,
-            grant_in.school_id,
-        ):
-            raise Conflict("the user already holds this role here")
+    if any(_grant_key(existing) == _grant_key(grant_in) for existing in grants):
+        raise Conflict("the user already holds this role here")
     grant = RoleGrant.model_validate(grant_in, update={"user_id": user.id})
     session.add(grant)
     record(session, principal, action="create", entity=grant, before=None, **_grant_scope(grant))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 
 from app.db.audit import AuditEvent
-from app.db.people import User
+from app.db.people import RoleGrant, User
+from tests.support.roster import add_school_roster
 from tests.support.world import PASSWORD
 
 
@@ -118,6 +121,105 @@ async def test_roles_are_given_and_taken_away(client, world):
     assert removed.status_code == 204
     me = await client.get("/v1/me", headers=world.headers("teacher"))
     assert [r["role"] for r in me.json()["roles"]] == ["governor"]
+
+
+# --- Pupil and parent grants name their pupil ---------------------------------------------
+async def _pupils(session, world):
+    """Two pupils of school A1 and one of A2, committed for the app to see."""
+    leader = world.users["school_leader"].id
+    found = [
+        (
+            await add_school_roster(
+                session, world.schools[key], serial=serial, teacher_id=None, job_creator_id=leader
+            )
+        ).pupil
+        for key, serial in (("A1", 1), ("A1", 2), ("A2", 3))
+    ]
+    await session.commit()
+    return found
+
+
+def _self_body(world, *grants):
+    return {
+        "email": "family@world.example.org",
+        "display_name": "A Parent",
+        "grants": [
+            {"role": role, "school_id": str(world.schools["A1"].id), "pupil_id": pupil_id}
+            for role, pupil_id in grants
+        ],
+    }
+
+
+async def test_a_parent_grant_names_a_pupil_of_its_school(client, world, session):
+    first, second, _ = await _pupils(session, world)
+    response = await client.post(
+        "/v1/users",
+        json=_self_body(world, ("parent", str(first.id)), ("parent", str(second.id))),
+        headers=world.headers("school_leader"),
+    )
+    assert response.status_code == 201, response.text
+    user = response.json()
+    assert sorted(g["pupil_id"] for g in user["grants"]) == sorted([str(first.id), str(second.id)])
+    read = await client.get(f"/v1/users/{user['id']}", headers=world.headers("school_leader"))
+    assert {g["pupil_id"] for g in read.json()["grants"]} == {str(first.id), str(second.id)}
+    stored = await session.scalars(
+        sa.select(RoleGrant).where(RoleGrant.user_id == uuid.UUID(user["id"]))
+    )
+    assert {g.pupil_id for g in stored} == {first.id, second.id}
+
+
+async def test_a_pupil_grant_may_name_nobody_yet(client, world, session):
+    response = await client.post(
+        "/v1/users", json=_self_body(world, ("pupil", None)), headers=world.headers("school_leader")
+    )
+    assert response.status_code == 201, response.text
+    assert [g["pupil_id"] for g in response.json()["grants"]] == [None]
+
+
+async def test_a_grant_naming_a_pupil_of_another_school_or_none_is_refused_alike(
+    client, world, session
+):
+    first, _, elsewhere = await _pupils(session, world)
+    headers = world.headers("school_leader")
+    reasons = []
+    for pupil_id in (str(elsewhere.id), str(uuid.uuid4())):
+        body = _self_body(world, ("pupil", str(first.id)), ("parent", pupil_id))
+        response = await client.post("/v1/users", json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "body.grants.1.pupil_id"
+        reasons.append(error["reason"])
+    assert reasons[0] == reasons[1] == "no such pupil in this school"
+    count = await session.scalar(sa.select(sa.func.count()).select_from(User))
+    assert count == len(world.users)
+
+
+async def test_only_pupil_and_parent_grants_name_a_pupil(client, world, session):
+    first, _, _ = await _pupils(session, world)
+    body = _self_body(world, ("teacher", str(first.id)))
+    response = await client.post("/v1/users", json=body, headers=world.headers("school_leader"))
+    assert response.status_code == 422
+    assert "pupil and parent" in response.json()["errors"][0]["reason"]
+
+
+async def test_a_parent_is_given_a_grant_for_each_child(client, world, session):
+    first, second, elsewhere = await _pupils(session, world)
+    headers = world.headers("school_leader")
+    created = await client.post(
+        "/v1/users", json=_self_body(world, ("parent", str(first.id))), headers=headers
+    )
+    url = f"/v1/users/{created.json()['id']}/grants"
+    school_id = str(world.schools["A1"].id)
+    grant = {"role": "parent", "school_id": school_id, "pupil_id": str(second.id)}
+    added = await client.post(url, json=grant, headers=headers)
+    assert added.status_code == 201, added.text
+    assert added.json()["pupil_id"] == str(second.id)
+    assert (await client.post(url, json=grant, headers=headers)).status_code == 409
+    wrong = await client.post(url, json={**grant, "pupil_id": str(elsewhere.id)}, headers=headers)
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"] == [
+        {"field": "body.pupil_id", "reason": "no such pupil in this school"}
+    ]
 
 
 async def test_disabling_a_user_ends_their_tokens_at_once(client, world):
