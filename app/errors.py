@@ -50,6 +50,10 @@ class Conflict(AppError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "precondition-failed", "Changed since you read it"
+
+
 class PayloadTooLarge(AppError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 

@@ -23,6 +23,7 @@ from app.api.rest import (
     curriculum,
     framework_imports,
     health,
+    markbook,
     me,
     people,
     pupil_record,
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         framework_imports.router,
         curriculum.frameworks,
         starter.router,
+        markbook.router,
         pupil_record.router,
     ):
         app.include_router(router)

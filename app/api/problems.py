@@ -32,6 +32,7 @@ _HTTP_SLUGS = {
     405: ("method-not-allowed", "Method not allowed"),
     406: ("not-acceptable", "Not acceptable"),
     409: ("conflict", "Conflict"),
+    412: ("precondition-failed", "Changed since you read it"),
     413: ("payload-too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("validation-error", "Invalid input"),

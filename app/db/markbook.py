@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.db.base import UTCDateTime, id_field
+from app.db.base import Input, UTCDateTime, id_field
 
 
 def _school() -> Any:
@@ -137,7 +137,11 @@ class WorkingYear(SQLModel, table=True):
     subject_id: uuid.UUID = Field(foreign_key="subject.id", ondelete="CASCADE", primary_key=True)
     academic_year: int = Field(primary_key=True)
     school_id: uuid.UUID = _school()
-    curriculum_year: int = Field(description="R is 0.")
+    curriculum_year: int | None = Field(
+        default=None,
+        description="R is 0; None: back to the year group's (the row keeps the "
+        "version of the change).",
+    )
     set_at: datetime = _when()
     set_by: uuid.UUID
     version: int = Field(sa_type=sa.BigInteger)
@@ -220,3 +224,122 @@ class MeasureValueHistory(ValueColumns, table=True):
     assessment_point_id: uuid.UUID = Field(foreign_key="assessment_point.id", ondelete="CASCADE")
     recorded_at: datetime = _when()
     recorded_by: uuid.UUID
+
+
+# --- Requests and answers ----------------------------------------------------------------
+class CellIn(Input):
+    pupil_id: uuid.UUID
+    objective_id: uuid.UUID
+    descriptor: str | None = Field(
+        max_length=16,
+        description="A descriptor code of the depth scale the objective's framework is judged "
+        "on; null clears the cell (the clearing is kept in its history).",
+    )
+    assessed_on: date | None = Field(default=None, description="Default: the body's.")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class GridWrite(Input):
+    assessed_on: date | None = Field(
+        default=None, description="The day the learning was assessed. Default: today."
+    )
+    cells: list[CellIn] = Field(min_length=1, max_length=5_000)
+
+
+class CellRead(SQLModel):
+    pupil_id: uuid.UUID
+    objective_id: uuid.UUID
+    descriptor: str | None = Field(description="Its code; null: cleared.")
+    descriptor_id: uuid.UUID | None
+    assessed_on: date
+    recorded_at: datetime
+    recorded_by: uuid.UUID
+    note: str | None
+    version: int
+
+
+class GridDescriptor(SQLModel):
+    id: uuid.UUID
+    code: str
+    label: str
+    value: Decimal
+    band: str | None
+    colour: str | None
+    secure: bool
+
+
+class GridScale(SQLModel):
+    id: uuid.UUID
+    name: str
+    secure_from: str | None
+    descriptors: list[GridDescriptor]
+
+
+class GridFramework(SQLModel):
+    id: uuid.UUID
+    name: str
+    scale_id: uuid.UUID | None
+
+
+class GridObjective(SQLModel):
+    id: uuid.UUID
+    framework_id: uuid.UUID
+    code: str
+    statement: str
+    curriculum_years: str
+    strand: str | None
+    sub_strand: str | None
+    is_key: bool
+
+
+class GridPupil(SQLModel):
+    id: uuid.UUID
+    name: str
+    year_group: str | None
+    working_year: str | None = Field(description="The curriculum year they work within: R-13.")
+    working_year_set: bool = Field(description="False: their year group's.")
+
+
+class Grid(SQLModel):
+    """Pupils x objectives of one subject. ``objectives`` are those of the pupils' working
+    years (or of ``curriculum_year``); ``cells`` hold what stands in each judged cell."""
+
+    school_id: uuid.UUID
+    subject_id: uuid.UUID
+    academic_year: int
+    curriculum_year: str | None
+    as_at: date | None
+    version: int = Field(description="Also the ETag: send it back as If-Match when writing.")
+    frameworks: list[GridFramework]
+    scales: list[GridScale]
+    objectives: list[GridObjective]
+    pupils: list[GridPupil]
+    cells: list[CellRead]
+
+
+class GridSaved(SQLModel):
+    version: int = Field(description="The grid's version now: the next write's If-Match.")
+    written: int
+    assessed_on: date
+
+
+class WorkingYearIn(Input):
+    pupil_id: uuid.UUID
+    subject_id: uuid.UUID
+    curriculum_year: str | None = Field(
+        max_length=7,
+        description="R or 1-13 (Y3, Year 3 are read too); null: back to the year group's.",
+    )
+
+
+class WorkingYearsWrite(Input):
+    academic_year: int | None = Field(
+        default=None, ge=2000, le=2099, description="Start year. Default: this academic year."
+    )
+    rows: list[WorkingYearIn] = Field(min_length=1, max_length=10_000)
+
+
+class WorkingYearsSaved(SQLModel):
+    version: int
+    written: int
+    academic_year: int

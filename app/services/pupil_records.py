@@ -10,13 +10,14 @@ pupil that does not exist, so a refusal never reveals who is on another school's
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
+from app.db.markbook import WorkingYear
 from app.db.queries import markbook as queries
 from app.db.tenancy import School
 from app.domain.markbook import default_working_year
@@ -64,10 +65,32 @@ async def check_pupils(
 class WorkingYearView:
     """The curriculum year (R is 0) a pupil works within in a subject, and whether a teacher
     set it (False: it is their year group's). None when the pupil has no enrolment that year
-    and nobody set one."""
+    and nobody set one. ``year_group`` is the pupil's that year."""
 
     curriculum_year: int | None
     is_set: bool
+    year_group: str | None = None
+
+
+def resolve_working_years(
+    chosen: Mapping[tuple[uuid.UUID, uuid.UUID], WorkingYear],
+    groups: Mapping[uuid.UUID, str],
+    pupil_ids: Collection[uuid.UUID],
+    subject_ids: Collection[uuid.UUID],
+) -> dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView]:
+    """Each (pupil, subject)'s working year: the one set, else the year group's."""
+    found: dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView] = {}
+    for pupil_id in pupil_ids:
+        group = groups.get(pupil_id)
+        default = None if group is None else default_working_year(group)
+        for subject_id in subject_ids:
+            set_year = chosen.get((pupil_id, subject_id))
+            found[pupil_id, subject_id] = (
+                WorkingYearView(set_year.curriculum_year, True, group)
+                if set_year is not None and set_year.curriculum_year is not None
+                else WorkingYearView(default, False, group)
+            )
+    return found
 
 
 async def working_years(
@@ -80,15 +103,4 @@ async def working_years(
     """Each (pupil, subject)'s working curriculum year in the academic year."""
     chosen = await queries.set_working_years(session, academic_year, pupil_ids, subject_ids)
     groups = await queries.year_groups(session, academic_year, pupil_ids)
-    found: dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView] = {}
-    for pupil_id in pupil_ids:
-        group = groups.get(pupil_id)
-        default = None if group is None else default_working_year(group)
-        for subject_id in subject_ids:
-            set_year = chosen.get((pupil_id, subject_id))
-            found[pupil_id, subject_id] = (
-                WorkingYearView(set_year.curriculum_year, True)
-                if set_year is not None
-                else WorkingYearView(default, False)
-            )
-    return found
+    return resolve_working_years(chosen, groups, pupil_ids, subject_ids)

@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.Uuid(), nullable=False),
         sa.Column("academic_year", sa.Integer(), nullable=False),
         sa.Column("school_id", sa.Uuid(), nullable=False),
-        sa.Column("curriculum_year", sa.Integer(), nullable=False),
+        sa.Column("curriculum_year", sa.Integer(), nullable=True),
         sa.Column("set_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("set_by", sa.Uuid(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),

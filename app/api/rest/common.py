@@ -17,6 +17,7 @@ _DESCRIPTIONS = {
     403: "Visible, but not yours to change",
     404: "Not found, or outside your reach",
     409: "Conflicts with stored data",
+    412: "Changed since you read it (If-Match is stale); `cells` lists what changed",
     413: "Request body too large",
     422: "Invalid input; `errors` names each field",
 }

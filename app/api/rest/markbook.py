@@ -1,0 +1,162 @@
+"""The markbook grid (pupils x objectives of a subject) and pupils' working curriculum years."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from app.api.deps import PrincipalDep, SessionDep
+from app.api.rest.common import problems
+from app.api.rest.roster import IdempotencyKey
+from app.db.markbook import Grid, GridSaved, GridWrite, WorkingYearsSaved, WorkingYearsWrite
+from app.services import idempotency
+from app.services import markbook as service
+
+router = APIRouter(tags=["markbook"])
+
+ClassQuery = Annotated[uuid.UUID | None, Query(description="The class whose grid this is.")]
+PupilsQuery = Annotated[
+    list[uuid.UUID],
+    Query(
+        alias="pupil_id",
+        max_length=500,
+        description="Or the pupils, repeated: pupil_id=...&pupil_id=...",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=40,
+        description="The grid's ETag as read: the write is refused (412) if the grid's cells "
+        "changed since.",
+    ),
+]
+
+
+@router.get(
+    "/v1/schools/{school_id}/markbook",
+    response_model=Grid,
+    responses={**problems(404), 304: {"description": "Not modified (If-None-Match)"}},
+)
+async def read_grid(
+    school_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    class_id: ClassQuery = None,
+    pupil_ids: PupilsQuery = [],  # noqa: B006 - FastAPI copies query defaults
+    subject_id: Annotated[uuid.UUID | None, Query(description="The subject.")] = None,
+    framework_id: Annotated[
+        uuid.UUID | None, Query(description="Or one framework of a subject.")
+    ] = None,
+    curriculum_year: Annotated[
+        str | None,
+        Query(max_length=7, description="Show this year's objectives to every pupil: R-13."),
+    ] = None,
+    as_at: Annotated[
+        date | None, Query(description="The grid as it stood at the end of this day.")
+    ] = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=40)] = None,
+) -> Response:
+    """A class's (or some pupils') grid in a subject: each pupil's working curriculum year, the
+    objectives of those years, the scales to judge them on and every judged cell. Its
+    `version` is also its ETag; send it as `If-Match` when writing."""
+    grid = await service.read_grid(
+        session,
+        principal=principal,
+        school_id=school_id,
+        class_id=class_id,
+        pupil_ids=pupil_ids,
+        subject_id=subject_id,
+        framework_id=framework_id,
+        curriculum_year=curriculum_year,
+        as_at=as_at,
+    )
+    etag = f'"{grid.version}"'
+    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        if as_at is None:
+            return Response(status_code=304, headers={"ETag": etag})
+    return Response(grid.model_dump_json(), media_type="application/json", headers={"ETag": etag})
+
+
+@router.post(
+    "/v1/schools/{school_id}/markbook",
+    response_model=GridSaved,
+    responses=problems(403, 404, 412),
+)
+async def save_grid(
+    school_id: uuid.UUID,
+    grid: GridWrite,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    class_id: ClassQuery = None,
+    pupil_ids: PupilsQuery = [],  # noqa: B006 - FastAPI copies query defaults
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record up to 5,000 judgements at once, all or nothing: each cell names a pupil, an
+    objective and a descriptor code of its framework's depth scale (null clears the cell).
+    Every write is kept in the cell's history.
+
+    Send the grid's ETag as `If-Match` (and the grid's `class_id` or `pupil_id`s) so that a
+    write over a colleague's newer judgement is refused with 412 and the cells changed since,
+    rather than silently overwriting them. Send an `Idempotency-Key` to make retries safe."""
+    body = await request.body()
+    fingerprint = idempotency.fingerprint(request.method, request.url.path, request.url.query, body)
+    if idempotency_key is not None:
+        await service.school_for_write(session, principal, school_id)
+        stored = await idempotency.replay(
+            session,
+            principal=principal,
+            key=idempotency.check_key(idempotency_key),
+            request_fingerprint=fingerprint,
+        )
+        if stored is not None:
+            return JSONResponse(
+                stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"}
+            )
+    saved = await service.save_grid(
+        session,
+        principal=principal,
+        school_id=school_id,
+        grid=grid,
+        if_match=if_match,
+        class_id=class_id,
+        pupil_ids=pupil_ids,
+    )
+    answer = saved.model_dump(mode="json")
+    if idempotency_key is not None:
+        idempotency.remember(
+            session,
+            principal=principal,
+            key=idempotency_key,
+            request_fingerprint=fingerprint,
+            status_code=200,
+            body=answer,
+        )
+    return JSONResponse(answer, headers={"ETag": f'"{saved.version}"'})
+
+
+@router.post(
+    "/v1/schools/{school_id}/working-years",
+    response_model=WorkingYearsSaved,
+    responses=problems(403, 404),
+)
+async def save_working_years(
+    school_id: uuid.UUID,
+    working: WorkingYearsWrite,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> WorkingYearsSaved:
+    """Set the curriculum year pupils work within in subjects (out-of-year tracking), for an
+    academic year; null sets a pupil back to their year group's. Their grids then show that
+    year's objectives, and their figures are counted against it; nobody is marked below for
+    working on an earlier year's curriculum."""
+    return await service.save_working_years(
+        session, principal=principal, school_id=school_id, working=working
+    )
