@@ -1,0 +1,163 @@
+"""Score files for tests: CSVs as test providers and spreadsheets write them, XLSX workbooks
+made with openpyxl, hostile uploads (a zip bomb dressed as a workbook, an old .xls, binary
+files), and column mappings.
+
+Tables are given as a header and rows of cells; a cell may be text, a number, a date or
+None (blank). The CSV writer writes cells as a spreadsheet would show them (dates the UK
+way unless given as text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+
+Cells = Sequence[Any]
+
+# What a test provider's export looks like: a title line above the header, the pupil's
+# UPN and names, then the scores. header_row is 2.
+PROVIDER_TITLE = "New Group Reading Test - Autumn 2025 - Group export"
+PROVIDER_HEADER = (
+    "UPN",
+    "Surname",
+    "Forename",
+    "Date of Birth",
+    "Gender",
+    "Class",
+    "Standard Age Score",
+    "Stanine",
+    "National Percentile Rank",
+)
+
+
+def _text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime):
+        return cell.strftime("%d/%m/%Y %H:%M")
+    if isinstance(cell, date):
+        return cell.strftime("%d/%m/%Y")
+    return str(cell)
+
+
+def scores_csv(
+    header: Cells,
+    rows: Iterable[Cells],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    bom: bool = False,
+    title_lines: Iterable[str] = (),
+    line_end: str = "\r\n",
+) -> bytes:
+    """A CSV of the table, with ``title_lines`` above the header (as provider exports have)."""
+    out = io.StringIO()
+    for line in title_lines:
+        out.write(line + line_end)
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=line_end)
+    writer.writerow([_text(cell) for cell in header])
+    for row in rows:
+        writer.writerow([_text(cell) for cell in row])
+    data = out.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def provider_csv(rows: Iterable[Cells], **options: Any) -> bytes:
+    """A reading-test provider's export (see ``PROVIDER_HEADER``), header on row 2."""
+    return scores_csv(PROVIDER_HEADER, rows, title_lines=[PROVIDER_TITLE], **options)
+
+
+def scores_xlsx(
+    header: Cells,
+    rows: Iterable[Cells],
+    *,
+    sheet: str = "Results",
+    before: Sequence[str] = (),
+    title_rows: Iterable[Cells] = (),
+    date_format: str = "dd/mm/yyyy",
+) -> bytes:
+    """A workbook whose sheet ``sheet`` holds the table (``title_rows`` above the header),
+    after empty sheets named ``before``. Dates are real spreadsheet dates."""
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    sheets = [*before, sheet]
+    first.title = sheets[0]
+    for name in sheets[1:]:
+        workbook.create_sheet(name)
+    worksheet = workbook[sheet]
+    for row in [*title_rows, header, *rows]:
+        worksheet.append(list(row))
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, date | datetime):
+                cell.number_format = date_format
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def mapping(
+    point_id: uuid.UUID,
+    columns: dict[str, uuid.UUID],
+    *,
+    pupil: dict[str, str] | None = None,
+    **extra: Any,
+) -> str:
+    """A mapping's JSON text: pupils by UPN in column "UPN" unless ``pupil`` says otherwise."""
+    return json.dumps(
+        {
+            "assessment_point_id": str(point_id),
+            "pupil": pupil or {"by": "upn", "column": "UPN"},
+            "columns": [
+                {"column": column, "measure_id": str(measure_id)}
+                for column, measure_id in columns.items()
+            ],
+            **extra,
+        }
+    )
+
+
+# --- Hostile and wrong files -------------------------------------------------------------------
+
+
+def xlsx_bomb(megabytes: int = 20) -> bytes:
+    """A zip shaped like a workbook whose sheet is ``megabytes`` MB of one repeated byte: it
+    compresses about 1000:1, the ratio of a zip bomb."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        archive.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" * (megabytes * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def plain_zip() -> bytes:
+    """A zip of a text file: not a workbook."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("notes.txt", "hello")
+    return buffer.getvalue()
+
+
+def damaged_xlsx() -> bytes:
+    """A zip with a workbook's member names but nonsense inside them."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "not xml at all")
+        archive.writestr("xl/workbook.xml", "<workbook")
+    return buffer.getvalue()
+
+
+# The first bytes of the old binary Excel format (an OLE2 compound file).
+OLD_XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+# A PNG image's signature and header: binary, not a table.
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
