@@ -13,6 +13,7 @@ your own account"). ``targets`` adds them to the world, one per scope the matrix
 It also adds roster objects (tests/support/roster.py) in "A1" and "B1": a pupil enrolled this
 year, in a class of this year and in a custom group, and an import job. The world's teacher
 teaches the A1 class (so reaches the A1 pupil); "A1-untaught" is an A1 pupil in no class of theirs.
+The world's pupil and parent grants name the A1 pupil: it is their own record.
 
 And definitions (tests/support/definitions.py: a subject, a depth scale, a number measure, a
 framework with two objectives) owned by school A1 ("A1"), by trust A ("A": read by A1's people,
@@ -124,6 +125,9 @@ async def build_targets(world: World, session: AsyncSession) -> Targets:
         found.pupils[key], found.classes[key] = roster.pupil, roster.class_
         found.groups[key], found.jobs[key] = roster.group, roster.job
     found.pupils["A1-untaught"] = await add_pupil(session, world.schools["A1"], serial=9)
+    # The world's pupil and parent see the A1 pupil's record (their own, as it were).
+    for name in ("pupil", "parent"):
+        world.grants[name].pupil_id = found.pupils["A1"].id
     for key in ("A1", "A", "B1"):
         found.definitions[key] = await add_definitions(session, **_scope_ids(world, key))
     await session.commit()

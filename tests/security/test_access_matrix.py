@@ -97,6 +97,10 @@ DEF_LIST_B1 = "401  200  404  404  404  404  404  404  404  404  200  404  403"
 DEF_CREATE_A1 = "401  201  201  403  201  403  403  403  403  422  422  201  403"
 DEF_CREATE_A = "401  201  201  403  403  403  403  403  403  403  422  403  403"
 DEF_CREATE_B1 = "401  201  422  403  422  403  403  403  403  422  201  422  403"
+# The markbook of A1 (judgements, working years; values likewise with values:* scopes).
+MARKBOOK_READ = "401  200  200  200  200  200  404  200  200  404  404  200  404"
+MARKBOOK_WRITE = "401  200  200  403  200  200  404  403  403  404  404  200  404"
+MARKBOOK_WRITE_UNTAUGHT = "401  200  200  403  200  422  404  403  403  404  404  200  404"
 DEF_READ = {"A1": DEF_READ_A1, "A": DEF_READ_A, "B1": OUT_B}
 DEF_WRITE = {"A1": DEF_WRITE_A1, "A": DEF_WRITE_A, "B1": OUT_B}
 DEF_CREATE = {"A1": DEF_CREATE_A1, "A": DEF_CREATE_A, "B1": DEF_CREATE_B1}
@@ -382,6 +386,27 @@ MATRIX: dict[Route, dict[str, str]] = {
         "A1": "401  200  200  403  200  403  403  403  403  404  404  200  404",
         "B1": OUT_B,
     },
+
+    # --- the markbook: judgements and working years ------------------------------------------
+    # Read by A1's staff (a teacher: the pupils they teach), trust A's staff, the judgements
+    # client, and the pupil and parent whose grants name the A1 pupil (their own row only);
+    # written by leaders, trust admins, the teacher (for their pupils) and the client. A pupil
+    # out of the teacher's reach named in the body is refused as unknown (422).
+    ("GET", "/v1/schools/{school_id}/markbook"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": MARKBOOK_READ,
+        "B1": OUT_B,
+    },
+    ("POST", "/v1/schools/{school_id}/markbook"): {
+        "A1": MARKBOOK_WRITE,
+        "A1-untaught": MARKBOOK_WRITE_UNTAUGHT,
+        "B1": OUT_B,
+    },
+    ("POST", "/v1/schools/{school_id}/working-years"): {
+        "A1": MARKBOOK_WRITE,
+        "A1-untaught": MARKBOOK_WRITE_UNTAUGHT,
+        "B1": OUT_B,
+    },
 }
 # fmt: on
 
@@ -463,6 +488,21 @@ def _sync_body(t: Targets, key: str) -> dict[str, Any]:
     if key in t.world.trusts:
         pupil["school_urn"] = t.school(f"{key}1").urn
     return {"academic_year": this_year(), "pupils": [pupil]}
+
+
+def _school_key(key: str) -> str:
+    """The school a pupil target belongs to: "A1-untaught" is in A1."""
+    return key.split("-", 1)[0]
+
+
+def _cell(t: Targets, key: str) -> dict[str, Any]:
+    """A judgement of the target pupil on an objective of its school's framework."""
+    objective = t.definitions[_school_key(key)].objectives[0]
+    return {
+        "pupil_id": str(t.pupils[key].id),
+        "objective_id": str(objective.id),
+        "descriptor": "EXS",
+    }
 
 
 def _import(t: Targets, key: str, kind: str) -> Call:
@@ -709,6 +749,26 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("POST", "/v1/frameworks/imports/case"): lambda t, k: _framework_import(t, k, "case"),
     ("POST", "/v1/schools/{school_id}/starter-pack"): lambda t, k: Call(
         path={"school_id": t.school(k).id}
+    ),
+    ("GET", "/v1/schools/{school_id}/markbook"): lambda t, k: Call(
+        path={"school_id": t.school(k).id},
+        query={"class_id": str(t.classes[k].id), "subject_id": str(t.definitions[k].subject.id)},
+    ),
+    ("POST", "/v1/schools/{school_id}/markbook"): lambda t, k: Call(
+        path={"school_id": t.school(_school_key(k)).id},
+        json={"cells": [_cell(t, k)]},
+    ),
+    ("POST", "/v1/schools/{school_id}/working-years"): lambda t, k: Call(
+        path={"school_id": t.school(_school_key(k)).id},
+        json={
+            "rows": [
+                {
+                    "pupil_id": str(t.pupils[k].id),
+                    "subject_id": str(t.definitions[_school_key(k)].subject.id),
+                    "curriculum_year": "3",
+                }
+            ]
+        },
     ),
 }
 

@@ -66,7 +66,9 @@ async def add_definitions(
         above_from=Decimal(110),
         **owner,
     )
-    framework = Framework(name="Mathematics (NC 2014)", subject_id=subject.id, **owner)
+    framework = Framework(
+        name="Mathematics (NC 2014)", subject_id=subject.id, scale_id=scale.id, **owner
+    )
     session.add_all([*descriptors, measure, framework])
     await session.flush()
     objectives = [
