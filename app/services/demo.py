@@ -11,18 +11,24 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.policy import Reach
 from app.auth.principal import Grant, Principal
 from app.auth.secrets import hash_secret_async
+from app.db.markbook import CellIn, GridWrite
 from app.db.people import IntegrationClient, RoleGrant, User
+from app.db.queries import markbook as markbook_queries
 from app.db.queries import people as people_queries
+from app.db.queries import roster as roster_queries
 from app.db.queries import tenancy as tenancy_queries
 from app.db.roster import RosterSyncEnvelope
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear, default_assessment_points
+from app.domain.markbook import covers
 from app.domain.pupils import make_upn
 from app.domain.roles import ClientScope, Role
 from app.domain.schools import Phase
 from app.services.audit import record
+from app.services.markbook import save_grid
 from app.services.roster_sync import sync_roster
 from app.services.starter import apply_starter_pack
 
@@ -147,6 +153,7 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> None
     await session.flush()
     await _seed_roster(session, schools, trust, year)
     await _seed_starter_pack(session, schools, trust, today)
+    await _seed_markbook(session, schools[0], trust, year)
 
 
 async def _seed_starter_pack(
@@ -167,6 +174,52 @@ async def _seed_starter_pack(
             trust_of_school={school.id: trust.id},
         )
         await apply_starter_pack(session, principal=leader, school_id=school.id, today=today)
+
+
+async def _seed_markbook(
+    session: AsyncSession, school: School, trust: Trust, year: AcademicYear
+) -> None:
+    """Judgements to look at: the demo teacher's class (4B) judged today on the first twelve
+    Year 4 mathematics objectives, recorded by the head; and the demo pupil and parent see the
+    record of 4B's first pupil. Skipped once the school has any judgement."""
+    if await markbook_queries.has_judgements(session, school.id):
+        return
+    head = await people_queries.get_user_by_email(session, "head@oakhill.example.org")
+    class_ = await roster_queries.class_by_code(session, school.id, year.start_year, "4B")
+    frameworks = await markbook_queries.frameworks_for(session, school)
+    maths = [f for f in frameworks if f.name == "National Curriculum: Mathematics"]
+    if head is None or class_ is None or not maths:
+        return
+    leader = Principal(
+        kind="user",
+        id=head.id,
+        name=head.display_name,
+        grants=(Grant(Role.SCHOOL_LEADER, school_id=school.id),),
+        trust_of_school={school.id: trust.id},
+    )
+    pupils = await markbook_queries.grid_pupils(
+        session, Reach(everything=True), school.id, class_id=class_.id
+    )
+    objectives = [
+        o
+        for o in await markbook_queries.grid_objectives(session, [maths[0].id])
+        if covers(o.year_from, o.year_to, 4)
+    ][:12]
+    codes = ("B", "D", "S", "S", "G", "D", "S")
+    cells = [
+        CellIn(
+            pupil_id=pupil.id,
+            objective_id=objective.id,
+            descriptor=codes[(row * 3 + column * 5) % len(codes)],
+        )
+        for row, pupil in enumerate(pupils)
+        for column, objective in enumerate(objectives)
+    ]
+    await save_grid(session, principal=leader, school_id=school.id, grid=GridWrite(cells=cells))
+    for grant in await people_queries.grants_without_pupil(
+        session, school.id, (Role.PUPIL, Role.PARENT)
+    ):
+        grant.pupil_id = pupils[0].id
 
 
 # (school index, class code, name, year group, pupils, teacher email or None)

@@ -304,6 +304,10 @@ async def save_grid(
     expected = parse_version(if_match)
     today = date.today()
     default_on = grid.assessed_on or today
+    try:
+        check_assessed_on(default_on, today)
+    except DomainError as exc:
+        raise InvalidInput.at("body.assessed_on", exc.message) from exc
     version = await queries.tick(session, school.id)
 
     errors: list[dict[str, str]] = []

@@ -482,3 +482,10 @@ async def changed_working_years(
             )
         )
     )
+
+
+async def has_judgements(session: AsyncSession, school_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        sa.select(HISTORY.c.id).where(HISTORY.c.school_id == school_id).limit(1)
+    )
+    return found is not None

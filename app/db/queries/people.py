@@ -87,3 +87,18 @@ async def list_clients(
     return await paginate(
         session, statement, order_by=[col(IntegrationClient.id)], cursor=cursor, limit=limit
     )
+
+
+async def grants_without_pupil(
+    session: AsyncSession, school_id: uuid.UUID, roles: tuple[str, ...]
+) -> list[RoleGrant]:
+    """A school's grants of these roles (pupil, parent) that name no pupil yet."""
+    return list(
+        await session.scalars(
+            sa.select(RoleGrant).where(
+                col(RoleGrant.school_id) == school_id,
+                col(RoleGrant.role).in_(roles),
+                col(RoleGrant.pupil_id).is_(None),
+            )
+        )
+    )

@@ -369,3 +369,15 @@ async def teachers_by_email(
 async def schools_of_trust_by_urn(session: AsyncSession, trust_id: uuid.UUID) -> dict[str, School]:
     rows = await session.scalars(sa.select(School).where(col(School.trust_id) == trust_id))
     return {school.urn: school for school in rows}
+
+
+async def class_by_code(
+    session: AsyncSession, school_id: uuid.UUID, academic_year: int, code: str
+) -> TeachingGroup | None:
+    return await session.scalar(
+        sa.select(TeachingGroup).where(
+            col(TeachingGroup.school_id) == school_id,
+            col(TeachingGroup.academic_year) == academic_year,
+            col(TeachingGroup.code) == code,
+        )
+    )
