@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -374,6 +375,8 @@ def xlsx_cell(value: object) -> Cell | None:
         return None
     if isinstance(value, str):
         return value.strip() or None
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # a crafted number such as 1E999: no spreadsheet holds one
     if isinstance(value, bool | int | float):
         return value
     if isinstance(value, datetime):

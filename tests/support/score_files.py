@@ -129,6 +129,21 @@ def mapping(
 # --- Hostile and wrong files -------------------------------------------------------------------
 
 
+def patched_xlsx(data: bytes, replacements: dict[bytes, bytes]) -> bytes:
+    """A workbook with bytes of its sheets' XML replaced, as a crafted file could have them
+    (say a number ``<v>1E999</v>`` that no spreadsheet would write)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            member = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                for old, new in replacements.items():
+                    member = member.replace(old, new)
+            archive.writestr(info, member)
+    return buffer.getvalue()
+
+
 def xlsx_bomb(megabytes: int = 20) -> bytes:
     """A zip shaped like a workbook whose sheet is ``megabytes`` MB of one repeated byte: it
     compresses about 1000:1, the ratio of a zip bomb."""

@@ -33,6 +33,7 @@ from tests.support.score_files import (
     PNG,
     PROVIDER_HEADER,
     damaged_xlsx,
+    patched_xlsx,
     plain_zip,
     provider_csv,
     scores_csv,
@@ -244,6 +245,19 @@ class TestXlsx:
         workbook.save(buffer)
         table = read_scores(buffer.getvalue(), filename="book.xlsx")
         assert cells(table) == [("A1", 100)]
+
+    def test_crafted_cells_read_as_text_or_refuse_the_file(self) -> None:
+        data = scores_xlsx(("A", "B", "C"), [(111, 222, 333)])
+        crafted = patched_xlsx(
+            data, {b"<v>111</v>": b"<v>1E999</v>", b"<v>222</v>": b"<v>-1e999</v>"}
+        )
+        assert cells(read_scores(crafted, filename="c.xlsx")) == [("inf", "-inf", 333)]
+        broken = patched_xlsx(data, {b"<v>333</v>": b"<v>lots</v>"})
+        with pytest.raises(FileRejected, match="sheet 'Results': not a readable sheet"):
+            read_scores(broken, filename="c.xlsx")
+        entity = patched_xlsx(data, {b"<worksheet": b'<!DOCTYPE x [<!ENTITY e "boom">]><worksheet'})
+        with pytest.raises(FileRejected, match="not a readable"):
+            read_scores(entity, filename="c.xlsx")
 
     def test_too_wide_a_sheet_is_refused(self) -> None:
         header = [f"C{index}" for index in range(MAX_COLUMNS + 1)]
