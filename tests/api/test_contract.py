@@ -371,6 +371,8 @@ _NUMBER_FIELDS = ("minimum", "maximum", "decimals", "expected_from", "above_from
 PUPIL_PATHS = ("/v1/schools/{school_id}/pupils", "/v1/pupils/{pupil_id}")
 SYNC_PATHS = ("/v1/schools/{school_id}/roster/sync", "/v1/trusts/{trust_id}/roster/sync")
 IMPORT_PATHS = ("/v1/schools/{school_id}/imports/ctf", "/v1/schools/{school_id}/imports/oneroster")
+MARKBOOK_PATH = "/v1/schools/{school_id}/markbook"
+WORKING_YEARS_PATH = "/v1/schools/{school_id}/working-years"
 
 
 def _valid_sync(generated: dict[str, Any], trust_wide: bool) -> dict[str, Any]:
@@ -438,6 +440,34 @@ def _mend_objectives(body: dict[str, Any]) -> None:
             item.update({"code": f"MA4-G{index}", "curriculum_years": "3-4"})
 
 
+def _mend_markbook(path: str, body: dict[str, Any], seeded: Seeded) -> None:
+    """Cells (or working years) of school A1's pupil on A1's framework, with the generated
+    note and dates kept."""
+    pupil_id = str(seeded.roster.pupil.id)
+    if path == MARKBOOK_PATH:
+        objectives = seeded.definitions.objectives
+        cells = body.get("cells")
+        notes = (
+            [c.get("note") for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
+        )
+        body["cells"] = [
+            {
+                "pupil_id": pupil_id,
+                "objective_id": str(objective.id),
+                "descriptor": "EXS" if index else None,
+                "note": note if isinstance(note, str) else None,
+            }
+            for index, (objective, note) in enumerate(
+                zip(objectives, [*notes, None, None], strict=False)
+            )
+        ]
+        body.pop("assessed_on", None)
+    else:
+        subject_id = str(seeded.definitions.subject.id)
+        body["rows"] = [{"pupil_id": pupil_id, "subject_id": subject_id, "curriculum_year": "3"}]
+        body.pop("academic_year", None)
+
+
 def _valid_file(path: str) -> bytes:
     """A small roster file for school A1 (URN 100001)."""
     if path.endswith("/ctf"):
@@ -485,6 +515,8 @@ class Live:
                 _mend_framework_import(path, case, self.seeded)
         if path in PUPIL_PATHS and isinstance(case.body, dict) and len(repr(case.body)) % 2:
             _mend_pupil(case.body)
+        if path in (MARKBOOK_PATH, WORKING_YEARS_PATH) and case.method.upper() == "POST" and mend:
+            _mend_markbook(path, case.body, self.seeded)
         if path in SYNC_PATHS and isinstance(case.body, dict):
             year = case.body.get("academic_year")
             if type(year) is int and year % 2 == 0:
