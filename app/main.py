@@ -30,6 +30,7 @@ from app.api.rest import (
     roster,
     starter,
     tenancy,
+    values,
 )
 from app.api.rest.common import extra_schemas, problem_media_types
 from app.auth.tokens import TokenIssuer
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         framework_imports.router,
         curriculum.frameworks,
         starter.router,
+        values.router,
         markbook.router,
         pupil_record.router,
     ):
