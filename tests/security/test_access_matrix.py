@@ -101,6 +101,12 @@ DEF_CREATE_B1 = "401  201  422  403  422  403  403  403  403  422  201  422  403
 MARKBOOK_READ = "401  200  200  200  200  200  404  200  200  404  404  200  404"
 MARKBOOK_WRITE = "401  200  200  403  200  200  404  403  403  404  404  200  404"
 MARKBOOK_WRITE_UNTAUGHT = "401  200  200  403  200  422  404  403  403  404  404  200  404"
+PUPIL_RECORD = {
+    #               anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+    "A1": MARKBOOK_READ,
+    "A1-untaught": "401  200  200  200  200  404  404  404  404  404  404  200  404",
+    "B1": OUT_B,
+}
 DEF_READ = {"A1": DEF_READ_A1, "A": DEF_READ_A, "B1": OUT_B}
 DEF_WRITE = {"A1": DEF_WRITE_A1, "A": DEF_WRITE_A, "B1": OUT_B}
 DEF_CREATE = {"A1": DEF_CREATE_A1, "A": DEF_CREATE_A, "B1": DEF_CREATE_B1}
@@ -407,6 +413,17 @@ MATRIX: dict[Route, dict[str, str]] = {
         "A1-untaught": MARKBOOK_WRITE_UNTAUGHT,
         "B1": OUT_B,
     },
+    # Measure values: as the markbook, with the values:* scopes.
+    ("POST", "/v1/schools/{school_id}/values"): {
+        "A1": MARKBOOK_WRITE,
+        "A1-untaught": MARKBOOK_WRITE_UNTAUGHT,
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/schools/{school_id}/values"): {"A1": MARKBOOK_READ, "B1": OUT_B},
+    # One pupil's record: "A1" is the teacher's pupil and the pupil's and parent's own.
+    ("GET", "/v1/pupils/{pupil_id}/values/history"): PUPIL_RECORD,
+    ("GET", "/v1/pupils/{pupil_id}/record"): PUPIL_RECORD,
+    ("GET", "/v1/pupils/{pupil_id}/judgements"): PUPIL_RECORD,
 }
 # fmt: on
 
@@ -757,6 +774,29 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("POST", "/v1/schools/{school_id}/markbook"): lambda t, k: Call(
         path={"school_id": t.school(_school_key(k)).id},
         json={"cells": [_cell(t, k)]},
+    ),
+    ("POST", "/v1/schools/{school_id}/values"): lambda t, k: Call(
+        path={"school_id": t.school(_school_key(k)).id},
+        json={
+            "assessment_point_id": str(t.point(_school_key(k)).id),
+            "values": [
+                {
+                    "pupil_id": str(t.pupils[k].id),
+                    "measure_id": str(t.definitions[_school_key(k)].measure.id),
+                    "value": 104,
+                }
+            ],
+        },
+    ),
+    ("GET", "/v1/schools/{school_id}/values"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}
+    ),
+    ("GET", "/v1/pupils/{pupil_id}/values/history"): lambda t, k: Call(
+        path={"pupil_id": t.pupils[k].id}
+    ),
+    ("GET", "/v1/pupils/{pupil_id}/record"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
+    ("GET", "/v1/pupils/{pupil_id}/judgements"): lambda t, k: Call(
+        path={"pupil_id": t.pupils[k].id}
     ),
     ("POST", "/v1/schools/{school_id}/working-years"): lambda t, k: Call(
         path={"school_id": t.school(_school_key(k)).id},
