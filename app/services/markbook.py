@@ -490,9 +490,12 @@ async def _check_unchanged(
     if missing:
         _, more = await queries.descriptors_by_id(session, missing)
         codes.update({d.id: d.code for d in more})
+    what = [f"{len(changed)} cell{'s' if len(changed) != 1 else ''}"] if changed else []
+    if chosen:
+        what.append(f"{len(chosen)} working year{'s' if len(chosen) != 1 else ''}")
     raise PreconditionFailed(
-        f"{len(changed)} cells and {len(chosen)} working years of this grid changed since "
-        f"version {expected}: read the grid again, then write",
+        f"{' and '.join(what)} of this grid changed since version {expected}: read the grid "
+        "again, then write",
         cells=[_cell(s, codes).model_dump(mode="json") for s in changed],
         working_years=[
             {
