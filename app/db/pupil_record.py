@@ -68,6 +68,11 @@ class RecordValue(BaseModel):
         description="By the measure's kind: number a JSON number, scale the descriptor's code, "
         "text a string, boolean true/false, date an ISO date."
     )
+    descriptor_id: uuid.UUID | None = Field(description="Scale measures: the descriptor.")
+    band: Band | None = Field(
+        description="below / at / above expected: the descriptor's band, or by the number "
+        "measure's thresholds; null where the measure sets none."
+    )
     curriculum_year: str | None = Field(
         description="Curriculum measures: the year the pupil was working within (R, 1-13)."
     )

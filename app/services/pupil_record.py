@@ -34,6 +34,7 @@ from app.db.roster import Pupil
 from app.domain.calendar import AcademicYear
 from app.domain.curriculum import CurriculumYears
 from app.domain.errors import DomainError
+from app.domain.scales import Band, NumberRule
 from app.errors import InvalidInput, NotFound
 from app.services.pupil_records import working_years
 
@@ -55,6 +56,23 @@ def typed_value(row: dict[str, Any]) -> bool | int | float | date | str | None:
         return int(number) if number == number.to_integral_value() else float(number)
     column = {"scale": "descriptor_code", "text": "text", "boolean": "flag", "date": "value_on"}
     return row[column[kind]] if kind in column else None
+
+
+def value_band(row: dict[str, Any]) -> Band | None:
+    """below / at / above expected: a scale value's descriptor band, or a number measured
+    against its measure's thresholds."""
+    if row["kind"] == "scale":
+        return None if row["descriptor_band"] is None else Band(row["descriptor_band"])
+    number: Decimal | None = row["number"]
+    if row["kind"] != "number" or number is None:
+        return None
+    rule = NumberRule(
+        minimum=row["minimum"] if row["minimum"] is not None else number,
+        maximum=row["maximum"] if row["maximum"] is not None else number,
+        expected_from=row["expected_from"],
+        above_from=row["above_from"],
+    )
+    return rule.band(number)
 
 
 def _year_containing(day: date) -> int:
@@ -132,6 +150,7 @@ async def read_record(
             RecordValue(
                 **{**row, "curriculum_year": _year_label(row["curriculum_year"])},
                 value=typed_value(row),
+                band=value_band(row),
             )
             for row in await queries.current_values(session, pupil.id, as_at)
         ]

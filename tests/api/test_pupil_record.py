@@ -267,12 +267,14 @@ async def test_a_leader_reads_the_whole_record_as_it_stands_now(client, world, s
     values = {v["code"]: v for v in record["values"]}
     assert set(values) == {"KS2-MA-SS", "MA-TA"}
     number = values["KS2-MA-SS"]
-    assert (number["kind"], number["value"], number["curriculum_year"]) == ("number", 104, None)
+    assert (number["kind"], number["value"], number["band"]) == ("number", 104, "at")
+    assert number["curriculum_year"] is None and number["descriptor_id"] is None
     assert number["assessment_point_id"] == str(world.points["A1"].id)
     assert (number["assessment_point_code"], number["academic_year"]) == ("AUT", 2025)
     assert number["assessed_on"] == "2025-12-12"
     ta = values["MA-TA"]
     assert (ta["kind"], ta["value"], ta["curriculum_year"]) == ("scale", "EXS", "4")
+    assert (ta["band"], ta["descriptor_id"]) == ("at", str(scene.by_code["EXS"].id))
 
 
 async def test_as_at_a_date_the_record_shows_the_judgements_that_stood_then(client, world, scene):
@@ -366,7 +368,7 @@ async def test_school_and_trust_staff_and_a_full_integration_see_every_pupil(
         assert record["judgements"] is not None and record["values"] is not None
     untaught = (await client.get(_url(scene.untaught), headers=world.headers(name))).json()
     assert _cells(untaught) == {"MA4-N1": "WT"}
-    assert [v["value"] for v in untaught["values"]] == [95]
+    assert [(v["value"], v["band"]) for v in untaught["values"]] == [(95, "below")]
 
 
 async def test_a_teacher_sees_a_pupil_they_teach_and_not_one_they_do_not(client, world, scene):
@@ -523,3 +525,50 @@ async def test_an_as_at_outside_any_academic_year_needs_the_year_given(client, w
     )
     assert given.status_code == 200
     assert given.json()["judgements"] == [] and given.json()["values"] == []
+
+
+async def test_values_read_back_typed_by_their_measure(client, world, scene, session):
+    a2 = world.schools["A2"]
+    kinds = {
+        "SCORE": ("number", {"number": Decimal("97.5")}),
+        "COMMENT": ("text", {"text": "Reads widely"}),
+        "MTC-DONE": ("boolean", {"flag": False}),
+        "SAT-ON": ("date", {"value_on": date(2025, 11, 3)}),
+    }
+    measures = {
+        code: Measure(name=code.title(), code=code, kind=kind, school_id=a2.id, position=index)
+        for index, (code, (kind, _)) in enumerate(kinds.items(), start=1)
+    }
+    measures["SCORE"].minimum, measures["SCORE"].maximum = Decimal(70), Decimal(141)
+    measures["SCORE"].decimals = 1
+    session.add_all(measures.values())
+    await session.flush()
+    session.add_all(
+        MeasureValue(
+            pupil_id=scene.elsewhere.id,
+            measure_id=measures[code].id,
+            assessment_point_id=world.points["A2"].id,
+            school_id=a2.id,
+            recorded_at=_at(30),
+            recorded_by=world.users["trust_admin"].id,
+            **columns,
+        )
+        for code, (_, columns) in kinds.items()
+    )
+    await session.commit()
+    response = await client.get(_url(scene.elsewhere), headers=world.headers("trust_admin"))
+    assert response.status_code == 200, response.text
+    assert [(v["code"], v["kind"], v["value"], v["band"]) for v in response.json()["values"]] == [
+        ("SCORE", "number", 97.5, None),
+        ("COMMENT", "text", "Reads widely", None),
+        ("MTC-DONE", "boolean", False, None),
+        ("SAT-ON", "date", "2025-11-03", None),
+    ]
+    assert response.json()["judgements"] == []
+    # A2's leader sees it too; A1's does not.
+    assert (
+        await client.get(_url(scene.elsewhere), headers=world.headers("other_school_leader"))
+    ).status_code == 200
+    assert (
+        await client.get(_url(scene.elsewhere), headers=world.headers("school_leader"))
+    ).status_code == 404
