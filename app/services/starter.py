@@ -98,10 +98,12 @@ def _number(
     }
 
 
+# Teacher assessments are made against the curriculum a pupil works within: they record it.
+_TA = {"kind": "scale", "records_working_year": True}
 MEASURES: tuple[dict[str, Any], ...] = (
-    {"code": "READ-TA", "name": "Reading teacher assessment", "kind": "scale", "subject": "EN"},
-    {"code": "WRIT-TA", "name": "Writing teacher assessment", "kind": "scale", "subject": "EN"},
-    {"code": "MATH-TA", "name": "Maths teacher assessment", "kind": "scale", "subject": "MA"},
+    {"code": "READ-TA", "name": "Reading teacher assessment", "subject": "EN", **_TA},
+    {"code": "WRIT-TA", "name": "Writing teacher assessment", "subject": "EN", **_TA},
+    {"code": "MATH-TA", "name": "Maths teacher assessment", "subject": "MA", **_TA},
     # KS2 scaled scores run 80-120: 100 is the expected standard, 110 the high score.
     _number("KS2-READ", "KS2 reading scaled score", "EN", 80, 120, 100, 110),
     _number(
