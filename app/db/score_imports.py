@@ -1,0 +1,214 @@
+"""Score imports through the API: the column mapping a client sends with a file, what a dry
+run and a commit answer, and the few reads that match a file's rows to the school's pupils.
+
+A mapping says which column names each pupil (by UPN, by the MIS's external id, or by
+forename, surname and date of birth), which columns hold values of which measures, and the
+assessment point the values are for. Column names are matched without regard to case or
+surrounding spaces.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import date
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from pydantic import Field as PydanticField
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from app.auth.policy import Reach
+from app.db.base import Input
+from app.db.curriculum import Measure
+from app.db.queries.reach import pupils_within
+from app.db.roster import Pupil
+from app.db.tenancy import AssessmentPoint
+from app.importers.scores import MAX_COLUMNS
+
+BlankCells = Literal["skip", "clear"]
+ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
+FileCell = str | int | float | bool | date | None
+_CHUNK = 5_000
+
+
+# --- The mapping ---------------------------------------------------------------------------
+class PupilByKey(Input):
+    """Pupils named by one column: their UPN (read in capitals, spaces ignored) or the MIS's
+    external id (exactly as stored, spaces around it ignored)."""
+
+    by: Literal["upn", "external_id"]
+    column: ColumnName = Field(description="The column holding the key, e.g. UPN.")
+
+
+class PupilByNameAndBirth(Input):
+    """Pupils named by forename, surname and date of birth. The forename may be the legal or
+    the preferred one (and so may the surname); case, accents and extra spaces are ignored.
+    Dates are read as 2016-03-04, 04/03/2016 (day first) or a spreadsheet date."""
+
+    by: Literal["name_dob"]
+    first_name: ColumnName = Field(description="The forename column, e.g. Forename.")
+    last_name: ColumnName = Field(description="The surname column, e.g. Surname.")
+    date_of_birth: ColumnName = Field(description="The date of birth column, e.g. DOB.")
+
+
+PupilMatch = Annotated[PupilByKey | PupilByNameAndBirth, PydanticField(discriminator="by")]
+
+
+class ColumnToMeasure(Input):
+    column: ColumnName = Field(description="A column of the file, e.g. Standardised score.")
+    measure_id: uuid.UUID = Field(description="The measure its values are stored as.")
+    blank: BlankCells | None = Field(
+        default=None, description="What a blank cell does in this column. Default: the mapping's."
+    )
+
+
+class ScoreMapping(Input):
+    """How to read a score file: sent as the ``mapping`` form field, JSON text."""
+
+    assessment_point_id: uuid.UUID = Field(description="The point every value is recorded at.")
+    pupil: PupilMatch
+    columns: list[ColumnToMeasure] = Field(min_length=1, max_length=MAX_COLUMNS)
+    sheet: str | None = Field(
+        default=None, max_length=200, description="XLSX: the sheet to read. Default: the first."
+    )
+    header_row: int = Field(
+        default=1, ge=1, le=1000, description="The row holding the column names (1 = first)."
+    )
+    blank: BlankCells = Field(
+        default="skip",
+        description="A blank value cell leaves the stored value as it is (skip), or clears it.",
+    )
+
+
+# --- What the routes answer -----------------------------------------------------------------
+class ImportCellError(SQLModel):
+    field: str = Field(description="Where: file.row.5.SAS (row 5, column SAS).")
+    column: str | None = Field(description="The file's column, where one is to blame.")
+    reason: str
+
+
+class ImportValue(SQLModel):
+    column: str
+    measure_id: uuid.UUID
+    value: FileCell = Field(
+        description="As it would be stored (a number, a descriptor code, text, true/false or "
+        "a date); as read from the file where it is refused; null clears the stored value."
+    )
+    status: Literal["written", "cleared", "unchanged"] | None = Field(
+        default=None,
+        description="What storing it would do: write a new or changed value, clear one, or "
+        "nothing (already so). Null where the value or its row has an error.",
+    )
+
+
+class ImportRow(SQLModel):
+    row: int = Field(description="The row number, as the spreadsheet shows it.")
+    pupil_id: uuid.UUID | None = Field(description="The pupil matched; null if none was.")
+    values: list[ImportValue]
+    errors: list[ImportCellError]
+
+
+class ImportTotals(SQLModel):
+    rows: int = Field(description="Data rows read (blank rows are skipped).")
+    with_errors: int
+    values: int = Field(description="Values the rows without errors would write or clear.")
+
+
+class ScoreImportResult(SQLModel):
+    """A dry run lists every row, with its values and errors, and stores nothing. A commit
+    answers only when every row was good and all were stored: the counts of values written
+    (new or changed), cleared, and unchanged (already stored as the file has them)."""
+
+    dry_run: bool
+    filename: str
+    sheet: str | None
+    totals: ImportTotals
+    rows: list[ImportRow] | None = Field(default=None, description="Dry run: every data row.")
+    written: int | None = Field(default=None, description="Commit: values written.")
+    cleared: int | None = Field(default=None, description="Commit: values cleared.")
+    unchanged: int | None = Field(default=None, description="Commit: values already so.")
+
+
+class FilePreviewRow(SQLModel):
+    row: int
+    cells: list[FileCell]
+
+
+class ScoreFilePreview(SQLModel):
+    """A file's shape, for building a mapping: its sheets, the header's columns and the first
+    rows of data."""
+
+    filename: str
+    format: Literal["csv", "xlsx"]
+    sheets: list[str] = Field(description="XLSX: the workbook's sheets; [] for a CSV.")
+    sheet: str | None = Field(description="The sheet read.")
+    header_row: int
+    columns: list[str] = Field(description='The header row\'s names ("" for a blank one).')
+    rows: list[FilePreviewRow] = Field(description="The first five data rows.")
+    total_rows: int = Field(description="Data rows in the sheet (blank rows are skipped).")
+
+
+# --- Reads ---------------------------------------------------------------------------------
+class PupilKeys(SQLModel):
+    """What a pupil is matched by."""
+
+    id: uuid.UUID
+    upn: str | None
+    external_id: str | None
+    legal_forename: str
+    legal_surname: str
+    preferred_forename: str | None
+    preferred_surname: str | None
+    date_of_birth: date
+
+
+def _pupil_columns() -> list[sa.ColumnElement[object]]:
+    return [col(getattr(Pupil, name)) for name in PupilKeys.model_fields]
+
+
+async def pupils_by(
+    session: AsyncSession,
+    *,
+    reach: Reach,
+    school_id: uuid.UUID,
+    key: Literal["upn", "external_id", "date_of_birth"],
+    values: Collection[str | date],
+) -> list[PupilKeys]:
+    """The school's pupils within ``reach`` whose ``key`` is one of ``values``: one statement
+    per 5,000 values."""
+    found: list[PupilKeys] = []
+    wanted = list(set(values))
+    column = col(getattr(Pupil, key))
+    for start in range(0, len(wanted), _CHUNK):
+        rows = await session.execute(
+            sa.select(*_pupil_columns()).where(
+                col(Pupil.school_id) == school_id,
+                column.in_(wanted[start : start + _CHUNK]),
+                pupils_within(
+                    reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)
+                ),
+            )
+        )
+        found.extend(PupilKeys.model_validate(dict(row)) for row in rows.mappings())
+    return found
+
+
+async def measures_for(
+    session: AsyncSession, *, measure_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Measure]:
+    if not measure_ids:
+        return {}
+    rows = await session.scalars(sa.select(Measure).where(col(Measure.id).in_(list(measure_ids))))
+    return {measure.id: measure for measure in rows}
+
+
+async def point_of_school(
+    session: AsyncSession, *, point_id: uuid.UUID, school_id: uuid.UUID
+) -> AssessmentPoint | None:
+    return await session.scalar(
+        sa.select(AssessmentPoint).where(
+            col(AssessmentPoint.id) == point_id, col(AssessmentPoint.school_id) == school_id
+        )
+    )
