@@ -80,7 +80,7 @@ def _filename(file: UploadFile) -> str:
 @router.post(
     "/v1/schools/{school_id}/values/imports",
     response_model=ScoreImportResult,
-    responses=problems(403, 404),
+    responses=problems(400, 403, 404),
     description="Import measure values from a score file with a column mapping.\n\n"
     "With `dry_run=true` (the default) every row is checked and answered (its pupil, its "
     "values and what storing each would do, and its errors) and nothing is stored. With "
@@ -118,7 +118,7 @@ async def import_scores(
 @router.post(
     "/v1/schools/{school_id}/values/imports/columns",
     response_model=ScoreFilePreview,
-    responses=problems(403, 404),
+    responses=problems(400, 403, 404),
     description="Read a score file's shape to build a mapping: its sheets (XLSX), the header "
     "row's column names and the first five rows of data. Stores nothing.",
 )
