@@ -548,6 +548,21 @@ async def test_a_request_without_its_parts(client, world, session):
     assert as_json.status_code == 422
 
 
+async def test_a_file_with_no_rows_of_data(client, world, session, engine):
+    setup = await arrange(session, world)
+    text = mapping(setup.point_id, {"SAS": setup.sas})
+    header_only = scores_csv(("UPN", "SAS"), [(None, None)])
+    dry = await post(client, world, setup, header_only, text, dry_run=True)
+    assert dry.status_code == 200, dry.text
+    assert (dry.json()["rows"], dry.json()["totals"]) == (
+        [],
+        {"rows": 0, "with_errors": 0, "values": 0},
+    )
+    committed = await post(client, world, setup, header_only, text, dry_run=False)
+    assert committed.status_code == 422
+    assert errors_of(committed.json()) == {"file": "the file has no rows of data below its header"}
+
+
 # --- Building a mapping ------------------------------------------------------------------------
 
 
