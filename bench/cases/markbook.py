@@ -185,7 +185,7 @@ class Markbook:
     cells: int  # judgement_state rows of the school
     summaries: list[tuple[Any, ...]] = field(default_factory=list)  # 4/Ma1 x MA, as built
     measures: dict[str, str] = field(default_factory=dict)  # code -> id
-    pupils: list[str] = field(default_factory=list)  # all 420, year by year
+    pupils: list[tuple[str, int]] = field(default_factory=list)  # (id, year group): all 420
 
 
 # --- Building the school's markbook (untimed, COPY) ----------------------------------------
@@ -529,7 +529,7 @@ def _rows(
                 spec.get("decimals"),
                 spec.get("expected_from"),
                 spec.get("above_from"),
-                False,
+                spec.get("records_working_year", False),
                 position,
                 False,
                 now,
@@ -801,7 +801,8 @@ async def _load(ctx: Context, year: AcademicYear, cells: int) -> Markbook:
         )
     }
     pupils = await pg.fetch(
-        "SELECT p.id FROM pupil p JOIN enrolment e ON e.pupil_id = p.id AND e.academic_year = $2"
+        "SELECT p.id, e.year_group FROM pupil p"
+        " JOIN enrolment e ON e.pupil_id = p.id AND e.academic_year = $2"
         " WHERE p.school_id = $1 AND p.external_id LIKE $3 ORDER BY p.external_id",
         school_id,
         year.start_year,
@@ -819,7 +820,7 @@ async def _load(ctx: Context, year: AcademicYear, cells: int) -> Markbook:
         client_id=str(client_id),
         cells=cells,
         measures=measures,
-        pupils=[str(r["id"]) for r in pupils],
+        pupils=[(str(r["id"]), int(r["year_group"])) for r in pupils],
     )
     book.summaries = await _grid_summaries(pg, book)
     return book
@@ -1378,6 +1379,9 @@ async def _values_write(ctx: Context, book: Markbook) -> ValuesWrite:
         )
     }
     kinds = {m["code"]: m["kind"] for m in MEASURES}
+    # Teacher assessments record the curriculum year the pupil works within: here their
+    # year group's (no working years are set).
+    records_year = {m["code"] for m in MEASURES if m.get("records_working_year")}
     default_point = book.points[0][0]
     recorded_by = book.client_id
     now = datetime.now(UTC)
@@ -1385,7 +1389,7 @@ async def _values_write(ctx: Context, book: Markbook) -> ValuesWrite:
     history: list[tuple[Any, ...]] = []
     columns: list[list[Any]] = [[] for _ in range(12)]
     keys = []
-    for n, pupil_id in enumerate(book.pupils):
+    for n, (pupil_id, year_group) in enumerate(book.pupils):
         for p, (point_id, _) in enumerate(book.points):
             for m, code in enumerate(VALUE_MEASURES):
                 if len(rows) == VALUES:
@@ -1407,41 +1411,15 @@ async def _values_write(ctx: Context, book: Markbook) -> ValuesWrite:
                     row["assessment_point_id"] = point_id
                 rows.append(row)
                 keys.append((pupil_id, measure_id, point_id))
+                curriculum_year = year_group if code in records_year else None
+                # number, descriptor_id, text, flag, value_on, curriculum_year
+                stored = (number, descriptor_id, None, None, None, curriculum_year)
+                cell = (pupil_id, measure_id, point_id)
                 history.append(
-                    (
-                        str(uuid.uuid4()),
-                        book.school_id,
-                        pupil_id,
-                        measure_id,
-                        point_id,
-                        number,
-                        descriptor_id,
-                        None,
-                        None,
-                        None,
-                        None,
-                        now,
-                        recorded_by,
-                    )
+                    (str(uuid.uuid4()), book.school_id, *cell, *stored, now, recorded_by)
                 )
-                for column, value in zip(
-                    columns,
-                    (
-                        pupil_id,
-                        measure_id,
-                        point_id,
-                        book.school_id,
-                        number,
-                        descriptor_id,
-                        None,
-                        None,
-                        None,
-                        None,
-                        now,
-                        recorded_by,
-                    ),
-                    strict=True,
-                ):
+                current = (*cell, book.school_id, *stored, now, recorded_by)
+                for column, value in zip(columns, current, strict=True):
                     column.append(value)
     if len(rows) != VALUES:
         raise RuntimeError(f"values-bulk-write: only {len(rows)} values to write")
