@@ -32,6 +32,7 @@ Columns, in this order (see COLUMNS):
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -420,6 +421,17 @@ MATRIX: dict[Route, dict[str, str]] = {
         "B1": OUT_B,
     },
     ("GET", "/v1/schools/{school_id}/values"): {"A1": MARKBOOK_READ, "B1": OUT_B},
+    # Score files: stored (dry_run=false) through the values service; the columns of a file
+    # are read only for those who may import it.
+    ("POST", "/v1/schools/{school_id}/values/imports"): {
+        "A1": MARKBOOK_WRITE,
+        "A1-untaught": MARKBOOK_WRITE_UNTAUGHT,
+        "B1": OUT_B,
+    },
+    ("POST", "/v1/schools/{school_id}/values/imports/columns"): {
+        "A1": MARKBOOK_WRITE,
+        "B1": OUT_B,
+    },
     # One pupil's record: "A1" is the teacher's pupil and the pupil's and parent's own.
     ("GET", "/v1/pupils/{pupil_id}/values/history"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/record"): PUPIL_RECORD,
@@ -435,6 +447,7 @@ class Call:
     json: Any = None
     form: dict[str, str] | None = None
     content: bytes | None = None  # a raw body (a file upload), sent with ``headers``
+    files: dict[str, tuple[str, bytes, str]] | None = None  # multipart/form-data parts
     headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, Any] | None = None
 
@@ -447,6 +460,7 @@ class Call:
             json=self.json,
             data=self.form,
             content=self.content,
+            files=self.files,
         )
 
 
@@ -520,6 +534,28 @@ def _cell(t: Targets, key: str) -> dict[str, Any]:
         "objective_id": str(objective.id),
         "descriptor": "EXS",
     }
+
+
+def _score_file(t: Targets, key: str) -> bytes:
+    return f"UPN,Scaled score\r\n{t.pupils[key].upn},104\r\n".encode()
+
+
+def _score_import(t: Targets, key: str) -> Call:
+    """A score file of the target pupil, stored (not a dry run)."""
+    school = _school_key(key)
+    mapping = {
+        "assessment_point_id": str(t.point(school).id),
+        "pupil": {"by": "upn", "column": "UPN"},
+        "columns": [
+            {"column": "Scaled score", "measure_id": str(t.definitions[school].measure.id)}
+        ],
+    }
+    return Call(
+        path={"school_id": t.school(school).id},
+        query={"dry_run": "false"},
+        form={"mapping": json.dumps(mapping)},
+        files={"file": ("scores.csv", _score_file(t, key), "text/csv")},
+    )
 
 
 def _import(t: Targets, key: str, kind: str) -> Call:
@@ -787,6 +823,11 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
                 }
             ],
         },
+    ),
+    ("POST", "/v1/schools/{school_id}/values/imports"): lambda t, k: _score_import(t, k),
+    ("POST", "/v1/schools/{school_id}/values/imports/columns"): lambda t, k: Call(
+        path={"school_id": t.school(k).id},
+        files={"file": ("scores.csv", _score_file(t, k), "text/csv")},
     ),
     ("GET", "/v1/schools/{school_id}/values"): lambda t, k: Call(
         path={"school_id": t.school(k).id}
