@@ -28,6 +28,9 @@ The cases, each beside its raw-SQL floor on the same data:
 - ``markbook-grid-read``: teacher01 reads 4/Ma1's mathematics grid (30 pupils x the 42
   Year 4 objectives, 1,260 judged cells). Floor: the class's pupils, the objectives and the
   cells from ``judgement_state``, three SELECTs in one read-only transaction.
+- ``markbook-grid-as-at``: the same grid as at the second round's date, so each cell's
+  standing judgement has to be found in the history. Floor: as the read, with the cells
+  picked from ``objective_judgement`` with ``DISTINCT ON`` (no target in the issue).
 - ``markbook-grid-write``: teacher01 writes 1,200 cells of that grid (30 pupils x the first
   40 objectives; about 4% cleared, some with a note) with the grid's ETag as If-Match.
   Floor, in one transaction: one statement that ticks the clock, appends the 1,200
@@ -988,6 +991,88 @@ register(
         check=_check_read,
         cleanup=cleanup,
         target_ms=30,
+    )
+)
+
+
+# --- a') The same grid as at a date --------------------------------------------------------
+def _as_at(book: Markbook) -> date:
+    """The day of the second round: each cell's standing judgement is then that round's, not
+    its latest, so it has to be found in the history."""
+    return round_dates(book.year)[1]
+
+
+async def as_at_api(ctx: Context) -> httpx.Response:
+    book: Markbook = ctx.state["markbook"]
+    return await ctx.client.get(
+        _grid_url(book),
+        params={
+            "class_id": book.class_id,
+            "subject_id": book.subjects[GRID_SUBJECT],
+            "as_at": _as_at(book).isoformat(),
+        },
+        headers=ctx.bearer(TEACHER),
+        timeout=TIMEOUT,
+    )
+
+
+def as_at_api_rows(ctx: Context, response: httpx.Response) -> list[Any]:
+    # The version is the grid's now (what a write would be checked against), not as at.
+    grid, *cells = read_api_rows(ctx, response)
+    return [(*grid[:3], None), *cells]
+
+
+_GRID_AS_AT = """
+SELECT DISTINCT ON (j.pupil_id, j.objective_id) j.pupil_id, j.objective_id, j.descriptor_id,
+       j.assessed_on, j.recorded_at, j.recorded_by, j.note, j.version
+FROM objective_judgement j
+WHERE j.pupil_id = ANY($1::uuid[]) AND j.objective_id = ANY($2::uuid[]) AND j.assessed_on <= $3
+ORDER BY j.pupil_id, j.objective_id, j.assessed_on DESC, j.recorded_at DESC, j.version DESC
+"""
+
+
+async def as_at_sql(ctx: Context) -> Any:
+    book: Markbook = ctx.state["markbook"]
+    pg = ctx.pg
+    async with pg.transaction(isolation="repeatable_read", readonly=True):
+        pupils = await pg.fetch(_GRID_PUPILS, book.school_id, book.class_id)
+        objectives = await pg.fetch(
+            _GRID_OBJECTIVES, book.school_id, book.subjects[GRID_SUBJECT], GRID_YEAR
+        )
+        cells = await pg.fetch(
+            _GRID_AS_AT, [p["id"] for p in pupils], [o["id"] for o in objectives], _as_at(book)
+        )
+    return pupils, objectives, cells
+
+
+def as_at_sql_rows(ctx: Context, found: Any) -> list[Any]:
+    grid, *cells = read_sql_rows(ctx, found)
+    return [(*grid[:3], None), *cells]
+
+
+def _check_as_at(ctx: Context, response: httpx.Response) -> None:
+    _check_read(ctx, response)
+    book: Markbook = ctx.state["markbook"]
+    day = _as_at(book).isoformat()
+    later = [c for c in response.json()["cells"] if c["assessed_on"] > day]
+    if later:
+        raise RuntimeError(f"markbook-grid-as-at: {len(later)} cells assessed after {day}")
+
+
+register(
+    Case(
+        key="markbook-grid-as-at",
+        title="markbook grid as at a date (teacher)",
+        floor="the class's pupils, the Year 4 objectives, and per cell the latest judgement"
+        " on or before the date from the history (DISTINCT ON), in one read-only transaction",
+        api=as_at_api,
+        api_rows=as_at_api_rows,
+        sql=as_at_sql,
+        sql_rows=as_at_sql_rows,
+        prepare=_prepare_read,
+        reset=_reset_read,
+        check=_check_as_at,
+        cleanup=cleanup,
     )
 )
 
