@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import WithJsonSchema, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.db.base import Input
@@ -31,26 +31,6 @@ _VALUE_SCHEMA = {
 RawValue = Annotated[Any, WithJsonSchema(_VALUE_SCHEMA)]
 
 
-def _year_as_text(value: Any) -> Any:
-    # 4 and "4" mean the same year; true is not a year (left for the str check to refuse).
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-CurriculumYearIn = Annotated[
-    str | None,
-    BeforeValidator(_year_as_text),
-    Field(
-        default=None,
-        max_length=10,
-        description="Curriculum measures only: the curriculum year the pupil is working within "
-        "(R, 1-13). Default: their working year in the measure's subject.",
-        schema_extra={"examples": ["4"]},
-    ),
-]
-
-
 class ValueIn(Input):
     """One value: a pupil's value of a measure at an assessment point."""
 
@@ -58,7 +38,21 @@ class ValueIn(Input):
     measure_id: uuid.UUID
     assessment_point_id: uuid.UUID | None = Field(default=None, description="Default: the body's.")
     value: RawValue
-    curriculum_year: CurriculumYearIn = None
+    curriculum_year: str | None = Field(
+        default=None,
+        max_length=10,
+        description="Curriculum measures only: the curriculum year the pupil is working within "
+        "(R, 1-13). Default: their working year in the measure's subject.",
+        schema_extra={"examples": ["4"]},
+    )
+
+    @field_validator("curriculum_year", mode="before")
+    @classmethod
+    def _year_as_text(cls, value: Any) -> Any:
+        # 4 and "4" mean the same year; true is not a year (left for the str check to refuse).
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
 
 
 class ValuesWrite(Input):

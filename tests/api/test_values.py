@@ -288,6 +288,10 @@ async def test_a_malformed_body_is_a_422_naming_the_field(client, world, session
         response = await client.post(s.url, json=body, headers=leader)
         assert response.status_code == 422, response.text
         assert field in fields(response)
+    # Optional fields sent as null are as good as left out.
+    explicit = s.row("KS2", None, assessment_point_id=None, curriculum_year=None)
+    response = await client.post(s.url, json=s.body(explicit), headers=leader)
+    assert response.status_code == 200, response.text
 
 
 # --- Re-sending, changing and clearing -----------------------------------------------------
