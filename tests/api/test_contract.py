@@ -372,6 +372,7 @@ PUPIL_PATHS = ("/v1/schools/{school_id}/pupils", "/v1/pupils/{pupil_id}")
 SYNC_PATHS = ("/v1/schools/{school_id}/roster/sync", "/v1/trusts/{trust_id}/roster/sync")
 IMPORT_PATHS = ("/v1/schools/{school_id}/imports/ctf", "/v1/schools/{school_id}/imports/oneroster")
 MARKBOOK_PATH = "/v1/schools/{school_id}/markbook"
+VALUES_PATH = "/v1/schools/{school_id}/values"
 WORKING_YEARS_PATH = "/v1/schools/{school_id}/working-years"
 
 
@@ -468,6 +469,17 @@ def _mend_markbook(path: str, body: dict[str, Any], seeded: Seeded) -> None:
         body.pop("academic_year", None)
 
 
+def _mend_values(body: dict[str, Any], seeded: Seeded) -> None:
+    """A value in range for school A1's pupil on A1's number measure (80-120), at A1's
+    point."""
+    row = {
+        "pupil_id": str(seeded.roster.pupil.id),
+        "measure_id": str(seeded.definitions.measure.id),
+    }
+    body["assessment_point_id"] = str(seeded.world.points["A1"].id)
+    body["values"] = [{**row, "value": 104}]
+
+
 def _valid_file(path: str) -> bytes:
     """A small roster file for school A1 (URN 100001)."""
     if path.endswith("/ctf"):
@@ -517,6 +529,8 @@ class Live:
             _mend_pupil(case.body)
         if path in (MARKBOOK_PATH, WORKING_YEARS_PATH) and case.method.upper() == "POST" and mend:
             _mend_markbook(path, case.body, self.seeded)
+        if path == VALUES_PATH and case.method.upper() == "POST" and mend:
+            _mend_values(case.body, self.seeded)
         if path in SYNC_PATHS and isinstance(case.body, dict):
             year = case.body.get("academic_year")
             if type(year) is int and year % 2 == 0:
