@@ -2,9 +2,8 @@
 
 On PostgreSQL, new rows are streamed with COPY, and upserts go to the server as one array per
 column written by a single ``INSERT ... SELECT FROM unnest(...) ON CONFLICT`` statement, so the
-cost does not grow with a statement (or a round trip) per row. On SQLite, which has neither,
-rows go as multi-row ``VALUES`` lists in as few statements as its limit on bound parameters
-allows.
+cost does not grow with a statement (or a round trip) per row. On SQLite, which has neither and
+runs in-process (no round trips), one INSERT is compiled once and executed for every row.
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# SQLite allows 32,766 bound parameters per statement (since 3.32); stay well under it.
-_SQLITE_MAX_PARAMS = 30_000
 # Ids per IN list in deletes: far below asyncpg's 32,767 parameters per statement.
 _IN_CHUNK = 5_000
 
@@ -70,19 +67,19 @@ async def write_rows(
         else:
             await _write_rows_pg(session, table, rows, names, conflict, update)
         return
-    size = max(1, _SQLITE_MAX_PARAMS // len(names))
-    for chunk in _chunks(rows, size):
-        statement = sqlite.insert(table).values(list(chunk))
-        if conflict is not None:
-            statement = (
-                statement.on_conflict_do_update(
-                    index_elements=list(conflict),
-                    set_={name: statement.excluded[name] for name in update},
-                )
-                if update
-                else statement.on_conflict_do_nothing(index_elements=list(conflict))
+    statement = sqlite.insert(table)
+    if conflict is not None:
+        statement = (
+            statement.on_conflict_do_update(
+                index_elements=list(conflict),
+                set_={name: statement.excluded[name] for name in update},
             )
-        await session.execute(statement)
+            if update
+            else statement.on_conflict_do_nothing(index_elements=list(conflict))
+        )
+    # One statement compiled once, run for every row by the driver (executemany): in-process
+    # SQLite has no round trips to save, and compiling a many-row VALUES list costs far more.
+    await session.execute(statement, list(rows))
 
 
 async def _copy_rows_pg(
