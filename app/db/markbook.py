@@ -90,7 +90,10 @@ class JudgementState(SQLModel, table=True):
     )
     school_id: uuid.UUID = _school()
     subject_id: uuid.UUID = Field(foreign_key="subject.id", ondelete="RESTRICT")
-    judgement_id: uuid.UUID = Field(foreign_key="objective_judgement.id", ondelete="CASCADE")
+    # The standing judgement in the history. No foreign key: history rows go only with their
+    # pupil, and so does this row; a key would cost a check on every write and a scan of this
+    # table for every history row deleted.
+    judgement_id: uuid.UUID
     descriptor_id: uuid.UUID | None = Field(
         default=None, foreign_key="descriptor.id", ondelete="RESTRICT"
     )

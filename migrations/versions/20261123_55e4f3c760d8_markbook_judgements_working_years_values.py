@@ -340,12 +340,6 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["judgement_id"],
-            ["objective_judgement.id"],
-            name=op.f("fk_judgement_state_judgement_id_objective_judgement"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
             ["objective_id"],
             ["objective.id"],
             name=op.f("fk_judgement_state_objective_id_objective"),
