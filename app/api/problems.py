@@ -126,7 +126,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
         # FastAPI's word for a body it could not decode (not UTF-8, broken form encoding):
         # the same kind of mistake as malformed JSON, so the same problem.
-        error = {"field": "body", "reason": "the body could not be decoded (send UTF-8 JSON)"}
+        error = {
+            "field": "body",
+            "reason": "the body could not be decoded (send UTF-8 JSON, or a well-formed form)",
+        }
         return problem_response(
             request,
             status=422,

@@ -250,15 +250,16 @@ class GridWrite(Input):
 
 
 class CellRead(SQLModel):
+    """What stands in a cell: the descriptor's code (on the scale of the objective's
+    framework) and who judged it when."""
+
     pupil_id: uuid.UUID
     objective_id: uuid.UUID
     descriptor: str | None = Field(description="Its code; null: cleared.")
-    descriptor_id: uuid.UUID | None
     assessed_on: date
     recorded_at: datetime
     recorded_by: uuid.UUID
     note: str | None
-    version: int
 
 
 class GridDescriptor(SQLModel):

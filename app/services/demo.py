@@ -23,7 +23,6 @@ from app.db.queries import tenancy as tenancy_queries
 from app.db.roster import RosterSyncEnvelope
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear, default_assessment_points
-from app.domain.markbook import covers
 from app.domain.pupils import make_upn
 from app.domain.roles import ClientScope, Role
 from app.domain.schools import Phase
@@ -186,9 +185,13 @@ async def _seed_markbook(
         return
     head = await people_queries.get_user_by_email(session, "head@oakhill.example.org")
     class_ = await roster_queries.class_by_code(session, school.id, year.start_year, "4B")
-    frameworks = await markbook_queries.frameworks_for(session, school)
-    maths = [f for f in frameworks if f.name == "National Curriculum: Mathematics"]
-    if head is None or class_ is None or not maths:
+    columns = await markbook_queries.grid_columns(
+        session, school, subject_id=None, framework_id=None, years={4}
+    )
+    objectives = [
+        c for c in columns if c.framework_name == "National Curriculum: Mathematics" and c.id
+    ][:12]
+    if head is None or class_ is None or not objectives:
         return
     leader = Principal(
         kind="user",
@@ -200,11 +203,6 @@ async def _seed_markbook(
     pupils = await markbook_queries.grid_pupils(
         session, Reach(everything=True), school.id, class_id=class_.id
     )
-    objectives = [
-        o
-        for o in await markbook_queries.grid_objectives(session, [maths[0].id])
-        if covers(o.year_from, o.year_to, 4)
-    ][:12]
     codes = ("B", "D", "S", "S", "G", "D", "S")
     cells = [
         CellIn(

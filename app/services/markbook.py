@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Action, Resource, reach
@@ -26,14 +27,7 @@ from app.db.base import utcnow
 from app.db.curriculum import Descriptor, Scale, Subject
 from app.db.markbook import (
     CellIn,
-    CellRead,
-    Grid,
-    GridDescriptor,
-    GridFramework,
-    GridObjective,
-    GridPupil,
     GridSaved,
-    GridScale,
     GridWrite,
     WorkingYearsSaved,
     WorkingYearsWrite,
@@ -124,8 +118,10 @@ async def read_grid(
     framework_id: uuid.UUID | None = None,
     curriculum_year: str | None = None,
     as_at: date | None = None,
-) -> Grid:
-    """The grid of a class (or of the pupils named) in a subject (or one framework of it).
+) -> dict[str, Any]:
+    """The grid of a class (or of the pupils named) in a subject (or one framework of it), as
+    the ``Grid`` model describes it (built as plain data: a class grid has over a thousand
+    cells).
 
     Each pupil is shown against the objectives of their working curriculum year in the
     subject (``curriculum_year`` shows one year's objectives to all). Cells hold what stands
@@ -152,16 +148,10 @@ async def read_grid(
         academic_year = class_.academic_year
     else:
         academic_year = AcademicYear.containing(as_at or today).start_year
-
-    frameworks = await queries.frameworks_for(
-        session, school, subject_id=subject_id, framework_id=framework_id
-    )
     if framework_id is not None:
-        if not frameworks:
+        subject_id = await queries.subject_of_framework(session, school, framework_id)
+        if subject_id is None:
             raise InvalidInput.at("query.framework_id", "no such framework for this school")
-        subject_id = frameworks[0].subject_id
-    elif not frameworks:
-        await _subject_of(session, school, subject_id)  # type: ignore[arg-type]
     assert subject_id is not None
 
     pupils = await queries.grid_pupils(
@@ -170,6 +160,7 @@ async def read_grid(
         school.id,
         class_id=class_id,
         pupil_ids=pupil_ids or None,
+        academic_year=academic_year,
     )
     if pupil_ids:
         found = {p.id for p in pupils}
@@ -181,93 +172,104 @@ async def read_grid(
         if errors:
             raise InvalidInput.of(errors[:MAX_LISTED_ERRORS], total=len(errors))
     ids = [p.id for p in pupils]
-
     chosen = await queries.set_working_years(session, academic_year, ids, [subject_id])
-    groups = await queries.year_groups(session, academic_year, ids)
+    groups = {p.id: p.year_group for p in pupils if p.year_group is not None}
     years = resolve_working_years(chosen, groups, ids, [subject_id])
     shown = (
         {wanted_year}
         if wanted_year is not None
         else {v.curriculum_year for v in years.values() if v.curriculum_year is not None}
     )
-    objectives = [
-        o
-        for o in await queries.grid_objectives(session, [f.id for f in frameworks])
-        if any(covers(o.year_from, o.year_to, year) for year in shown)
-    ]
-    states = await queries.current_cells(session, ids, [subject_id])
-    version = max([s["version"] for s in states] + [w.version for w in chosen.values()] or [0])
+    columns = await queries.grid_columns(
+        session, school, subject_id=subject_id, framework_id=framework_id, years=shown
+    )
+    if not columns and framework_id is None:
+        await _subject_of(session, school, subject_id)
+    objectives = [c for c in columns if c.id is not None]
     objective_ids = {o.id for o in objectives}
+    states = await queries.current_cells(session, ids, [subject_id])
+    version = max([s.version for s in states] + [w.version for w in chosen.values()] or [0])
     cells = (
-        [s for s in states if s["objective_id"] in objective_ids]
+        [s for s in states if s.objective_id in objective_ids]
         if as_at is None
         else await queries.cells_as_at(session, ids, objective_ids, as_at)
     )
+    frameworks = {c.framework_id: c for c in columns}
     scales, descriptors = await queries.scale_descriptors(
-        session, {f.scale_id for f in frameworks if f.scale_id is not None}
+        session, {f.scale_id for f in frameworks.values() if f.scale_id is not None}
     )
     values = _descriptor_values(scales, descriptors)
     code = {d.id: d.code for d in descriptors}
-    return Grid(
-        school_id=school.id,
-        subject_id=subject_id,
-        academic_year=academic_year,
-        curriculum_year=_year_label(wanted_year),
-        as_at=as_at,
-        version=version,
-        frameworks=[GridFramework(id=f.id, name=f.name, scale_id=f.scale_id) for f in frameworks],
-        scales=[
-            GridScale(
-                id=scale.id,
-                name=scale.name,
-                secure_from=scale.secure_from,
-                descriptors=[
-                    GridDescriptor(
-                        id=d.id,
-                        code=d.code,
-                        label=d.label,
-                        value=d.value,
-                        band=d.band,
-                        colour=d.colour,
-                        secure=values[d.id].secure,
-                    )
+    return {
+        "school_id": school.id,
+        "subject_id": subject_id,
+        "academic_year": academic_year,
+        "curriculum_year": _year_label(wanted_year),
+        "as_at": as_at,
+        "version": version,
+        "frameworks": [
+            {"id": f.framework_id, "name": f.framework_name, "scale_id": f.scale_id}
+            for f in frameworks.values()
+        ],
+        "scales": [
+            {
+                "id": scale.id,
+                "name": scale.name,
+                "secure_from": scale.secure_from,
+                "descriptors": [
+                    {
+                        "id": d.id,
+                        "code": d.code,
+                        "label": d.label,
+                        "value": d.value,
+                        "band": d.band,
+                        "colour": d.colour,
+                        "secure": values[d.id].secure,
+                    }
                     for d in descriptors
                     if d.scale_id == scale.id and not d.archived
                 ],
-            )
+            }
             for scale in scales
         ],
-        objectives=[
-            GridObjective.model_construct(**{k: getattr(o, k) for k in GridObjective.model_fields})
+        "objectives": [
+            {
+                "id": o.id,
+                "framework_id": o.framework_id,
+                "code": o.code,
+                "statement": o.statement,
+                "curriculum_years": o.curriculum_years,
+                "strand": o.strand,
+                "sub_strand": o.sub_strand,
+                "is_key": o.is_key,
+            }
             for o in objectives
         ],
-        pupils=[
-            GridPupil(
-                id=p.id,
-                name=_name(p),
-                year_group=years[p.id, subject_id].year_group,
-                working_year=_year_label(years[p.id, subject_id].curriculum_year),
-                working_year_set=years[p.id, subject_id].is_set,
-            )
+        "pupils": [
+            {
+                "id": p.id,
+                "name": _name(p),
+                "year_group": p.year_group,
+                "working_year": _year_label(years[p.id, subject_id].curriculum_year),
+                "working_year_set": years[p.id, subject_id].is_set,
+            }
             for p in pupils
         ],
-        cells=[_cell(row, code) for row in cells],
-    )
+        "cells": [_cell(row, code) for row in cells],
+    }
 
 
-def _cell(row: Mapping[str, Any], code: Mapping[uuid.UUID, str]) -> CellRead:
-    descriptor_id = row["descriptor_id"]
-    return CellRead.model_construct(
-        pupil_id=row["pupil_id"],
-        objective_id=row["objective_id"],
-        descriptor=None if descriptor_id is None else code.get(descriptor_id),
-        descriptor_id=descriptor_id,
-        assessed_on=row["assessed_on"],
-        recorded_at=row["recorded_at"],
-        recorded_by=row["recorded_by"],
-        note=row["note"],
-        version=row["version"],
-    )
+def _cell(row: Any, code: Mapping[uuid.UUID, str]) -> dict[str, Any]:
+    """A cell as ``CellRead`` describes it."""
+    return {
+        "pupil_id": row.pupil_id,
+        "objective_id": row.objective_id,
+        "descriptor": None if row.descriptor_id is None else code.get(row.descriptor_id),
+        "assessed_on": row.assessed_on,
+        "recorded_at": row.recorded_at,
+        "recorded_by": row.recorded_by,
+        "note": row.note,
+    }
 
 
 # --- Writing cells -----------------------------------------------------------------------
@@ -347,7 +349,7 @@ async def save_grid(
         await _check_unchanged(session, states, scope, subjects, expected, descriptors)
 
     now = utcnow()
-    current = {(s["pupil_id"], s["objective_id"]): s for s in states}
+    current = {(s.pupil_id, s.objective_id): s._mapping for s in states}
     history: list[dict[str, Any]] = []
     new_states: list[dict[str, Any]] = []
     for cell, objective, descriptor_id, assessed_on in planned:
@@ -475,18 +477,18 @@ async def _scope_pupils(
 
 async def _check_unchanged(
     session: AsyncSession,
-    states: Sequence[Mapping[str, Any]],
+    states: Sequence[Any],
     pupil_ids: Collection[uuid.UUID],
     subject_ids: Collection[uuid.UUID],
     expected: int,
     descriptors: Sequence[Descriptor],
 ) -> None:
-    changed = [s for s in states if s["version"] > expected]
+    changed = [s for s in states if s.version > expected]
     chosen = await queries.changed_working_years(session, pupil_ids, subject_ids, expected)
     if not changed and not chosen:
         return
     codes = {d.id: d.code for d in descriptors}
-    missing = {s["descriptor_id"] for s in changed} - set(codes) - {None}
+    missing = {s.descriptor_id for s in changed} - set(codes) - {None}
     if missing:
         _, more = await queries.descriptors_by_id(session, missing)
         codes.update({d.id: d.code for d in more})
@@ -496,7 +498,7 @@ async def _check_unchanged(
     raise PreconditionFailed(
         f"{' and '.join(what)} of this grid changed since version {expected}: read the grid "
         "again, then write",
-        cells=[_cell(s, codes).model_dump(mode="json") for s in changed],
+        cells=[to_jsonable_python(_cell(s, codes)) for s in changed],
         working_years=[
             {
                 "pupil_id": str(w.pupil_id),
@@ -506,7 +508,7 @@ async def _check_unchanged(
             }
             for w in chosen
         ],
-        version=max([s["version"] for s in changed] + [w.version for w in chosen]),
+        version=max([s.version for s in changed] + [w.version for w in chosen]),
     )
 
 

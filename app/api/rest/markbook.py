@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic_core import to_json
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.rest.common import problems
@@ -76,11 +77,11 @@ async def read_grid(
         curriculum_year=curriculum_year,
         as_at=as_at,
     )
-    etag = f'"{grid.version}"'
+    etag = f'"{grid["version"]}"'
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
         if as_at is None:
             return Response(status_code=304, headers={"ETag": etag})
-    return Response(grid.model_dump_json(), media_type="application/json", headers={"ETag": etag})
+    return Response(to_json(grid), media_type="application/json", headers={"ETag": etag})
 
 
 @router.post(

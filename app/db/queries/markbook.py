@@ -37,6 +37,7 @@ FRAMEWORK = Framework.__table__  # type: ignore[attr-defined]
 DESCRIPTOR = Descriptor.__table__  # type: ignore[attr-defined]
 SCALE = Scale.__table__  # type: ignore[attr-defined]
 PUPIL = Pupil.__table__  # type: ignore[attr-defined]
+ENROLMENT = Enrolment.__table__  # type: ignore[attr-defined]
 STATE_COLUMNS = [c.name for c in STATE.columns]
 
 
@@ -124,18 +125,33 @@ async def grid_pupils(
     *,
     class_id: uuid.UUID | None = None,
     pupil_ids: Collection[uuid.UUID] | None = None,
+    academic_year: int | None = None,
 ) -> list[Any]:
     """The grid's pupils within the reach (the class's members, or the pupils named), by
-    surname then forename: rows of id, legal and preferred names."""
-    statement = sa.select(
-        PUPIL.c.id,
-        PUPIL.c.legal_forename,
-        PUPIL.c.legal_surname,
-        PUPIL.c.preferred_forename,
-        PUPIL.c.preferred_surname,
-    ).where(
-        PUPIL.c.school_id == school_id,
-        pupils_within(reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id),
+    surname then forename: rows of id, legal and preferred names, and their year group in the
+    academic year (None if not enrolled then, or no year is given)."""
+    year_group: Any = sa.null()
+    source: Any = PUPIL
+    if academic_year is not None:
+        source = PUPIL.outerjoin(
+            ENROLMENT,
+            sa.and_(ENROLMENT.c.pupil_id == PUPIL.c.id, ENROLMENT.c.academic_year == academic_year),
+        )
+        year_group = ENROLMENT.c.year_group
+    statement = (
+        sa.select(
+            PUPIL.c.id,
+            PUPIL.c.legal_forename,
+            PUPIL.c.legal_surname,
+            PUPIL.c.preferred_forename,
+            PUPIL.c.preferred_surname,
+            year_group.label("year_group"),
+        )
+        .select_from(source)
+        .where(
+            PUPIL.c.school_id == school_id,
+            pupils_within(reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id),
+        )
     )
     if class_id is not None:
         members = sa.select(ClassPupil.pupil_id).where(col(ClassPupil.class_id) == class_id)
@@ -148,30 +164,32 @@ async def grid_pupils(
     return list(await session.execute(statement))
 
 
-async def frameworks_for(
+async def grid_columns(
     session: AsyncSession,
     school: School,
     *,
-    subject_id: uuid.UUID | None = None,
-    framework_id: uuid.UUID | None = None,
-) -> list[Framework]:
-    """The school's frameworks (its own and its trust's), of a subject or the one named."""
-    statement = (
-        sa.select(Framework).where(_owned_by(FRAMEWORK, school)).order_by(col(Framework.name))
+    subject_id: uuid.UUID | None,
+    framework_id: uuid.UUID | None,
+    years: Collection[int],
+) -> list[Any]:
+    """The school's frameworks (its own and its trust's) of the subject, or the one named,
+    each with its objectives in use for any of the curriculum ``years``, in framework then
+    position order. A framework with none of them comes once, its objective columns None."""
+    covering = sa.or_(
+        sa.false(),
+        *(sa.and_(OBJECTIVE.c.year_from <= y, OBJECTIVE.c.year_to >= y) for y in sorted(years)),
     )
-    if subject_id is not None:
-        statement = statement.where(col(Framework.subject_id) == subject_id)
-    if framework_id is not None:
-        statement = statement.where(col(Framework.id) == framework_id)
-    return list(await session.scalars(statement))
-
-
-async def grid_objectives(session: AsyncSession, framework_ids: Collection[uuid.UUID]) -> list[Any]:
-    """The frameworks' objectives in use, in framework then position order."""
+    joined = FRAMEWORK.outerjoin(
+        OBJECTIVE,
+        sa.and_(OBJECTIVE.c.framework_id == FRAMEWORK.c.id, ~OBJECTIVE.c.archived, covering),
+    )
     statement = (
         sa.select(
+            FRAMEWORK.c.id.label("framework_id"),
+            FRAMEWORK.c.name.label("framework_name"),
+            FRAMEWORK.c.subject_id,
+            FRAMEWORK.c.scale_id,
             OBJECTIVE.c.id,
-            OBJECTIVE.c.framework_id,
             OBJECTIVE.c.code,
             OBJECTIVE.c.statement,
             OBJECTIVE.c.curriculum_years,
@@ -181,10 +199,26 @@ async def grid_objectives(session: AsyncSession, framework_ids: Collection[uuid.
             OBJECTIVE.c.year_from,
             OBJECTIVE.c.year_to,
         )
-        .where(OBJECTIVE.c.framework_id.in_(list(framework_ids)), ~OBJECTIVE.c.archived)
-        .order_by(OBJECTIVE.c.framework_id, OBJECTIVE.c.position)
+        .select_from(joined)
+        .where(_owned_by(FRAMEWORK, school))
+        .order_by(FRAMEWORK.c.name, FRAMEWORK.c.id, OBJECTIVE.c.position)
     )
+    if subject_id is not None:
+        statement = statement.where(FRAMEWORK.c.subject_id == subject_id)
+    if framework_id is not None:
+        statement = statement.where(FRAMEWORK.c.id == framework_id)
     return list(await session.execute(statement))
+
+
+async def subject_of_framework(
+    session: AsyncSession, school: School, framework_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The subject of one of the school's frameworks (None: not the school's)."""
+    return await session.scalar(
+        sa.select(FRAMEWORK.c.subject_id).where(
+            FRAMEWORK.c.id == framework_id, _owned_by(FRAMEWORK, school)
+        )
+    )
 
 
 async def scale_descriptors(
@@ -193,15 +227,19 @@ async def scale_descriptors(
     """The scales and all their descriptors (archived ones too: old judgements use them)."""
     if not scale_ids:
         return [], []
-    scales = list(await session.scalars(sa.select(Scale).where(col(Scale.id).in_(scale_ids))))
-    descriptors = list(
-        await session.scalars(
-            sa.select(Descriptor)
-            .where(col(Descriptor.scale_id).in_(scale_ids))
-            .order_by(col(Descriptor.scale_id), col(Descriptor.position))
-        )
+    rows = await session.execute(
+        sa.select(Scale, Descriptor)
+        .outerjoin(Descriptor, col(Descriptor.scale_id) == col(Scale.id))
+        .where(col(Scale.id).in_(list(scale_ids)))
+        .order_by(col(Scale.name), col(Scale.id), col(Descriptor.position))
     )
-    return scales, descriptors
+    scales: dict[uuid.UUID, Scale] = {}
+    descriptors: list[Descriptor] = []
+    for scale, descriptor in rows:
+        scales.setdefault(scale.id, scale)
+        if descriptor is not None:
+            descriptors.append(descriptor)
+    return list(scales.values()), descriptors
 
 
 # --- Cells -------------------------------------------------------------------------------
@@ -214,7 +252,7 @@ async def current_cells(
     statement = sa.select(STATE).where(
         STATE.c.pupil_id.in_(list(pupil_ids)), STATE.c.subject_id.in_(list(subject_ids))
     )
-    return list((await session.execute(statement)).mappings())
+    return list(await session.execute(statement))
 
 
 async def cells_as_at(
@@ -249,7 +287,7 @@ async def cells_as_at(
         .subquery()
     )
     statement = sa.select(ranked).where(ranked.c.rank == 1)
-    return list((await session.execute(statement)).mappings())
+    return list(await session.execute(statement))
 
 
 async def working_year_version(
