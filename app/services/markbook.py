@@ -260,14 +260,16 @@ async def read_grid(
 
 
 def _cell(row: Any, code: Mapping[uuid.UUID, str]) -> dict[str, Any]:
-    """A cell as ``CellRead`` describes it."""
+    """A cell as ``CellRead`` describes it. Ids are turned into text here: asyncpg's UUIDs
+    are not the standard library's, and serialising them is four times slower."""
+    descriptor_id = row.descriptor_id
     return {
-        "pupil_id": row.pupil_id,
-        "objective_id": row.objective_id,
-        "descriptor": None if row.descriptor_id is None else code.get(row.descriptor_id),
+        "pupil_id": str(row.pupil_id),
+        "objective_id": str(row.objective_id),
+        "descriptor": None if descriptor_id is None else code.get(descriptor_id),
         "assessed_on": row.assessed_on,
         "recorded_at": row.recorded_at,
-        "recorded_by": row.recorded_by,
+        "recorded_by": str(row.recorded_by),
         "note": row.note,
     }
 
@@ -401,7 +403,7 @@ def _check_cell(
     if objective.scale_id is None:
         return "objective_id", "its framework has no depth scale: set the framework's scale_id"
     if cell.descriptor is not None and (objective.scale_id, cell.descriptor.strip()) not in by_code:
-        codes = sorted(code for scale_id, code in by_code if scale_id == objective.scale_id)
+        codes = [code for scale_id, code in by_code if scale_id == objective.scale_id]
         return "descriptor", f"not on this framework's scale: use one of {', '.join(codes)}"
     if cell.assessed_on is not None:
         try:

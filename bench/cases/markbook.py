@@ -884,7 +884,7 @@ def _grid_rows(
     pupils: list[str], objectives: list[str], version: int, cells: list[Any]
 ) -> list[Any]:
     """One row for the grid (its pupils and objectives in order, and its version), then its
-    cells (pupil, objective, descriptor, version) in id order."""
+    cells (pupil, objective, descriptor code, date assessed) in id order."""
     return [("grid", tuple(pupils), tuple(objectives), version), *sorted(cells)]
 
 
@@ -895,7 +895,7 @@ def read_api_rows(_ctx: Context, response: httpx.Response) -> list[Any]:
         [o["id"] for o in grid["objectives"]],
         grid["version"],
         [
-            (c["pupil_id"], c["objective_id"], c["descriptor_id"], c["version"])
+            (c["pupil_id"], c["objective_id"], c["descriptor"], c["assessed_on"])
             for c in grid["cells"]
         ],
     )
@@ -917,9 +917,9 @@ WHERE f.school_id = $1 AND f.subject_id = $2 AND NOT o.archived
 ORDER BY o.framework_id, o.position
 """
 _GRID_CELLS = """
-SELECT s.pupil_id, s.objective_id, s.descriptor_id, s.assessed_on, s.recorded_at,
+SELECT s.pupil_id, s.objective_id, d.code, s.assessed_on, s.recorded_at,
        s.recorded_by, s.note, s.version
-FROM judgement_state s
+FROM judgement_state s LEFT JOIN descriptor d ON d.id = s.descriptor_id
 WHERE s.pupil_id = ANY($1::uuid[]) AND s.objective_id = ANY($2::uuid[])
 """
 
@@ -945,12 +945,7 @@ def read_sql_rows(_ctx: Context, found: Any) -> list[Any]:
         [str(o["id"]) for o in objectives],
         max((c["version"] for c in cells), default=0),
         [
-            (
-                str(c["pupil_id"]),
-                str(c["objective_id"]),
-                None if c["descriptor_id"] is None else str(c["descriptor_id"]),
-                c["version"],
-            )
+            (str(c["pupil_id"]), str(c["objective_id"]), c["code"], c["assessed_on"].isoformat())
             for c in cells
         ],
     )
@@ -1023,9 +1018,9 @@ def as_at_api_rows(ctx: Context, response: httpx.Response) -> list[Any]:
 
 
 _GRID_AS_AT = """
-SELECT DISTINCT ON (j.pupil_id, j.objective_id) j.pupil_id, j.objective_id, j.descriptor_id,
+SELECT DISTINCT ON (j.pupil_id, j.objective_id) j.pupil_id, j.objective_id, d.code,
        j.assessed_on, j.recorded_at, j.recorded_by, j.note, j.version
-FROM objective_judgement j
+FROM objective_judgement j LEFT JOIN descriptor d ON d.id = j.descriptor_id
 WHERE j.pupil_id = ANY($1::uuid[]) AND j.objective_id = ANY($2::uuid[]) AND j.assessed_on <= $3
 ORDER BY j.pupil_id, j.objective_id, j.assessed_on DESC, j.recorded_at DESC, j.version DESC
 """
