@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -92,3 +93,36 @@ def remember(
             response=body,
         )
     )
+
+
+async def once(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    key: str | None,
+    request_fingerprint: str,
+    run: Callable[[], Awaitable[dict[str, Any]]],
+    status_code: int = 200,
+) -> tuple[int, dict[str, Any], bool]:
+    """Run a write at most once per ``Idempotency-Key``: with no key, just run it; with a key
+    seen before (for the same request), the stored answer; else run it and store its answer
+    in the same transaction. Check access before calling this, so that a replay is never
+    shown to a caller who could not make the request. Returns (status, answer, replayed)."""
+    if key is None:
+        return status_code, await run(), False
+    check_key(key)
+    stored = await replay(
+        session, principal=principal, key=key, request_fingerprint=request_fingerprint
+    )
+    if stored is not None:
+        return stored.status_code, stored.body, True
+    answer = await run()
+    remember(
+        session,
+        principal=principal,
+        key=key,
+        request_fingerprint=request_fingerprint,
+        status_code=status_code,
+        body=answer,
+    )
+    return status_code, answer, False

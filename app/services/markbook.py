@@ -45,6 +45,7 @@ from app.domain.markbook import (
     order_key,
 )
 from app.errors import InvalidInput, PreconditionFailed
+from app.services import idempotency
 from app.services.pupil_records import (
     MAX_LISTED_ERRORS,
     resolve_working_years,
@@ -275,11 +276,41 @@ def _cell(row: Any, code: Mapping[uuid.UUID, str]) -> dict[str, Any]:
 
 
 # --- Writing cells -----------------------------------------------------------------------
-async def school_for_write(
-    session: AsyncSession, principal: Principal, school_id: uuid.UUID
-) -> School:
-    """The school, if the caller may record judgements for some of its pupils."""
-    return await school_to_record(session, principal, Resource.JUDGEMENT, school_id)
+async def save_request(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    school_id: uuid.UUID,
+    grid: GridWrite,
+    if_match: str | None,
+    class_id: uuid.UUID | None,
+    pupil_ids: Sequence[uuid.UUID],
+    idempotency_key: str | None,
+    request_fingerprint: str,
+) -> tuple[int, dict[str, Any], bool]:
+    """A grid write as the API receives it: access first, then the stored answer for a
+    retried ``Idempotency-Key``, else the write. Returns (status, answer, replayed)."""
+    await school_to_record(session, principal, Resource.JUDGEMENT, school_id)
+
+    async def run() -> dict[str, Any]:
+        saved = await save_grid(
+            session,
+            principal=principal,
+            school_id=school_id,
+            grid=grid,
+            if_match=if_match,
+            class_id=class_id,
+            pupil_ids=pupil_ids,
+        )
+        return saved.model_dump(mode="json")
+
+    return await idempotency.once(
+        session,
+        principal=principal,
+        key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        run=run,
+    )
 
 
 async def save_grid(

@@ -709,27 +709,17 @@ async def sync_request(
     else:
         assert trust_id is not None
         await roster.trust_for(session, principal, Resource.PUPIL, trust_id)
-    if idempotency_key is not None:
-        idempotency.check_key(idempotency_key)
-        stored = await idempotency.replay(
-            session,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=request_fingerprint,
+
+    async def run() -> dict[str, Any]:
+        envelope = read_envelope(body)
+        return await sync_roster(
+            session, principal=principal, envelope=envelope, school=school, trust_id=trust_id
         )
-        if stored is not None:
-            return stored.status_code, stored.body, True
-    envelope = read_envelope(body)
-    result = await sync_roster(
-        session, principal=principal, envelope=envelope, school=school, trust_id=trust_id
+
+    return await idempotency.once(
+        session,
+        principal=principal,
+        key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        run=run,
     )
-    if idempotency_key is not None:
-        idempotency.remember(
-            session,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=request_fingerprint,
-            status_code=200,
-            body=result,
-        )
-    return 200, result, False

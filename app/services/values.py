@@ -568,34 +568,26 @@ async def write_request(
     callers who may only read values), then the stored answer for a retried
     ``Idempotency-Key``, else the write. Returns (answer, replayed)."""
     school = await school_to_record(session, principal, Resource.VALUE, school_id)
-    if idempotency_key is not None:
-        idempotency.check_key(idempotency_key)
-        stored = await idempotency.replay(
+
+    async def run() -> dict[str, Any]:
+        result = await write_values(
             session,
             principal=principal,
-            key=idempotency_key,
-            request_fingerprint=request_fingerprint,
+            school=school,
+            rows=body.values,
+            default_point_id=body.assessment_point_id,
         )
-        if stored is not None:
-            return stored.body, True
-    result = await write_values(
+        with_rows = len(body.values) <= MAX_ROW_STATUSES
+        return result.answer(with_rows=with_rows).model_dump(mode="json")
+
+    _, answer, replayed = await idempotency.once(
         session,
         principal=principal,
-        school=school,
-        rows=body.values,
-        default_point_id=body.assessment_point_id,
+        key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        run=run,
     )
-    answer = result.answer(with_rows=len(body.values) <= MAX_ROW_STATUSES).model_dump(mode="json")
-    if idempotency_key is not None:
-        idempotency.remember(
-            session,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=request_fingerprint,
-            status_code=200,
-            body=answer,
-        )
-    return answer, False
+    return answer, replayed
 
 
 # --- Reading -------------------------------------------------------------------------------

@@ -108,20 +108,7 @@ async def save_grid(
     write over a colleague's newer judgement is refused with 412 and the cells changed since,
     rather than silently overwriting them. Send an `Idempotency-Key` to make retries safe."""
     body = await request.body()
-    fingerprint = idempotency.fingerprint(request.method, request.url.path, request.url.query, body)
-    if idempotency_key is not None:
-        await service.school_for_write(session, principal, school_id)
-        stored = await idempotency.replay(
-            session,
-            principal=principal,
-            key=idempotency.check_key(idempotency_key),
-            request_fingerprint=fingerprint,
-        )
-        if stored is not None:
-            return JSONResponse(
-                stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"}
-            )
-    saved = await service.save_grid(
+    status, answer, replayed = await service.save_request(
         session,
         principal=principal,
         school_id=school_id,
@@ -129,18 +116,15 @@ async def save_grid(
         if_match=if_match,
         class_id=class_id,
         pupil_ids=pupil_ids,
+        idempotency_key=idempotency_key,
+        request_fingerprint=idempotency.fingerprint(
+            request.method, request.url.path, request.url.query, body
+        ),
     )
-    answer = saved.model_dump(mode="json")
-    if idempotency_key is not None:
-        idempotency.remember(
-            session,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=fingerprint,
-            status_code=200,
-            body=answer,
-        )
-    return JSONResponse(answer, headers={"ETag": f'"{saved.version}"'})
+    headers = {"ETag": f'"{answer["version"]}"'}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(answer, status, headers=headers)
 
 
 @router.post(
