@@ -62,17 +62,26 @@ async def paginate(
     order_by: list[sa.ColumnElement[Any]],
     cursor: str | None,
     limit: int,
+    descending: bool = False,
 ) -> Page[Any]:
-    """Run ``statement`` (selecting one entity) one page at a time, ordered by ``order_by``.
+    """Run ``statement`` one page at a time, ordered by ``order_by`` (newest first with
+    ``descending``). A statement selecting one entity pages its objects; one selecting
+    several columns pages dicts of them.
 
     The last column of ``order_by`` must be unique (the primary key) so the order is total.
     """
     if cursor:
-        after = _decode(cursor, order_by)
-        statement = statement.where(sa.tuple_(*order_by) > sa.tuple_(*after))
-    rows = list((await session.scalars(statement.order_by(*order_by).limit(limit + 1))).all())
+        key, after = sa.tuple_(*order_by), sa.tuple_(*_decode(cursor, order_by))
+        statement = statement.where(key < after if descending else key > after)
+    ordering = [column.desc() for column in order_by] if descending else order_by
+    result = await session.execute(statement.order_by(*ordering).limit(limit + 1))
+    if len(statement.column_descriptions) == 1:
+        rows: list[Any] = list(result.scalars())
+        last_key = [lambda row, name=c.key: getattr(row, name) for c in order_by]
+    else:
+        rows = [dict(row) for row in result.mappings()]
+        last_key = [lambda row, name=c.key: row[name] for c in order_by]
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
-    last = rows[-1]
-    return Page(rows, _encode([getattr(last, column.key) for column in order_by]))
+    return Page(rows, _encode([value(rows[-1]) for value in last_key]))

@@ -18,7 +18,7 @@ from sqlmodel import col
 from app.auth.policy import Reach
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.markbook import JudgementState, MeasureValue, ObjectiveJudgement
-from app.db.queries.paging import Page, _decode, _encode
+from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
 from app.db.roster import Pupil
 from app.db.tenancy import AssessmentPoint
@@ -224,11 +224,7 @@ async def judgement_history(
     cursor: str | None,
     limit: int,
 ) -> Page[dict[str, Any]]:
-    """Every judgement recorded for the pupil, clearings included, newest first.
-
-    Pages by keyset like ``paging.paginate``, with its cursors, but descending (paginate only
-    ascends): the next page starts strictly before the last row served.
-    """
+    """Every judgement recorded for the pupil, clearings included, newest first."""
     statement = (
         sa.select(
             col(ObjectiveJudgement.id),
@@ -250,13 +246,6 @@ async def judgement_history(
         statement = statement.where(col(ObjectiveJudgement.objective_id) == objective_id)
     if subject_id is not None:
         statement = statement.where(col(ObjectiveJudgement.subject_id) == subject_id)
-    if cursor:
-        after = _decode(cursor, _HISTORY_ORDER)
-        statement = statement.where(sa.tuple_(*_HISTORY_ORDER) < sa.tuple_(*after))
-    statement = statement.order_by(*(c.desc() for c in _HISTORY_ORDER)).limit(limit + 1)
-    rows = [dict(row) for row in (await session.execute(statement)).mappings()]
-    if len(rows) <= limit:
-        return Page(rows, None)
-    rows = rows[:limit]
-    last = rows[-1]
-    return Page(rows, _encode([last["recorded_at"], last["id"]]))
+    return await paginate(
+        session, statement, order_by=_HISTORY_ORDER, cursor=cursor, limit=limit, descending=True
+    )

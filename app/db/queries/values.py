@@ -17,7 +17,7 @@ from sqlmodel import col
 from app.auth.policy import Reach
 from app.db.curriculum import Measure
 from app.db.markbook import MeasureValue, MeasureValueHistory
-from app.db.queries.paging import Page, _decode, _encode, paginate
+from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
 from app.db.roster import ClassPupil, Pupil
 from app.db.tenancy import AssessmentPoint
@@ -184,16 +184,6 @@ async def pupil_history(
         statement = statement.where(
             col(MeasureValueHistory.assessment_point_id) == assessment_point_id
         )
-    if cursor:
-        statement = statement.where(sa.tuple_(*order) < sa.tuple_(*_decode(cursor, order)))
-    rows = list(
-        (
-            await session.scalars(
-                statement.order_by(*(column.desc() for column in order)).limit(limit + 1)
-            )
-        ).all()
+    return await paginate(
+        session, statement, order_by=order, cursor=cursor, limit=limit, descending=True
     )
-    if len(rows) <= limit:
-        return Page(rows, None)
-    rows = rows[:limit]
-    return Page(rows, _encode([rows[-1].recorded_at, rows[-1].id]))
