@@ -4,12 +4,13 @@ the calling principal, and paging parameters."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -97,7 +98,18 @@ class Paging:
 
 
 PagingDep = Annotated[Paging, Depends()]
+
+
+def _in_utc(value: datetime) -> datetime:
+    """An instant as UTC; one that UTC cannot hold (0001-01-01T00:00+00:01) is refused."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range: give an instant between years 1 and 9999 in UTC") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 UpdatedSince = Annotated[
-    AwareDatetime | None,
+    Instant | None,
     Query(description="Only rows changed at or after this instant (ISO 8601 with offset)."),
 ]

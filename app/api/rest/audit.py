@@ -6,9 +6,8 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
-from app.api.deps import PagingDep, PrincipalDep, SessionDep
+from app.api.deps import Instant, PagingDep, PrincipalDep, SessionDep
 from app.api.rest.common import problems
 from app.api.rest.schemas import AuditEventPage
 from app.db.audit import AuditEventRead
@@ -26,9 +25,7 @@ async def list_audit_events(
         str | None, Query(max_length=48, pattern=r"^[a-z_]+$", description="e.g. school")
     ] = None,
     entity_id: uuid.UUID | None = None,
-    since: Annotated[
-        AwareDatetime | None, Query(description="Events at or after this instant.")
-    ] = None,
+    since: Annotated[Instant | None, Query(description="Events at or after this instant.")] = None,
 ) -> AuditEventPage:
     page = await service.list_events(
         session,
