@@ -10,27 +10,18 @@ surrounding spaces.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from datetime import date
 from typing import Annotated, Literal
 
-import sqlalchemy as sa
 from pydantic import Field as PydanticField
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, SQLModel
 
-from app.auth.policy import Reach
 from app.db.base import Input
-from app.db.curriculum import Measure
-from app.db.queries.reach import pupils_within
-from app.db.roster import Pupil
-from app.db.tenancy import AssessmentPoint
 from app.importers.scores import MAX_COLUMNS
 
 BlankCells = Literal["skip", "clear"]
 ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
 FileCell = str | int | float | bool | date | None
-_CHUNK = 5_000
 
 
 # --- The mapping ---------------------------------------------------------------------------
@@ -150,7 +141,7 @@ class ScoreFilePreview(SQLModel):
     total_rows: int = Field(description="Data rows in the sheet (blank rows are skipped).")
 
 
-# --- Reads ---------------------------------------------------------------------------------
+# --- Pupils as matched ----------------------------------------------------------------
 class PupilKeys(SQLModel):
     """What a pupil is matched by."""
 
@@ -162,53 +153,3 @@ class PupilKeys(SQLModel):
     preferred_forename: str | None
     preferred_surname: str | None
     date_of_birth: date
-
-
-def _pupil_columns() -> list[sa.ColumnElement[object]]:
-    return [col(getattr(Pupil, name)) for name in PupilKeys.model_fields]
-
-
-async def pupils_by(
-    session: AsyncSession,
-    *,
-    reach: Reach,
-    school_id: uuid.UUID,
-    key: Literal["upn", "external_id", "date_of_birth"],
-    values: Collection[str | date],
-) -> list[PupilKeys]:
-    """The school's pupils within ``reach`` whose ``key`` is one of ``values``: one statement
-    per 5,000 values."""
-    found: list[PupilKeys] = []
-    wanted = list(set(values))
-    column = col(getattr(Pupil, key))
-    for start in range(0, len(wanted), _CHUNK):
-        rows = await session.execute(
-            sa.select(*_pupil_columns()).where(
-                col(Pupil.school_id) == school_id,
-                column.in_(wanted[start : start + _CHUNK]),
-                pupils_within(
-                    reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)
-                ),
-            )
-        )
-        found.extend(PupilKeys.model_validate(dict(row)) for row in rows.mappings())
-    return found
-
-
-async def measures_for(
-    session: AsyncSession, *, measure_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, Measure]:
-    if not measure_ids:
-        return {}
-    rows = await session.scalars(sa.select(Measure).where(col(Measure.id).in_(list(measure_ids))))
-    return {measure.id: measure for measure in rows}
-
-
-async def point_of_school(
-    session: AsyncSession, *, point_id: uuid.UUID, school_id: uuid.UUID
-) -> AssessmentPoint | None:
-    return await session.scalar(
-        sa.select(AssessmentPoint).where(
-            col(AssessmentPoint.id) == point_id, col(AssessmentPoint.school_id) == school_id
-        )
-    )

@@ -36,6 +36,7 @@ from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.curriculum import Measure
 from app.db.measure_values import MAX_VALUES, ValueIn
+from app.db.queries.score_imports import measures_for, point_of_school, pupils_by
 from app.db.score_imports import (
     FilePreviewRow,
     ImportCellError,
@@ -47,9 +48,6 @@ from app.db.score_imports import (
     ScoreFilePreview,
     ScoreImportResult,
     ScoreMapping,
-    measures_for,
-    point_of_school,
-    pupils_by,
 )
 from app.db.tenancy import School
 from app.domain.scales import MeasureKind

@@ -1,0 +1,71 @@
+"""Reads for score imports: the school's pupils by a key, measures and the point named."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import date
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.policy import Reach
+from app.db.curriculum import Measure
+from app.db.queries.reach import pupils_within
+from app.db.roster import Pupil
+from app.db.score_imports import PupilKeys
+from app.db.tenancy import AssessmentPoint
+
+_CHUNK = 5_000
+
+
+def _pupil_columns() -> list[sa.ColumnElement[object]]:
+    return [col(getattr(Pupil, name)) for name in PupilKeys.model_fields]
+
+
+async def pupils_by(
+    session: AsyncSession,
+    *,
+    reach: Reach,
+    school_id: uuid.UUID,
+    key: Literal["upn", "external_id", "date_of_birth"],
+    values: Collection[str | date],
+) -> list[PupilKeys]:
+    """The school's pupils within ``reach`` whose ``key`` is one of ``values``: one statement
+    per 5,000 values."""
+    found: list[PupilKeys] = []
+    wanted = list(set(values))
+    column = col(getattr(Pupil, key))
+    for start in range(0, len(wanted), _CHUNK):
+        rows = await session.execute(
+            sa.select(*_pupil_columns()).where(
+                col(Pupil.school_id) == school_id,
+                column.in_(wanted[start : start + _CHUNK]),
+                pupils_within(
+                    reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)
+                ),
+            )
+        )
+        found.extend(PupilKeys.model_validate(dict(row)) for row in rows.mappings())
+    return found
+
+
+async def measures_for(
+    session: AsyncSession, *, measure_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Measure]:
+    if not measure_ids:
+        return {}
+    rows = await session.scalars(sa.select(Measure).where(col(Measure.id).in_(list(measure_ids))))
+    return {measure.id: measure for measure in rows}
+
+
+async def point_of_school(
+    session: AsyncSession, *, point_id: uuid.UUID, school_id: uuid.UUID
+) -> AssessmentPoint | None:
+    return await session.scalar(
+        sa.select(AssessmentPoint).where(
+            col(AssessmentPoint.id) == point_id, col(AssessmentPoint.school_id) == school_id
+        )
+    )
