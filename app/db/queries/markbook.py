@@ -255,6 +255,23 @@ async def current_cells(
     return list(await session.execute(statement))
 
 
+def standing_rank(*partition: sa.ColumnElement[Any]) -> sa.Label[int]:
+    """Each history row's place in its cell (``partition``) by the rule of what stands
+    (app.domain.markbook.standing): later assessed first, then later recorded. Rank 1 stands."""
+    return (
+        sa.func.row_number()
+        .over(
+            partition_by=partition,
+            order_by=(
+                HISTORY.c.assessed_on.desc(),
+                HISTORY.c.recorded_at.desc(),
+                HISTORY.c.version.desc(),
+            ),
+        )
+        .label("rank")
+    )
+
+
 async def cells_as_at(
     session: AsyncSession,
     pupil_ids: Collection[uuid.UUID],
@@ -268,16 +285,7 @@ async def cells_as_at(
     ranked = (
         sa.select(
             HISTORY,
-            sa.func.row_number()
-            .over(
-                partition_by=(HISTORY.c.pupil_id, HISTORY.c.objective_id),
-                order_by=(
-                    HISTORY.c.assessed_on.desc(),
-                    HISTORY.c.recorded_at.desc(),
-                    HISTORY.c.version.desc(),
-                ),
-            )
-            .label("rank"),
+            standing_rank(HISTORY.c.pupil_id, HISTORY.c.objective_id),
         )
         .where(
             HISTORY.c.pupil_id.in_(list(pupil_ids)),
@@ -394,16 +402,7 @@ async def standing_counts(
             HISTORY.c.objective_id,
             HISTORY.c.descriptor_id,
             point.c.point_id,
-            sa.func.row_number()
-            .over(
-                partition_by=(HISTORY.c.pupil_id, HISTORY.c.objective_id, point.c.point_id),
-                order_by=(
-                    HISTORY.c.assessed_on.desc(),
-                    HISTORY.c.recorded_at.desc(),
-                    HISTORY.c.version.desc(),
-                ),
-            )
-            .label("rank"),
+            standing_rank(HISTORY.c.pupil_id, HISTORY.c.objective_id, point.c.point_id),
         )
         .join(point, HISTORY.c.assessed_on <= point.c.point_on)
         .where(

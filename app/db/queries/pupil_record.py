@@ -18,6 +18,7 @@ from sqlmodel import col
 from app.auth.policy import Reach
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.markbook import JudgementState, MeasureValue, ObjectiveJudgement
+from app.db.queries.markbook import standing_rank
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
 from app.db.roster import Pupil
@@ -84,16 +85,7 @@ def _as_at(pupil_id: uuid.UUID, as_at: date) -> sa.Subquery:
             history.assessed_on,
             history.recorded_at,
             history.note,
-            sa.func.row_number()
-            .over(
-                partition_by=(history.pupil_id, history.objective_id),
-                order_by=(
-                    history.assessed_on.desc(),
-                    history.recorded_at.desc(),
-                    history.version.desc(),
-                ),
-            )
-            .label("row_no"),
+            standing_rank(history.pupil_id, history.objective_id),
         )
         .where(history.pupil_id == pupil_id, history.assessed_on <= as_at)
         .subquery("ranked")
@@ -107,7 +99,7 @@ def _as_at(pupil_id: uuid.UUID, as_at: date) -> sa.Subquery:
             ranked.c.recorded_at,
             ranked.c.note,
         )
-        .where(ranked.c.row_no == 1)
+        .where(ranked.c.rank == 1)
         .subquery("cell")
     )
 
