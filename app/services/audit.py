@@ -63,6 +63,36 @@ def record(
     )
 
 
+def record_bulk(
+    session: AsyncSession,
+    actor: Principal,
+    *,
+    entity_type: str,
+    school_id: uuid.UUID,
+    trust_id: uuid.UUID | None,
+    occurred_at: datetime,
+    summary: dict[str, Any],
+) -> None:
+    """One event for a bulk markbook write (judgements, working years, values), against the
+    school: ``summary`` says how much changed; who wrote what, when, is in each record's own
+    history."""
+    session.add(
+        AuditEvent(
+            occurred_at=occurred_at,
+            actor_type=actor.kind,
+            actor_id=actor.id,
+            request_id=context.request_id.get(),
+            action="update",
+            entity_type=entity_type,
+            entity_id=school_id,
+            trust_id=trust_id,
+            school_id=school_id,
+            before=None,
+            after=summary,
+        )
+    )
+
+
 async def list_events(
     session: AsyncSession,
     *,

@@ -1,13 +1,13 @@
 """The markbook grid: pupils x objectives of one subject, read as it stands (or as at a date)
 and written many cells at a time; and pupils' working curriculum years.
 
-Every write is kept: a judgement is appended to the cell's history, the cell's current row is
-put in the same transaction, and so are the per pupil x subject x assessment point summaries
-that reports aggregate. Writes to one school's markbook queue on its clock (``tick``), so each
-sees all earlier ones; a grid read carries the highest version among its pupils' cells in the
-subject, and a write sent with that version as ``If-Match`` is refused (412, with the cells
-changed since) if any of those cells has changed since, so that nobody overwrites a
-colleague's judgement unseen.
+Every write is kept: a judgement is appended to the cell's history (which is its audit; one
+audit event sums up each write), the cell's current row is put in the same transaction, and so
+are the per pupil x subject x assessment point summaries that reports aggregate. Writes to one
+school's markbook queue on its clock (``tick``), so each sees all earlier ones; a grid read
+carries the highest version among its pupils' cells in the subject, and a write sent with that
+version as ``If-Match`` is refused (412, with the cells changed since) if any of those cells
+has changed since, so that nobody overwrites a colleague's judgement unseen.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from app.domain.markbook import (
 )
 from app.errors import InvalidInput, PreconditionFailed
 from app.services import idempotency
+from app.services.audit import record_bulk
 from app.services.pupil_records import (
     MAX_LISTED_ERRORS,
     resolve_working_years,
@@ -403,6 +404,21 @@ async def save_grid(
         before = current.get((cell.pupil_id, cell.objective_id))
         new_states.append(_new_state(row, before, version))
     await queries.write_judgements(session, history, new_states)
+    record_bulk(
+        session,
+        principal,
+        entity_type="objective_judgements",
+        school_id=school.id,
+        trust_id=school.trust_id,
+        occurred_at=now,
+        summary={
+            "version": version,
+            "written": len(history),
+            "cleared": sum(1 for row in history if row["descriptor_id"] is None),
+            "pupils": len(written_pupils),
+            "subject_ids": sorted(str(s) for s in subjects),
+        },
+    )
     earliest = min(assessed_on for *_, assessed_on in planned)
     await refresh_summaries(
         session, school=school, pupil_ids=written_pupils, subject_ids=subjects, since=earliest
@@ -682,6 +698,15 @@ async def save_working_years(
         for pupil_id, subject_id, year in planned
     ]
     await queries.write_working_years(session, current, history)
+    record_bulk(
+        session,
+        principal,
+        entity_type="working_years",
+        school_id=school.id,
+        trust_id=school.trust_id,
+        occurred_at=now,
+        summary={"version": version, "academic_year": academic_year, "written": len(planned)},
+    )
     await refresh_summaries(
         session,
         school=school,

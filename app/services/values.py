@@ -36,10 +36,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import context
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
-from app.db.audit import AuditEvent
 from app.db.base import utcnow
 from app.db.curriculum import Descriptor, Measure
 from app.db.markbook import MeasureValue, MeasureValueHistory
@@ -77,6 +75,7 @@ from app.domain.values import (
 )
 from app.errors import InvalidInput, NotFound
 from app.services import idempotency
+from app.services.audit import record_bulk
 from app.services.pupil_records import school_to_record, working_years
 from app.services.roster import school_for
 
@@ -508,28 +507,22 @@ def _audit(
     """One event for the whole write, against the school: the values themselves (who, when,
     what) are in their history."""
     changed = [v for v, s in zip(plan.values, result.statuses, strict=True) if s != "unchanged"]
-    session.add(
-        AuditEvent(
-            occurred_at=result.recorded_at,
-            actor_type=principal.kind,
-            actor_id=principal.id,
-            request_id=context.request_id.get(),
-            action="update",
-            entity_type="measure_values",
-            entity_id=school.id,
-            trust_id=school.trust_id,
-            school_id=school.id,
-            before=None,
-            after={
-                "written": result.written,
-                "cleared": result.cleared,
-                "unchanged": result.unchanged,
-                "recorded_at": result.recorded_at.isoformat(),
-                "pupils": len({v.pupil_id for v in changed}),
-                "measure_ids": sorted({str(v.measure_id) for v in changed}),
-                "assessment_point_ids": sorted({str(v.assessment_point_id) for v in changed}),
-            },
-        )
+    record_bulk(
+        session,
+        principal,
+        entity_type="measure_values",
+        school_id=school.id,
+        trust_id=school.trust_id,
+        occurred_at=result.recorded_at,
+        summary={
+            "written": result.written,
+            "cleared": result.cleared,
+            "unchanged": result.unchanged,
+            "recorded_at": result.recorded_at.isoformat(),
+            "pupils": len({v.pupil_id for v in changed}),
+            "measure_ids": sorted({str(v.measure_id) for v in changed}),
+            "assessment_point_ids": sorted({str(v.assessment_point_id) for v in changed}),
+        },
     )
 
 
