@@ -66,6 +66,17 @@ async def test_a_teacher_records_a_class_grid_and_reads_it_back(client, world, m
     )
     assert unchanged.status_code == 304
     assert await _count(session, ObjectiveJudgement) == 40
+    events = await client.get(
+        "/v1/audit-events",
+        params={"entity_type": "objective_judgements"},
+        headers=world.headers("school_leader"),
+    )
+    [event] = events.json()["items"]
+    assert (event["actor_id"], event["after"]["written"], event["after"]["pupils"]) == (
+        str(world.users["teacher"].id),
+        40,
+        4,
+    )
 
 
 async def test_every_write_is_kept_and_clearing_is_recorded(client, world, mb, session):
