@@ -33,7 +33,7 @@ from app.db.markbook import (
     WorkingYearsWrite,
 )
 from app.db.queries import markbook as queries
-from app.db.tenancy import School
+from app.db.tenancy import AssessmentPoint, School
 from app.domain.calendar import AcademicYear
 from app.domain.curriculum import CurriculumYears
 from app.domain.errors import DomainError
@@ -575,6 +575,27 @@ async def refresh_summaries(
     ``since`` (of one academic year, if given): the cells judged as at the point's date among
     the objectives of the pupil's working year then, their values summed, and those secure."""
     points = await queries.points_on_or_after(session, school.id, since, academic_year)
+    await _recount(session, school, pupil_ids, subject_ids, points)
+
+
+async def recount_points(
+    session: AsyncSession, *, school: School, points: Sequence[AssessmentPoint]
+) -> None:
+    """Recount the figures of every pupil with judgements at these points: a new point, or
+    one whose date moved, stands for a different "as at" than before."""
+    if not points:
+        return
+    for subject_id, pupil_ids in (await queries.judged_pupils(session, school.id)).items():
+        await _recount(session, school, pupil_ids, [subject_id], points)
+
+
+async def _recount(
+    session: AsyncSession,
+    school: School,
+    pupil_ids: Collection[uuid.UUID],
+    subject_ids: Collection[uuid.UUID],
+    points: Sequence[AssessmentPoint],
+) -> None:
     if not points or not pupil_ids:
         return
     counts = await queries.standing_counts(session, pupil_ids, subject_ids, points)

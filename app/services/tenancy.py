@@ -25,6 +25,7 @@ from app.db.tenancy import (
 from app.domain.calendar import AcademicYear, check_assessment_date, default_assessment_points
 from app.domain.errors import DomainError
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services import markbook
 from app.services.audit import record, snapshot
 
 
@@ -215,6 +216,7 @@ async def create_assessment_point(
         school_id=school.id,
     )
     await session.flush()
+    await markbook.recount_points(session, school=school, points=[point])
     return point
 
 
@@ -230,6 +232,7 @@ async def apply_default_calendar(
     school = await get_school(session, principal=principal, school_id=school_id)
     year = _year(academic_year)
     existing = await queries.assessment_point_codes(session, school.id, year.start_year)
+    added = []
     for plan in default_assessment_points(year):
         if plan.code in existing:
             continue
@@ -242,6 +245,7 @@ async def apply_default_calendar(
             assessed_on=plan.assessed_on,
         )
         session.add(point)
+        added.append(point)
         record(
             session,
             principal,
@@ -252,6 +256,7 @@ async def apply_default_calendar(
             school_id=school.id,
         )
     await session.flush()
+    await markbook.recount_points(session, school=school, points=added)
     page = await queries.list_assessment_points(
         session, school.id, academic_year=year.start_year, cursor=None, limit=100
     )
@@ -295,6 +300,8 @@ async def update_assessment_point(
         school_id=school.id,
     )
     await session.flush()
+    if "assessed_on" in changes:
+        await markbook.recount_points(session, school=school, points=[point])
     return point
 
 

@@ -342,3 +342,42 @@ async def test_summaries_count_what_stood_at_each_point(client, world, mb, sessi
     if today > start:
         assert await figures(points[0]) == (2, 5.0, 1)
     assert await figures(points[1]) == (1, 4.0, 1)
+
+
+async def test_a_new_or_moved_point_is_counted_as_at_its_date(client, world, mb, session):
+    """Summaries follow the calendar: a point added after the judgements is counted at once,
+    and moving its date recounts it as at the new date."""
+    teacher, leader = world.headers("teacher"), world.headers("school_leader")
+    year = AcademicYear.containing(date.today())
+    pupil_id, subject_id = mb.pupils[0].id, uuid.UUID(mb.subject_id)
+    body = {"cells": [mb.cell(0, 0, "S"), mb.cell(0, 1, "G")]}
+    assert (await client.post(mb.url, json=body, headers=teacher)).status_code == 200
+
+    created = await client.post(
+        f"/v1/schools/{mb.school_id}/assessment-points",
+        json={
+            "academic_year": year.start_year,
+            "code": "END",
+            "name": "End of year",
+            "position": 9,
+            "assessed_on": year.ends_on.isoformat(),
+        },
+        headers=leader,
+    )
+    assert created.status_code == 201, created.text
+    point_id = uuid.UUID(created.json()["id"])
+
+    async def figures() -> tuple[int, float, int] | None:
+        await session.rollback()  # a fresh snapshot of what the app committed
+        row = await session.get(JudgementSummary, (pupil_id, subject_id, point_id))
+        return None if row is None else (row.judged, float(row.value_sum), row.secure)
+
+    assert await figures() == (2, 7.0, 2)
+    if date.today() > year.starts_on:
+        moved = await client.patch(
+            f"/v1/assessment-points/{point_id}",
+            json={"assessed_on": year.starts_on.isoformat()},
+            headers=leader,
+        )
+        assert moved.status_code == 200, moved.text
+        assert await figures() == (0, 0.0, 0)

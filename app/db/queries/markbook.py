@@ -526,3 +526,18 @@ async def has_judgements(session: AsyncSession, school_id: uuid.UUID) -> bool:
         sa.select(HISTORY.c.id).where(HISTORY.c.school_id == school_id).limit(1)
     )
     return found is not None
+
+
+async def judged_pupils(
+    session: AsyncSession, school_id: uuid.UUID
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """The pupils with judgements in each subject of the school."""
+    rows = await session.execute(
+        sa.select(STATE.c.subject_id, STATE.c.pupil_id)
+        .where(STATE.c.school_id == school_id)
+        .distinct()
+    )
+    found: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for subject_id, pupil_id in rows:
+        found.setdefault(subject_id, set()).add(pupil_id)
+    return found
