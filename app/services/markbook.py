@@ -589,6 +589,25 @@ async def recount_points(
         await _recount(session, school, pupil_ids, [subject_id], points)
 
 
+async def recount_enrolled(
+    session: AsyncSession, *, enrolments: Iterable[Mapping[str, Any]]
+) -> None:
+    """Recount the figures of pupils whose enrolment was written (a roster sync): a new year
+    group moves the working year they default to, and a new year's enrolment starts its
+    points' figures. Pupils with no judgements have none to recount."""
+    enrolled: dict[tuple[uuid.UUID, int], set[uuid.UUID]] = defaultdict(set)
+    for row in enrolments:
+        enrolled[row["school_id"], row["academic_year"]].add(row["pupil_id"])
+    for (school_id, academic_year), pupils in enrolled.items():
+        judged = await queries.judged_pupils(session, school_id, pupils)
+        school = await session.get(School, school_id) if judged else None
+        if school is None:
+            continue
+        points = await queries.points_on_or_after(session, school_id, date.min, academic_year)
+        for subject_id, pupil_ids in judged.items():
+            await _recount(session, school, pupil_ids, [subject_id], points)
+
+
 async def _recount(
     session: AsyncSession,
     school: School,

@@ -39,7 +39,7 @@ from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
 from app.domain.roster import changed, merge, replace_set
 from app.errors import Forbidden, InvalidInput, field_error
-from app.services import idempotency, roster
+from app.services import idempotency, markbook, roster
 
 # What a pupil row stores on the pupil table, besides its keys and timestamps.
 PUPIL_STORED = (*PUPIL_FIELDS, "upn_temporary", "left_on")
@@ -649,6 +649,7 @@ async def sync_roster(
     if all_or_nothing and rejected:
         raise _rejection(rejected)
     await sync.write(session)
+    await markbook.recount_enrolled(session, enrolments=sync.plan.enrolments)
 
     def count(rows: list[_Row], status: str) -> int:
         return sum(1 for row in rows if row.status == status)

@@ -381,3 +381,45 @@ async def test_a_new_or_moved_point_is_counted_as_at_its_date(client, world, mb,
         )
         assert moved.status_code == 200, moved.text
         assert await figures() == (0, 0.0, 0)
+
+
+async def test_a_year_group_changed_by_the_mis_recounts_the_pupils_figures(
+    client, world, mb, session
+):
+    """A pupil moved to Year 3 by a roster sync works within Year 3's curriculum by default:
+    their Year 4 judgements no longer count in their figures."""
+    teacher, leader = world.headers("teacher"), world.headers("school_leader")
+    pupil = mb.pupils[0]
+    pupil_id, subject_id = pupil.id, uuid.UUID(mb.subject_id)
+    row = {
+        "external_id": pupil.external_id,
+        "upn": pupil.upn,
+        "legal_forename": pupil.legal_forename,
+        "legal_surname": pupil.legal_surname,
+        "date_of_birth": pupil.date_of_birth.isoformat(),
+        "year_group": "3",
+    }
+    year = AcademicYear.containing(date.today())
+    point = AssessmentPoint(
+        school_id=mb.school_id,
+        academic_year=year.start_year,
+        code="END",
+        name="End",
+        position=9,
+        assessed_on=year.ends_on,
+    )
+    session.add(point)
+    await session.commit()
+    point_id = point.id
+    body = {"cells": [mb.cell(0, 0, "S")]}
+    assert (await client.post(mb.url, json=body, headers=teacher)).status_code == 200
+
+    synced = await client.post(
+        f"/v1/schools/{mb.school_id}/roster/sync",
+        json={"academic_year": year.start_year, "pupils": [row]},
+        headers=leader,
+    )
+    assert synced.status_code == 200, synced.text
+    await session.rollback()
+    summary = await session.get(JudgementSummary, (pupil_id, subject_id, point_id))
+    assert (summary.curriculum_year, summary.judged) == (3, 0)

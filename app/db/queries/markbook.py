@@ -529,14 +529,19 @@ async def has_judgements(session: AsyncSession, school_id: uuid.UUID) -> bool:
 
 
 async def judged_pupils(
-    session: AsyncSession, school_id: uuid.UUID
+    session: AsyncSession,
+    school_id: uuid.UUID,
+    pupil_ids: Collection[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
-    """The pupils with judgements in each subject of the school."""
-    rows = await session.execute(
+    """The pupils (of those given, if any) with judgements in each subject of the school."""
+    statement = (
         sa.select(STATE.c.subject_id, STATE.c.pupil_id)
         .where(STATE.c.school_id == school_id)
         .distinct()
     )
+    if pupil_ids is not None:
+        statement = statement.where(STATE.c.pupil_id.in_(list(pupil_ids)))
+    rows = await session.execute(statement)
     found: dict[uuid.UUID, set[uuid.UUID]] = {}
     for subject_id, pupil_id in rows:
         found.setdefault(subject_id, set()).add(pupil_id)
