@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup
@@ -118,6 +119,26 @@ class CurriculumYears:
 
     def __str__(self) -> str:
         return self.label
+
+
+# --- One curriculum year (a pupil's working year) --------------------------------------------
+def read_curriculum_year(raw: Any, *, field: str = "curriculum_year") -> int:
+    """One curriculum year as people write it ("R", "4", "Y4", 4): R is 0. Spans such as
+    "3-4" are refused, since a value is recorded against one year's curriculum."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise DomainError("must be R or a year 1-13", field=field)
+    try:
+        years = CurriculumYears.parse(str(raw))
+    except DomainError as exc:
+        raise DomainError(exc.message, field=field) from None
+    if years.span != 1:
+        raise DomainError(f"give one year, not {years.label}", field=field)
+    return years.first
+
+
+def year_label(year: int | None) -> str | None:
+    """How a curriculum year reads: "R", "4"."""
+    return None if year is None else CurriculumYears.single(year).label
 
 
 def check_objective_code(code: str, *, field: str = "code") -> str:

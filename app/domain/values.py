@@ -25,7 +25,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.domain.curriculum import CurriculumYears
 from app.domain.errors import DomainError
 from app.domain.scales import Band, MeasureKind, NumberRule
 
@@ -257,26 +256,6 @@ def _read_date(raw: Any) -> date:
 def _quote(raw: Any) -> str:
     text = raw if isinstance(raw, str) else repr(raw)
     return repr(text[:40] + "..." if len(text) > 40 else text)
-
-
-# --- Curriculum years ----------------------------------------------------------------------
-def read_curriculum_year(raw: Any, *, field: str = "curriculum_year") -> int:
-    """One curriculum year as people write it ("R", "4", "Y4", 4): R is 0. Spans such as
-    "3-4" are refused, since a value is recorded against one year's curriculum."""
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise DomainError("must be R or a year 1-13", field=field)
-    try:
-        years = CurriculumYears.parse(str(raw))
-    except DomainError as exc:
-        raise DomainError(exc.message, field=field) from None
-    if years.span != 1:
-        raise DomainError(f"give one year, not {years.label}", field=field)
-    return years.first
-
-
-def year_label(year: int | None) -> str | None:
-    """How a curriculum year reads: "R", "4"."""
-    return None if year is None else CurriculumYears.single(year).label
 
 
 # --- Reading back ----------------------------------------------------------------------------

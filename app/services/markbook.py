@@ -35,7 +35,7 @@ from app.db.markbook import (
 from app.db.queries import markbook as queries
 from app.db.tenancy import AssessmentPoint, School
 from app.domain.calendar import AcademicYear
-from app.domain.curriculum import CurriculumYears
+from app.domain.curriculum import read_curriculum_year, year_label
 from app.domain.errors import DomainError
 from app.domain.markbook import (
     DescriptorValue,
@@ -49,6 +49,7 @@ from app.services import idempotency
 from app.services.audit import record_bulk
 from app.services.pupil_records import (
     MAX_LISTED_ERRORS,
+    NOT_YOURS,
     resolve_working_years,
     school_to_record,
 )
@@ -61,19 +62,12 @@ def _name(pupil: Any) -> str:
     return f"{forename} {surname}"
 
 
-def _year_label(year: int | None) -> str | None:
-    return None if year is None else CurriculumYears.single(year).label
-
-
 def parse_curriculum_year(raw: str, field: str) -> int:
     """One curriculum year as people write it (R, 3, Y3, Year 3): R is 0."""
     try:
-        years = CurriculumYears.parse(raw)
+        return read_curriculum_year(raw, field=field)
     except DomainError as exc:
         raise InvalidInput.at(field, exc.message) from exc
-    if years.first != years.last:
-        raise InvalidInput.at(field, "give one year, not a span")
-    return years.first
 
 
 def parse_version(if_match: str | None) -> int | None:
@@ -206,7 +200,7 @@ async def read_grid(
         "school_id": school.id,
         "subject_id": subject_id,
         "academic_year": academic_year,
-        "curriculum_year": _year_label(wanted_year),
+        "curriculum_year": year_label(wanted_year),
         "as_at": as_at,
         "version": version,
         "frameworks": [
@@ -252,7 +246,7 @@ async def read_grid(
                 "id": p.id,
                 "name": _name(p),
                 "year_group": p.year_group,
-                "working_year": _year_label(years[p.id, subject_id].curriculum_year),
+                "working_year": year_label(years[p.id, subject_id].curriculum_year),
                 "working_year_set": years[p.id, subject_id].is_set,
             }
             for p in pupils
@@ -438,7 +432,7 @@ def _check_cell(
 ) -> tuple[str, str] | None:
     """Why a cell cannot be written, as (field, reason); None if it can."""
     if cell.pupil_id not in reached:
-        return "pupil_id", "no such pupil in this school among those you may record for"
+        return "pupil_id", NOT_YOURS
     objective = objectives.get(cell.objective_id)
     if objective is None or not (
         objective.school_id == school.id
@@ -552,7 +546,7 @@ async def _check_unchanged(
             {
                 "pupil_id": str(w.pupil_id),
                 "subject_id": str(w.subject_id),
-                "curriculum_year": _year_label(w.curriculum_year),
+                "curriculum_year": year_label(w.curriculum_year),
                 "version": w.version,
             }
             for w in chosen
@@ -688,8 +682,7 @@ async def save_working_years(
         where = f"body.rows.{index}"
         key = (row.pupil_id, row.subject_id)
         if row.pupil_id not in reached:
-            reason = "no such pupil in this school among those you may record for"
-            errors.append({"field": f"{where}.pupil_id", "reason": reason})
+            errors.append({"field": f"{where}.pupil_id", "reason": NOT_YOURS})
         elif row.subject_id not in subjects:
             reason = "no such subject for this school"
             errors.append({"field": f"{where}.subject_id", "reason": reason})

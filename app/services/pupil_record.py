@@ -32,17 +32,13 @@ from app.db.queries import pupil_record as queries
 from app.db.queries import tenancy
 from app.db.roster import Pupil
 from app.domain.calendar import AcademicYear
-from app.domain.curriculum import CurriculumYears
+from app.domain.curriculum import year_label
 from app.domain.errors import DomainError
 from app.domain.scales import Band, NumberRule
 from app.errors import InvalidInput, NotFound
 from app.services.pupil_records import working_years
 
 PUPIL_NOT_FOUND = "pupil not found"
-
-
-def _year_label(year: int | None) -> str | None:
-    return None if year is None else CurriculumYears.single(year).label
 
 
 def typed_value(row: dict[str, Any]) -> bool | int | float | date | str | None:
@@ -131,7 +127,7 @@ async def read_record(
         record_years = [
             RecordWorkingYear(
                 subject_id=subject_id,
-                curriculum_year=_year_label(years[pupil.id, subject_id].curriculum_year),
+                curriculum_year=year_label(years[pupil.id, subject_id].curriculum_year),
                 is_set=years[pupil.id, subject_id].is_set,
             )
             for subject_id in subject_ids
@@ -148,7 +144,7 @@ async def read_record(
     if sees_values:
         values = [
             RecordValue(
-                **{**row, "curriculum_year": _year_label(row["curriculum_year"])},
+                **{**row, "curriculum_year": year_label(row["curriculum_year"])},
                 value=typed_value(row),
                 band=value_band(row),
             )

@@ -10,7 +10,7 @@ pupil that does not exist, so a refusal never reveals who is on another school's
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +21,13 @@ from app.db.markbook import WorkingYear
 from app.db.queries import markbook as queries
 from app.db.tenancy import School
 from app.domain.markbook import default_working_year
-from app.errors import Forbidden, InvalidInput
+from app.errors import Forbidden
 from app.services.roster import school_for
 
 # At most this many rows are named in one problem; the detail says how many more there were.
 MAX_LISTED_ERRORS = 200
+# Why a row naming a pupil out of the caller's reach (or nobody at all) is refused.
+NOT_YOURS = "no such pupil in this school among those you may record for"
 
 
 async def school_to_record(
@@ -37,28 +39,6 @@ async def school_to_record(
     if not reach(principal, resource, Action.WRITE).touches(school_id=school.id):
         raise Forbidden(f"you may not change this school's {resource.value}s")
     return school
-
-
-async def check_pupils(
-    session: AsyncSession,
-    principal: Principal,
-    resource: Resource,
-    action: Action,
-    school: School,
-    rows: Sequence[tuple[str, uuid.UUID]],
-) -> None:
-    """Refuse (422, one error per row) any ``(field, pupil_id)`` whose pupil is not one of
-    the school's pupils within the caller's reach."""
-    found = await queries.pupils_reached(
-        session, reach(principal, resource, action), school.id, {p for _, p in rows}
-    )
-    errors = [
-        {"field": field, "reason": "no such pupil in this school among those you may record for"}
-        for field, pupil_id in rows
-        if pupil_id not in found
-    ]
-    if errors:
-        raise InvalidInput.of(errors[:MAX_LISTED_ERRORS], total=len(errors))
 
 
 @dataclass(frozen=True, slots=True)

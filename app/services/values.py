@@ -59,6 +59,7 @@ from app.db.queries.roster import get_pupil
 from app.db.queries.values import Cell
 from app.db.tenancy import AssessmentPoint, School
 from app.domain.calendar import AcademicYear
+from app.domain.curriculum import read_curriculum_year, year_label
 from app.domain.errors import DomainError
 from app.domain.markbook import default_working_year
 from app.domain.scales import Band, MeasureKind, NumberRule
@@ -68,22 +69,19 @@ from app.domain.values import (
     ScaleStep,
     StoredValue,
     band,
-    read_curriculum_year,
     read_value,
     shown,
-    year_label,
 )
 from app.errors import InvalidInput, NotFound
 from app.services import idempotency
 from app.services.audit import record_bulk
-from app.services.pupil_records import school_to_record, working_years
+from app.services.pupil_records import NOT_YOURS, school_to_record, working_years
 from app.services.roster import school_for
 
 # At most this many row errors are listed in one problem; ``error_count`` says how many.
 MAX_LISTED_ERRORS = 1000
 # Writes of up to this many values answer with each value's outcome.
 MAX_ROW_STATUSES = 1000
-_NO_PUPIL = "no such pupil in this school among those you may record for"
 
 Shown = int | float | str | bool | None
 
@@ -274,7 +272,7 @@ async def plan_values(
     # What the rows name, each loaded in one query.
     measures = {m.id: m for m in await queries.measures(session, {r.item.measure_id for r in work})}
     points = await queries.points(session, {r.point_id for r in work if r.point_id is not None})
-    reached = await queries.pupils_reached(
+    reached = await markbook_queries.pupils_reached(
         session,
         reach(principal, Resource.VALUE, Action.WRITE),
         school.id,
@@ -291,7 +289,7 @@ async def plan_values(
     for row in work:
         item = row.item
         if item.pupil_id not in reached:
-            refuse(row, "pupil_id", _NO_PUPIL)
+            refuse(row, "pupil_id", NOT_YOURS)
         measure = usable.get(item.measure_id)
         if measure is None:
             refuse(row, "measure_id", "no such measure for this school or its trust")

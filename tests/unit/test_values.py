@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.domain.curriculum import read_curriculum_year, year_label
 from app.domain.errors import DomainError
 from app.domain.scales import Band, MeasureKind, NumberRule
 from app.domain.values import (
@@ -20,10 +21,8 @@ from app.domain.values import (
     StoredValue,
     band,
     plain,
-    read_curriculum_year,
     read_value,
     shown,
-    year_label,
 )
 
 KS2 = MeasureRule(

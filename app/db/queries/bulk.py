@@ -4,12 +4,14 @@ On PostgreSQL, new rows are streamed with COPY, and upserts go to the server as 
 column written by a single ``INSERT ... SELECT FROM unnest(...) ON CONFLICT`` statement, so the
 cost does not grow with a statement (or a round trip) per row. On SQLite, which has neither and
 runs in-process (no round trips), one INSERT is compiled once and executed for every row.
+``among`` matches a column against many ids with one bound parameter on either.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -129,3 +131,16 @@ async def delete_where_in(
     ordered = list(values)
     for chunk in _chunks(ordered, _IN_CHUNK):
         await session.execute(sa.delete(table).where(table.c[column].in_(chunk), *also))
+
+
+def among(
+    session: AsyncSession, column: sa.ColumnElement[Any], ids: Collection[uuid.UUID]
+) -> sa.ColumnElement[bool]:
+    """``column`` is one of ``ids``, as one bound parameter however many ids there are: an
+    array on PostgreSQL, a JSON list on SQLite. (An IN list binds, and SQLAlchemy renders, a
+    parameter per id: ten times slower at 10,000 ids.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.Uuid())))
+    # SQLite keeps UUIDs as 32 hex digits.
+    listed = sa.bindparam(None, json.dumps([i.hex for i in ids]), type_=sa.String())
+    return column.in_(sa.select(sa.column("value")).select_from(sa.func.json_each(listed)))

@@ -21,7 +21,7 @@ from app.db.markbook import (
     WorkingYear,
     WorkingYearHistory,
 )
-from app.db.queries.bulk import write_rows
+from app.db.queries.bulk import among, write_rows
 from app.db.queries.reach import pupils_within
 from app.db.roster import ClassPupil, Enrolment, Pupil, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
@@ -60,23 +60,18 @@ async def tick(session: AsyncSession, school_id: uuid.UUID) -> int:
 async def pupils_reached(
     session: AsyncSession, reach: Reach, school_id: uuid.UUID, pupil_ids: Collection[uuid.UUID]
 ) -> set[uuid.UUID]:
-    """Which of ``pupil_ids`` are pupils of the school within the reach."""
+    """Which of ``pupil_ids`` are pupils of the school within the reach: one statement,
+    however many are asked about."""
     if not pupil_ids:
         return set()
-    found: set[uuid.UUID] = set()
-    ordered = list(set(pupil_ids))
-    for start in range(0, len(ordered), 5_000):
-        rows = await session.scalars(
-            sa.select(Pupil.id).where(
-                col(Pupil.id).in_(ordered[start : start + 5_000]),
-                col(Pupil.school_id) == school_id,
-                pupils_within(
-                    reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)
-                ),
-            )
+    rows = await session.scalars(
+        sa.select(PUPIL.c.id).where(
+            among(session, PUPIL.c.id, set(pupil_ids)),
+            PUPIL.c.school_id == school_id,
+            pupils_within(reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id),
         )
-        found.update(rows)
-    return found
+    )
+    return set(rows)
 
 
 async def year_groups(
