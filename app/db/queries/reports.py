@@ -1,0 +1,1038 @@
+"""The report engine's SQL: one definition, a few set-based statements, whatever the rows.
+
+The statement is built in layers of common table expressions:
+
+- ``point_map``: each point column and, per school, the assessment point it means (or the
+  date an "as at" column reads the history as at);
+- ``facts``: one row per pupil on roll x subject x point column, with the pupil's figures
+  (from the maintained summaries, or from the history for "as at"), working year, attainment
+  category, measure values, and what progress needs from the earlier point (window functions
+  over the pupil's own rows, so no self-join);
+- the rows: a UNION ALL of one SELECT per level of the crossed dimensions (each dimension
+  after the subject is also rolled up into an "All" row) x key group breakdown, each
+  labelling its rows; SQLite has no GROUPING SETS, and this runs the same on both;
+- one GROUP BY over them all.
+
+Medians are the one dialect seam: ``percentile_cont`` on PostgreSQL, on SQLite a second
+statement that picks the middle values with window functions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.policy import Reach
+from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
+from app.db.markbook import (
+    JudgementSummary,
+    MeasureValue,
+    ObjectiveJudgement,
+    WorkingYear,
+)
+from app.db.queries.markbook import standing_rank
+from app.db.queries.reach import pupils_within
+from app.db.roster import (
+    ClassPupil,
+    Enrolment,
+    Pupil,
+    PupilGroup,
+    PupilGroupMember,
+    TeachingGroup,
+)
+from app.db.tenancy import AssessmentPoint, School
+from app.domain.curriculum import FIRST_YEAR, LAST_YEAR
+from app.domain.pupils import YearGroup
+from app.domain.reports import (
+    BOOLEAN_GROUPS,
+    CUSTOM_GROUP_PREFIX,
+    ETHNIC_MAJOR_GROUPS,
+    IN_GROUP,
+    NO,
+    NOT_IN_GROUP,
+    UNKNOWN,
+    YES,
+    Category,
+    Dimension,
+    FilterOp,
+    Metric,
+    Movement,
+    OutOfYear,
+    ReportDefinition,
+    working_year_of,
+)
+
+PUPIL = Pupil.__table__  # type: ignore[attr-defined]
+ENROLMENT = Enrolment.__table__  # type: ignore[attr-defined]
+SUMMARY = JudgementSummary.__table__  # type: ignore[attr-defined]
+HISTORY = ObjectiveJudgement.__table__  # type: ignore[attr-defined]
+WORKING_YEAR = WorkingYear.__table__  # type: ignore[attr-defined]
+VALUE = MeasureValue.__table__  # type: ignore[attr-defined]
+MEASURE = Measure.__table__  # type: ignore[attr-defined]
+DESCRIPTOR = Descriptor.__table__  # type: ignore[attr-defined]
+SCALE = Scale.__table__  # type: ignore[attr-defined]
+OBJECTIVE = Objective.__table__  # type: ignore[attr-defined]
+FRAMEWORK = Framework.__table__  # type: ignore[attr-defined]
+SUBJECT = Subject.__table__  # type: ignore[attr-defined]
+SCHOOL = School.__table__  # type: ignore[attr-defined]
+POINT = AssessmentPoint.__table__  # type: ignore[attr-defined]
+CLASS_PUPIL = ClassPupil.__table__  # type: ignore[attr-defined]
+CLASS = TeachingGroup.__table__  # type: ignore[attr-defined]
+GROUP = PupilGroup.__table__  # type: ignore[attr-defined]
+MEMBER = PupilGroupMember.__table__  # type: ignore[attr-defined]
+
+KEY_COLUMNS = ("level", "d_subject", "d_school", "d_year_group", "d_class", "gdim", "gval", "col")
+
+
+# --- What the service resolved --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PointColumn:
+    """A point column: per school the assessment point it means (``point_ids``), or the date
+    one school's history is read as at (``as_at``, with that school in ``school_id``)."""
+
+    index: int
+    academic_year: int
+    point_ids: tuple[uuid.UUID, ...] = ()
+    as_at: date | None = None
+    school_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureChoice:
+    """A metric's (or a rule's) measures: by subject code, the ids standing for it in the
+    schools (a school's own before its trust's); ``None`` serves subjects with none."""
+
+    by_subject: Mapping[str | None, frozenset[uuid.UUID]]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleChoice:
+    subject: str
+    point: int | None
+    measure_ids: frozenset[uuid.UUID] = frozenset()
+    secured_at: Decimal | None = None
+    secured_above: Decimal | None = None
+
+
+@dataclass
+class ReportPlan:
+    definition: ReportDefinition
+    reach: Reach
+    school_ids: tuple[uuid.UUID, ...]
+    columns: tuple[PointColumn, ...]
+    subject_codes: frozenset[str] | None  # None: every subject of the schools
+    measures: dict[int, MeasureChoice] = field(default_factory=dict)  # by metric slot
+    rules: tuple[RuleChoice, ...] = ()
+
+
+# --- Lookups the service resolves a definition with -------------------------------------------
+async def school_rows(session: AsyncSession, school_ids: Collection[uuid.UUID]) -> list[Any]:
+    rows = await session.execute(
+        sa.select(SCHOOL.c.id, SCHOOL.c.name, SCHOOL.c.urn, SCHOOL.c.trust_id)
+        .where(SCHOOL.c.id.in_(list(school_ids)))
+        .order_by(SCHOOL.c.name, SCHOOL.c.id)
+    )
+    return list(rows)
+
+
+async def points_of(
+    session: AsyncSession, school_ids: Collection[uuid.UUID], academic_year: int
+) -> list[Any]:
+    rows = await session.execute(
+        sa.select(
+            POINT.c.id,
+            POINT.c.school_id,
+            POINT.c.code,
+            POINT.c.name,
+            POINT.c.position,
+            POINT.c.assessed_on,
+            POINT.c.academic_year,
+        ).where(POINT.c.school_id.in_(list(school_ids)), POINT.c.academic_year == academic_year)
+    )
+    return list(rows)
+
+
+def _owner_of(table: sa.Table) -> sa.ColumnElement[bool]:
+    """Rows of ``table`` owned by the joined school or by its trust."""
+    return sa.or_(
+        table.c.school_id == SCHOOL.c.id,
+        sa.and_(table.c.trust_id.is_not(None), table.c.trust_id == SCHOOL.c.trust_id),
+    )
+
+
+async def subjects_of(session: AsyncSession, school_ids: Collection[uuid.UUID]) -> list[Any]:
+    """The subjects each school uses (its own and its trust's), with their code, name and
+    position; a school's own subject hides its trust's of the same code."""
+    own = SUBJECT.alias("own")
+    shadowed = sa.exists().where(own.c.school_id == SCHOOL.c.id, own.c.code == SUBJECT.c.code)
+    rows = await session.execute(
+        sa.select(
+            SCHOOL.c.id.label("school_id"),
+            SUBJECT.c.id,
+            SUBJECT.c.code,
+            SUBJECT.c.name,
+            SUBJECT.c.position,
+        )
+        .join(SUBJECT, _owner_of(SUBJECT))
+        .where(
+            SCHOOL.c.id.in_(list(school_ids)),
+            sa.or_(SUBJECT.c.school_id.is_not(None), ~shadowed),
+        )
+        .order_by(SUBJECT.c.position, SUBJECT.c.code)
+    )
+    return list(rows)
+
+
+async def measures_of(
+    session: AsyncSession, school_ids: Collection[uuid.UUID], names: Collection[str]
+) -> list[Any]:
+    """The measures the schools use (their own and their trusts') named by code or id."""
+    ids = []
+    for name in names:
+        try:
+            ids.append(uuid.UUID(name))
+        except ValueError:
+            continue
+    rows = await session.execute(
+        sa.select(
+            SCHOOL.c.id.label("school_id"),
+            MEASURE.c.id,
+            MEASURE.c.code,
+            MEASURE.c.name,
+            MEASURE.c.kind,
+            MEASURE.c.school_id.label("owner_school_id"),
+            MEASURE.c.decimals,
+            MEASURE.c.expected_from,
+            SUBJECT.c.code.label("subject_code"),
+        )
+        .join(MEASURE, _owner_of(MEASURE))
+        .outerjoin(SUBJECT, SUBJECT.c.id == MEASURE.c.subject_id)
+        .where(
+            SCHOOL.c.id.in_(list(school_ids)),
+            sa.or_(MEASURE.c.code.in_(list(names)), MEASURE.c.id.in_(ids)),
+        )
+    )
+    return list(rows)
+
+
+async def class_rows(
+    session: AsyncSession, school_ids: Collection[uuid.UUID], academic_years: Collection[int]
+) -> list[Any]:
+    rows = await session.execute(
+        sa.select(CLASS.c.id, CLASS.c.code, CLASS.c.name, CLASS.c.school_id).where(
+            CLASS.c.school_id.in_(list(school_ids)),
+            CLASS.c.academic_year.in_(list(academic_years)),
+        )
+    )
+    return list(rows)
+
+
+# --- Building blocks --------------------------------------------------------------------------
+def default_year_expr(year_group: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The curriculum year a year group works within by default (the markbook's rule)."""
+    return sa.case(
+        *((year_group == g.value, working_year_of(g.value)) for g in YearGroup), else_=None
+    )
+
+
+def _flag(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    return sa.case((column == sa.true(), YES), (column == sa.false(), NO), else_=UNKNOWN)
+
+
+def _ethnicity(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    first = sa.func.substr(column, 1, 1)
+    return sa.case(
+        *((first == letter, code) for letter, (code, _) in ETHNIC_MAJOR_GROUPS.items()),
+        else_=UNKNOWN,
+    )
+
+
+def _point_map(plan: ReportPlan) -> sa.CTE:
+    parts: list[Any] = []
+    for column in plan.columns:
+        if column.as_at is None:
+            parts.append(
+                sa.select(
+                    sa.literal(column.index).label("col"),
+                    POINT.c.id.label("point_id"),
+                    POINT.c.school_id,
+                    POINT.c.academic_year,
+                    POINT.c.assessed_on.label("on_date"),
+                ).where(POINT.c.id.in_(list(column.point_ids) or [uuid.UUID(int=0)]))
+            )
+        else:
+            parts.append(
+                sa.select(
+                    sa.literal(column.index).label("col"),
+                    sa.cast(sa.null(), POINT.c.id.type).label("point_id"),
+                    sa.literal(column.school_id, POINT.c.school_id.type).label("school_id"),
+                    sa.literal(column.academic_year).label("academic_year"),
+                    sa.literal(column.as_at, sa.Date).label("on_date"),
+                )
+            )
+    return sa.union_all(*parts).cte("point_map") if len(parts) > 1 else parts[0].cte("point_map")
+
+
+def _judged(plan: ReportPlan, point_map: sa.CTE) -> sa.CTE:
+    """Per pupil x subject x point column: the working year counted, objectives judged, the
+    sum of their values and how many are secure: the maintained summary at an assessment
+    point, or counted from the history as at a date."""
+    parts: list[Any] = [
+        sa.select(
+            point_map.c.col,
+            SUMMARY.c.pupil_id,
+            SUMMARY.c.subject_id,
+            SUMMARY.c.curriculum_year,
+            SUMMARY.c.judged,
+            SUMMARY.c.value_sum,
+            SUMMARY.c.secure,
+        )
+        .join(point_map, point_map.c.point_id == SUMMARY.c.assessment_point_id)
+        .where(SUMMARY.c.school_id.in_(list(plan.school_ids)))
+    ]
+    for column in plan.columns:
+        if column.as_at is not None:
+            parts.append(_judged_as_at(column))
+    return sa.union_all(*parts).cte("judged") if len(parts) > 1 else parts[0].cte("judged")
+
+
+def _judged_as_at(column: PointColumn) -> Any:
+    """The summary's figures for one school as at a date, from the history: per cell the
+    judgement standing then (app.domain.markbook.standing), counted over the objectives of
+    the pupil's working year (the one set for the academic year, else the year group's)."""
+    ranked = (
+        sa.select(
+            HISTORY.c.pupil_id,
+            HISTORY.c.subject_id,
+            HISTORY.c.objective_id,
+            HISTORY.c.descriptor_id,
+            standing_rank(HISTORY.c.pupil_id, HISTORY.c.objective_id),
+        )
+        .where(HISTORY.c.school_id == column.school_id, HISTORY.c.assessed_on <= column.as_at)
+        .subquery("ranked")
+    )
+    secure_from = DESCRIPTOR.alias("secure_from")
+    working = sa.func.coalesce(
+        WORKING_YEAR.c.curriculum_year, default_year_expr(ENROLMENT.c.year_group)
+    )
+    judged = sa.func.count()
+    return (
+        sa.select(
+            sa.literal(column.index).label("col"),
+            ranked.c.pupil_id,
+            ranked.c.subject_id,
+            working.label("curriculum_year"),
+            judged.label("judged"),
+            sa.func.sum(DESCRIPTOR.c.value).label("value_sum"),
+            sa.func.sum(sa.case((DESCRIPTOR.c.value >= secure_from.c.value, 1), else_=0)).label(
+                "secure"
+            ),
+        )
+        .select_from(ranked)
+        .join(DESCRIPTOR, DESCRIPTOR.c.id == ranked.c.descriptor_id)
+        .join(SCALE, SCALE.c.id == DESCRIPTOR.c.scale_id)
+        .join(
+            secure_from,
+            sa.and_(
+                secure_from.c.scale_id == SCALE.c.id, secure_from.c.code == SCALE.c.secure_from
+            ),
+        )
+        .join(OBJECTIVE, OBJECTIVE.c.id == ranked.c.objective_id)
+        .join(
+            ENROLMENT,
+            sa.and_(
+                ENROLMENT.c.pupil_id == ranked.c.pupil_id,
+                ENROLMENT.c.academic_year == column.academic_year,
+            ),
+        )
+        .outerjoin(
+            WORKING_YEAR,
+            sa.and_(
+                WORKING_YEAR.c.pupil_id == ranked.c.pupil_id,
+                WORKING_YEAR.c.subject_id == ranked.c.subject_id,
+                WORKING_YEAR.c.academic_year == column.academic_year,
+            ),
+        )
+        .where(
+            ranked.c.rank == 1,
+            OBJECTIVE.c.year_from <= working,
+            OBJECTIVE.c.year_to >= working,
+        )
+        .group_by(ranked.c.pupil_id, ranked.c.subject_id, working)
+    )
+
+
+def _year_objectives(plan: ReportPlan) -> sa.CTE:
+    """Per school x subject x curriculum year: the objectives (not archived) of the school's
+    and its trust's frameworks that cover the year."""
+    years = sa.union_all(
+        *(sa.select(sa.literal(y).label("year")) for y in range(FIRST_YEAR, LAST_YEAR + 1))
+    ).subquery("years")
+    return (
+        sa.select(
+            SCHOOL.c.id.label("school_id"),
+            FRAMEWORK.c.subject_id,
+            years.c.year,
+            sa.func.count().label("objectives"),
+        )
+        .select_from(SCHOOL)
+        .join(FRAMEWORK, _owner_of(FRAMEWORK))
+        .join(OBJECTIVE, OBJECTIVE.c.framework_id == FRAMEWORK.c.id)
+        .join(
+            years,
+            sa.and_(years.c.year >= OBJECTIVE.c.year_from, years.c.year <= OBJECTIVE.c.year_to),
+        )
+        .where(SCHOOL.c.id.in_(list(plan.school_ids)), ~OBJECTIVE.c.archived)
+        .group_by(SCHOOL.c.id, FRAMEWORK.c.subject_id, years.c.year)
+        .cte("year_objectives")
+    )
+
+
+def _subjects(plan: ReportPlan, codes: frozenset[str] | None) -> sa.CTE:
+    own = SUBJECT.alias("own")
+    shadowed = sa.exists().where(own.c.school_id == SCHOOL.c.id, own.c.code == SUBJECT.c.code)
+    statement = (
+        sa.select(
+            SCHOOL.c.id.label("school_id"),
+            SCHOOL.c.trust_id,
+            SUBJECT.c.id.label("subject_id"),
+            SUBJECT.c.code,
+        )
+        .select_from(SCHOOL)
+        .join(SUBJECT, _owner_of(SUBJECT))
+        .where(
+            SCHOOL.c.id.in_(list(plan.school_ids)),
+            sa.or_(SUBJECT.c.school_id.is_not(None), ~shadowed),
+        )
+    )
+    if codes is not None:
+        statement = statement.where(SUBJECT.c.code.in_(sorted(codes)))
+    return statement.cte("subjects")
+
+
+def _measure_match(
+    choice: MeasureChoice, code: sa.ColumnElement[Any], measure_id: sa.ColumnElement[Any]
+) -> sa.ColumnElement[bool]:
+    clauses = []
+    named = [s for s in choice.by_subject if s is not None]
+    for subject, ids in choice.by_subject.items():
+        if not ids:
+            continue
+        if subject is None:
+            here = code.not_in(named) if named else sa.true()
+        else:
+            here = code == subject
+        clauses.append(sa.and_(here, measure_id.in_(sorted(ids))))
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
+@dataclass
+class _Built:
+    union: Any
+    facts: Any
+    numbers: dict[int, str]  # measure slot -> its value column in the union
+
+
+def _rule_applies(plan: ReportPlan, rule: RuleChoice, code: Any, col: Any) -> Any:
+    if rule.point is not None:
+        return sa.and_(code == rule.subject, col == rule.point)
+    specific = [r.point for r in plan.rules if r.subject == rule.subject and r.point is not None]
+    if specific:
+        return sa.and_(code == rule.subject, col.not_in(specific))
+    return code == rule.subject
+
+
+def _build(plan: ReportPlan) -> _Built:
+    definition = plan.definition
+    point_map = _point_map(plan)
+    judged = _judged(plan, point_map)
+    year_objectives = _year_objectives(plan)
+
+    needed: frozenset[str] | None = plan.subject_codes
+    subjects = _subjects(plan, needed)
+
+    base_columns: list[Any] = []
+    enrolled = sa.and_(
+        ENROLMENT.c.school_id == point_map.c.school_id,
+        ENROLMENT.c.academic_year == point_map.c.academic_year,
+        sa.or_(ENROLMENT.c.left_on.is_(None), ENROLMENT.c.left_on >= point_map.c.on_date),
+        sa.or_(ENROLMENT.c.joined_on.is_(None), ENROLMENT.c.joined_on <= point_map.c.on_date),
+    )
+    source: Any = (
+        point_map.join(ENROLMENT, enrolled)
+        .join(PUPIL, PUPIL.c.id == ENROLMENT.c.pupil_id)
+        .join(subjects, subjects.c.school_id == point_map.c.school_id)
+        .outerjoin(
+            judged,
+            sa.and_(
+                judged.c.pupil_id == PUPIL.c.id,
+                judged.c.subject_id == subjects.c.subject_id,
+                judged.c.col == point_map.c.col,
+            ),
+        )
+        .outerjoin(
+            WORKING_YEAR,
+            sa.and_(
+                WORKING_YEAR.c.pupil_id == PUPIL.c.id,
+                WORKING_YEAR.c.subject_id == subjects.c.subject_id,
+                WORKING_YEAR.c.academic_year == point_map.c.academic_year,
+            ),
+        )
+    )
+    default_year = default_year_expr(ENROLMENT.c.year_group)
+    working = sa.func.coalesce(
+        judged.c.curriculum_year, WORKING_YEAR.c.curriculum_year, default_year
+    )
+    source = source.outerjoin(
+        year_objectives,
+        sa.and_(
+            year_objectives.c.school_id == PUPIL.c.school_id,
+            year_objectives.c.subject_id == subjects.c.subject_id,
+            year_objectives.c.year == working,
+        ),
+    )
+    code, col = subjects.c.code, point_map.c.col
+    judged_n = sa.func.coalesce(judged.c.judged, 0)
+    assessed = judged_n > 0
+    objectives = sa.func.coalesce(year_objectives.c.objectives, 0)
+    base_columns += [
+        PUPIL.c.id.label("pupil_id"),
+        PUPIL.c.school_id.label("school_id"),
+        subjects.c.subject_id,
+        code.label("subject_code"),
+        col.label("col"),
+        point_map.c.academic_year,
+        ENROLMENT.c.year_group,
+        judged_n.label("judged"),
+        sa.case((assessed, judged.c.value_sum * 1.0 / judged_n)).label("depth"),
+        sa.case((assessed, judged.c.secure * 1.0 / judged_n)).label("secured"),
+        sa.case((sa.and_(assessed, objectives > 0), judged.c.secure * 1.0 / objectives)).label(
+            "year_secured"
+        ),
+        working.label("working_year"),
+        _flag(PUPIL.c.pupil_premium).label("g_pupil_premium"),
+        _flag(PUPIL.c.fsm).label("g_fsm"),
+        _flag(PUPIL.c.eal).label("g_eal"),
+        _flag(PUPIL.c.looked_after).label("g_looked_after"),
+        sa.func.coalesce(PUPIL.c.sen_status, UNKNOWN).label("g_sen_status"),
+        sa.func.coalesce(PUPIL.c.sex, UNKNOWN).label("g_sex"),
+        _ethnicity(PUPIL.c.ethnicity).label("g_ethnicity"),
+    ]
+
+    # Measure values: one join per measure metric, matched to the row's subject.
+    numbers: dict[int, str] = {}
+    for slot, choice in sorted(plan.measures.items()):
+        value = VALUE.alias(f"v{slot}")
+        measure = MEASURE.alias(f"vm{slot}")
+        descriptor = DESCRIPTOR.alias(f"vd{slot}")
+        source = (
+            source.outerjoin(
+                value,
+                sa.and_(
+                    value.c.pupil_id == PUPIL.c.id,
+                    value.c.assessment_point_id == point_map.c.point_id,
+                    _measure_match(choice, code, value.c.measure_id),
+                ),
+            )
+            .outerjoin(measure, measure.c.id == value.c.measure_id)
+            .outerjoin(descriptor, descriptor.c.id == value.c.descriptor_id)
+        )
+        number = value.c.number
+        banded = sa.or_(
+            sa.and_(measure.c.kind == "number", measure.c.expected_from.is_not(None)),
+            sa.and_(measure.c.kind == "scale", descriptor.c.band.is_not(None)),
+        )
+        expected = sa.or_(
+            sa.and_(measure.c.kind == "number", number >= measure.c.expected_from),
+            sa.and_(measure.c.kind == "scale", descriptor.c.band.in_(["at", "above"])),
+        )
+        above = sa.or_(
+            sa.and_(measure.c.kind == "number", number >= measure.c.above_from),
+            sa.and_(measure.c.kind == "scale", descriptor.c.band == "above"),
+        )
+        has = number.is_not(None)
+        base_columns += [
+            number.label(f"m{slot}_v"),
+            sa.case((sa.and_(has, banded), 1), else_=0).label(f"m{slot}_ref"),
+            sa.case((sa.and_(has, banded, expected), 1), else_=0).label(f"m{slot}_exp"),
+            sa.case((sa.and_(has, banded, above), 1), else_=0).label(f"m{slot}_abv"),
+        ]
+        numbers[slot] = f"m{slot}_v"
+
+    # Attainment category by the subject's rule; out-of-year pupils apart unless chosen.
+    category: Any = sa.null()
+    earlier: Any = working < default_year
+    if plan.rules:
+        rule_values = VALUE.alias("rv")
+        rule_measure = MEASURE.alias("rm")
+        rule_descriptor = DESCRIPTOR.alias("rd")
+        measured = [r for r in plan.rules if r.measure_ids]
+        if measured:
+            source = (
+                source.outerjoin(
+                    rule_values,
+                    sa.and_(
+                        rule_values.c.pupil_id == PUPIL.c.id,
+                        rule_values.c.assessment_point_id == point_map.c.point_id,
+                        sa.or_(
+                            *(
+                                sa.and_(
+                                    _rule_applies(plan, r, code, col),
+                                    rule_values.c.measure_id.in_(sorted(r.measure_ids)),
+                                )
+                                for r in measured
+                            )
+                        ),
+                    ),
+                )
+                .outerjoin(rule_measure, rule_measure.c.id == rule_values.c.measure_id)
+                .outerjoin(rule_descriptor, rule_descriptor.c.id == rule_values.c.descriptor_id)
+            )
+            earlier = sa.func.coalesce(rule_values.c.curriculum_year, working) < default_year
+        number = rule_values.c.number
+        by_measure = sa.case(
+            (
+                rule_measure.c.kind == "scale",
+                sa.case(
+                    (rule_descriptor.c.band == "below", Category.BELOW.value),
+                    (rule_descriptor.c.band == "at", Category.AT.value),
+                    (rule_descriptor.c.band == "above", Category.ABOVE.value),
+                    else_=Category.NOT_ASSESSED.value,
+                ),
+            ),
+            (
+                sa.and_(
+                    rule_measure.c.kind == "number",
+                    rule_measure.c.expected_from.is_not(None),
+                    number.is_not(None),
+                ),
+                sa.case(
+                    (
+                        sa.and_(
+                            rule_measure.c.above_from.is_not(None),
+                            number >= rule_measure.c.above_from,
+                        ),
+                        Category.ABOVE.value,
+                    ),
+                    (number >= rule_measure.c.expected_from, Category.AT.value),
+                    else_=Category.BELOW.value,
+                ),
+            ),
+            else_=Category.NOT_ASSESSED.value,
+        )
+        year_percent = sa.case(
+            (sa.and_(assessed, objectives > 0), judged.c.secure * 100.0 / objectives)
+        )
+        whens = []
+        ordered = sorted(plan.rules, key=lambda r: r.point is None)
+        for rule in ordered:
+            if rule.measure_ids:
+                outcome: Any = by_measure
+            else:
+                above_case = (
+                    [(year_percent >= float(rule.secured_above), Category.ABOVE.value)]
+                    if rule.secured_above is not None
+                    else []
+                )
+                outcome = sa.case(
+                    (year_percent.is_(None), Category.NOT_ASSESSED.value),
+                    *above_case,
+                    (year_percent >= float(rule.secured_at or 0), Category.AT.value),
+                    else_=Category.BELOW.value,
+                )
+            whens.append((_rule_applies(plan, rule, code, col), outcome))
+        by_rule = sa.case(*whens, else_=None)
+        if definition.out_of_year is OutOfYear.OWN_CATEGORY:
+            category = sa.case(
+                (by_rule.is_(None), None),
+                (earlier, Category.EARLIER_CURRICULUM.value),
+                else_=by_rule,
+            )
+        else:
+            category = by_rule
+    base_columns += [
+        sa.case((earlier, YES), else_=NO).label("g_out_of_year"),
+        category.label("category"),
+    ]
+
+    where = [
+        PUPIL.c.school_id.in_(list(plan.school_ids)),
+        pupils_within(plan.reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id),
+    ]
+    base = sa.select(*base_columns).select_from(source).where(*where).cte("base")
+
+    # Facts: the base with what progress and combined figures need from the pupil's other rows.
+    fact_columns: list[Any] = [base]
+    per_subject = (base.c.pupil_id, base.c.subject_id)
+    for slot, spec in enumerate(definition.metrics):
+        if spec.metric is Metric.COMBINED_AT_OR_ABOVE:
+            reached = sa.func.sum(
+                sa.case(
+                    (
+                        sa.and_(
+                            base.c.subject_code.in_(spec.subjects),
+                            base.c.category.in_([Category.AT.value, Category.ABOVE.value]),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).over(partition_by=(base.c.pupil_id, base.c.col))
+            fact_columns.append(
+                sa.case((reached == len(spec.subjects), 1), else_=0).label(f"comb{slot}")
+            )
+        if not spec.is_progress:
+            continue
+        first, last = definition.progress_pair(spec)
+
+        def at_first(value: Any, first: int = first) -> Any:
+            return sa.func.max(sa.case((base.c.col == first, value))).over(partition_by=per_subject)
+
+        if spec.metric in (Metric.CATEGORY_MOVEMENT, Metric.PROGRESS_MATRIX):
+            fact_columns.append(at_first(base.c.category).label(f"before{slot}"))
+            continue
+        if spec.metric is Metric.PROGRESS_DEPTH_SCORE:
+            value = base.c.depth
+        elif spec.metric is Metric.PROGRESS_PERCENT_SECURED:
+            value = sa.case(
+                (
+                    base.c.year_secured.is_not(None),
+                    100.0 * base.c.working_year + 100.0 * base.c.year_secured,
+                )
+            )
+        else:
+            value = base.c[numbers[slot]]
+        before = at_first(value)
+        fact_columns.append(
+            sa.case(
+                (
+                    sa.and_(base.c.col == last, value.is_not(None), before.is_not(None)),
+                    value - before,
+                )
+            ).label(f"p{slot}")
+        )
+    facts = sa.select(*fact_columns).cte("facts")
+
+    # Movement between categories (a CASE over the two, the domain's ranking).
+    ranked = {Category.BELOW.value: 0, Category.AT.value: 1, Category.ABOVE.value: 2}
+    extra: dict[str, Any] = {}
+    for slot, spec in enumerate(definition.metrics):
+        if spec.metric is not Metric.CATEGORY_MOVEMENT:
+            continue
+        _, last = definition.progress_pair(spec)
+        before, after = facts.c[f"before{slot}"], facts.c.category
+
+        def rank(c: Any) -> Any:
+            return sa.case(*((c == k, v) for k, v in ranked.items()), else_=None)
+
+        comparable = sa.and_(rank(before).is_not(None), rank(after).is_not(None))
+        extra[f"mv{slot}"] = sa.case(
+            (facts.c.col != last, None),
+            (~comparable, Movement.NOT_COMPARABLE.value),
+            (rank(after) > rank(before), Movement.UP.value),
+            (rank(after) < rank(before), Movement.DOWN.value),
+            else_=Movement.SAME.value,
+        )
+
+    union = _rows(plan, facts, extra)
+    return _Built(union=union, facts=facts, numbers=numbers)
+
+
+def _filters(plan: ReportPlan, facts: Any) -> list[Any]:
+    clauses = []
+    for f in plan.definition.filters:
+        values = list(f.values)
+        dim = f.dimension
+        if dim == Dimension.SUBJECT:
+            clause = facts.c.subject_code.in_(values)
+        elif dim == Dimension.YEAR_GROUP:
+            clause = facts.c.year_group.in_(values)
+        elif dim == Dimension.SCHOOL:
+            ids = [_uuid(v) for v in values]
+            clause = facts.c.school_id.in_([i for i in ids if i is not None])
+        elif dim == Dimension.CLASS:
+            ids = [i for i in (_uuid(v) for v in values) if i is not None]
+            members = (
+                sa.select(CLASS_PUPIL.c.pupil_id)
+                .join(CLASS, CLASS.c.id == CLASS_PUPIL.c.class_id)
+                .where(
+                    CLASS.c.academic_year == facts.c.academic_year,
+                    sa.or_(CLASS.c.code.in_(values), CLASS.c.id.in_(ids)),
+                )
+            )
+            clause = facts.c.pupil_id.in_(members)
+        else:
+            clause = _group_value(dim, facts).in_(values)
+        clauses.append(clause if f.op is FilterOp.IN else sa.not_(clause))
+    return clauses
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _group_value(dimension: str, facts: Any) -> Any:
+    if dimension.startswith(CUSTOM_GROUP_PREFIX):
+        name = dimension.removeprefix(CUSTOM_GROUP_PREFIX)
+        member = (
+            sa.select(MEMBER.c.pupil_id)
+            .join(GROUP, GROUP.c.id == MEMBER.c.group_id)
+            .where(GROUP.c.name == name)
+        )
+        return sa.case((facts.c.pupil_id.in_(member), IN_GROUP), else_=NOT_IN_GROUP)
+    dim = Dimension(dimension)
+    if dim in BOOLEAN_GROUPS or dim in (
+        Dimension.SEN_STATUS,
+        Dimension.SEX,
+        Dimension.ETHNICITY,
+        Dimension.OUT_OF_YEAR,
+    ):
+        return facts.c[f"g_{dim.value}"]
+    raise ValueError(dimension)
+
+
+def _rows(plan: ReportPlan, facts: Any, extra: Mapping[str, Any]) -> Any:
+    """One SELECT per rollup level x key group breakdown, labelling its rows; UNION ALL."""
+    definition = plan.definition
+    rolled = [d for d in definition.dimensions if d is not Dimension.SUBJECT]
+    classes = (
+        sa.select(CLASS_PUPIL.c.pupil_id, CLASS.c.id.label("class_id"), CLASS.c.academic_year)
+        .join(CLASS, CLASS.c.id == CLASS_PUPIL.c.class_id)
+        .where(CLASS.c.school_id.in_(list(plan.school_ids)))
+        .subquery("classes")
+    )
+    metric_columns: list[Any] = [
+        facts.c.pupil_id,
+        facts.c.judged,
+        facts.c.depth,
+        facts.c.secured,
+        facts.c.year_secured,
+        facts.c.category,
+    ]
+    for slot in plan.measures:
+        metric_columns += [facts.c[f"m{slot}_{s}"] for s in ("v", "ref", "exp", "abv")]
+    for slot, spec in enumerate(definition.metrics):
+        if spec.metric is Metric.COMBINED_AT_OR_ABOVE:
+            metric_columns.append(facts.c[f"comb{slot}"])
+        elif spec.metric in (Metric.CATEGORY_MOVEMENT, Metric.PROGRESS_MATRIX):
+            metric_columns.append(facts.c[f"before{slot}"])
+        elif spec.is_progress:
+            metric_columns.append(facts.c[f"p{slot}"])
+    metric_columns += [expr.label(name) for name, expr in extra.items()]
+
+    filters = _filters(plan, facts)
+    parts = []
+    for level in range(len(rolled), -1, -1):
+        kept = set(rolled[:level])
+        for group in (None, *definition.groups):
+            keys = [
+                sa.literal(level).label("level"),
+                facts.c.subject_code.label("d_subject"),
+                (facts.c.school_id if Dimension.SCHOOL in kept else sa.null()).label("d_school"),
+                (facts.c.year_group if Dimension.YEAR_GROUP in kept else sa.null()).label(
+                    "d_year_group"
+                ),
+                (classes.c.class_id if Dimension.CLASS in kept else sa.null()).label("d_class"),
+                (sa.literal(group) if group else sa.null()).label("gdim"),
+                (_group_value(group, facts) if group else sa.null()).label("gval"),
+                facts.c.col,
+            ]
+            source: Any = facts
+            if Dimension.CLASS in kept:
+                source = facts.outerjoin(
+                    classes,
+                    sa.and_(
+                        classes.c.pupil_id == facts.c.pupil_id,
+                        classes.c.academic_year == facts.c.academic_year,
+                    ),
+                )
+            parts.append(sa.select(*keys, *metric_columns).select_from(source).where(*filters))
+    return (
+        sa.union_all(*parts).subquery("report_rows")
+        if len(parts) > 1
+        else parts[0].subquery("report_rows")
+    )
+
+
+def _keys(union: Any) -> list[Any]:
+    return [union.c[name] for name in KEY_COLUMNS]
+
+
+def _sum_if(condition: Any, value: Any = 1) -> Any:
+    return sa.func.sum(sa.case((condition, value), else_=0))
+
+
+async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, Any]]:
+    """The report's aggregates: one row per (row key, point column) with the counts and sums
+    the domain turns into figures (app.domain.reports.aggregate_names). One statement, plus
+    one per median on SQLite."""
+    built = _build(plan)
+    union = built.union
+    postgres = session.get_bind().dialect.name == "postgresql"
+    definition = plan.definition
+    judged = union.c.judged > 0
+    columns: list[Any] = [
+        sa.func.count().label("pupils"),
+        _sum_if(judged).label("assessed"),
+        sa.func.sum(union.c.depth).label("depth_sum"),
+        sa.func.sum(union.c.secured).label("secured_sum"),
+        sa.func.sum(sa.case((judged, union.c.judged), else_=0)).label("judged_sum"),
+        _sum_if(union.c.year_secured.is_not(None)).label("year_n"),
+        sa.func.sum(union.c.year_secured).label("year_sum"),
+    ]
+    columns += [_sum_if(union.c.category == c.value).label(f"cat_{c.value}") for c in Category]
+    medians: list[int] = []
+    for slot in plan.measures:
+        value = union.c[f"m{slot}_v"]
+        columns += [
+            sa.func.count(value).label(f"m{slot}_n"),
+            sa.func.sum(value).label(f"m{slot}_sum"),
+            sa.func.min(value).label(f"m{slot}_min"),
+            sa.func.max(value).label(f"m{slot}_max"),
+            sa.func.sum(union.c[f"m{slot}_ref"]).label(f"m{slot}_ref"),
+            sa.func.sum(union.c[f"m{slot}_exp"]).label(f"m{slot}_exp"),
+            sa.func.sum(union.c[f"m{slot}_abv"]).label(f"m{slot}_abv"),
+        ]
+        if definition.metrics[slot].metric is Metric.MEASURE_MEDIAN:
+            if postgres:
+                columns.append(
+                    sa.func.percentile_cont(0.5).within_group(value).label(f"m{slot}_median")
+                )
+            else:
+                medians.append(slot)
+    for slot, spec in enumerate(definition.metrics):
+        if spec.metric is Metric.COMBINED_AT_OR_ABOVE:
+            columns.append(sa.func.sum(union.c[f"comb{slot}"]).label(f"comb{slot}"))
+        elif spec.metric is Metric.CATEGORY_MOVEMENT:
+            columns += [
+                _sum_if(union.c[f"mv{slot}"] == m.value).label(f"mv{slot}_{m.value}")
+                for m in Movement
+            ]
+        elif spec.is_progress and spec.metric is not Metric.PROGRESS_MATRIX:
+            change = union.c[f"p{slot}"]
+            columns += [
+                sa.func.count(change).label(f"p{slot}_n"),
+                sa.func.sum(change).label(f"p{slot}_sum"),
+            ]
+    keys = _keys(union)
+    statement = sa.select(*keys, *columns).group_by(*keys)
+    found = {_key(row): dict(row._mapping) for row in await session.execute(statement)}
+    for slot in medians:
+        for key, median in await _median_sqlite(session, union, slot):
+            if key in found:
+                found[key][f"m{slot}_median"] = median
+    return [_clean(row) for row in found.values()]
+
+
+def _key(row: Any) -> tuple[Any, ...]:
+    return tuple(row._mapping[name] for name in KEY_COLUMNS)
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    """Counts as ints (SQLite and PostgreSQL differ: Decimal, float, int)."""
+    for name, value in list(row.items()):
+        if isinstance(value, Decimal) and name in _COUNT_NAMES:
+            row[name] = int(value)
+        elif isinstance(value, float) and name in _COUNT_NAMES:
+            row[name] = int(value)
+    return row
+
+
+class _Counts(set[str]):
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        return (
+            name in {"pupils", "assessed", "year_n"}
+            or name.startswith(("cat_", "comb", "mv"))
+            or name.endswith(("_n", "_ref", "_exp", "_abv"))
+        )
+
+
+_COUNT_NAMES = _Counts()
+
+
+async def _median_sqlite(session: AsyncSession, union: Any, slot: int) -> list[Any]:
+    """Medians with window functions (SQLite has no percentile_cont): per row key, the middle
+    value, or the mean of the two middle values."""
+    value = union.c[f"m{slot}_v"]
+    keys = _keys(union)
+    ordered = (
+        sa.select(
+            *keys,
+            value.label("v"),
+            sa.func.row_number().over(partition_by=keys, order_by=value).label("place"),
+            sa.func.count().over(partition_by=keys).label("size"),
+        )
+        .where(value.is_not(None))
+        .subquery("ordered")
+    )
+    okeys = [ordered.c[name] for name in KEY_COLUMNS]
+    middle = sa.or_(
+        ordered.c.place == (ordered.c.size + 1) // 2,
+        ordered.c.place == (ordered.c.size + 2) // 2,
+    )
+    statement = (
+        sa.select(*okeys, sa.func.avg(ordered.c.v).label("median")).where(middle).group_by(*okeys)
+    )
+    return [(_key(row), row.median) for row in await session.execute(statement)]
+
+
+async def matrix(session: AsyncSession, plan: ReportPlan, slot: int) -> list[Any]:
+    """Pupils by category at ``from`` x category at ``to``, per row key."""
+    built = _build(plan)
+    union = built.union
+    _, last = plan.definition.progress_pair(plan.definition.metrics[slot])
+    before = sa.func.coalesce(union.c[f"before{slot}"], Category.NOT_ASSESSED.value)
+    after = sa.func.coalesce(union.c.category, Category.NOT_ASSESSED.value)
+    keys = _keys(union)
+    statement = (
+        sa.select(*keys, before.label("before"), after.label("after"), sa.func.count().label("n"))
+        .where(union.c.col == last, union.c.category.is_not(None))
+        .group_by(*keys, before, after)
+    )
+    return list(await session.execute(statement))
+
+
+async def matrix_pupils(
+    session: AsyncSession,
+    plan: ReportPlan,
+    slot: int,
+    *,
+    key: Sequence[Any],
+    before: str,
+    after: str,
+    limit: int,
+) -> list[uuid.UUID]:
+    """The pupils behind one cell of a progress matrix (a row key, a category at ``from`` and
+    at ``to``)."""
+    built = _build(plan)
+    union = built.union
+    _, last = plan.definition.progress_pair(plan.definition.metrics[slot])
+    keys = dict(zip(KEY_COLUMNS, key, strict=True))
+    clauses = [
+        union.c[name] == value if value is not None else union.c[name].is_(None)
+        for name, value in keys.items()
+    ]
+    statement = (
+        sa.select(union.c.pupil_id)
+        .where(
+            *clauses,
+            union.c.col == last,
+            sa.func.coalesce(union.c[f"before{slot}"], Category.NOT_ASSESSED.value) == before,
+            sa.func.coalesce(union.c.category, Category.NOT_ASSESSED.value) == after,
+        )
+        .distinct()
+        .limit(limit)
+    )
+    return list(await session.scalars(statement))

@@ -1,0 +1,1 @@
+"""The report engine: definition -> SQL aggregation -> table; renderers (JSON, CSV, XLSX)."""

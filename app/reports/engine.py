@@ -1,0 +1,564 @@
+"""The report engine: a definition, the caller's reach and schools in; a table out.
+
+``run_report`` resolves the definition against the schools (their points, subjects and
+measures, by code, so one definition runs in every school of a trust), refuses what cannot run
+(DefinitionError naming the field), aggregates in the database (app.db.queries.reports), and
+builds the table with the domain's figures and suppression (app.domain.reports).
+
+Access is the caller's business: pass the principal's ``Reach`` over pupils (a teacher's
+reaches only the pupils they teach) and the schools the caller may report on, and
+``suppress_below`` (None for viewers who may see small groups; else the threshold, at least
+3). Trust figures are computed from the pupils of all the schools together, never as a mean of
+school means.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.policy import Reach
+from app.db.queries import reports as queries
+from app.domain.calendar import AcademicYear
+from app.domain.pupils import YearGroup
+from app.domain.reports import (
+    CROSSED,
+    MAX_MATRIX_PUPILS,
+    MEASURE_METRICS,
+    Category,
+    DefinitionError,
+    Dimension,
+    FilterOp,
+    KnownPoint,
+    Metric,
+    ReportDefinition,
+    ReportTable,
+    RowKey,
+    Section,
+    apply_suppression,
+    build_matrix,
+    build_section,
+    check_size,
+    check_threshold,
+    dimension_label,
+    group_values,
+    parse_definition,
+    plan_columns,
+    resolve_point,
+)
+
+ALL_LABELS = {
+    Dimension.SCHOOL: "All schools",
+    Dimension.YEAR_GROUP: "All year groups",
+    Dimension.CLASS: "All classes",
+}
+OUT_OF_YEAR_NOTE = (
+    "Pupils working within an earlier year's curriculum are counted against the curriculum "
+    "they work within; in attainment they are {how}."
+)
+
+
+@dataclasses.dataclass
+class _Context:
+    definition: ReportDefinition
+    plan: queries.ReportPlan
+    point_labels: list[str]
+    points: list[dict[str, Any]]
+    subjects: dict[str, tuple[str, int]]  # code -> (name, position)
+    schools: dict[str, str]  # id -> name
+    classes: dict[str, tuple[str, str]]  # id -> (code, name)
+    measure_labels: dict[str, str]
+    threshold: int | None
+
+
+def effective_threshold(suppress_below: int | None, definition: ReportDefinition) -> int | None:
+    """The threshold the viewer gets: the caller's (for governors, the school's setting), or
+    the definition's own if higher; None: nothing is hidden."""
+    if suppress_below is not None:
+        check_threshold(suppress_below)
+    found = [t for t in (suppress_below, definition.suppress_below) if t is not None]
+    return max(found) if found else None
+
+
+async def run_report(
+    session: AsyncSession,
+    *,
+    definition: ReportDefinition | Mapping[str, Any],
+    reach: Reach,
+    school_ids: Collection[uuid.UUID],
+    suppress_below: int | None,
+    today: date | None = None,
+) -> ReportTable:
+    """Run a report over the pupils within ``reach`` of ``school_ids`` (all of a trust's, for
+    a trust report): the table of its figures, suppressed for viewers below the threshold."""
+    context = await _prepare(
+        session,
+        definition=definition,
+        reach=reach,
+        school_ids=school_ids,
+        suppress_below=suppress_below,
+        today=today or date.today(),
+    )
+    definition = context.definition
+    rows = await queries.aggregate(session, context.plan)
+    aggregates, row_specs = _collect(context, rows)
+    columns = plan_columns(definition, context.point_labels, context.measure_labels)
+    section, disclosure = build_section(
+        definition, columns, row_specs, aggregates, title=definition.title or "Report"
+    )
+    sections: list[Section] = [apply_suppression(section, disclosure, context.threshold)]
+    for slot, spec in enumerate(definition.metrics):
+        if spec.metric is not Metric.PROGRESS_MATRIX:
+            continue
+        first, last = definition.progress_pair(spec)
+        counts: dict[tuple[RowKey, str, str], int] = {}
+        for row in await queries.matrix(session, context.plan, slot):
+            key = _row_key(context, row._mapping)
+            counts[key, row.before, row.after] = int(row.n)
+        sections.append(
+            build_matrix(
+                dataclasses.replace(spec, from_point=first, to_point=last),
+                slot,
+                (context.point_labels[first], context.point_labels[last]),
+                row_specs,
+                counts,
+                threshold=context.threshold,
+            )
+        )
+    how = (
+        "their own category, never counted as below"
+        if definition.out_of_year.value == "own_category"
+        else "placed by their category in the curriculum they work within (the school's choice)"
+    )
+    notes = [OUT_OF_YEAR_NOTE.format(how=how)]
+    if context.threshold is not None:
+        notes.append(
+            f"c: suppressed: fewer than {context.threshold} pupils, or a figure from which such "
+            "a count could be worked out."
+        )
+    return ReportTable(
+        title=definition.title or "Report",
+        sections=sections,
+        suppress_below=context.threshold,
+        points=context.points,
+        notes=notes,
+    )
+
+
+async def matrix_cell_pupils(
+    session: AsyncSession,
+    *,
+    definition: ReportDefinition | Mapping[str, Any],
+    reach: Reach,
+    school_ids: Collection[uuid.UUID],
+    metric: int,
+    keys: Mapping[str, str | None],
+    from_category: str,
+    to_category: str,
+    today: date | None = None,
+) -> list[uuid.UUID]:
+    """The pupils behind one cell of a progress matrix: the row (its ``keys`` as the table
+    gives them: each dimension's value or None for all, ``group`` and ``group_value``), the
+    category at ``from`` and at ``to``. Whether the caller may see pupils is theirs to decide
+    before calling."""
+    context = await _prepare(
+        session,
+        definition=definition,
+        reach=reach,
+        school_ids=school_ids,
+        suppress_below=None,
+        today=today or date.today(),
+    )
+    definition = context.definition
+    if not 0 <= metric < len(definition.metrics) or (
+        definition.metrics[metric].metric is not Metric.PROGRESS_MATRIX
+    ):
+        raise DefinitionError("not a progress matrix of this report", field="metric")
+    for name, value in (("from", from_category), ("to", to_category)):
+        if value not in {c.value for c in Category}:
+            raise DefinitionError(f"unknown category {value!r}", field=name)
+    return await queries.matrix_pupils(
+        session,
+        context.plan,
+        metric,
+        key=_sql_key(definition, keys),
+        before=from_category,
+        after=to_category,
+        limit=MAX_MATRIX_PUPILS,
+    )
+
+
+# --- Resolving a definition against the schools ---------------------------------------------
+async def _prepare(
+    session: AsyncSession,
+    *,
+    definition: ReportDefinition | Mapping[str, Any],
+    reach: Reach,
+    school_ids: Collection[uuid.UUID],
+    suppress_below: int | None,
+    today: date,
+) -> _Context:
+    if not isinstance(definition, ReportDefinition):
+        definition = parse_definition(definition)
+    threshold = effective_threshold(suppress_below, definition)
+    schools = await queries.school_rows(session, school_ids)
+    if not schools:
+        raise DefinitionError("no school to report on", field="school_ids")
+    ids = tuple(s.id for s in schools)
+    year = definition.academic_year or AcademicYear.containing(today).start_year
+
+    # Points: each school's own point for each column.
+    known: dict[uuid.UUID, list[KnownPoint]] = defaultdict(list)
+    for p in await queries.points_of(session, ids, year):
+        known[p.school_id].append(
+            KnownPoint(p.id, p.code, p.name, p.position, p.assessed_on, p.academic_year)
+        )
+    columns: list[queries.PointColumn] = []
+    labels: list[str] = []
+    points_json: list[dict[str, Any]] = []
+    for index, spec in enumerate(definition.points):
+        if spec.as_at is not None:
+            if len(ids) != 1:
+                raise DefinitionError(
+                    "as at a date reads one school's history: run it for one school",
+                    field=f"points.{index}",
+                )
+            columns.append(
+                queries.PointColumn(
+                    index,
+                    AcademicYear.containing(spec.as_at).start_year,
+                    as_at=spec.as_at,
+                    school_id=ids[0],
+                )
+            )
+            labels.append(spec.label)
+            points_json.append({"index": index, "label": spec.label, "as_at": str(spec.as_at)})
+            continue
+        found = {
+            school_id: resolve_point(spec, known[school_id], academic_year=year, today=today)
+            for school_id in ids
+        }
+        resolved = {k: v for k, v in found.items() if v is not None}
+        if not resolved:
+            raise DefinitionError(
+                f"unknown point {spec.label!r} in {AcademicYear(year).label}",
+                field=f"points.{index}",
+            )
+        names = {p.name for p in resolved.values()}
+        label = names.pop() if len(names) == 1 else spec.label
+        labels.append(label)
+        columns.append(
+            queries.PointColumn(index, year, point_ids=tuple(p.id for p in resolved.values()))
+        )
+        points_json.append(
+            {
+                "index": index,
+                "label": label,
+                "academic_year": AcademicYear(year).label,
+                "schools": [
+                    {
+                        "school_id": str(school_id),
+                        "point_id": str(p.id),
+                        "code": p.code,
+                        "assessed_on": p.assessed_on.isoformat(),
+                    }
+                    for school_id, p in resolved.items()
+                ],
+            }
+        )
+
+    # Subjects, by code (an id is read as its subject's code).
+    subject_rows = await queries.subjects_of(session, ids)
+    subjects: dict[str, tuple[str, int]] = {}
+    by_id: dict[str, str] = {}
+    for row in subject_rows:
+        subjects.setdefault(row.code, (row.name, row.position))
+        by_id[str(row.id)] = row.code
+
+    def subject(name: str, where: str) -> str:
+        code = by_id.get(name, name)
+        if code not in subjects:
+            raise DefinitionError(f"no subject {name!r} in these schools", field=where)
+        return code
+
+    definition = _with_subject_codes(definition, subject)
+
+    # Measures, by code or id: per school its own before its trust's.
+    names = definition.measure_codes
+    measure_rows = await queries.measures_of(session, ids, names) if names else []
+    measure_labels: dict[str, str] = {}
+    plan_measures: dict[int, queries.MeasureChoice] = {}
+    for slot, spec in enumerate(definition.metrics):
+        if spec.metric not in MEASURE_METRICS:
+            continue
+        by_subject: dict[str | None, set[uuid.UUID]] = defaultdict(set)
+        codes_of_subject: dict[str | None, str] = {}
+        for index, name in enumerate(spec.measures):
+            where = f"metrics.{slot}.measures.{index}"
+            chosen = _choose_measures(measure_rows, name, where)
+            for row in chosen:
+                if row.kind not in ("number", "scale"):
+                    raise DefinitionError(
+                        f"{row.code} is a {row.kind} measure: only number and scale measures "
+                        "have figures",
+                        field=where,
+                    )
+                other = codes_of_subject.setdefault(row.subject_code, row.code)
+                if other != row.code:
+                    raise DefinitionError(
+                        f"{other} and {row.code} are both measures of subject "
+                        f"{row.subject_code}: one per subject",
+                        field=where,
+                    )
+                by_subject[row.subject_code].add(row.id)
+                measure_labels.setdefault(name, row.name)
+        plan_measures[slot] = queries.MeasureChoice(
+            {k: frozenset(v) for k, v in by_subject.items()}
+        )
+    rules: list[queries.RuleChoice] = []
+    for index, rule in enumerate(definition.attainment):
+        if rule.measure is None:
+            rules.append(
+                queries.RuleChoice(
+                    rule.subject,
+                    rule.point,
+                    secured_at=rule.secured_at,
+                    secured_above=rule.secured_above,
+                )
+            )
+            continue
+        where = f"attainment.{index}.measure"
+        chosen = _choose_measures(measure_rows, rule.measure, where)
+        for row in chosen:
+            if row.kind == "number" and row.expected_from is None:
+                raise DefinitionError(
+                    f"{row.code} has no expected threshold to place pupils by", field=where
+                )
+            if row.kind not in ("number", "scale"):
+                raise DefinitionError(
+                    f"{row.code} is a {row.kind} measure: use a scale or number measure",
+                    field=where,
+                )
+        rules.append(
+            queries.RuleChoice(
+                rule.subject, rule.point, measure_ids=frozenset(r.id for r in chosen)
+            )
+        )
+
+    needed: frozenset[str] | None = None
+    subject_filter = [
+        f for f in definition.filters if f.dimension == Dimension.SUBJECT and f.op is FilterOp.IN
+    ]
+    if subject_filter:
+        needed = frozenset(subject_filter[0].values) | {
+            s for spec in definition.metrics for s in spec.subjects
+        }
+
+    classes = {
+        str(row.id): (row.code, row.name)
+        for row in await queries.class_rows(session, ids, {c.academic_year for c in columns})
+    }
+    year_filter = [f for f in definition.filters if f.dimension == Dimension.YEAR_GROUP]
+    check_size(
+        definition,
+        {
+            Dimension.SUBJECT.value: len(needed or subjects),
+            Dimension.SCHOOL.value: len(ids),
+            Dimension.YEAR_GROUP.value: len(year_filter[0].values)
+            if year_filter and year_filter[0].op is FilterOp.IN
+            else len(YearGroup),
+            Dimension.CLASS.value: len(classes) + 1,
+        },
+    )
+    plan = queries.ReportPlan(
+        definition=definition,
+        reach=reach,
+        school_ids=ids,
+        columns=tuple(columns),
+        subject_codes=needed,
+        measures=plan_measures,
+        rules=tuple(rules),
+    )
+    return _Context(
+        definition=definition,
+        plan=plan,
+        point_labels=labels,
+        points=points_json,
+        subjects=subjects,
+        schools={str(s.id): s.name for s in schools},
+        classes=classes,
+        measure_labels=measure_labels,
+        threshold=threshold,
+    )
+
+
+def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[Any]:
+    """The measure ``name`` (a code or an id) stands for in each school: the school's own
+    before its trust's."""
+    by_school: dict[uuid.UUID, Any] = {}
+    for row in rows:
+        if row.code != name and str(row.id) != name:
+            continue
+        held = by_school.get(row.school_id)
+        if held is None or (held.owner_school_id is None and row.owner_school_id is not None):
+            by_school[row.school_id] = row
+    if not by_school:
+        raise DefinitionError(f"no measure {name!r} in these schools", field=where)
+    return list({row.id: row for row in by_school.values()}.values())
+
+
+def _with_subject_codes(definition: ReportDefinition, subject: Any) -> ReportDefinition:
+    """The definition with every subject named by its code (checked to exist)."""
+    metrics = tuple(
+        dataclasses.replace(
+            spec,
+            subjects=tuple(
+                subject(s, f"metrics.{slot}.subjects.{i}") for i, s in enumerate(spec.subjects)
+            ),
+        )
+        for slot, spec in enumerate(definition.metrics)
+    )
+    rules = tuple(
+        dataclasses.replace(rule, subject=subject(rule.subject, f"attainment.{i}.subject"))
+        for i, rule in enumerate(definition.attainment)
+    )
+    filters = tuple(
+        dataclasses.replace(
+            f,
+            values=tuple(subject(v, f"filters.{i}.values.{j}") for j, v in enumerate(f.values)),
+        )
+        if f.dimension == Dimension.SUBJECT
+        else f
+        for i, f in enumerate(definition.filters)
+    )
+    return dataclasses.replace(definition, metrics=metrics, attainment=rules, filters=filters)
+
+
+# --- Rows ---------------------------------------------------------------------------------------
+def _rolled(definition: ReportDefinition) -> list[Dimension]:
+    return [d for d in definition.dimensions if d is not Dimension.SUBJECT]
+
+
+def _row_key(context: _Context, found: Mapping[str, Any]) -> RowKey:
+    definition = context.definition
+    rolled = _rolled(definition)
+    level = int(found["level"])
+    crossed: list[str | None] = []
+    for dim in definition.dimensions:
+        if dim is Dimension.SUBJECT:
+            crossed.append(found["d_subject"])
+            continue
+        if rolled.index(dim) >= level:
+            crossed.append(None)
+            continue
+        value = found[f"d_{dim.value}"]
+        crossed.append("none" if value is None else str(value))
+    return RowKey(tuple(crossed), found["gdim"], found["gval"])
+
+
+def _sql_key(definition: ReportDefinition, keys: Mapping[str, str | None]) -> list[Any]:
+    """A table row's keys back as the SQL's row key (app.db.queries.reports.KEY_COLUMNS),
+    without the point column."""
+    rolled = _rolled(definition)
+    level = 0
+    for dim in rolled:
+        if keys.get(dim.value) is None:
+            break
+        level += 1
+    values: dict[str, Any] = {"level": level}
+    for dim in CROSSED:
+        raw = keys.get(dim.value)
+        if dim is Dimension.SUBJECT:
+            values["d_subject"] = raw
+        elif dim in rolled and rolled.index(dim) < level and raw not in (None, "none"):
+            values[f"d_{dim.value}"] = uuid.UUID(raw) if dim in _ID_DIMENSIONS else raw
+        else:
+            values[f"d_{dim.value}"] = None
+    values["gdim"] = keys.get("group")
+    values["gval"] = keys.get("group_value")
+    if Dimension.SUBJECT not in definition.dimensions:
+        only = [f for f in definition.filters if f.dimension == Dimension.SUBJECT]
+        values["d_subject"] = only[0].values[0]
+    return [values[name] for name in queries.KEY_COLUMNS if name != "col"]
+
+
+_ID_DIMENSIONS = frozenset({Dimension.SCHOOL, Dimension.CLASS})
+
+
+def _collect(
+    context: _Context, rows: Sequence[Mapping[str, Any]]
+) -> tuple[
+    dict[tuple[RowKey, int], Mapping[str, Any]],
+    list[tuple[RowKey, dict[str, str | None], dict[str, str]]],
+]:
+    aggregates: dict[tuple[RowKey, int], Mapping[str, Any]] = {}
+    keys: set[RowKey] = set()
+    for row in rows:
+        key = _row_key(context, row)
+        aggregates[key, int(row["col"])] = row
+        keys.add(key)
+    ordered = sorted(keys, key=lambda k: _order(context, k))
+    return aggregates, [(key, *_describe(context, key)) for key in ordered]
+
+
+def _order(context: _Context, key: RowKey) -> tuple[Any, ...]:
+    definition = context.definition
+    parts: list[Any] = []
+    for dim, value in zip(definition.dimensions, key.crossed, strict=True):
+        if value is None:
+            parts.append((1, 0, ""))
+        elif dim is Dimension.SUBJECT:
+            position = context.subjects.get(value, (value, 0))[1]
+            parts.append((0, position, value))
+        elif dim is Dimension.YEAR_GROUP:
+            parts.append((0, YearGroup(value).rank, value))
+        elif dim is Dimension.SCHOOL:
+            parts.append((0, 0, context.schools.get(value, value)))
+        else:
+            parts.append((0, 1 if value == "none" else 0, context.classes.get(value, (value,))[0]))
+    if key.group is None:
+        parts.append((0, 0, ""))
+    else:
+        values = [code for code, _ in group_values(key.group)]
+        parts.append(
+            (
+                1 + definition.groups.index(key.group),
+                values.index(key.group_value) if key.group_value in values else 99,
+                "",
+            )
+        )
+    return tuple(parts)
+
+
+def _describe(context: _Context, key: RowKey) -> tuple[dict[str, str | None], dict[str, str]]:
+    definition = context.definition
+    keys: dict[str, str | None] = {}
+    labels: dict[str, str] = {}
+    for dim, value in zip(definition.dimensions, key.crossed, strict=True):
+        keys[dim.value] = value
+        if value is None:
+            labels[dim.value] = ALL_LABELS.get(dim, "All")
+        elif dim is Dimension.SUBJECT:
+            labels[dim.value] = context.subjects.get(value, (value, 0))[0]
+        elif dim is Dimension.YEAR_GROUP:
+            labels[dim.value] = dict(group_values(Dimension.YEAR_GROUP))[value]
+        elif dim is Dimension.SCHOOL:
+            labels[dim.value] = context.schools.get(value, value)
+        else:
+            labels[dim.value] = (
+                "No class" if value == "none" else context.classes.get(value, (value,))[0]
+            )
+    keys["group"] = key.group
+    keys["group_value"] = key.group_value
+    if key.group is None:
+        labels["group"] = "All pupils"
+    else:
+        value_label = dict(group_values(key.group)).get(key.group_value or "", key.group_value)
+        labels["group"] = f"{dimension_label(key.group)}: {value_label}"
+    return keys, labels
