@@ -1191,81 +1191,116 @@ class Disclosure:
     cells: dict[Hashable, tuple[Quantity, ...]] = field(default_factory=dict)
 
 
-def _phantom(q: Quantity) -> bool:
-    return isinstance(q, tuple) and isinstance(q[-1], str) and q[-1].startswith("~")
-
-
 def suppress(disclosure: Disclosure, threshold: int) -> set[Hashable]:
     """The cells to hide so that no count of 1 to ``threshold``-1 pupils is shown or can be
     worked out by subtraction.
 
-    Primary: every cell revealing such a count. Secondary, repeated until nothing changes: in
-    each sum whose total is known (shown, or worked out from its members), the members not
-    known must add up to 0 or at least the threshold; if not, the smallest shown member above
-    zero is hidden too (the total, if there is none). Known counts include those worked out
-    by subtraction, so a chain of subtractions is followed too.
+    Primary: every cell revealing such a count. Secondary, repeated until nothing changes:
+    whatever can be worked out from the cells still shown (a sum's last unknown member, or a
+    sum's total from its members, and so on in a chain) must not be such a count, and in
+    each sum whose total is known the members not known must add up to 0 or at least the
+    threshold. Where one would, the smallest count above zero that the working-out used is
+    hidden too (a shown one; a worked-out one is traced back to the shown counts it came
+    from).
     """
     values = disclosure.values
-    small = {q for q, v in values.items() if 0 < v < threshold}
-    hidden: set[Quantity] = set(small) | {q for q in values if _phantom(q)}
-    by_quantity: dict[Quantity, list[Hashable]] = defaultdict(list)
-    for cell, reveals in disclosure.cells.items():
-        for q in reveals:
-            by_quantity[q].append(cell)
+    relations = disclosure.relations
+    index: dict[Quantity, list[int]] = defaultdict(list)
+    for number, (total, members) in enumerate(relations):
+        index[total].append(number)
+        for member in members:
+            index[member].append(number)
+    hidden: set[Quantity] = {q for q, v in values.items() if 0 < v < threshold}
 
-    def shown() -> set[Quantity]:
-        return {
+    def small(q: Quantity) -> bool:
+        return 0 < values.get(q, 0) < threshold
+
+    while True:
+        direct = {
             q
-            for cell, reveals in disclosure.cells.items()
+            for reveals in disclosure.cells.values()
             if not any(r in hidden for r in reveals)
             for q in reveals
         }
+        provenance = _closure(direct, relations, index)
 
-    while True:
-        direct = shown()
-        known = _closure(direct, disclosure.relations)
-        changed = False
-        for total, members in disclosure.relations:
-            if total not in known:
+        chosen: set[Quantity] = set()
+        for q in values:
+            if q in provenance and small(q):
+                found = _trace(q, {q}, provenance, direct, relations, values)
+                if found is not None:
+                    chosen.add(found)
+        for total, members in relations:
+            if total not in provenance:
                 continue
-            unknown = [m for m in members if m not in known]
-            rest = sum(values.get(m, 0) for m in unknown)
-            if not 0 < rest < threshold and not any(m in small for m in members if m in known):
+            unknown = [m for m in members if m not in provenance]
+            if not 0 < sum(values.get(m, 0) for m in unknown) < threshold:
                 continue
-            candidates = [m for m in members if m in direct and values.get(m, 0) > 0]
-            choice = min(candidates, key=lambda m: values.get(m, 0), default=None)
-            if choice is None:
-                choice = total if total in direct else None
-            if choice is None:
-                # Known only by working out: hide what shows the members it came from.
-                choice = next((m for m in members if m in direct), None)
-            if choice is not None and choice not in hidden:
-                hidden.add(choice)
-                changed = True
-                break
-        if not changed:
+            shown = [m for m in members if m in direct and values.get(m, 0) > 0]
+            found = min(shown, key=lambda m: values.get(m, 0), default=None)
+            if found is None:
+                found = _trace(total, {total}, provenance, direct, relations, values)
+            if found is not None:
+                chosen.add(found)
+        chosen -= hidden
+        if not chosen:
             break
+        hidden |= chosen
     return {cell for cell, reveals in disclosure.cells.items() if any(r in hidden for r in reveals)}
 
 
-def _closure(
-    known: set[Quantity], relations: Sequence[tuple[Quantity, tuple[Quantity, ...]]]
-) -> set[Quantity]:
-    """What can be worked out from the counts shown: a sum's last unknown member (total
-    minus the others), or its total (the members added up)."""
-    found = set(known)
-    while True:
-        grew = False
-        for total, members in relations:
-            missing = [m for m in members if m not in found]
-            if total in found and len(missing) == 1:
-                found.add(missing[0])
-                grew = True
-            elif total not in found and not missing:
-                found.add(total)
-                grew = True
-        if not grew:
+def _trace(
+    q: Quantity,
+    seen: set[Quantity],
+    provenance: Mapping[Quantity, int | None],
+    direct: set[Quantity],
+    relations: Sequence[tuple[Quantity, tuple[Quantity, ...]]],
+    values: Mapping[Quantity, int],
+) -> Quantity | None:
+    """A shown count to hide so that ``q`` can no longer be worked out: the smallest count
+    above zero in the sum ``q`` came from, traced back while it is itself worked out."""
+    number = provenance.get(q)
+    if number is None:
+        return q if q in direct else None
+    total, members = relations[number]
+    parts = [m for m in members if m != q]
+    if total != q:
+        parts.append(total)
+    candidates = sorted(
+        (p for p in parts if p in provenance and values.get(p, 0) > 0 and p not in seen),
+        key=lambda p: (p == total, values.get(p, 0)),
+    )
+    for part in candidates:
+        found = _trace(part, seen | {part}, provenance, direct, relations, values)
+        if found is not None:
             return found
+    return None
+
+
+def _closure(
+    known: set[Quantity],
+    relations: Sequence[tuple[Quantity, tuple[Quantity, ...]]],
+    index: Mapping[Quantity, list[int]],
+) -> dict[Quantity, int | None]:
+    """What can be worked out from the counts shown, with how: a sum's last unknown member
+    (total minus the others), or its total (the members added up). Shown counts map to None,
+    worked-out ones to the sum they came from."""
+    found: dict[Quantity, int | None] = dict.fromkeys(known)
+    queue = list(range(len(relations)))
+    while queue:
+        number = queue.pop()
+        total, members = relations[number]
+        new = None
+        if total in found:
+            missing = [m for m in members if m not in found]
+            if len(missing) == 1:
+                new = missing[0]
+        elif all(m in found for m in members):
+            new = total
+        if new is not None and new not in found:
+            found[new] = number
+            queue.extend(index.get(new, ()))
+    return found
 
 
 # --- The table --------------------------------------------------------------------------------
@@ -1398,7 +1433,7 @@ def _add_row_relations(
 ) -> None:
     """Group rows add up to their "All pupils" row; a crossed dimension's rows add up to its
     "All" row (with the other dimensions and the group the same)."""
-    names = {q[2] for q in disclosure.values if not _phantom(q)}
+    names = {q[2] for q in disclosure.values if not str(q[2]).startswith("~")}
     present = set(keys)
     families: dict[tuple[Any, ...], list[RowKey]] = defaultdict(list)
     for key in keys:

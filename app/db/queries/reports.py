@@ -1019,7 +1019,7 @@ async def matrix_pupils(
     built = _build(plan)
     union = built.union
     _, last = plan.definition.progress_pair(plan.definition.metrics[slot])
-    keys = dict(zip(KEY_COLUMNS, key, strict=True))
+    keys = dict(zip(KEY_COLUMNS[:-1], key, strict=True))
     clauses = [
         union.c[name] == value if value is not None else union.c[name].is_(None)
         for name, value in keys.items()
