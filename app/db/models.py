@@ -15,6 +15,7 @@ from app.db.markbook import (
     WorkingYearHistory,
 )
 from app.db.people import IntegrationClient, RoleGrant, User
+from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import (
     ClassPupil,
     ClassTeacher,
@@ -49,6 +50,8 @@ __all__ = [
     "Pupil",
     "PupilGroup",
     "PupilGroupMember",
+    "ReportTemplate",
+    "ReportTemplateVersion",
     "RoleGrant",
     "Scale",
     "School",

@@ -52,13 +52,19 @@ class SchoolBase(SQLModel):
 
 
 class School(SchoolBase, table=True):
-    __table_args__ = (sa.UniqueConstraint("urn"),)
+    __table_args__ = (
+        sa.UniqueConstraint("urn"),
+        sa.CheckConstraint("report_threshold >= 3", name="report_threshold_at_least_3"),
+    )
     id: uuid.UUID = id_field()
     urn: str = Field(max_length=6)  # type: ignore[assignment]
     phase: str = Field(max_length=32)  # type: ignore[assignment]
     trust_id: uuid.UUID | None = Field(
         default=None, foreign_key="trust.id", ondelete="RESTRICT", index=True
     )
+    # Reports shown to those who may not see pupils (governors) suppress any figure counting
+    # fewer pupils than this (DESIGN: need to know); never below 3.
+    report_threshold: int = Field(default=6, sa_column_kwargs={"server_default": "6"})
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 
