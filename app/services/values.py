@@ -69,6 +69,7 @@ from app.domain.values import (
     ScaleStep,
     StoredValue,
     band,
+    measure_rule,
     read_value,
     shown,
 )
@@ -160,36 +161,6 @@ class ValuesResult:
 
 
 # --- Measures as rules ---------------------------------------------------------------------
-def measure_rule(measure: Measure, descriptors: Sequence[Descriptor] = ()) -> MeasureRule:
-    """The rule a measure's values follow (``descriptors``: its scale's, for scale measures)."""
-    kind = MeasureKind(measure.kind)
-    number = None
-    if kind is MeasureKind.NUMBER and measure.minimum is not None and measure.maximum is not None:
-        number = NumberRule(
-            Decimal(measure.minimum),
-            Decimal(measure.maximum),
-            measure.decimals or 0,
-            None if measure.expected_from is None else Decimal(measure.expected_from),
-            None if measure.above_from is None else Decimal(measure.above_from),
-        )
-    steps = tuple(
-        ScaleStep(
-            id=d.id,
-            code=d.code,
-            value=Decimal(d.value),
-            band=None if d.band is None else Band(d.band),
-            archived=d.archived,
-        )
-        for d in sorted(descriptors, key=lambda d: d.position)
-    )
-    return MeasureRule(
-        kind=kind,
-        number=number,
-        steps=steps if kind is MeasureKind.SCALE else (),
-        records_working_year=measure.records_working_year,
-    )
-
-
 async def _rules(
     session: AsyncSession, measures: Sequence[Measure]
 ) -> dict[uuid.UUID, MeasureRule]:
@@ -201,18 +172,6 @@ async def _rules(
     }
 
 
-def _stored(row: Any) -> StoredValue:
-    """A stored row (a dict or a table row) as a value."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    return StoredValue(
-        number=get("number"),
-        descriptor_id=get("descriptor_id"),
-        text=get("text"),
-        flag=get("flag"),
-        value_on=get("value_on"),
-    )
-
-
 def _status(
     stored: StoredValue, curriculum_year: int | None, now: dict[str, Any] | None
 ) -> RowStatus:
@@ -220,7 +179,7 @@ def _status(
         return "unchanged" if now is None else "cleared"
     if (
         now is not None
-        and stored.same_as(_stored(now))
+        and stored.same_as(StoredValue.of(now))
         and curriculum_year == now["curriculum_year"]
     ):
         return "unchanged"
@@ -583,7 +542,7 @@ async def write_request(
 
 # --- Reading -------------------------------------------------------------------------------
 def _read(row: MeasureValue | MeasureValueHistory, rule: MeasureRule | None) -> dict[str, Any]:
-    stored = _stored(row)
+    stored = StoredValue.of(row)
     return {
         "pupil_id": row.pupil_id,
         "measure_id": row.measure_id,

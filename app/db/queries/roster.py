@@ -381,3 +381,39 @@ async def class_by_code(
             col(TeachingGroup.code) == code,
         )
     )
+
+
+# --- Single-row writes -------------------------------------------------------------------
+async def pupil_key_taken(
+    session: AsyncSession,
+    school_id: uuid.UUID,
+    name: str,
+    value: str,
+    *,
+    besides: uuid.UUID | None,
+) -> bool:
+    """Whether another pupil of the school (than ``besides``) has this ``external_id`` or
+    ``upn``."""
+    statement = sa.select(Pupil.id).where(
+        col(Pupil.school_id) == school_id, getattr(Pupil, name) == value
+    )
+    if besides is not None:
+        statement = statement.where(col(Pupil.id) != besides)
+    return await session.scalar(statement.limit(1)) is not None
+
+
+async def empty_pupil_audit(session: AsyncSession, pupil_id: uuid.UUID) -> None:
+    """Empty the before and after of the pupil's audit events (an erasure keeps only that
+    they happened)."""
+    await session.execute(
+        sa.update(AuditEvent)
+        .where(col(AuditEvent.entity_type) == "pupil", col(AuditEvent.entity_id) == pupil_id)
+        .values(before=None, after=None)
+    )
+
+
+async def delete_members(
+    session: AsyncSession, table: Any, owner: str, owner_id: uuid.UUID
+) -> None:
+    """Delete a class's or group's member rows (teachers or pupils) before they are put anew."""
+    await session.execute(sa.delete(table).where(getattr(table, owner) == owner_id))
