@@ -118,10 +118,10 @@ class Owned(Protocol):
     def school_id(self) -> uuid.UUID | None: ...
 
 
-O = TypeVar("O", bound=Owned)
+Item = TypeVar("Item", bound=Owned)
 
 
-def definition_visible(principal: Principal, item: O | None, what: str) -> O:
+def definition_visible(principal: Principal, item: Item | None, what: str) -> Item:
     """The definition, if the caller may read its owner's definitions (else not found)."""
     if item is None or not reach(principal, Resource.DEFINITION, Action.READ).covers(
         trust_id=item.trust_id, school_id=item.school_id

@@ -96,21 +96,30 @@ def working_year(set_year: int | None, year_group: YearGroup | str | None) -> Wo
     return WorkingYearView(None if group is None else default_working_year(group), False, group)
 
 
+class SetYear(Protocol):
+    """A working year a teacher set (None: set back to the year group's)."""
+
+    @property
+    def curriculum_year(self) -> int | None: ...
+
+
 def working_years(
-    set_years: Mapping[tuple[uuid.UUID, uuid.UUID], int | None],
+    set_years: Mapping[tuple[uuid.UUID, uuid.UUID], SetYear],
     year_groups: Mapping[uuid.UUID, str],
     pupil_ids: Collection[uuid.UUID],
     subject_ids: Collection[uuid.UUID],
 ) -> dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView]:
     """Each (pupil, subject)'s ``working_year``, from the years set (by pupil and subject) and
     the pupils' year groups."""
-    return {
-        (pupil_id, subject_id): working_year(
-            set_years.get((pupil_id, subject_id)), year_groups.get(pupil_id)
-        )
-        for pupil_id in pupil_ids
-        for subject_id in subject_ids
-    }
+    found: dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView] = {}
+    for pupil_id in pupil_ids:
+        group = year_groups.get(pupil_id)
+        for subject_id in subject_ids:
+            chosen = set_years.get((pupil_id, subject_id))
+            found[pupil_id, subject_id] = working_year(
+                None if chosen is None else chosen.curriculum_year, group
+            )
+    return found
 
 
 def covers(year_from: int, year_to: int, working_year: int) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +26,10 @@ from app.db.pupil_record import (
     RecordValue,
     RecordWorkingYear,
 )
-from app.db.queries import markbook as markbook_queries
 from app.db.queries import pupil_record as queries
 from app.db.queries import tenancy
+from app.db.queries.roster import year_groups
+from app.db.queries.working_years import working_years
 from app.db.roster import Pupil
 from app.domain.calendar import AcademicYear
 from app.domain.curriculum import year_label
@@ -37,7 +37,6 @@ from app.domain.errors import DomainError
 from app.domain.scales import is_secure
 from app.domain.values import StoredValue, band, measure_rule, shown
 from app.errors import InvalidInput, NotFound
-from app.services.pupil_records import working_years
 
 PUPIL_NOT_FOUND = "pupil not found"
 
@@ -104,7 +103,7 @@ async def read_record(
         raise NotFound(PUPIL_NOT_FOUND)
     pupil, sees_judgements, sees_values = found
     year = academic_year or _year_containing(as_at or date.today())
-    groups = await markbook_queries.year_groups(session, year, [pupil.id])
+    groups = await year_groups(session, year, [pupil.id])
 
     record_years: list[RecordWorkingYear] | None = None
     judgements: list[RecordJudgement] | None = None
@@ -113,9 +112,7 @@ async def read_record(
         subject_ids = await queries.subject_ids_of_school(
             session, pupil.school_id, school.trust_id if school else None
         )
-        years = await working_years(
-            session, academic_year=year, pupil_ids=[pupil.id], subject_ids=subject_ids
-        )
+        years = await working_years(session, year, [pupil.id], subject_ids)
         record_years = [
             RecordWorkingYear(
                 subject_id=subject_id,

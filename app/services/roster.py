@@ -6,19 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.auth import guards
 from app.auth.policy import Action, Reach, Resource, reach, require
 from app.auth.principal import Principal
-from app.db.audit import AuditEvent
 from app.db.queries import roster as queries
 from app.db.queries.paging import Page
-from app.db.queries.tenancy import get_school as load_school
-from app.db.queries.tenancy import get_trust as load_trust
-from app.db.queries.tenancy import school_ids_of_trusts
 from app.db.roster import (
     ClassCreate,
     ClassPupil,
@@ -39,11 +33,11 @@ from app.db.roster import (
     PupilUpdate,
     TeachingGroup,
 )
-from app.db.tenancy import School, Trust
+from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.services.audit import record, snapshot
 
 
@@ -144,7 +138,9 @@ async def erase_pupil(session: AsyncSession, *, principal: Principal, pupil_id: 
     erasure). The audit trail keeps that the pupil was erased, by whom and when, but no longer
     any of their personal data: earlier audit entries about them are emptied too."""
     pupil = await get_pupil(session, principal=principal, pupil_id=pupil_id)
-    school = await guards.school_to_change(session, principal, pupil.school_id, Resource.PUPIL, action=Action.ERASE)
+    school = await guards.school_to_change(
+        session, principal, pupil.school_id, Resource.PUPIL, action=Action.ERASE
+    )
     await queries.empty_pupil_audit(session, pupil.id)
     await session.delete(pupil)
     record(

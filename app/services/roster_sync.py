@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import context
+from app.auth import guards
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.base import utcnow
@@ -39,7 +40,7 @@ from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
 from app.domain.roster import changed, merge, replace_set
 from app.errors import Forbidden, InvalidInput, field_error
-from app.services import idempotency, markbook, roster
+from app.services import idempotency, summaries
 
 # What a pupil row stores on the pupil table, besides its keys and timestamps.
 PUPIL_STORED = (*PUPIL_FIELDS, "upn_temporary", "left_on")
@@ -649,7 +650,7 @@ async def sync_roster(
     if all_or_nothing and rejected:
         raise _rejection(rejected)
     await sync.write(session)
-    await markbook.recount_enrolled(session, enrolments=sync.plan.enrolments)
+    await summaries.recount_enrolled(session, enrolments=sync.plan.enrolments)
 
     def count(rows: list[_Row], status: str) -> int:
         return sum(1 for row in rows if row.status == status)
@@ -704,12 +705,12 @@ async def sync_request(
     ``Idempotency-Key``, else the sync itself. Returns (status, body, replayed)."""
     school = None
     if school_id is not None:
-        school = await roster.school_for(session, principal, Resource.PUPIL, school_id)
-        roster.may(principal, Resource.PUPIL, Action.WRITE, school)
-        roster.may(principal, Resource.CLASS, Action.WRITE, school)
+        school = await guards.school_to_change(
+            session, principal, school_id, Resource.PUPIL, Resource.CLASS
+        )
     else:
         assert trust_id is not None
-        await roster.trust_for(session, principal, Resource.PUPIL, trust_id)
+        await guards.trust_for(session, principal, Resource.PUPIL, trust_id)
 
     async def run() -> dict[str, Any]:
         envelope = read_envelope(body)

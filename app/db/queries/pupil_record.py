@@ -18,7 +18,7 @@ from sqlmodel import col
 from app.auth.policy import Reach
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.markbook import JudgementState, MeasureValue, ObjectiveJudgement
-from app.db.queries.markbook import standing_rank
+from app.db.queries.judgements import standing_rank
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
 from app.db.roster import Pupil
@@ -155,7 +155,9 @@ async def standing_judgements(
     return [dict(row) for row in (await session.execute(statement)).mappings()]
 
 
-async def current_values(session: AsyncSession, pupil_id: uuid.UUID, as_at: date | None) -> list[Any]:
+async def current_values(
+    session: AsyncSession, pupil_id: uuid.UUID, as_at: date | None
+) -> list[Any]:
     """The pupil's current measure values, at points assessed on or before ``as_at`` (all
     points if None), by point date, then measure: rows of the value, its measure, its
     descriptor (scale values; else None) and its point's code, academic year and date."""

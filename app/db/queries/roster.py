@@ -15,6 +15,7 @@ from sqlmodel import col
 from app.auth.policy import Reach
 from app.db.audit import AuditEvent
 from app.db.people import RoleGrant, User
+from app.db.queries.bulk import among
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within, within
 from app.db.roster import (
@@ -417,3 +418,37 @@ async def delete_members(
 ) -> None:
     """Delete a class's or group's member rows (teachers or pupils) before they are put anew."""
     await session.execute(sa.delete(table).where(getattr(table, owner) == owner_id))
+
+
+# --- Pupils in reach, and their year groups ------------------------------------------------
+async def pupils_reached(
+    session: AsyncSession, reach: Reach, school_id: uuid.UUID, pupil_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``pupil_ids`` are pupils of the school within the reach: one statement,
+    however many are asked about."""
+    if not pupil_ids:
+        return set()
+    rows = await session.scalars(
+        sa.select(PUPIL.c.id).where(
+            among(session, PUPIL.c.id, set(pupil_ids)),
+            PUPIL.c.school_id == school_id,
+            pupils_within(reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id),
+        )
+    )
+    return set(rows)
+
+
+async def year_groups(
+    session: AsyncSession, academic_year: int, pupil_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each pupil's year group in the academic year (pupils not enrolled that year are left
+    out)."""
+    if not pupil_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(Enrolment.pupil_id, Enrolment.year_group).where(
+            col(Enrolment.academic_year) == academic_year,
+            col(Enrolment.pupil_id).in_(list(pupil_ids)),
+        )
+    )
+    return {pupil_id: year_group for pupil_id, year_group in rows}
