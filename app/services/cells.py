@@ -32,6 +32,7 @@ from app.db.tenancy import School
 from app.domain.curriculum import year_label
 from app.domain.errors import DomainError
 from app.domain.markbook import check_assessed_on, order_key
+from app.domain.schools import school_uses
 from app.errors import InvalidInput, PreconditionFailed
 from app.services import idempotency, summaries
 from app.services.audit import record_bulk
@@ -214,10 +215,7 @@ def _check_cell(
     if cell.pupil_id not in reached:
         return "pupil_id", NOT_YOURS
     objective = objectives.get(cell.objective_id)
-    if objective is None or not (
-        objective.school_id == school.id
-        or (objective.trust_id is not None and objective.trust_id == school.trust_id)
-    ):
+    if objective is None or not school_uses(school, objective):
         return "objective_id", "no such objective in this school's frameworks"
     if objective.archived:
         return "objective_id", "this objective is archived: it takes no new judgements"

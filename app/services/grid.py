@@ -27,6 +27,7 @@ from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.curriculum import year_label
 from app.domain.markbook import descriptor_values, working_years
+from app.domain.schools import school_uses
 from app.errors import InvalidInput
 from app.services.working_years import MAX_LISTED_ERRORS, parse_curriculum_year
 
@@ -39,10 +40,7 @@ def _name(pupil: Any) -> str:
 
 async def _subject_of(session: AsyncSession, school: School, subject_id: uuid.UUID) -> Subject:
     subject = await session.get(Subject, subject_id)
-    if subject is None or not (
-        subject.school_id == school.id
-        or (subject.trust_id is not None and subject.trust_id == school.trust_id)
-    ):
+    if subject is None or not school_uses(school, subject):
         raise InvalidInput.at("query.subject_id", "no such subject for this school")
     return subject
 

@@ -38,7 +38,7 @@ from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
-from app.domain.roster import changed, merge, replace_set
+from app.domain.roster import PupilChange, changed, merge, replace_set
 from app.errors import Forbidden, InvalidInput, field_error
 from app.services import idempotency, summaries
 
@@ -139,51 +139,6 @@ class _Stored:
         for assessment in state["stage_assessments"]:
             stored.stages[assessment["pupil_id"]].append({k: assessment[k] for k in STAGE_FIELDS})
         return stored
-
-
-@dataclass
-class _PupilChange:
-    """A pupil row's values beside what is stored: the pupil, this year's enrolment, the
-    classes and groups they are in, their stage assessments (``new_stages`` None: unchanged)."""
-
-    school: School
-    pupil_id: uuid.UUID
-    old: dict[str, Any] | None
-    merged: dict[str, Any]
-    enrolment: dict[str, Any] | None
-    merged_enrolment: dict[str, Any]
-    had_classes: set[uuid.UUID]
-    wanted_classes: set[uuid.UUID] | None
-    had_groups: set[uuid.UUID]
-    wanted_groups: set[uuid.UUID] | None
-    had_stages: list[dict[str, Any]]
-    new_stages: list[dict[str, Any]] | None
-
-    @property
-    def pupil_changed(self) -> bool:
-        return changed(self.old, self.merged)
-
-    @property
-    def enrolment_changed(self) -> bool:
-        return changed(self.enrolment, self.merged_enrolment)
-
-    @property
-    def classes_changed(self) -> bool:
-        return any(replace_set(self.had_classes, self.wanted_classes))
-
-    @property
-    def groups_changed(self) -> bool:
-        return any(replace_set(self.had_groups, self.wanted_groups))
-
-    @property
-    def changes_anything(self) -> bool:
-        return (
-            self.pupil_changed
-            or self.enrolment_changed
-            or self.classes_changed
-            or self.groups_changed
-            or self.new_stages is not None
-        )
 
 
 class _Sync:
@@ -405,8 +360,8 @@ class _Sync:
             if not change.changes_anything:
                 continue
             row.status = "updated" if old else "created"
-            self._plan_rows(change)
-            self._audit_pupil(change, stored)
+            self._plan_rows(row.school, change)
+            self._audit_pupil(row.school, change, stored)
 
     def _match(
         self, row: _Row, item: PupilSyncRow, stored: _Stored, where: str
@@ -474,7 +429,7 @@ class _Sync:
         item: PupilSyncRow,
         wanted_classes: set[uuid.UUID] | None,
         stored: _Stored,
-    ) -> _PupilChange:
+    ) -> PupilChange:
         """What the row would store for the pupil, beside what is stored now. Fields the row
         leaves out keep their stored values."""
         sent = item.model_dump(include=item.model_fields_set & set(PUPIL_FIELDS))
@@ -494,8 +449,7 @@ class _Sync:
             new_stages = [s.model_dump() for s in item.stage_assessments]
             if _stage_key(new_stages) == _stage_key(had_stages):
                 new_stages = None
-        return _PupilChange(
-            school=school,
+        return PupilChange(
             pupil_id=pupil_id,
             old=old,
             merged=merged,
@@ -509,9 +463,9 @@ class _Sync:
             new_stages=new_stages,
         )
 
-    def _plan_rows(self, change: _PupilChange) -> None:
+    def _plan_rows(self, school: School, change: PupilChange) -> None:
         """The rows to write for a changed pupil: only the tables the change touches."""
-        pupil_id, school_id, old = change.pupil_id, change.school.id, change.old
+        pupil_id, school_id, old = change.pupil_id, school.id, change.old
         if old is None:
             self.plan.new_ids.add(pupil_id)
         if change.pupil_changed:
@@ -569,7 +523,7 @@ class _Sync:
                 for stage in change.new_stages
             ]
 
-    def _audit_pupil(self, change: _PupilChange, stored: _Stored) -> None:
+    def _audit_pupil(self, school: School, change: PupilChange, stored: _Stored) -> None:
         """One audit event for the pupil: what changed, before and after."""
         old = change.old
         before = _json({k: old[k] for k in PUPIL_STORED}) if old else {}
@@ -591,7 +545,7 @@ class _Sync:
             action="update" if old else "create",
             entity_type="pupil",
             entity_id=change.pupil_id,
-            school=change.school,
+            school=school,
             before=before if old else None,
             after=after,
         )

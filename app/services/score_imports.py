@@ -52,6 +52,7 @@ from app.db.score_imports import (
 )
 from app.db.tenancy import School
 from app.domain.scales import MeasureKind
+from app.domain.schools import school_uses
 from app.errors import InvalidInput, field_error
 from app.importers.errors import FileRejected
 from app.importers.scores import (
@@ -201,10 +202,7 @@ async def _check_definitions(
     for index, column in enumerate(mapping.columns):
         where = f"mapping.columns.{index}.measure_id"
         measure = measures.get(column.measure_id)
-        if measure is None or not (
-            measure.school_id == school.id
-            or (measure.trust_id is not None and measure.trust_id == school.trust_id)
-        ):
+        if measure is None or not (school_uses(school, measure)):
             errors.append(
                 {"field": where, "reason": "no such measure for this school or its trust"}
             )

@@ -62,6 +62,7 @@ from app.domain.curriculum import read_curriculum_year, year_label
 from app.domain.errors import DomainError
 from app.domain.markbook import working_year
 from app.domain.scales import Band
+from app.domain.schools import school_uses
 from app.domain.values import (
     CLEARED,
     MeasureRule,
@@ -233,11 +234,7 @@ async def plan_values(
         school.id,
         {r.item.pupil_id for r in work},
     )
-    usable = {
-        m.id: m
-        for m in measures.values()
-        if m.school_id == school.id or (m.trust_id is not None and m.trust_id == school.trust_id)
-    }
+    usable = {m.id: m for m in measures.values() if school_uses(school, m)}
     rules = await _rules(session, [m for m in usable.values() if not m.archived])
 
     seen: dict[Cell, int] = {}
