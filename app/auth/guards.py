@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Action, Reach, Resource, reach
 from app.auth.principal import Principal
+from app.db.import_jobs import ImportJob
 from app.db.queries.roster import get_import_job
 from app.db.queries.tenancy import get_school, get_trust, school_ids_of_trusts
-from app.db.roster import ImportJob
 from app.db.tenancy import School, Trust
 from app.errors import Forbidden, NotFound
 

@@ -18,12 +18,12 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.markbook import CellIn, GridSaved, GridWrite
 from app.auth.guards import NOT_YOURS, SchoolReach, school_to_record
 from app.auth.policy import Resource
 from app.auth.principal import Principal
 from app.db.base import utcnow
 from app.db.curriculum import Descriptor
-from app.db.markbook import CellIn, GridSaved, GridWrite
 from app.db.queries import clock, definitions, roster
 from app.db.queries import grid as grid_queries
 from app.db.queries import judgements as queries

@@ -8,29 +8,31 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.roster import (
+    ClassCreate,
+    ClassRead,
+    ClassUpdate,
+    EnrolmentPut,
+    EnrolmentRead,
+    GroupCreate,
+    GroupRead,
+    GroupUpdate,
+    PupilCreate,
+    PupilRead,
+    PupilUpdate,
+)
 from app.auth import guards
 from app.auth.policy import Action, Reach, Resource, reach, require
 from app.auth.principal import Principal
 from app.db.queries import roster as queries
 from app.db.queries.paging import Page
 from app.db.roster import (
-    ClassCreate,
     ClassPupil,
-    ClassRead,
     ClassTeacher,
-    ClassUpdate,
     Enrolment,
-    EnrolmentPut,
-    EnrolmentRead,
-    GroupCreate,
-    GroupRead,
-    GroupUpdate,
     Pupil,
-    PupilCreate,
     PupilGroup,
     PupilGroupMember,
-    PupilRead,
-    PupilUpdate,
     TeachingGroup,
 )
 from app.db.tenancy import School

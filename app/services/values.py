@@ -35,13 +35,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.guards import NOT_YOURS, SchoolReach, school_to_read, school_to_record
-from app.auth.policy import Action, Resource, reach
-from app.auth.principal import Principal
-from app.db.base import utcnow
-from app.db.curriculum import Measure
-from app.db.markbook import MeasureValue, MeasureValueHistory
-from app.db.measure_values import (
+from app.api.schemas.values import (
     MAX_VALUES,
     RowStatus,
     ValueHistoryRead,
@@ -50,6 +44,12 @@ from app.db.measure_values import (
     ValuesWrite,
     ValuesWritten,
 )
+from app.auth.guards import NOT_YOURS, SchoolReach, school_to_read, school_to_record
+from app.auth.policy import Action, Resource, reach
+from app.auth.principal import Principal
+from app.db.base import utcnow
+from app.db.curriculum import Measure
+from app.db.markbook import MeasureValue, MeasureValueHistory
 from app.db.queries import bulk, clock, roster
 from app.db.queries import values as queries
 from app.db.queries.curriculum import descriptors_of

@@ -14,11 +14,11 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.markbook import WorkingYearsSaved, WorkingYearsWrite
 from app.auth.guards import NOT_YOURS, school_to_record
 from app.auth.policy import Resource
 from app.auth.principal import Principal
 from app.db.base import utcnow
-from app.db.markbook import WorkingYearsSaved, WorkingYearsWrite
 from app.db.queries import clock, roster
 from app.db.queries import working_years as queries
 from app.db.queries.definitions import subjects_of

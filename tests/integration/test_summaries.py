@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.markbook import CellIn, GridWrite
 from app.auth.guards import school_to_record
 from app.auth.policy import Resource
 from app.auth.principal import Grant, Principal
 from app.db.curriculum import Descriptor, Framework, Objective, Scale, Subject
-from app.db.markbook import CellIn, GridWrite, JudgementSummary
+from app.db.markbook import JudgementSummary
 from app.db.roster import Enrolment
 from app.db.tenancy import AssessmentPoint, School
 from app.domain.calendar import AcademicYear

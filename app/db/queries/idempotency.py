@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db.roster import IdempotencyRecord
+from app.db.idempotency import IdempotencyRecord
 
 
 async def stored_answer(
