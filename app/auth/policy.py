@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from app.auth.principal import Principal
-from app.domain.roles import ROLE_SCOPE, ClientScope, Role, ScopeKind
+from app.domain.calendar import AcademicYear
+from app.domain.roles import ROLE_SCOPE, SELF_ROLES, ClientScope, Role, ScopeKind
 from app.errors import Forbidden, NotFound
 
 
@@ -33,6 +35,7 @@ class Resource(StrEnum):
     DEFINITION = "definition"  # subjects, frameworks and objectives, scales, measures
     JUDGEMENT = "judgement"  # objective judgements (the markbook) and working years
     VALUE = "value"  # measure values at assessment points, and score imports
+    REPORT = "report"  # running aggregate reports over the markbook and values
 
 
 class Action(StrEnum):
@@ -49,6 +52,7 @@ _ROSTER_ADMIN = {Resource.PUPIL: _RWE, Resource.CLASS: _RW, Resource.GROUP: _RW}
 _ROSTER_READ = {Resource.PUPIL: _R, Resource.CLASS: _R, Resource.GROUP: _R}
 _MARKBOOK = {Resource.JUDGEMENT: _RW, Resource.VALUE: _RW}
 _MARKBOOK_READ = {Resource.JUDGEMENT: _R, Resource.VALUE: _R}
+_REPORTS = {Resource.REPORT: _R}
 
 ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
     Role.SYSTEM_ADMIN: {resource: _RWE for resource in Resource},
@@ -62,6 +66,7 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.DEFINITION: _RW,
         **_ROSTER_ADMIN,
         **_MARKBOOK,
+        **_REPORTS,
     },
     Role.TRUST_ANALYST: {
         Resource.TRUST: _R,
@@ -70,6 +75,7 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.DEFINITION: _R,
         **_ROSTER_READ,
         **_MARKBOOK_READ,
+        **_REPORTS,
     },
     Role.SCHOOL_LEADER: {
         Resource.TRUST: _R,
@@ -81,10 +87,11 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.DEFINITION: _RW,
         **_ROSTER_ADMIN,
         **_MARKBOOK,
+        **_REPORTS,
     },
     # Teachers read the pupils of the classes they teach (TAUGHT_ONLY), all of the school's
     # classes and groups by name, and within those only the pupils they teach; they record
-    # judgements and values for those pupils only.
+    # judgements and values for those pupils only, and run reports over them.
     Role.TEACHER: {
         Resource.TRUST: _R,
         Resource.SCHOOL: _R,
@@ -92,15 +99,18 @@ ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
         Resource.DEFINITION: _R,
         **_ROSTER_READ,
         **_MARKBOOK,
+        **_REPORTS,
     },
     # Definitions (objectives, scales) are what reports and a pupil's own record are written in.
+    # Governors run reports but reach no pupils (``sees_pupils``): they see aggregates only.
     Role.GOVERNOR: {
         Resource.TRUST: _R,
         Resource.SCHOOL: _R,
         Resource.ASSESSMENT_POINT: _R,
         Resource.DEFINITION: _R,
+        **_REPORTS,
     },
-    # Pupils and parents read one pupil's own record (SELF_ONLY): the pupil their grant names.
+    # Pupils and parents read one pupil's own record (SELF_ROLES): the pupil their grant names.
     Role.PUPIL: {
         Resource.SCHOOL: _R,
         Resource.ASSESSMENT_POINT: _R,
@@ -130,14 +140,14 @@ SCOPE_RIGHTS: dict[ClientScope, dict[Resource, frozenset[Action]]] = {
     ClientScope.JUDGEMENTS_WRITE: {Resource.JUDGEMENT: _RW},
     ClientScope.VALUES_READ: {Resource.VALUE: _R},
     ClientScope.VALUES_WRITE: {Resource.VALUE: _RW},
+    ClientScope.REPORTS_READ: _REPORTS,
 }
 
 # Rights that reach only the pupils a teacher teaches, not the whole school of the grant.
 TAUGHT_ONLY: frozenset[tuple[Role, Resource]] = frozenset(
-    (Role.TEACHER, resource) for resource in (Resource.PUPIL, Resource.JUDGEMENT, Resource.VALUE)
+    (Role.TEACHER, resource)
+    for resource in (Resource.PUPIL, Resource.JUDGEMENT, Resource.VALUE, Resource.REPORT)
 )
-# Rights that reach only the one pupil the grant names (a pupil's or parent's own record).
-SELF_ONLY: frozenset[Role] = frozenset({Role.PUPIL, Role.PARENT})
 
 # Which roles a principal holding each role may hand out (within its own scope).
 GRANTABLE: dict[Role, frozenset[Role]] = {
@@ -153,10 +163,12 @@ class Reach:
 
     School-owned things are reached through ``school_ids`` (which include every school of a
     trust held trust-wide); trust-owned things through ``trust_ids``. In ``taught_school_ids``
-    only the pupils of classes that ``taught_by`` teaches are reached (a teacher's pupils):
-    whether one pupil is among them is a question for the database, so ``covers`` says no for
-    those schools and queries filter with ``app.db.queries.reach.pupils_within``.
-    ``pupil_ids`` are single pupils reached on their own (a pupil's or parent's own record).
+    only the pupils that ``taught_by`` teaches are reached (a teacher's pupils): the pupils of
+    their classes of academic year ``taught_from_year`` (this year) or later, once next year's
+    classes exist. Whether one pupil is among them is a question for the database, so
+    ``covers`` says no for those schools and queries filter with
+    ``app.db.queries.reach.pupils_within``. ``pupil_ids`` are single pupils reached on their
+    own (a pupil's or parent's own record).
     """
 
     everything: bool = False
@@ -164,6 +176,7 @@ class Reach:
     school_ids: frozenset[uuid.UUID] = frozenset()
     taught_school_ids: frozenset[uuid.UUID] = frozenset()
     taught_by: uuid.UUID | None = None
+    taught_from_year: int | None = None
     pupil_ids: frozenset[uuid.UUID] = frozenset()
     pupil_school_ids: frozenset[uuid.UUID] = frozenset()
 
@@ -233,7 +246,7 @@ def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
         if kind is ScopeKind.SERVICE:
             return Reach(everything=True)
         assert scope_id is not None
-        if role in SELF_ONLY and resource in _SELF_RESOURCES:
+        if role in SELF_ROLES and resource in _SELF_RESOURCES:
             if pupil_id is not None:
                 pupil_ids.add(pupil_id)
                 pupil_school_ids.add(scope_id)
@@ -252,14 +265,25 @@ def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
             )
             if shared and trust_id is not None:
                 trust_ids.add(trust_id)
+    taught = taught_school_ids - school_ids
     return Reach(
         trust_ids=frozenset(trust_ids),
         school_ids=frozenset(school_ids),
-        taught_school_ids=frozenset(taught_school_ids - school_ids),
-        taught_by=principal.id if taught_school_ids - school_ids else None,
+        taught_school_ids=frozenset(taught),
+        taught_by=principal.id if taught else None,
+        # A teacher's pupils are those of this year's classes (and next year's, once made):
+        # last year's classes no longer give them away.
+        taught_from_year=AcademicYear.containing(date.today()).start_year if taught else None,
         pupil_ids=frozenset(pupil_ids),
         pupil_school_ids=frozenset(pupil_school_ids - school_ids),
     )
+
+
+def sees_pupils(principal: Principal, *, school_id: uuid.UUID) -> bool:
+    """Whether a report over a school may show the principal pupil rows: only if they reach
+    some of that school's pupils (a teacher: the pupils they teach). Anyone else who may run
+    reports (a governor) sees aggregates, with small groups suppressed."""
+    return reach(principal, Resource.PUPIL, Action.READ).touches(school_id=school_id)
 
 
 def require(

@@ -10,7 +10,7 @@ from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
 from app.db.base import JSONType, created_at_field, id_field, updated_at_field
-from app.domain.roles import ROLE_SCOPE, ClientScope, Role, ScopeKind
+from app.domain.roles import ROLE_SCOPE, SELF_ROLES, ClientScope, Role, ScopeKind
 
 _TRUST_ROLES = ", ".join(f"'{r}'" for r, k in ROLE_SCOPE.items() if k is ScopeKind.TRUST)
 _SCHOOL_ROLES = ", ".join(f"'{r}'" for r, k in ROLE_SCOPE.items() if k is ScopeKind.SCHOOL)
@@ -21,7 +21,6 @@ GRANT_SCOPE_RULE = (
 )
 
 # Pupils and parents see one pupil's own record: the grant names the pupil.
-SELF_ROLES = frozenset({Role.PUPIL, Role.PARENT})
 SELF_PUPIL_RULE = "pupil_id IS NULL OR role IN ({})".format(
     ", ".join(f"'{r}'" for r in sorted(SELF_ROLES))
 )

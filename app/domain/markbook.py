@@ -14,7 +14,7 @@ against the curriculum they are working within, and reports say which year that 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +23,7 @@ from typing import Protocol, TypeVar
 from app.domain.curriculum import RECEPTION
 from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup
+from app.domain.scales import is_secure
 
 # How far back a judgement may be dated: far enough for last year's catch-up, not a typo.
 MAX_BACKDATE_DAYS = 400
@@ -75,6 +76,52 @@ def default_working_year(year_group: YearGroup | str) -> int:
     return max(rank, RECEPTION)
 
 
+@dataclass(frozen=True, slots=True)
+class WorkingYearView:
+    """The curriculum year (R is 0) a pupil works within in a subject, and whether a teacher
+    set it (False: it is their year group's). None when the pupil has no enrolment that year
+    and nobody set one. ``year_group`` is the pupil's that year."""
+
+    curriculum_year: int | None
+    is_set: bool
+    year_group: str | None = None
+
+
+def working_year(set_year: int | None, year_group: YearGroup | str | None) -> WorkingYearView:
+    """The curriculum year a pupil works within in a subject: the one a teacher set, else their
+    year group's (``default_working_year``); none if they have neither."""
+    group = None if year_group is None else str(year_group)
+    if set_year is not None:
+        return WorkingYearView(set_year, True, group)
+    return WorkingYearView(None if group is None else default_working_year(group), False, group)
+
+
+class SetYear(Protocol):
+    """A working year a teacher set (None: set back to the year group's)."""
+
+    @property
+    def curriculum_year(self) -> int | None: ...
+
+
+def working_years(
+    set_years: Mapping[tuple[uuid.UUID, uuid.UUID], SetYear],
+    year_groups: Mapping[uuid.UUID, str],
+    pupil_ids: Collection[uuid.UUID],
+    subject_ids: Collection[uuid.UUID],
+) -> dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView]:
+    """Each (pupil, subject)'s ``working_year``, from the years set (by pupil and subject) and
+    the pupils' year groups."""
+    found: dict[tuple[uuid.UUID, uuid.UUID], WorkingYearView] = {}
+    for pupil_id in pupil_ids:
+        group = year_groups.get(pupil_id)
+        for subject_id in subject_ids:
+            chosen = set_years.get((pupil_id, subject_id))
+            found[pupil_id, subject_id] = working_year(
+                None if chosen is None else chosen.curriculum_year, group
+            )
+    return found
+
+
 def covers(year_from: int, year_to: int, working_year: int) -> bool:
     """Whether an objective (set for ``year_from`` to ``year_to``) is part of the curriculum
     of a pupil working within ``working_year``."""
@@ -86,6 +133,38 @@ def covers(year_from: int, year_to: int, working_year: int) -> bool:
 class DescriptorValue:
     value: Decimal
     secure: bool
+
+
+class ScaleLike(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def secure_from(self) -> str | None: ...
+
+
+class DescriptorLike(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def scale_id(self) -> uuid.UUID: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def value(self) -> Decimal: ...
+
+
+def descriptor_values(
+    scales: Iterable[ScaleLike], descriptors: Iterable[DescriptorLike]
+) -> dict[uuid.UUID, DescriptorValue]:
+    """Each descriptor's value, and whether a judgement of it counts as secure on its scale
+    (``is_secure``: at or above the value of the descriptor the depth scale is secure from)."""
+    listed = list(descriptors)
+    secure_from = {s.id: s.secure_from for s in scales}
+    threshold = {d.scale_id: d.value for d in listed if d.code == secure_from.get(d.scale_id)}
+    return {
+        d.id: DescriptorValue(d.value, is_secure(d.value, threshold.get(d.scale_id)))
+        for d in listed
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,10 @@ class Role(StrEnum):
     PARENT = "parent"
 
 
+# Roles held for one pupil's own record (pupils and parents): their grant names the pupil.
+SELF_ROLES: frozenset[Role] = frozenset({Role.PUPIL, Role.PARENT})
+
+
 class ScopeKind(StrEnum):
     SERVICE = "service"
     TRUST = "trust"

@@ -8,7 +8,9 @@ changes nothing the second time.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -35,3 +37,48 @@ def replace_set(stored: set[Any], sent: Iterable[Any] | None) -> tuple[set[Any],
         return set(), set()
     wanted = set(sent)
     return wanted - stored, stored - wanted
+
+
+@dataclass
+class PupilChange:
+    """A pupil row's values beside what is stored: the pupil, this year's enrolment, the
+    classes and groups they are in (``wanted_*`` None: the row does not say), their stage
+    assessments (``new_stages`` None: unchanged). What it changes is what writing it would."""
+
+    pupil_id: uuid.UUID
+    old: dict[str, Any] | None
+    merged: dict[str, Any]
+    enrolment: dict[str, Any] | None
+    merged_enrolment: dict[str, Any]
+    had_classes: set[uuid.UUID]
+    wanted_classes: set[uuid.UUID] | None
+    had_groups: set[uuid.UUID]
+    wanted_groups: set[uuid.UUID] | None
+    had_stages: list[dict[str, Any]]
+    new_stages: list[dict[str, Any]] | None
+
+    @property
+    def pupil_changed(self) -> bool:
+        return changed(self.old, self.merged)
+
+    @property
+    def enrolment_changed(self) -> bool:
+        return changed(self.enrolment, self.merged_enrolment)
+
+    @property
+    def classes_changed(self) -> bool:
+        return any(replace_set(self.had_classes, self.wanted_classes))
+
+    @property
+    def groups_changed(self) -> bool:
+        return any(replace_set(self.had_groups, self.wanted_groups))
+
+    @property
+    def changes_anything(self) -> bool:
+        return (
+            self.pupil_changed
+            or self.enrolment_changed
+            or self.classes_changed
+            or self.groups_changed
+            or self.new_stages is not None
+        )

@@ -95,11 +95,11 @@ def check_secure_from(
         raise DomainError(f"no descriptor {secure_from} on this scale", field="secure_from")
 
 
-def is_secure(descriptors: Sequence[DescriptorRule], secure_from: str, code: str) -> bool:
-    """Whether a judgement of ``code`` counts as secure: its value is at or above the secure
-    descriptor's."""
-    values = {d.code: d.value for d in descriptors}
-    return values[code] >= values[secure_from]
+def is_secure(value: Decimal, secure_value: Decimal | None) -> bool:
+    """Whether a judgement counts as secure: its descriptor's value is at or above the value of
+    the descriptor its depth scale is secure from (``secure_value``). On a scale with no secure
+    point (not a depth scale), nothing is secure."""
+    return secure_value is not None and value >= secure_value
 
 
 # --- Number measures -----------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import uuid
 from enum import StrEnum
+from typing import Protocol
 
 from app.domain.errors import DomainError
 
@@ -27,3 +29,25 @@ def check_urn(urn: str) -> str:
     if not _URN.fullmatch(urn):
         raise DomainError("URN must be six digits (100000-999999)", field="urn")
     return urn
+
+
+class _School(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def trust_id(self) -> uuid.UUID | None: ...
+
+
+class _Owned(Protocol):
+    @property
+    def school_id(self) -> uuid.UUID | None: ...
+    @property
+    def trust_id(self) -> uuid.UUID | None: ...
+
+
+def school_uses(school: _School, definition: _Owned) -> bool:
+    """Whether a definition (a subject, framework, objective, scale or measure) is one the
+    school uses: its own, or its trust's."""
+    return definition.school_id == school.id or (
+        definition.trust_id is not None and definition.trust_id == school.trust_id
+    )

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain.errors import DomainError
 from app.domain.scales import Band, MeasureKind, NumberRule
@@ -70,6 +70,72 @@ class MeasureRule:
         return None if descriptor_id is None else self._by_id.get(descriptor_id)
 
 
+class MeasureLike(Protocol):
+    """A measure as stored (its kind, and for numbers its range, decimals and thresholds)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def minimum(self) -> Decimal | None: ...
+    @property
+    def maximum(self) -> Decimal | None: ...
+    @property
+    def decimals(self) -> int | None: ...
+    @property
+    def expected_from(self) -> Decimal | None: ...
+    @property
+    def above_from(self) -> Decimal | None: ...
+    @property
+    def records_working_year(self) -> bool: ...
+
+
+class StepLike(Protocol):
+    """A descriptor as stored."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def band(self) -> str | None: ...
+    @property
+    def archived(self) -> bool: ...
+    @property
+    def position(self) -> int: ...
+
+
+def measure_rule(measure: MeasureLike, descriptors: Iterable[StepLike] = ()) -> MeasureRule:
+    """The rule a measure's values follow (``descriptors``: its scale's, for scale measures)."""
+    kind = MeasureKind(measure.kind)
+    number = None
+    if kind is MeasureKind.NUMBER and measure.minimum is not None and measure.maximum is not None:
+        number = NumberRule(
+            Decimal(measure.minimum),
+            Decimal(measure.maximum),
+            measure.decimals or 0,
+            None if measure.expected_from is None else Decimal(measure.expected_from),
+            None if measure.above_from is None else Decimal(measure.above_from),
+        )
+    steps = tuple(
+        ScaleStep(
+            id=d.id,
+            code=d.code,
+            value=Decimal(d.value),
+            band=None if d.band is None else Band(d.band),
+            archived=d.archived,
+        )
+        for d in sorted(descriptors, key=lambda d: d.position)
+    )
+    return MeasureRule(
+        kind=kind,
+        number=number,
+        steps=steps if kind is MeasureKind.SCALE else (),
+        records_working_year=measure.records_working_year,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class StoredValue:
     """A value in the columns it is stored in: one of them set, or none (cleared). Scale
@@ -80,6 +146,18 @@ class StoredValue:
     text: str | None = None
     flag: bool | None = None
     value_on: date | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> StoredValue:
+        """A stored row (a mapping, or an object with the value columns) as a value."""
+        get = row.get if isinstance(row, Mapping) else lambda name: getattr(row, name)
+        return cls(
+            number=get("number"),
+            descriptor_id=get("descriptor_id"),
+            text=get("text"),
+            flag=get("flag"),
+            value_on=get("value_on"),
+        )
 
     @property
     def cleared(self) -> bool:

@@ -29,6 +29,7 @@ from app.api.schemas.curriculum import (
     SubjectCreate,
     SubjectUpdate,
 )
+from app.auth import guards
 from app.auth.policy import Action, Resource, reach, require_any
 from app.auth.principal import Principal
 from app.db.base import utcnow
@@ -80,18 +81,12 @@ async def _check_new_owner(
 
 
 def _visible(principal: Principal, item: Owned | None) -> Owned:
-    if item is None or not reach(principal, Resource.DEFINITION, Action.READ).covers(
-        trust_id=item.trust_id, school_id=item.school_id
-    ):
-        raise NotFound(f"{NOUNS[type(item)] if item is not None else 'definition'} not found")
-    return item
+    what = NOUNS[type(item)] if item is not None else "definition"
+    return guards.definition_visible(principal, item, what)
 
 
 def _writable(principal: Principal, item: Owned) -> None:
-    if not reach(principal, Resource.DEFINITION, Action.WRITE).covers(
-        trust_id=item.trust_id, school_id=item.school_id
-    ):
-        raise Forbidden(f"you may not change this {NOUNS[type(item)]}")
+    guards.definition_writable(principal, item, NOUNS[type(item)])
 
 
 async def _get(

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.schemas.markbook import CellIn, GridWrite
 from app.api.schemas.roster import RosterSyncEnvelope
-from app.auth.policy import Reach
+from app.auth.guards import school_to_record
+from app.auth.policy import Resource
 from app.auth.principal import Grant, Principal
 from app.auth.secrets import hash_secret_async
 from app.db.people import IntegrationClient, RoleGrant, User
-from app.db.queries import markbook as markbook_queries
+from app.db.queries import grid as grid_queries
+from app.db.queries import judgements as judgement_queries
 from app.db.queries import people as people_queries
 from app.db.queries import roster as roster_queries
 from app.db.queries import tenancy as tenancy_queries
@@ -27,7 +29,7 @@ from app.domain.pupils import make_upn
 from app.domain.roles import ClientScope, Role
 from app.domain.schools import Phase
 from app.services.audit import record
-from app.services.markbook import save_grid
+from app.services.cells import save_grid
 from app.services.roster_sync import sync_roster
 from app.services.starter import apply_starter_pack
 
@@ -181,11 +183,11 @@ async def _seed_markbook(
     """Judgements to look at: the demo teacher's class (4B) judged today on the first twelve
     Year 4 mathematics objectives, recorded by the head; and the demo pupil and parent see the
     record of 4B's first pupil. Skipped once the school has any judgement."""
-    if await markbook_queries.has_judgements(session, school.id):
+    if await judgement_queries.has_judgements(session, school.id):
         return
     head = await people_queries.get_user_by_email(session, "head@oakhill.example.org")
     class_ = await roster_queries.class_by_code(session, school.id, year.start_year, "4B")
-    columns = await markbook_queries.grid_columns(
+    columns = await grid_queries.grid_columns(
         session, school, subject_id=None, framework_id=None, years={4}
     )
     objectives = [
@@ -200,9 +202,8 @@ async def _seed_markbook(
         grants=(Grant(Role.SCHOOL_LEADER, school_id=school.id),),
         trust_of_school={school.id: trust.id},
     )
-    pupils = await markbook_queries.grid_pupils(
-        session, Reach(everything=True), school.id, class_id=class_.id
-    )
+    access = await school_to_record(session, leader, Resource.JUDGEMENT, school.id)
+    pupils = await grid_queries.grid_pupils(session, access.read, school.id, class_id=class_.id)
     codes = ("B", "D", "S", "S", "G", "D", "S")
     cells = [
         CellIn(
@@ -213,7 +214,7 @@ async def _seed_markbook(
         for row, pupil in enumerate(pupils)
         for column, objective in enumerate(objectives)
     ]
-    await save_grid(session, principal=leader, school_id=school.id, grid=GridWrite(cells=cells))
+    await save_grid(session, principal=leader, access=access, grid=GridWrite(cells=cells))
     for grant in await people_queries.grants_without_pupil(
         session, school.id, (Role.PUPIL, Role.PARENT)
     ):

@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.auth.principal import Principal
 from app.db.base import utcnow
-from app.db.idempotency import IdempotencyRecord
+from app.db.queries import idempotency as queries
 from app.errors import InvalidInput
 
 KEY_LIFETIME = timedelta(hours=24)
@@ -55,17 +53,11 @@ async def replay(
     session: AsyncSession, *, principal: Principal, key: str, request_fingerprint: str
 ) -> Replay | None:
     """The stored answer for this key, or None if the request should run."""
-    stored = await session.scalar(
-        sa.select(IdempotencyRecord).where(
-            col(IdempotencyRecord.principal_id) == principal.id,
-            col(IdempotencyRecord.key) == key,
-        )
-    )
+    stored = await queries.stored_answer(session, principal.id, key)
     if stored is None:
         return None
     if stored.created_at < utcnow() - KEY_LIFETIME:
-        await session.delete(stored)
-        await session.flush()
+        await queries.forget(session, stored)
         return None
     if stored.fingerprint != request_fingerprint:
         raise InvalidInput.at(
@@ -84,14 +76,13 @@ def remember(
     status_code: int,
     body: dict[str, Any],
 ) -> None:
-    session.add(
-        IdempotencyRecord(
-            principal_id=principal.id,
-            key=key,
-            fingerprint=request_fingerprint,
-            status_code=status_code,
-            response=body,
-        )
+    queries.store_answer(
+        session,
+        principal_id=principal.id,
+        key=key,
+        fingerprint=request_fingerprint,
+        status_code=status_code,
+        response=body,
     )
 
 

@@ -17,15 +17,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.schemas.roster import RosterSyncEnvelope
-from app.auth.policy import Action, Resource, reach
+from app.auth import guards
+from app.auth.policy import Resource
 from app.auth.principal import Principal
 from app.db.import_jobs import ImportJob
-from app.db.queries import roster as queries
 from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.errors import AppError, InvalidInput, NotFound
 from app.importers import ImportedRoster, parse_ctf, parse_oneroster
-from app.services import roster, roster_sync
+from app.services import roster_sync
 
 log = logging.getLogger("markbook.imports")
 
@@ -71,9 +71,9 @@ async def start_import(
     academic_year: int | None,
 ) -> tuple[ImportJob, RunLater | None]:
     """Read the file and store it now, or return the job and what will store it later."""
-    school = await roster.school_for(session, principal, Resource.PUPIL, school_id)
-    roster.may(principal, Resource.PUPIL, Action.WRITE, school)
-    roster.may(principal, Resource.CLASS, Action.WRITE, school)
+    school = await guards.school_to_change(
+        session, principal, school_id, Resource.PUPIL, Resource.CLASS
+    )
     name = filename or DEFAULT_NAMES[kind]
     parsed = PARSERS[kind](data, filename=name)
     if full and not parsed.complete:
@@ -171,8 +171,4 @@ async def _run(
 async def get_job(session: AsyncSession, *, principal: Principal, job_id: uuid.UUID) -> ImportJob:
     """Import jobs are seen only by those who may import into their school (they name pupils
     by key): to anyone else a job is not found."""
-    job = await queries.get_import_job(session, job_id)
-    importers = reach(principal, Resource.PUPIL, Action.WRITE)
-    if job is None or job.school_id is None or not importers.covers(school_id=job.school_id):
-        raise NotFound("import job not found")
-    return job
+    return await guards.import_job_for(session, principal, job_id)

@@ -16,6 +16,7 @@ from app.api.schemas.people import (
     UserRead,
     UserUpdate,
 )
+from app.auth import guards
 from app.auth.policy import Action, Reach, Resource, may_grant, reach, require, require_any
 from app.auth.principal import Principal
 from app.auth.secrets import hash_secret_async, new_client_id, new_client_secret
@@ -29,18 +30,11 @@ from app.services.audit import record, snapshot
 
 
 # --- Users -------------------------------------------------------------------------------
-def _covers(found: Reach, grant: RoleGrant | RoleGrantCreate) -> bool:
-    """Whether a reach covers the scope a role is held in (service-wide roles: only everything)."""
-    if grant.trust_id is None and grant.school_id is None:
-        return found.everything
-    return found.covers(trust_id=grant.trust_id, school_id=grant.school_id)
-
-
 def _audit_scope(found: Reach, grants: list[RoleGrant]) -> dict[str, uuid.UUID | None]:
     """File a change to a person under a school or trust the changer reaches, so that they (and
     whoever manages that scope) find it in the audit trail."""
     for grant in grants:
-        if _covers(found, grant) and (grant.trust_id or grant.school_id):
+        if guards.covers_scope(found, grant) and (grant.trust_id or grant.school_id):
             return _grant_scope(grant)
     return {"trust_id": None, "school_id": None}
 
@@ -58,7 +52,7 @@ async def read_users(
                 "grants": [
                     RoleGrantRead.model_validate(g)
                     for g in grants.get(user.id, [])
-                    if _covers(readable, g)
+                    if guards.covers_scope(readable, g)
                 ]
             },
         )
@@ -77,7 +71,7 @@ async def _check_grantable(
         exists = await tenancy.get_school(session, grant_in.school_id) is not None
     else:
         exists = True
-    if not _covers(writable, grant_in) or not exists:
+    if not guards.covers_scope(writable, grant_in) or not exists:
         raise InvalidInput.at(field, "no such trust or school within your reach")
     if not may_grant(principal, grant_in.role):
         raise Forbidden(f"you may not give the role {grant_in.role}")
@@ -150,11 +144,15 @@ async def _visible_user(
     user = await queries.get_user(session, user_id)
     grants = (await queries.grants_of(session, [user_id])).get(user_id, []) if user else []
     readable = reach(principal, Resource.USER, Action.READ)
-    if user is None or not (readable.everything or any(_covers(readable, g) for g in grants)):
+    if user is None or not (
+        readable.everything or any(guards.covers_scope(readable, g) for g in grants)
+    ):
         raise NotFound("user not found")
     if action is Action.WRITE:
         writable = reach(principal, Resource.USER, Action.WRITE)
-        if not all(_covers(writable, g) and may_grant(principal, Role(g.role)) for g in grants):
+        if not all(
+            guards.covers_scope(writable, g) and may_grant(principal, Role(g.role)) for g in grants
+        ):
             raise Forbidden("this person holds roles outside your reach; ask who manages those")
     return user, grants
 
@@ -223,12 +221,12 @@ async def remove_grant(
 ) -> None:
     _, grants = await _visible_user(session, principal, user_id, Action.READ)
     readable = reach(principal, Resource.USER, Action.READ)
-    grant = next((g for g in grants if g.id == grant_id and _covers(readable, g)), None)
+    grant = next((g for g in grants if g.id == grant_id and guards.covers_scope(readable, g)), None)
     if grant is None:
         raise NotFound("role grant not found")
     scope = _grant_scope(grant)
     writable = reach(principal, Resource.USER, Action.WRITE)
-    if not _covers(writable, grant) or not may_grant(principal, Role(grant.role)):
+    if not guards.covers_scope(writable, grant) or not may_grant(principal, Role(grant.role)):
         raise Forbidden("you may not remove this role")
     if grant.user_id == principal.id and grant.role in {"system_admin", "trust_admin"}:
         raise InvalidInput.at("grant_id", "you cannot remove your own administrator role")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,48 +26,19 @@ from app.api.schemas.pupil_record import (
 )
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
-from app.db.queries import markbook as markbook_queries
 from app.db.queries import pupil_record as queries
 from app.db.queries import tenancy
+from app.db.queries.roster import year_groups
+from app.db.queries.working_years import working_years
 from app.db.roster import Pupil
 from app.domain.calendar import AcademicYear
 from app.domain.curriculum import year_label
 from app.domain.errors import DomainError
-from app.domain.scales import Band, NumberRule
+from app.domain.scales import is_secure
+from app.domain.values import StoredValue, band, measure_rule, shown
 from app.errors import InvalidInput, NotFound
-from app.services.pupil_records import working_years
 
 PUPIL_NOT_FOUND = "pupil not found"
-
-
-def typed_value(row: dict[str, Any]) -> bool | int | float | date | str | None:
-    """A stored value in the type its measure's kind uses: numbers as numbers (whole numbers
-    as integers), scale values as the descriptor's code, text, true/false, dates."""
-    kind = row["kind"]
-    if kind == "number":
-        number: Decimal | None = row["number"]
-        if number is None:
-            return None
-        return int(number) if number == number.to_integral_value() else float(number)
-    column = {"scale": "descriptor_code", "text": "text", "boolean": "flag", "date": "value_on"}
-    return row[column[kind]] if kind in column else None
-
-
-def value_band(row: dict[str, Any]) -> Band | None:
-    """below / at / above expected: a scale value's descriptor band, or a number measured
-    against its measure's thresholds."""
-    if row["kind"] == "scale":
-        return None if row["descriptor_band"] is None else Band(row["descriptor_band"])
-    number: Decimal | None = row["number"]
-    if row["kind"] != "number" or number is None:
-        return None
-    rule = NumberRule(
-        minimum=row["minimum"] if row["minimum"] is not None else number,
-        maximum=row["maximum"] if row["maximum"] is not None else number,
-        expected_from=row["expected_from"],
-        above_from=row["above_from"],
-    )
-    return rule.band(number)
 
 
 def _year_containing(day: date) -> int:
@@ -85,6 +55,27 @@ def _record_pupil(pupil: Pupil, year_group: str | None) -> RecordPupil:
         forename=pupil.preferred_forename or pupil.legal_forename,
         surname=pupil.preferred_surname or pupil.legal_surname,
         year_group=year_group,  # type: ignore[arg-type]
+    )
+
+
+def _record_value(row: Any) -> RecordValue:
+    value, measure, descriptor, point_code, academic_year, assessed_on = row
+    rule = measure_rule(measure, [] if descriptor is None else [descriptor])
+    stored = StoredValue.of(value)
+    return RecordValue(
+        measure_id=measure.id,
+        code=measure.code,
+        name=measure.name,
+        kind=measure.kind,
+        assessment_point_id=value.assessment_point_id,
+        assessment_point_code=point_code,
+        academic_year=academic_year,
+        assessed_on=assessed_on,
+        value=shown(rule, stored),  # type: ignore[arg-type]
+        descriptor_id=value.descriptor_id,
+        band=band(rule, stored),
+        curriculum_year=year_label(value.curriculum_year),
+        recorded_at=value.recorded_at,
     )
 
 
@@ -112,7 +103,7 @@ async def read_record(
         raise NotFound(PUPIL_NOT_FOUND)
     pupil, sees_judgements, sees_values = found
     year = academic_year or _year_containing(as_at or date.today())
-    groups = await markbook_queries.year_groups(session, year, [pupil.id])
+    groups = await year_groups(session, year, [pupil.id])
 
     record_years: list[RecordWorkingYear] | None = None
     judgements: list[RecordJudgement] | None = None
@@ -121,9 +112,7 @@ async def read_record(
         subject_ids = await queries.subject_ids_of_school(
             session, pupil.school_id, school.trust_id if school else None
         )
-        years = await working_years(
-            session, academic_year=year, pupil_ids=[pupil.id], subject_ids=subject_ids
-        )
+        years = await working_years(session, year, [pupil.id], subject_ids)
         record_years = [
             RecordWorkingYear(
                 subject_id=subject_id,
@@ -135,7 +124,7 @@ async def read_record(
         judgements = [
             RecordJudgement(
                 **row,
-                secure=row["secure_value"] is not None and row["value"] >= row["secure_value"],
+                secure=is_secure(row["value"], row["secure_value"]),
             )
             for row in await queries.standing_judgements(session, pupil.id, as_at)
         ]
@@ -143,12 +132,7 @@ async def read_record(
     values: list[RecordValue] | None = None
     if sees_values:
         values = [
-            RecordValue(
-                **{**row, "curriculum_year": year_label(row["curriculum_year"])},
-                value=typed_value(row),
-                band=value_band(row),
-            )
-            for row in await queries.current_values(session, pupil.id, as_at)
+            _record_value(row) for row in await queries.current_values(session, pupil.id, as_at)
         ]
 
     return PupilRecord(

@@ -6,9 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.api.schemas.roster import (
     ClassCreate,
@@ -23,14 +21,11 @@ from app.api.schemas.roster import (
     PupilRead,
     PupilUpdate,
 )
+from app.auth import guards
 from app.auth.policy import Action, Reach, Resource, reach, require
 from app.auth.principal import Principal
-from app.db.audit import AuditEvent
 from app.db.queries import roster as queries
 from app.db.queries.paging import Page
-from app.db.queries.tenancy import get_school as load_school
-from app.db.queries.tenancy import get_trust as load_trust
-from app.db.queries.tenancy import school_ids_of_trusts
 from app.db.roster import (
     ClassPupil,
     ClassTeacher,
@@ -40,47 +35,12 @@ from app.db.roster import (
     PupilGroupMember,
     TeachingGroup,
 )
-from app.db.tenancy import School, Trust
+from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.services.audit import record, snapshot
-
-
-async def school_for(
-    session: AsyncSession, principal: Principal, resource: Resource, school_id: uuid.UUID
-) -> School:
-    """The school, if the principal reaches some of its ``resource`` (else not found)."""
-    if not reach(principal, resource, Action.READ).touches(school_id=school_id):
-        raise NotFound("school not found")
-    school = await load_school(session, school_id)
-    if school is None:
-        raise NotFound("school not found")
-    return school
-
-
-async def trust_for(
-    session: AsyncSession, principal: Principal, resource: Resource, trust_id: uuid.UUID
-) -> Trust:
-    """The trust, if the principal reaches some of its ``resource``, trust-wide or in one of
-    its schools (else not found, as for ``school_for``)."""
-    found = reach(principal, resource, Action.READ)
-    trust = None if found.empty else await load_trust(session, trust_id)
-    if trust is not None and not found.covers(trust_id=trust.id):
-        school_ids = (await school_ids_of_trusts(session, {trust.id}))[trust.id]
-        if not any(found.touches(school_id=school_id) for school_id in school_ids):
-            trust = None
-    if trust is None:
-        raise NotFound("trust not found")
-    return trust
-
-
-def may(principal: Principal, resource: Resource, action: Action, school: School) -> None:
-    if not reach(principal, resource, action).covers(school_id=school.id):
-        noun = resource.value.replace("_", " ")
-        verb = "erase" if action is Action.ERASE else "change"
-        raise Forbidden(f"you may not {verb} this school's {noun}s")
 
 
 def _audit(
@@ -108,14 +68,9 @@ async def _check_keys_free(
 ) -> None:
     for name in ("external_id", "upn"):
         value = getattr(pupil, name)
-        if value is None:
-            continue
-        statement = sa.select(Pupil.id).where(
-            col(Pupil.school_id) == school.id, getattr(Pupil, name) == value
-        )
-        if besides is not None:
-            statement = statement.where(col(Pupil.id) != besides)
-        if await session.scalar(statement.limit(1)) is not None:
+        if value is not None and await queries.pupil_key_taken(
+            session, school.id, name, value, besides=besides
+        ):
             raise Conflict(f"{school.name} already has a pupil with {name} {value}")
 
 
@@ -143,8 +98,7 @@ async def pupil_reads(session: AsyncSession, pupils: list[Pupil]) -> list[PupilR
 async def create_pupil(
     session: AsyncSession, *, principal: Principal, school_id: uuid.UUID, pupil_in: PupilCreate
 ) -> Pupil:
-    school = await school_for(session, principal, Resource.PUPIL, school_id)
-    may(principal, Resource.PUPIL, Action.WRITE, school)
+    school = await guards.school_to_change(session, principal, school_id, Resource.PUPIL)
     pupil = Pupil.model_validate(pupil_in, update={"school_id": school.id})
     _check_pupil(pupil)
     await _check_keys_free(session, school, pupil, besides=None)
@@ -167,8 +121,7 @@ async def update_pupil(
     session: AsyncSession, *, principal: Principal, pupil_id: uuid.UUID, pupil_in: PupilUpdate
 ) -> Pupil:
     pupil = await get_pupil(session, principal=principal, pupil_id=pupil_id)
-    school = await school_for(session, principal, Resource.PUPIL, pupil.school_id)
-    may(principal, Resource.PUPIL, Action.WRITE, school)
+    school = await guards.school_to_change(session, principal, pupil.school_id, Resource.PUPIL)
     before = snapshot(pupil)
     changes = pupil_in.model_dump(exclude_unset=True)
     for name in ("legal_forename", "legal_surname", "date_of_birth"):
@@ -187,13 +140,10 @@ async def erase_pupil(session: AsyncSession, *, principal: Principal, pupil_id: 
     erasure). The audit trail keeps that the pupil was erased, by whom and when, but no longer
     any of their personal data: earlier audit entries about them are emptied too."""
     pupil = await get_pupil(session, principal=principal, pupil_id=pupil_id)
-    school = await school_for(session, principal, Resource.PUPIL, pupil.school_id)
-    may(principal, Resource.PUPIL, Action.ERASE, school)
-    await session.execute(
-        sa.update(AuditEvent)
-        .where(col(AuditEvent.entity_type) == "pupil", col(AuditEvent.entity_id) == pupil.id)
-        .values(before=None, after=None)
+    school = await guards.school_to_change(
+        session, principal, pupil.school_id, Resource.PUPIL, action=Action.ERASE
     )
+    await queries.empty_pupil_audit(session, pupil.id)
     await session.delete(pupil)
     record(
         session,
@@ -217,10 +167,10 @@ async def list_pupils(
     cursor: str | None,
     limit: int,
 ) -> Page[Pupil]:
-    await school_for(session, principal, Resource.PUPIL, school_id)
+    readable = (await guards.school_to_read(session, principal, Resource.PUPIL, school_id)).read
     return await queries.list_pupils(
         session,
-        reach(principal, Resource.PUPIL, Action.READ),
+        readable,
         school_id,
         **filters,
         updated_since=updated_since,
@@ -245,8 +195,7 @@ async def put_enrolment(
     except DomainError as exc:
         raise InvalidInput.at("path.academic_year", exc.message) from exc
     pupil = await get_pupil(session, principal=principal, pupil_id=pupil_id)
-    school = await school_for(session, principal, Resource.PUPIL, pupil.school_id)
-    may(principal, Resource.PUPIL, Action.WRITE, school)
+    school = await guards.school_to_change(session, principal, pupil.school_id, Resource.PUPIL)
     try:
         check_dates(
             date_of_birth=pupil.date_of_birth,
@@ -283,10 +232,10 @@ async def list_enrolments(
     cursor: str | None,
     limit: int,
 ) -> Page[Enrolment]:
-    await school_for(session, principal, Resource.PUPIL, school_id)
+    readable = (await guards.school_to_read(session, principal, Resource.PUPIL, school_id)).read
     return await queries.list_enrolments(
         session,
-        reach(principal, Resource.PUPIL, Action.READ),
+        readable,
         school_id,
         academic_year=academic_year,
         updated_since=updated_since,
@@ -325,7 +274,7 @@ async def _replace(
     member_ids: list[uuid.UUID],
     school: School,
 ) -> None:
-    await session.execute(sa.delete(table).where(getattr(table, owner) == owner_id))
+    await queries.delete_members(session, table, owner, owner_id)
     session.add_all(
         table(**{owner: owner_id, member: member_id, "school_id": school.id})
         for member_id in dict.fromkeys(member_ids)
@@ -355,8 +304,7 @@ async def class_reads(
 async def create_class(
     session: AsyncSession, *, principal: Principal, school_id: uuid.UUID, class_in: ClassCreate
 ) -> TeachingGroup:
-    school = await school_for(session, principal, Resource.CLASS, school_id)
-    may(principal, Resource.CLASS, Action.WRITE, school)
+    school = await guards.school_to_change(session, principal, school_id, Resource.CLASS)
     year = AcademicYear(class_in.academic_year)
     if await queries.class_code_taken(session, school.id, year.start_year, class_in.code):
         raise Conflict(f"{school.name} already has a class {class_in.code} in {year.label}")
@@ -390,8 +338,7 @@ async def update_class(
     session: AsyncSession, *, principal: Principal, class_id: uuid.UUID, class_in: ClassUpdate
 ) -> TeachingGroup:
     group = await get_class(session, principal=principal, class_id=class_id)
-    school = await school_for(session, principal, Resource.CLASS, group.school_id)
-    may(principal, Resource.CLASS, Action.WRITE, school)
+    school = await guards.school_to_change(session, principal, group.school_id, Resource.CLASS)
     changes = class_in.model_dump(exclude_unset=True)
     for name in ("code", "name", "teacher_ids", "pupil_ids"):
         if name in changes and changes[name] is None:
@@ -428,10 +375,10 @@ async def list_classes(
     cursor: str | None,
     limit: int,
 ) -> Page[TeachingGroup]:
-    await school_for(session, principal, Resource.CLASS, school_id)
+    readable = (await guards.school_to_read(session, principal, Resource.CLASS, school_id)).read
     return await queries.list_classes(
         session,
-        reach(principal, Resource.CLASS, Action.READ),
+        readable,
         school_id,
         academic_year=academic_year,
         updated_since=updated_since,
@@ -454,8 +401,7 @@ async def group_reads(
 async def create_group(
     session: AsyncSession, *, principal: Principal, school_id: uuid.UUID, group_in: GroupCreate
 ) -> PupilGroup:
-    school = await school_for(session, principal, Resource.GROUP, school_id)
-    may(principal, Resource.GROUP, Action.WRITE, school)
+    school = await guards.school_to_change(session, principal, school_id, Resource.GROUP)
     if await queries.group_name_taken(session, school.id, group_in.name):
         raise Conflict(f"{school.name} already has a group called {group_in.name}")
     await _check_pupils(session, school, group_in.pupil_ids, "pupil_ids")
@@ -484,8 +430,7 @@ async def update_group(
     session: AsyncSession, *, principal: Principal, group_id: uuid.UUID, group_in: GroupUpdate
 ) -> PupilGroup:
     group = await get_group(session, principal=principal, group_id=group_id)
-    school = await school_for(session, principal, Resource.GROUP, group.school_id)
-    may(principal, Resource.GROUP, Action.WRITE, school)
+    school = await guards.school_to_change(session, principal, group.school_id, Resource.GROUP)
     changes = group_in.model_dump(exclude_unset=True)
     for name in ("name", "pupil_ids"):
         if name in changes and changes[name] is None:
@@ -510,8 +455,7 @@ async def update_group(
 
 async def delete_group(session: AsyncSession, *, principal: Principal, group_id: uuid.UUID) -> None:
     group = await get_group(session, principal=principal, group_id=group_id)
-    school = await school_for(session, principal, Resource.GROUP, group.school_id)
-    may(principal, Resource.GROUP, Action.WRITE, school)
+    school = await guards.school_to_change(session, principal, group.school_id, Resource.GROUP)
     before = snapshot(group)
     await session.delete(group)
     _audit(session, principal, school, "delete", group, before)
@@ -527,10 +471,10 @@ async def list_groups(
     cursor: str | None,
     limit: int,
 ) -> Page[PupilGroup]:
-    await school_for(session, principal, Resource.GROUP, school_id)
+    readable = (await guards.school_to_read(session, principal, Resource.GROUP, school_id)).read
     return await queries.list_groups(
         session,
-        reach(principal, Resource.GROUP, Action.READ),
+        readable,
         school_id,
         updated_since=updated_since,
         cursor=cursor,

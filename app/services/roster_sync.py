@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import context
 from app.api.schemas.roster import ClassSyncRow, PupilSyncRow, RosterSyncEnvelope, StageAssessmentIn
+from app.auth import guards
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.base import utcnow
@@ -32,9 +33,9 @@ from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
-from app.domain.roster import changed, merge, replace_set
+from app.domain.roster import PupilChange, changed, merge, replace_set
 from app.errors import Forbidden, InvalidInput, field_error
-from app.services import idempotency, markbook, roster
+from app.services import idempotency, summaries
 
 # What a pupil row stores on the pupil table, besides its keys and timestamps.
 PUPIL_STORED = (*PUPIL_FIELDS, "upn_temporary", "left_on")
@@ -100,6 +101,39 @@ class _Plan:
         """(new rows, to insert; stored rows, to update)."""
         new = [row for row in rows if row["id"] in self.new_ids]
         return new, [row for row in rows if row["id"] not in self.new_ids]
+
+
+@dataclass
+class _Stored:
+    """What the schools hold of their pupils, indexed for the sync's rows."""
+
+    by_external: dict[tuple[uuid.UUID, str], Any]
+    by_upn: dict[tuple[uuid.UUID, str], Any]
+    enrolments: dict[uuid.UUID, Any]  # this year's, by pupil
+    memberships: dict[uuid.UUID, set[uuid.UUID]]  # class ids, by pupil
+    groups: dict[tuple[uuid.UUID, str], uuid.UUID]  # by school and name
+    group_names: dict[uuid.UUID, str]
+    members: dict[uuid.UUID, set[uuid.UUID]]  # group ids, by pupil
+    stages: dict[uuid.UUID, list[dict[str, Any]]]  # stage assessments, by pupil
+
+    @classmethod
+    def index(cls, state: dict[str, list[Any]]) -> _Stored:
+        stored = cls({}, {}, {}, defaultdict(set), {}, {}, defaultdict(set), defaultdict(list))
+        for pupil in state["pupils"]:
+            if pupil["external_id"] is not None:
+                stored.by_external[(pupil["school_id"], pupil["external_id"])] = pupil
+            if pupil["upn"] is not None:
+                stored.by_upn[(pupil["school_id"], pupil["upn"])] = pupil
+        stored.enrolments = {e["pupil_id"]: e for e in state["enrolments"]}
+        for link in state["class_pupils"]:
+            stored.memberships[link["pupil_id"]].add(link["class_id"])
+        stored.groups = {(g["school_id"], g["name"]): g["id"] for g in state["groups"]}
+        stored.group_names = {g["id"]: g["name"] for g in state["groups"]}
+        for link in state["group_members"]:
+            stored.members[link["pupil_id"]].add(link["group_id"])
+        for assessment in state["stage_assessments"]:
+            stored.stages[assessment["pupil_id"]].append({k: assessment[k] for k in STAGE_FIELDS})
+        return stored
 
 
 class _Sync:
@@ -301,194 +335,215 @@ class _Sync:
             )
 
     def plan_pupils(self, state: dict[str, list[Any]]) -> None:
-        by_external: dict[tuple[uuid.UUID, str], Any] = {}
-        by_upn: dict[tuple[uuid.UUID, str], Any] = {}
-        for pupil in state["pupils"]:
-            if pupil["external_id"] is not None:
-                by_external[(pupil["school_id"], pupil["external_id"])] = pupil
-            if pupil["upn"] is not None:
-                by_upn[(pupil["school_id"], pupil["upn"])] = pupil
-        enrolments = {e["pupil_id"]: e for e in state["enrolments"]}
-        memberships: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-        for link in state["class_pupils"]:
-            memberships[link["pupil_id"]].add(link["class_id"])
-        groups = {(g["school_id"], g["name"]): g["id"] for g in state["groups"]}
-        group_names = {g["id"]: g["name"] for g in state["groups"]}
-        members: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-        for link in state["group_members"]:
-            members[link["pupil_id"]].add(link["group_id"])
-        stages: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-        for assessment in state["stage_assessments"]:
-            stages[assessment["pupil_id"]].append({k: assessment[k] for k in STAGE_FIELDS})
-        class_codes = {class_id: code for (_, code), class_id in self.class_ids.items()}
+        """Each pupil row: find the pupil it names (by MIS id, else UPN), check the classes it
+        puts them in, and plan whatever it changes (the pupil, this year's enrolment, class and
+        group memberships, stage assessments), with one audit event for the pupil. A row that
+        changes nothing plans nothing."""
+        stored = _Stored.index(state)
         self.synced: set[uuid.UUID] = set()
-
         for row, item in self.pupils_in:
             assert row.school is not None
-            school = row.school
             where = f"body.pupils.{row.index}"
-            old = by_external.get((school.id, item.external_id)) if item.external_id else None
-            by_number = by_upn.get((school.id, item.upn)) if item.upn else None
-            if old is not None and by_number is not None and by_number["id"] != old["id"]:
-                row.reject(f"{where}.upn", "this UPN belongs to another pupil of the school")
-                continue
-            old = old or by_number
-            pupil_id = old["id"] if old else uuid.uuid4()
-            row.id = pupil_id
-
-            # Class and group memberships named by the row.
-            wanted_classes: set[uuid.UUID] | None = None
-            if item.classes is not None:
-                wanted_classes = set()
-                for position, code in enumerate(item.classes):
-                    class_id = self.class_ids.get((school.id, code))
-                    if class_id is None:
-                        row.reject(
-                            f"{where}.classes.{position}",
-                            f"no class {code} in {AcademicYear(self.year).label}",
-                        )
-                    else:
-                        wanted_classes.add(class_id)
+            old = self._match(row, item, stored, where)
+            wanted_classes = None if row.errors else self._classes_named(row, item, where)
             if row.errors:
                 continue
+            pupil_id = old["id"] if old else uuid.uuid4()
+            row.id = pupil_id
             self.synced.add(pupil_id)
-
-            sent = item.model_dump(include=item.model_fields_set & set(PUPIL_FIELDS))
-            sent = {k: (v.value if hasattr(v, "value") else v) for k, v in sent.items()}
-            sent["left_on"] = item.left_on
-            merged = merge(old, sent, PUPIL_STORED)
-            merged["upn_temporary"] = bool(merged["upn"]) and merged["upn"][-1].isalpha()
-
-            enrolment = enrolments.get(pupil_id)
-            sent_enrolment = {"year_group": item.year_group.value, "left_on": item.left_on}
-            if "joined_on" in item.model_fields_set:
-                sent_enrolment["joined_on"] = item.joined_on
-            merged_enrolment = merge(enrolment, sent_enrolment, ENROLMENT_STORED)
-
-            had_classes = memberships.get(pupil_id, set())
-            class_added, class_removed = replace_set(had_classes, wanted_classes)
-
-            wanted_groups: set[uuid.UUID] | None = None
-            if item.groups is not None:
-                wanted_groups = set()
-                for name in item.groups:
-                    group_id = groups.get((school.id, name))
-                    if group_id is None:  # a group the school has not got yet: make it
-                        group_id = groups[(school.id, name)] = uuid.uuid4()
-                        group_names[group_id] = name
-                        self.plan.groups.append(
-                            {
-                                "id": group_id,
-                                "school_id": school.id,
-                                "name": name,
-                                "description": None,
-                                "created_at": self.now,
-                                "updated_at": self.now,
-                            }
-                        )
-                    wanted_groups.add(group_id)
-            had_groups = members.get(pupil_id, set())
-            group_added, group_removed = replace_set(had_groups, wanted_groups)
-
-            had_stages = stages.get(pupil_id, [])
-            new_stages: list[dict[str, Any]] | None = None
-            if item.stage_assessments is not None:
-                new_stages = [s.model_dump() for s in item.stage_assessments]
-                if _stage_key(new_stages) == _stage_key(had_stages):
-                    new_stages = None
-
-            pupil_changed = changed(old, merged)
-            enrolment_changed = changed(enrolment, merged_enrolment)
-            classes_changed = bool(class_added or class_removed)
-            groups_changed = bool(group_added or group_removed)
-            if not (
-                pupil_changed
-                or enrolment_changed
-                or classes_changed
-                or groups_changed
-                or new_stages is not None
-            ):
+            change = self._change(row.school, pupil_id, old, item, wanted_classes, stored)
+            if not change.changes_anything:
                 continue
             row.status = "updated" if old else "created"
+            self._plan_rows(row.school, change)
+            self._audit_pupil(row.school, change, stored)
 
-            if old is None:
-                self.plan.new_ids.add(pupil_id)
-            if pupil_changed:
-                self.plan.pupils.append(
-                    {
-                        "id": pupil_id,
-                        "school_id": school.id,
-                        **merged,
-                        "created_at": old["created_at"] if old else self.now,
-                        "updated_at": self.now,
-                    }
+    def _match(
+        self, row: _Row, item: PupilSyncRow, stored: _Stored, where: str
+    ) -> dict[str, Any] | None:
+        """The stored pupil the row names: by MIS id, else by UPN (None: a new pupil). A row
+        whose two keys name two different pupils is refused."""
+        assert row.school is not None
+        school_id = row.school.id
+        old = stored.by_external.get((school_id, item.external_id)) if item.external_id else None
+        by_number = stored.by_upn.get((school_id, item.upn)) if item.upn else None
+        if old is not None and by_number is not None and by_number["id"] != old["id"]:
+            row.reject(f"{where}.upn", "this UPN belongs to another pupil of the school")
+            return None
+        return old or by_number
+
+    def _classes_named(self, row: _Row, item: PupilSyncRow, where: str) -> set[uuid.UUID] | None:
+        """The classes the row puts the pupil in (None: it does not say), each a class of the
+        school this year (else the row is refused)."""
+        assert row.school is not None
+        if item.classes is None:
+            return None
+        wanted: set[uuid.UUID] = set()
+        for position, code in enumerate(item.classes):
+            class_id = self.class_ids.get((row.school.id, code))
+            if class_id is None:
+                row.reject(
+                    f"{where}.classes.{position}",
+                    f"no class {code} in {AcademicYear(self.year).label}",
                 )
-            if enrolment_changed:
-                enrolment_id = enrolment["id"] if enrolment else uuid.uuid4()
-                if enrolment is None:
-                    self.plan.new_ids.add(enrolment_id)
-                self.plan.enrolments.append(
+            else:
+                wanted.add(class_id)
+        return wanted
+
+    def _groups_named(
+        self, school: School, item: PupilSyncRow, stored: _Stored
+    ) -> set[uuid.UUID] | None:
+        """The custom groups the row puts the pupil in (None: it does not say); a group the
+        school has not got yet is made."""
+        if item.groups is None:
+            return None
+        wanted: set[uuid.UUID] = set()
+        for name in item.groups:
+            group_id = stored.groups.get((school.id, name))
+            if group_id is None:
+                group_id = stored.groups[(school.id, name)] = uuid.uuid4()
+                stored.group_names[group_id] = name
+                self.plan.groups.append(
                     {
-                        "id": enrolment_id,
-                        "pupil_id": pupil_id,
+                        "id": group_id,
                         "school_id": school.id,
-                        "academic_year": self.year,
-                        **merged_enrolment,
-                        "created_at": enrolment["created_at"] if enrolment else self.now,
-                        "updated_at": self.now,
-                    }
-                )
-            if classes_changed:
-                if had_classes:
-                    self.plan.memberships_reset[pupil_id] = had_classes
-                self.plan.memberships += [
-                    {"class_id": class_id, "pupil_id": pupil_id, "school_id": school.id}
-                    for class_id in sorted(wanted_classes or ())
-                ]
-            if groups_changed:
-                if had_groups:
-                    self.plan.group_members_reset.append(pupil_id)
-                self.plan.group_members += [
-                    {"group_id": group_id, "pupil_id": pupil_id, "school_id": school.id}
-                    for group_id in sorted(wanted_groups or ())
-                ]
-            if new_stages is not None:
-                if had_stages:
-                    self.plan.stage_reset.append(pupil_id)
-                self.plan.stage_assessments += [
-                    {
-                        "id": uuid.uuid4(),
-                        "pupil_id": pupil_id,
-                        "school_id": school.id,
-                        **stage,
-                        "source": "sync",
+                        "name": name,
+                        "description": None,
                         "created_at": self.now,
+                        "updated_at": self.now,
                     }
-                    for stage in new_stages
-                ]
+                )
+            wanted.add(group_id)
+        return wanted
 
-            before = _json({k: old[k] for k in PUPIL_STORED}) if old else {}
-            after = _json(merged)
-            if enrolment_changed:
-                if enrolment:
-                    before["enrolment"] = _json({k: enrolment[k] for k in ENROLMENT_STORED})
-                after["enrolment"] = _json(merged_enrolment)
-            if classes_changed:
-                before["classes"] = sorted(class_codes.get(c, str(c)) for c in had_classes)
-                after["classes"] = sorted(class_codes[c] for c in wanted_classes or ())
-            if groups_changed:
-                before["groups"] = sorted(group_names[g] for g in had_groups)
-                after["groups"] = sorted(group_names[g] for g in wanted_groups or ())
-            if new_stages is not None:
-                after["stage_assessments"] = len(new_stages)
-            self._audit(
-                action="update" if old else "create",
-                entity_type="pupil",
-                entity_id=pupil_id,
-                school=school,
-                before=before if old else None,
-                after=after,
+    def _change(
+        self,
+        school: School,
+        pupil_id: uuid.UUID,
+        old: dict[str, Any] | None,
+        item: PupilSyncRow,
+        wanted_classes: set[uuid.UUID] | None,
+        stored: _Stored,
+    ) -> PupilChange:
+        """What the row would store for the pupil, beside what is stored now. Fields the row
+        leaves out keep their stored values."""
+        sent = item.model_dump(include=item.model_fields_set & set(PUPIL_FIELDS))
+        sent = {k: (v.value if hasattr(v, "value") else v) for k, v in sent.items()}
+        sent["left_on"] = item.left_on
+        merged = merge(old, sent, PUPIL_STORED)
+        merged["upn_temporary"] = bool(merged["upn"]) and merged["upn"][-1].isalpha()
+
+        enrolment = stored.enrolments.get(pupil_id)
+        sent_enrolment = {"year_group": item.year_group.value, "left_on": item.left_on}
+        if "joined_on" in item.model_fields_set:
+            sent_enrolment["joined_on"] = item.joined_on
+
+        had_stages = stored.stages.get(pupil_id, [])
+        new_stages: list[dict[str, Any]] | None = None
+        if item.stage_assessments is not None:
+            new_stages = [s.model_dump() for s in item.stage_assessments]
+            if _stage_key(new_stages) == _stage_key(had_stages):
+                new_stages = None
+        return PupilChange(
+            pupil_id=pupil_id,
+            old=old,
+            merged=merged,
+            enrolment=enrolment,
+            merged_enrolment=merge(enrolment, sent_enrolment, ENROLMENT_STORED),
+            had_classes=stored.memberships.get(pupil_id, set()),
+            wanted_classes=wanted_classes,
+            had_groups=stored.members.get(pupil_id, set()),
+            wanted_groups=self._groups_named(school, item, stored),
+            had_stages=had_stages,
+            new_stages=new_stages,
+        )
+
+    def _plan_rows(self, school: School, change: PupilChange) -> None:
+        """The rows to write for a changed pupil: only the tables the change touches."""
+        pupil_id, school_id, old = change.pupil_id, school.id, change.old
+        if old is None:
+            self.plan.new_ids.add(pupil_id)
+        if change.pupil_changed:
+            self.plan.pupils.append(
+                {
+                    "id": pupil_id,
+                    "school_id": school_id,
+                    **change.merged,
+                    "created_at": old["created_at"] if old else self.now,
+                    "updated_at": self.now,
+                }
             )
+        if change.enrolment_changed:
+            enrolment = change.enrolment
+            enrolment_id = enrolment["id"] if enrolment else uuid.uuid4()
+            if enrolment is None:
+                self.plan.new_ids.add(enrolment_id)
+            self.plan.enrolments.append(
+                {
+                    "id": enrolment_id,
+                    "pupil_id": pupil_id,
+                    "school_id": school_id,
+                    "academic_year": self.year,
+                    **change.merged_enrolment,
+                    "created_at": enrolment["created_at"] if enrolment else self.now,
+                    "updated_at": self.now,
+                }
+            )
+        if change.classes_changed:
+            if change.had_classes:
+                self.plan.memberships_reset[pupil_id] = change.had_classes
+            self.plan.memberships += [
+                {"class_id": class_id, "pupil_id": pupil_id, "school_id": school_id}
+                for class_id in sorted(change.wanted_classes or ())
+            ]
+        if change.groups_changed:
+            if change.had_groups:
+                self.plan.group_members_reset.append(pupil_id)
+            self.plan.group_members += [
+                {"group_id": group_id, "pupil_id": pupil_id, "school_id": school_id}
+                for group_id in sorted(change.wanted_groups or ())
+            ]
+        if change.new_stages is not None:
+            if change.had_stages:
+                self.plan.stage_reset.append(pupil_id)
+            self.plan.stage_assessments += [
+                {
+                    "id": uuid.uuid4(),
+                    "pupil_id": pupil_id,
+                    "school_id": school_id,
+                    **stage,
+                    "source": "sync",
+                    "created_at": self.now,
+                }
+                for stage in change.new_stages
+            ]
+
+    def _audit_pupil(self, school: School, change: PupilChange, stored: _Stored) -> None:
+        """One audit event for the pupil: what changed, before and after."""
+        old = change.old
+        before = _json({k: old[k] for k in PUPIL_STORED}) if old else {}
+        after = _json(change.merged)
+        if change.enrolment_changed:
+            if change.enrolment:
+                before["enrolment"] = _json({k: change.enrolment[k] for k in ENROLMENT_STORED})
+            after["enrolment"] = _json(change.merged_enrolment)
+        if change.classes_changed:
+            class_codes = {class_id: code for (_, code), class_id in self.class_ids.items()}
+            before["classes"] = sorted(class_codes.get(c, str(c)) for c in change.had_classes)
+            after["classes"] = sorted(class_codes[c] for c in change.wanted_classes or ())
+        if change.groups_changed:
+            before["groups"] = sorted(stored.group_names[g] for g in change.had_groups)
+            after["groups"] = sorted(stored.group_names[g] for g in change.wanted_groups or ())
+        if change.new_stages is not None:
+            after["stage_assessments"] = len(change.new_stages)
+        self._audit(
+            action="update" if old else "create",
+            entity_type="pupil",
+            entity_id=change.pupil_id,
+            school=school,
+            before=before if old else None,
+            after=after,
+        )
 
     def plan_leavers(self, state: dict[str, list[Any]]) -> list[uuid.UUID]:
         """Full mode: pupils on roll this year whom the payload does not name have left."""
@@ -644,7 +699,7 @@ async def sync_roster(
     if all_or_nothing and rejected:
         raise _rejection(rejected)
     await sync.write(session)
-    await markbook.recount_enrolled(session, enrolments=sync.plan.enrolments)
+    await summaries.recount_enrolled(session, enrolments=sync.plan.enrolments)
 
     def count(rows: list[_Row], status: str) -> int:
         return sum(1 for row in rows if row.status == status)
@@ -699,12 +754,12 @@ async def sync_request(
     ``Idempotency-Key``, else the sync itself. Returns (status, body, replayed)."""
     school = None
     if school_id is not None:
-        school = await roster.school_for(session, principal, Resource.PUPIL, school_id)
-        roster.may(principal, Resource.PUPIL, Action.WRITE, school)
-        roster.may(principal, Resource.CLASS, Action.WRITE, school)
+        school = await guards.school_to_change(
+            session, principal, school_id, Resource.PUPIL, Resource.CLASS
+        )
     else:
         assert trust_id is not None
-        await roster.trust_for(session, principal, Resource.PUPIL, trust_id)
+        await guards.trust_for(session, principal, Resource.PUPIL, trust_id)
 
     async def run() -> dict[str, Any]:
         envelope = read_envelope(body)

@@ -44,12 +44,14 @@ from app.api.schemas.score_imports import (
     ScoreMapping,
 )
 from app.api.schemas.values import MAX_VALUES, ValueIn
-from app.auth.policy import Action, Resource, reach
+from app.auth.guards import SchoolReach, school_to_record
+from app.auth.policy import Resource
 from app.auth.principal import Principal
 from app.db.curriculum import Measure
 from app.db.queries.score_imports import PupilKeys, measures_for, point_of_school, pupils_by
 from app.db.tenancy import School
 from app.domain.scales import MeasureKind
+from app.domain.schools import school_uses
 from app.errors import InvalidInput, field_error
 from app.importers.errors import FileRejected
 from app.importers.scores import (
@@ -64,7 +66,6 @@ from app.importers.scores import (
     read_scores,
 )
 from app.services import values as values_service
-from app.services.pupil_records import school_to_record
 
 PREVIEW_ROWS = 5
 MAX_MAPPING_CHARS = 100_000
@@ -200,10 +201,7 @@ async def _check_definitions(
     for index, column in enumerate(mapping.columns):
         where = f"mapping.columns.{index}.measure_id"
         measure = measures.get(column.measure_id)
-        if measure is None or not (
-            measure.school_id == school.id
-            or (measure.trust_id is not None and measure.trust_id == school.trust_id)
-        ):
+        if measure is None or not (school_uses(school, measure)):
             errors.append(
                 {"field": where, "reason": "no such measure for this school or its trust"}
             )
@@ -245,8 +243,7 @@ class _Row:
 
 async def _match_by_key(
     session: AsyncSession,
-    principal: Principal,
-    school: School,
+    access: SchoolReach,
     mapping: ScoreMapping,
     table: ScoreTable,
     rows: list[_Row],
@@ -267,8 +264,8 @@ async def _match_by_key(
         keys[row.number] = normalise_upn(text) if by == "upn" else text
     found = await pupils_by(
         session,
-        reach=reach(principal, Resource.VALUE, Action.WRITE),
-        school_id=school.id,
+        reach=access.write,
+        school_id=access.school.id,
         key=by,
         values=set(keys.values()),
     )
@@ -287,8 +284,7 @@ _KEY_WORDS = {"upn": "UPN", "external_id": "MIS id"}
 
 async def _match_by_name(
     session: AsyncSession,
-    principal: Principal,
-    school: School,
+    access: SchoolReach,
     table: ScoreTable,
     rows: list[_Row],
     positions: dict[str, int],
@@ -318,8 +314,8 @@ async def _match_by_name(
             wanted[row.number] = (fold_name(cell_text(first)), fold_name(cell_text(last)), birth)
     found = await pupils_by(
         session,
-        reach=reach(principal, Resource.VALUE, Action.WRITE),
-        school_id=school.id,
+        reach=access.write,
+        school_id=access.school.id,
         key="date_of_birth",
         values={birth for _, _, birth in wanted.values()},
     )
@@ -397,8 +393,7 @@ def _shown(cell: Any) -> Any:
 
 async def _plan(
     session: AsyncSession,
-    principal: Principal,
-    school: School,
+    access: SchoolReach,
     mapping: ScoreMapping,
     table: ScoreTable,
     columns: _Columns,
@@ -438,7 +433,7 @@ async def _plan(
     for start in range(0, len(items), MAX_VALUES):
         chunk = items[start : start + MAX_VALUES]
         plan = await values_service.plan_values(
-            session, principal=principal, school=school, rows=[item for *_, item in chunk]
+            session, access=access, rows=[item for *_, item in chunk]
         )
         planned = {value.index: value for value in plan.values}
         for error in plan.errors:
@@ -514,7 +509,8 @@ async def import_scores(
     """Read a score file with its mapping and check every row. A dry run answers every row
     (its pupil, values and errors) and stores nothing; a commit stores all the values, or,
     if any row has an error, nothing (422 naming each bad cell as ``file.row.N.<column>``)."""
-    school = await school_to_record(session, principal, Resource.VALUE, school_id)
+    access = await school_to_record(session, principal, Resource.VALUE, school_id)
+    school = access.school
     mapping = parse_mapping(mapping_text)
     table = _read(
         data,
@@ -528,11 +524,11 @@ async def import_scores(
     measures = await _check_definitions(session, school, mapping)
     rows = [_Row(row.number, row.cells) for row in table.rows]
     if "key" in columns.pupil:
-        await _match_by_key(session, principal, school, mapping, table, rows, columns.pupil["key"])
+        await _match_by_key(session, access, mapping, table, rows, columns.pupil["key"])
     else:
-        await _match_by_name(session, principal, school, table, rows, columns.pupil)
+        await _match_by_name(session, access, table, rows, columns.pupil)
     _once_each(rows)
-    plans = await _plan(session, principal, school, mapping, table, columns, measures, rows)
+    plans = await _plan(session, access, mapping, table, columns, measures, rows)
     bad = [row for row in rows if row.errors]
     totals = ImportTotals(
         rows=len(rows),

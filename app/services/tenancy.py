@@ -23,7 +23,7 @@ from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear, check_assessment_date, default_assessment_points
 from app.domain.errors import DomainError
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.services import markbook
+from app.services import summaries
 from app.services.audit import record, snapshot
 
 
@@ -214,7 +214,7 @@ async def create_assessment_point(
         school_id=school.id,
     )
     await session.flush()
-    await markbook.recount_points(session, school=school, points=[point])
+    await summaries.recount_points(session, school=school, points=[point])
     return point
 
 
@@ -254,7 +254,7 @@ async def apply_default_calendar(
             school_id=school.id,
         )
     await session.flush()
-    await markbook.recount_points(session, school=school, points=added)
+    await summaries.recount_points(session, school=school, points=added)
     page = await queries.list_assessment_points(
         session, school.id, academic_year=year.start_year, cursor=None, limit=100
     )
@@ -299,7 +299,7 @@ async def update_assessment_point(
     )
     await session.flush()
     if "assessed_on" in changes:
-        await markbook.recount_points(session, school=school, points=[point])
+        await summaries.recount_points(session, school=school, points=[point])
     return point
 
 

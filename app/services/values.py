@@ -31,7 +31,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,38 +44,37 @@ from app.api.schemas.values import (
     ValuesWrite,
     ValuesWritten,
 )
+from app.auth.guards import NOT_YOURS, SchoolReach, school_to_read, school_to_record
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.base import utcnow
-from app.db.curriculum import Descriptor, Measure
+from app.db.curriculum import Measure
 from app.db.markbook import MeasureValue, MeasureValueHistory
-from app.db.queries import bulk
-from app.db.queries import markbook as markbook_queries
+from app.db.queries import bulk, clock, roster
 from app.db.queries import values as queries
 from app.db.queries.curriculum import descriptors_of
 from app.db.queries.paging import Page
-from app.db.queries.roster import get_pupil
 from app.db.queries.values import Cell
+from app.db.queries.working_years import working_years
 from app.db.tenancy import AssessmentPoint, School
 from app.domain.calendar import AcademicYear
 from app.domain.curriculum import read_curriculum_year, year_label
 from app.domain.errors import DomainError
-from app.domain.markbook import default_working_year
-from app.domain.scales import Band, MeasureKind, NumberRule
+from app.domain.markbook import working_year
+from app.domain.scales import Band
+from app.domain.schools import school_uses
 from app.domain.values import (
     CLEARED,
     MeasureRule,
-    ScaleStep,
     StoredValue,
     band,
+    measure_rule,
     read_value,
     shown,
 )
 from app.errors import InvalidInput, NotFound
 from app.services import idempotency
 from app.services.audit import record_bulk
-from app.services.pupil_records import NOT_YOURS, school_to_record, working_years
-from app.services.roster import school_for
 
 # At most this many row errors are listed in one problem; ``error_count`` says how many.
 MAX_LISTED_ERRORS = 1000
@@ -160,36 +158,6 @@ class ValuesResult:
 
 
 # --- Measures as rules ---------------------------------------------------------------------
-def measure_rule(measure: Measure, descriptors: Sequence[Descriptor] = ()) -> MeasureRule:
-    """The rule a measure's values follow (``descriptors``: its scale's, for scale measures)."""
-    kind = MeasureKind(measure.kind)
-    number = None
-    if kind is MeasureKind.NUMBER and measure.minimum is not None and measure.maximum is not None:
-        number = NumberRule(
-            Decimal(measure.minimum),
-            Decimal(measure.maximum),
-            measure.decimals or 0,
-            None if measure.expected_from is None else Decimal(measure.expected_from),
-            None if measure.above_from is None else Decimal(measure.above_from),
-        )
-    steps = tuple(
-        ScaleStep(
-            id=d.id,
-            code=d.code,
-            value=Decimal(d.value),
-            band=None if d.band is None else Band(d.band),
-            archived=d.archived,
-        )
-        for d in sorted(descriptors, key=lambda d: d.position)
-    )
-    return MeasureRule(
-        kind=kind,
-        number=number,
-        steps=steps if kind is MeasureKind.SCALE else (),
-        records_working_year=measure.records_working_year,
-    )
-
-
 async def _rules(
     session: AsyncSession, measures: Sequence[Measure]
 ) -> dict[uuid.UUID, MeasureRule]:
@@ -201,18 +169,6 @@ async def _rules(
     }
 
 
-def _stored(row: Any) -> StoredValue:
-    """A stored row (a dict or a table row) as a value."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    return StoredValue(
-        number=get("number"),
-        descriptor_id=get("descriptor_id"),
-        text=get("text"),
-        flag=get("flag"),
-        value_on=get("value_on"),
-    )
-
-
 def _status(
     stored: StoredValue, curriculum_year: int | None, now: dict[str, Any] | None
 ) -> RowStatus:
@@ -220,7 +176,7 @@ def _status(
         return "unchanged" if now is None else "cleared"
     if (
         now is not None
-        and stored.same_as(_stored(now))
+        and stored.same_as(StoredValue.of(now))
         and curriculum_year == now["curriculum_year"]
     ):
         return "unchanged"
@@ -243,22 +199,22 @@ class _Row:
 async def plan_values(
     session: AsyncSession,
     *,
-    principal: Principal,
-    school: School,
+    access: SchoolReach,
     rows: Sequence[ValueIn],
     default_point_id: uuid.UUID | None = None,
 ) -> ValuesPlan:
-    """Check every row of a write for ``school`` and work out what it would store, without
+    """Check every row of a write for the school and work out what it would store, without
     storing anything. Bad rows are listed in ``errors`` (all of each row's problems); good
     rows in ``values``, each saying whether it changes the value that stands now.
 
-    The caller has already checked that ``principal`` may record values for the school
-    (``school_to_record``); which pupils they may record for is checked here, row by row.
+    ``access`` is what ``school_to_record`` found the caller may record values for in the
+    school; which of its pupils they may record for is checked here, row by row.
     More than 10,000 rows is refused outright (422 on ``body.values``)."""
     if len(rows) > MAX_VALUES:
         raise InvalidInput.at(
             "body.values", f"{len(rows)} values: at most {MAX_VALUES:,} in one write"
         )
+    school = access.school
     plan = ValuesPlan(school_id=school.id, total=len(rows))
     errors: dict[int, list[RowError]] = defaultdict(list)
 
@@ -272,17 +228,13 @@ async def plan_values(
     # What the rows name, each loaded in one query.
     measures = {m.id: m for m in await queries.measures(session, {r.item.measure_id for r in work})}
     points = await queries.points(session, {r.point_id for r in work if r.point_id is not None})
-    reached = await markbook_queries.pupils_reached(
+    reached = await roster.pupils_reached(
         session,
-        reach(principal, Resource.VALUE, Action.WRITE),
+        access.write,
         school.id,
         {r.item.pupil_id for r in work},
     )
-    usable = {
-        m.id: m
-        for m in measures.values()
-        if m.school_id == school.id or (m.trust_id is not None and m.trust_id == school.trust_id)
-    }
+    usable = {m.id: m for m in measures.values() if school_uses(school, m)}
     rules = await _rules(session, [m for m in usable.values() if not m.archived])
 
     seen: dict[Cell, int] = {}
@@ -383,12 +335,10 @@ async def _default_working_years(session: AsyncSession, rows: list[_Row], refuse
         subject_ids = {
             r.measure.subject_id for r in year_rows if r.measure and r.measure.subject_id
         }
-        chosen = await working_years(
-            session, academic_year=academic_year, pupil_ids=pupil_ids, subject_ids=subject_ids
-        )
+        chosen = await working_years(session, academic_year, pupil_ids, subject_ids)
         groups: dict[uuid.UUID, str] = {}
         if any(r.measure and r.measure.subject_id is None for r in year_rows):
-            groups = await markbook_queries.year_groups(session, academic_year, pupil_ids)
+            groups = await roster.year_groups(session, academic_year, pupil_ids)
         for row in year_rows:
             assert row.measure is not None
             if row.measure.subject_id is not None:
@@ -396,8 +346,9 @@ async def _default_working_years(session: AsyncSession, rows: list[_Row], refuse
                     row.item.pupil_id, row.measure.subject_id
                 ].curriculum_year
             else:
-                group = groups.get(row.item.pupil_id)
-                row.curriculum_year = None if group is None else default_working_year(group)
+                row.curriculum_year = working_year(
+                    None, groups.get(row.item.pupil_id)
+                ).curriculum_year
             if row.curriculum_year is None:
                 refuse(
                     row,
@@ -430,7 +381,7 @@ async def store_values(
     history and remove it. Every value is recorded at one time, by ``principal``."""
     if not plan.ok:
         raise rejection(plan)
-    await markbook_queries.tick(session, school.id)
+    await clock.tick(session, school.id)
     now = await queries.current(session, school.id, [v.cell for v in plan.values])
     return await _store(session, principal, school, plan, now)
 
@@ -528,7 +479,7 @@ async def write_values(
     session: AsyncSession,
     *,
     principal: Principal,
-    school: School,
+    access: SchoolReach,
     rows: Sequence[ValueIn],
     default_point_id: uuid.UUID | None = None,
 ) -> ValuesResult:
@@ -536,14 +487,12 @@ async def write_values(
     every error's field as ``body.values.{row}.{field}``) and nothing is stored."""
     # Queue behind the school's other markbook writes first, so the plan compares with the
     # values as they stand when this write is stored.
-    await markbook_queries.tick(session, school.id)
-    plan = await plan_values(
-        session, principal=principal, school=school, rows=rows, default_point_id=default_point_id
-    )
+    await clock.tick(session, access.school.id)
+    plan = await plan_values(session, access=access, rows=rows, default_point_id=default_point_id)
     if not plan.ok:
         raise rejection(plan)
     # The plan was made under the lock just taken: its statuses are current.
-    return await _store(session, principal, school, plan, None)
+    return await _store(session, principal, access.school, plan, None)
 
 
 async def write_request(
@@ -558,13 +507,13 @@ async def write_request(
     """A write as the API receives it: access first (not found out of reach; forbidden for
     callers who may only read values), then the stored answer for a retried
     ``Idempotency-Key``, else the write. Returns (answer, replayed)."""
-    school = await school_to_record(session, principal, Resource.VALUE, school_id)
+    access = await school_to_record(session, principal, Resource.VALUE, school_id)
 
     async def run() -> dict[str, Any]:
         result = await write_values(
             session,
             principal=principal,
-            school=school,
+            access=access,
             rows=body.values,
             default_point_id=body.assessment_point_id,
         )
@@ -583,7 +532,7 @@ async def write_request(
 
 # --- Reading -------------------------------------------------------------------------------
 def _read(row: MeasureValue | MeasureValueHistory, rule: MeasureRule | None) -> dict[str, Any]:
-    stored = _stored(row)
+    stored = StoredValue.of(row)
     return {
         "pupil_id": row.pupil_id,
         "measure_id": row.measure_id,
@@ -618,10 +567,10 @@ async def list_values(
 ) -> Page[ValueRead]:
     """The school's current values of the pupils the caller may see (a teacher: their
     pupils; a pupil or parent: their own), filtered, in the order they were last written."""
-    await school_for(session, principal, Resource.VALUE, school_id)
+    access = await school_to_read(session, principal, Resource.VALUE, school_id)
     page = await queries.list_values(
         session,
-        reach(principal, Resource.VALUE, Action.READ),
+        access.read,
         school_id,
         assessment_point_id=assessment_point_id,
         measure_id=measure_id,
@@ -649,7 +598,7 @@ async def pupil_history(
     limit: int = 100,
 ) -> Page[ValueHistoryRead]:
     """Every write of a pupil's values, newest first (a cleared value reads as null)."""
-    pupil = await get_pupil(session, reach(principal, Resource.VALUE, Action.READ), pupil_id)
+    pupil = await roster.get_pupil(session, reach(principal, Resource.VALUE, Action.READ), pupil_id)
     if pupil is None:
         raise NotFound("pupil not found")
     page = await queries.pupil_history(

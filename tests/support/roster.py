@@ -2,7 +2,8 @@
 class of the current academic year, a custom group and a finished import job.
 
 Classes are made for the *current* academic year, because a teacher reaches the pupils of the
-classes they teach this year (app/db/queries/reach.py), whatever the date the tests run on.
+classes they teach this year (app/auth/policy.py, Reach.taught_from_year), whatever the date the
+tests run on.
 """
 
 from __future__ import annotations

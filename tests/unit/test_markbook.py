@@ -25,7 +25,7 @@ from app.domain.markbook import (
     standing,
 )
 from app.domain.pupils import YearGroup
-from app.services.markbook import _new_state
+from app.services.cells import _new_state
 
 START = date(2025, 9, 1)
 T0 = datetime(2025, 9, 1, 8, tzinfo=UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 from hypothesis import given
@@ -15,8 +16,10 @@ from app.auth.policy import (
     may_grant,
     reach,
     require,
+    sees_pupils,
 )
 from app.auth.principal import Grant, Principal
+from app.domain.calendar import AcademicYear
 from app.domain.roles import ROLE_SCOPE, ClientScope, Role, ScopeKind
 from app.errors import Forbidden, NotFound
 
@@ -116,3 +119,57 @@ def test_who_may_give_which_role():
     assert may_grant(person(Role.SCHOOL_LEADER), Role.TEACHER)
     assert not may_grant(person(Role.SCHOOL_LEADER), Role.TRUST_ADMIN)
     assert not may_grant(person(Role.TEACHER), Role.PUPIL)
+
+
+# Who may run reports over school A1 (REPORT read), how far (the whole school, only the pupils
+# they teach, or not at all), and whether a report may show them pupil rows (``sees_pupils``).
+#         role                  report reach   sees pupils
+REPORT_MATRIX = {
+    Role.SYSTEM_ADMIN: ("school", True),
+    Role.TRUST_ADMIN: ("school", True),
+    Role.TRUST_ANALYST: ("school", True),
+    Role.SCHOOL_LEADER: ("school", True),
+    Role.TEACHER: ("taught", True),
+    Role.GOVERNOR: ("school", False),
+    Role.PUPIL: ("none", False),
+    Role.PARENT: ("none", False),
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_who_runs_reports_and_who_sees_pupil_rows_in_them(role):
+    principal = person(role)
+    reports = reach(principal, Resource.REPORT, Action.READ)
+    expected_reach, expected_pupils = REPORT_MATRIX[role]
+    found = (
+        "school"
+        if reports.covers(school_id=SCHOOL)
+        else "taught"
+        if SCHOOL in reports.taught_school_ids
+        else "none"
+    )
+    assert found == expected_reach
+    assert reports.touches(school_id=SCHOOL) == (expected_reach != "none")
+    assert reach(principal, Resource.REPORT, Action.WRITE).empty == (role is not Role.SYSTEM_ADMIN)
+    assert sees_pupils(principal, school_id=SCHOOL) is expected_pupils
+    assert not sees_pupils(principal, school_id=OUTSIDE_SCHOOL) or role is Role.SYSTEM_ADMIN
+
+
+def test_reports_follow_the_clients_scopes():
+    assert reach(client(ClientScope.REPORTS_READ), Resource.REPORT, Action.READ).covers(
+        school_id=SCHOOL
+    )
+    assert not sees_pupils(client(ClientScope.REPORTS_READ), school_id=SCHOOL)
+    assert sees_pupils(client(ClientScope.ROSTER_READ), school_id=SCHOOL)
+    assert reach(client(ClientScope.ROSTER_READ), Resource.REPORT, Action.READ).empty
+
+
+def test_a_teacher_reaches_the_pupils_of_this_years_classes_on():
+    """The policy says from which academic year a teacher's classes give them their pupils:
+    this one (and later ones, once made); queries only turn that into SQL."""
+    this_year = AcademicYear.containing(date.today()).start_year
+    for resource in (Resource.PUPIL, Resource.JUDGEMENT, Resource.VALUE, Resource.REPORT):
+        taught = reach(person(Role.TEACHER), resource, Action.READ)
+        assert taught.taught_from_year == this_year
+        assert taught.taught_by is not None
+    assert reach(person(Role.SCHOOL_LEADER), Resource.PUPIL, Action.READ).taught_from_year is None

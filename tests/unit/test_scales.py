@@ -30,7 +30,8 @@ DEPTH = [
 def test_a_four_step_depth_scale_is_valid_and_secure_from_its_third_step() -> None:
     check_descriptors(DEPTH)
     check_secure_from(ScaleKind.DEPTH, DEPTH, "S")
-    assert [is_secure(DEPTH, "S", d.code) for d in DEPTH] == [False, False, True, True]
+    secure_value = next(d.value for d in DEPTH if d.code == "S")
+    assert [is_secure(d.value, secure_value) for d in DEPTH] == [False, False, True, True]
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,8 @@ def test_any_strictly_increasing_values_make_a_scale(raw) -> None:  # type: igno
 def test_secure_is_monotonic_up_the_scale(raw, data) -> None:  # type: ignore[no-untyped-def]
     scale = [DescriptorRule(f"C{i}", v) for i, v in enumerate(sorted(raw))]
     secure_from = data.draw(st.sampled_from(scale)).code
-    flags = [is_secure(scale, secure_from, d.code) for d in scale]
+    secure_value = next(d.value for d in scale if d.code == secure_from)
+    flags = [is_secure(d.value, secure_value) for d in scale]
     assert flags == sorted(flags)  # never secure and then not again
 
 

@@ -20,8 +20,8 @@ from app.api.schemas.markbook import (
     WorkingYearsSaved,
     WorkingYearsWrite,
 )
-from app.services import idempotency
-from app.services import markbook as service
+from app.services import cells, idempotency, working_years
+from app.services import grid as grid_service
 
 router = APIRouter(tags=["markbook"])
 
@@ -72,7 +72,7 @@ async def read_grid(
     """A class's (or some pupils') grid in a subject: each pupil's working curriculum year, the
     objectives of those years, the scales to judge them on and every judged cell. Its
     `version` is also its ETag; send it as `If-Match` when writing."""
-    grid = await service.read_grid(
+    found = await grid_service.read_grid(
         session,
         principal=principal,
         school_id=school_id,
@@ -83,11 +83,11 @@ async def read_grid(
         curriculum_year=curriculum_year,
         as_at=as_at,
     )
-    etag = f'"{grid["version"]}"'
+    etag = f'"{found["version"]}"'
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
         if as_at is None:
             return Response(status_code=304, headers={"ETag": etag})
-    return Response(to_json(grid), media_type="application/json", headers={"ETag": etag})
+    return Response(to_json(found), media_type="application/json", headers={"ETag": etag})
 
 
 @router.post(
@@ -114,7 +114,7 @@ async def save_grid(
     write over a colleague's newer judgement is refused with 412 and the cells changed since,
     rather than silently overwriting them. Send an `Idempotency-Key` to make retries safe."""
     body = await request.body()
-    status, answer, replayed = await service.save_request(
+    status, answer, replayed = await cells.save_request(
         session,
         principal=principal,
         school_id=school_id,
@@ -148,6 +148,6 @@ async def save_working_years(
     academic year; null sets a pupil back to their year group's. Their grids then show that
     year's objectives, and their figures are counted against it; nobody is marked below for
     working on an earlier year's curriculum."""
-    return await service.save_working_years(
+    return await working_years.save_working_years(
         session, principal=principal, school_id=school_id, working=working
     )

@@ -10,8 +10,8 @@ from pydantic import model_validator
 from sqlmodel import Field
 
 from app.api.schemas.base import Input, PageOf
-from app.db.people import SELF_ROLES, IntegrationClientBase, RoleGrantBase, UserBase
-from app.domain.roles import ROLE_SCOPE, ClientScope, ScopeKind
+from app.db.people import IntegrationClientBase, RoleGrantBase, UserBase
+from app.domain.roles import ROLE_SCOPE, SELF_ROLES, ClientScope, ScopeKind
 
 
 class RoleGrantCreate(RoleGrantBase, Input):

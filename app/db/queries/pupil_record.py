@@ -18,7 +18,7 @@ from sqlmodel import col
 from app.auth.policy import Reach
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.markbook import JudgementState, MeasureValue, ObjectiveJudgement
-from app.db.queries.markbook import standing_rank
+from app.db.queries.judgements import standing_rank
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
 from app.db.roster import Pupil
@@ -157,32 +157,18 @@ async def standing_judgements(
 
 async def current_values(
     session: AsyncSession, pupil_id: uuid.UUID, as_at: date | None
-) -> list[dict[str, Any]]:
+) -> list[Any]:
     """The pupil's current measure values, at points assessed on or before ``as_at`` (all
-    points if None), by point date, then measure."""
+    points if None), by point date, then measure: rows of the value, its measure, its
+    descriptor (scale values; else None) and its point's code, academic year and date."""
     statement = (
         sa.select(
-            col(MeasureValue.measure_id),
-            col(Measure.code),
-            col(Measure.name),
-            col(Measure.kind),
-            col(MeasureValue.assessment_point_id),
+            MeasureValue,
+            Measure,
+            Descriptor,
             col(AssessmentPoint.code).label("assessment_point_code"),
             col(AssessmentPoint.academic_year),
             col(AssessmentPoint.assessed_on),
-            col(Measure.minimum),
-            col(Measure.maximum),
-            col(Measure.expected_from),
-            col(Measure.above_from),
-            col(MeasureValue.number),
-            col(MeasureValue.descriptor_id),
-            col(Descriptor.code).label("descriptor_code"),
-            col(Descriptor.band).label("descriptor_band"),
-            col(MeasureValue.text),
-            col(MeasureValue.flag),
-            col(MeasureValue.value_on),
-            col(MeasureValue.curriculum_year),
-            col(MeasureValue.recorded_at),
         )
         .join(Measure, col(Measure.id) == col(MeasureValue.measure_id))
         .join(AssessmentPoint, col(AssessmentPoint.id) == col(MeasureValue.assessment_point_id))
@@ -197,7 +183,7 @@ async def current_values(
     )
     if as_at is not None:
         statement = statement.where(col(AssessmentPoint.assessed_on) <= as_at)
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return list(await session.execute(statement))
 
 
 # --- History -----------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +9,6 @@ from sqlmodel import col
 
 from app.auth.policy import Reach
 from app.db.roster import ClassPupil, ClassTeacher, TeachingGroup
-from app.domain.calendar import AcademicYear
 
 
 def within(
@@ -37,21 +35,20 @@ def pupils_within(
     school_column: sa.ColumnElement[Any],
 ) -> sa.ColumnElement[bool]:
     """Pupil rows the reach covers: whole schools, in a teacher's schools the pupils of the
-    classes they teach this academic year (or later, once next year's classes exist), and
-    the pupils reached one by one (a pupil's or parent's own)."""
+    classes they teach from ``taught_from_year`` on (as the policy says), and the pupils
+    reached one by one (a pupil's or parent's own)."""
     whole = within(reach, school_column=school_column)
     if reach.pupil_ids and not reach.everything:
         whole = sa.or_(whole, pupil_column.in_(reach.pupil_ids))
     if reach.everything or not reach.taught_school_ids:
         return whole
-    this_year = AcademicYear.containing(date.today()).start_year
     taught = (
         sa.select(ClassPupil.pupil_id)
         .join(ClassTeacher, col(ClassTeacher.class_id) == col(ClassPupil.class_id))
         .join(TeachingGroup, col(TeachingGroup.id) == col(ClassPupil.class_id))
         .where(
             col(ClassTeacher.user_id) == reach.taught_by,
-            col(TeachingGroup.academic_year) >= this_year,
+            col(TeachingGroup.academic_year) >= reach.taught_from_year,
         )
     )
     return sa.or_(

@@ -16,6 +16,7 @@ from app.auth.policy import Reach
 from app.db.audit import AuditEvent
 from app.db.import_jobs import ImportJob
 from app.db.people import RoleGrant, User
+from app.db.queries.bulk import among
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within, within
 from app.db.roster import (
@@ -381,3 +382,73 @@ async def class_by_code(
             col(TeachingGroup.code) == code,
         )
     )
+
+
+# --- Single-row writes -------------------------------------------------------------------
+async def pupil_key_taken(
+    session: AsyncSession,
+    school_id: uuid.UUID,
+    name: str,
+    value: str,
+    *,
+    besides: uuid.UUID | None,
+) -> bool:
+    """Whether another pupil of the school (than ``besides``) has this ``external_id`` or
+    ``upn``."""
+    statement = sa.select(Pupil.id).where(
+        col(Pupil.school_id) == school_id, getattr(Pupil, name) == value
+    )
+    if besides is not None:
+        statement = statement.where(col(Pupil.id) != besides)
+    return await session.scalar(statement.limit(1)) is not None
+
+
+async def empty_pupil_audit(session: AsyncSession, pupil_id: uuid.UUID) -> None:
+    """Empty the before and after of the pupil's audit events (an erasure keeps only that
+    they happened)."""
+    await session.execute(
+        sa.update(AuditEvent)
+        .where(col(AuditEvent.entity_type) == "pupil", col(AuditEvent.entity_id) == pupil_id)
+        .values(before=None, after=None)
+    )
+
+
+async def delete_members(
+    session: AsyncSession, table: Any, owner: str, owner_id: uuid.UUID
+) -> None:
+    """Delete a class's or group's member rows (teachers or pupils) before they are put anew."""
+    await session.execute(sa.delete(table).where(getattr(table, owner) == owner_id))
+
+
+# --- Pupils in reach, and their year groups ------------------------------------------------
+async def pupils_reached(
+    session: AsyncSession, reach: Reach, school_id: uuid.UUID, pupil_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``pupil_ids`` are pupils of the school within the reach: one statement,
+    however many are asked about."""
+    if not pupil_ids:
+        return set()
+    rows = await session.scalars(
+        sa.select(PUPIL.c.id).where(
+            among(session, PUPIL.c.id, set(pupil_ids)),
+            PUPIL.c.school_id == school_id,
+            pupils_within(reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id),
+        )
+    )
+    return set(rows)
+
+
+async def year_groups(
+    session: AsyncSession, academic_year: int, pupil_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each pupil's year group in the academic year (pupils not enrolled that year are left
+    out)."""
+    if not pupil_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(Enrolment.pupil_id, Enrolment.year_group).where(
+            col(Enrolment.academic_year) == academic_year,
+            col(Enrolment.pupil_id).in_(list(pupil_ids)),
+        )
+    )
+    return {pupil_id: year_group for pupil_id, year_group in rows}
