@@ -27,6 +27,7 @@ from app.api.rest import (
     me,
     people,
     pupil_record,
+    reports,
     roster,
     score_imports,
     starter,
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         values.router,
         markbook.router,
         pupil_record.router,
+        reports.router,
+        reports.templates,
     ):
         app.include_router(router)
     logging.getLogger("markbook").setLevel(settings.log_level)

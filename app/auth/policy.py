@@ -314,3 +314,19 @@ def require_any(principal: Principal, resource: Resource, action: Action) -> Rea
 
 def may_grant(principal: Principal, role: Role) -> bool:
     return any(role in GRANTABLE.get(g.role, frozenset()) for g in principal.grants)
+
+
+def template_readers(principal: Principal) -> Reach:
+    """Whose report templates the principal may read: those of the owners whose definitions
+    they read, and those of the schools they may run reports in, with those schools' trusts
+    (a trust's templates are shared with its schools)."""
+    definitions = reach(principal, Resource.DEFINITION, Action.READ)
+    reports = reach(principal, Resource.REPORT, Action.READ)
+    if definitions.everything or reports.everything:
+        return Reach(everything=True)
+    schools = reports.school_ids | reports.taught_school_ids
+    trusts = {principal.trust_of_school.get(school_id) for school_id in schools}
+    return Reach(
+        trust_ids=definitions.trust_ids | reports.trust_ids | {t for t in trusts if t},
+        school_ids=definitions.school_ids | schools,
+    )

@@ -1093,8 +1093,10 @@ def figure(column: Column, spec: MetricSpec, found: Mapping[str, Any]) -> Figure
         }[m]
         scale = 100.0 if m is Metric.PERCENT_SECURED else 1.0
         return Figure(_ratio(_num(found, top), assessed, scale), assessed, ("assessed",))
-    if m in (Metric.ATTAINMENT, Metric.PERCENT_AT_OR_ABOVE) and pupils and not any(
-        _int(found, f"cat_{c.value}") for c in Category
+    if (
+        m in (Metric.ATTAINMENT, Metric.PERCENT_AT_OR_ABOVE)
+        and pupils
+        and not any(_int(found, f"cat_{c.value}") for c in Category)
     ):
         return Figure(None, 0)  # the subject has no attainment rule
     if m is Metric.ATTAINMENT or m is Metric.CATEGORY_MOVEMENT:

@@ -273,6 +273,81 @@ async def _prepare(
             }
         )
 
+    names = await _resolve_names(session, definition, ids)
+    definition, subjects = names.definition, names.subjects
+
+    needed: frozenset[str] | None = None
+    subject_filter = [
+        f for f in definition.filters if f.dimension == Dimension.SUBJECT and f.op is FilterOp.IN
+    ]
+    if subject_filter:
+        needed = frozenset(subject_filter[0].values) | {
+            s for spec in definition.metrics for s in spec.subjects
+        }
+
+    classes = {
+        str(row.id): (row.code, row.name)
+        for row in await queries.class_rows(session, ids, {c.academic_year for c in columns})
+    }
+    year_filter = [f for f in definition.filters if f.dimension == Dimension.YEAR_GROUP]
+    check_size(
+        definition,
+        {
+            Dimension.SUBJECT.value: len(needed or subjects),
+            Dimension.SCHOOL.value: len(ids),
+            Dimension.YEAR_GROUP.value: len(year_filter[0].values)
+            if year_filter and year_filter[0].op is FilterOp.IN
+            else len(YearGroup),
+            Dimension.CLASS.value: len(classes) + 1,
+        },
+    )
+    plan = queries.ReportPlan(
+        definition=definition,
+        reach=reach,
+        school_ids=ids,
+        columns=tuple(columns),
+        subject_codes=needed,
+        measures=names.measures,
+        rules=tuple(names.rules),
+    )
+    return _Context(
+        definition=definition,
+        plan=plan,
+        point_labels=labels,
+        points=points_json,
+        subjects=subjects,
+        schools={str(s.id): s.name for s in schools},
+        classes=classes,
+        measure_labels=names.measure_labels,
+        threshold=threshold,
+    )
+
+
+@dataclasses.dataclass
+class _Names:
+    definition: ReportDefinition
+    subjects: dict[str, tuple[str, int]]
+    measure_labels: dict[str, str]
+    measures: dict[int, queries.MeasureChoice]
+    rules: list[queries.RuleChoice]
+
+
+async def check_names(
+    session: AsyncSession,
+    *,
+    definition: ReportDefinition,
+    school_ids: Collection[uuid.UUID],
+) -> None:
+    """Refuse (DefinitionError naming the field) a definition naming a subject or measure
+    that none of the schools uses, or a measure that cannot give its figures: what a template
+    is checked against when it is saved (its points are resolved only when it runs)."""
+    if school_ids:
+        await _resolve_names(session, definition, tuple(school_ids))
+
+
+async def _resolve_names(
+    session: AsyncSession, definition: ReportDefinition, ids: tuple[uuid.UUID, ...]
+) -> _Names:
     # Subjects, by code (an id is read as its subject's code).
     subject_rows = await queries.subjects_of(session, ids)
     subjects: dict[str, tuple[str, int]] = {}
@@ -350,52 +425,7 @@ async def _prepare(
                 rule.subject, rule.point, measure_ids=frozenset(r.id for r in chosen)
             )
         )
-
-    needed: frozenset[str] | None = None
-    subject_filter = [
-        f for f in definition.filters if f.dimension == Dimension.SUBJECT and f.op is FilterOp.IN
-    ]
-    if subject_filter:
-        needed = frozenset(subject_filter[0].values) | {
-            s for spec in definition.metrics for s in spec.subjects
-        }
-
-    classes = {
-        str(row.id): (row.code, row.name)
-        for row in await queries.class_rows(session, ids, {c.academic_year for c in columns})
-    }
-    year_filter = [f for f in definition.filters if f.dimension == Dimension.YEAR_GROUP]
-    check_size(
-        definition,
-        {
-            Dimension.SUBJECT.value: len(needed or subjects),
-            Dimension.SCHOOL.value: len(ids),
-            Dimension.YEAR_GROUP.value: len(year_filter[0].values)
-            if year_filter and year_filter[0].op is FilterOp.IN
-            else len(YearGroup),
-            Dimension.CLASS.value: len(classes) + 1,
-        },
-    )
-    plan = queries.ReportPlan(
-        definition=definition,
-        reach=reach,
-        school_ids=ids,
-        columns=tuple(columns),
-        subject_codes=needed,
-        measures=plan_measures,
-        rules=tuple(rules),
-    )
-    return _Context(
-        definition=definition,
-        plan=plan,
-        point_labels=labels,
-        points=points_json,
-        subjects=subjects,
-        schools={str(s.id): s.name for s in schools},
-        classes=classes,
-        measure_labels=measure_labels,
-        threshold=threshold,
-    )
+    return _Names(definition, subjects, measure_labels, plan_measures, rules)
 
 
 def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[Any]:

@@ -59,7 +59,7 @@ def _invalid(exc: DomainError, prefix: str = "body") -> InvalidInput:
 
 
 # --- Ownership ---------------------------------------------------------------------------
-async def _check_new_owner(
+async def check_new_owner(
     session: AsyncSession, principal: Principal, owner: OwnerIn, *, where: str = "body"
 ) -> None:
     """The caller must write definitions somewhere (else 403); the trust or school a new
@@ -188,7 +188,7 @@ async def _code_free(
 async def create_subject(
     session: AsyncSession, *, principal: Principal, subject_in: SubjectCreate
 ) -> Subject:
-    await _check_new_owner(session, principal, subject_in)
+    await check_new_owner(session, principal, subject_in)
     await _code_free(session, Subject, subject_in, "code", subject_in.code, None)
     subject = Subject.model_validate(subject_in)
     session.add(subject)
@@ -231,7 +231,7 @@ def _check_scale(kind: ScaleKind, secure_from: str | None, descriptors: Sequence
 async def create_scale(
     session: AsyncSession, *, principal: Principal, scale_in: ScaleCreate
 ) -> tuple[Scale, list[Descriptor]]:
-    await _check_new_owner(session, principal, scale_in)
+    await check_new_owner(session, principal, scale_in)
     _check_scale(scale_in.kind, scale_in.secure_from, scale_in.descriptors)
     await _code_free(session, Scale, scale_in, "name", scale_in.name, None)
     scale = Scale.model_validate(scale_in.model_dump(exclude={"descriptors"}))
@@ -312,7 +312,7 @@ async def create_measure(
 ) -> Measure:
     """A data column. Scale measures name a scale the owner can use; number measures a range
     (and optionally where expected and above start); other kinds neither."""
-    await _check_new_owner(session, principal, measure_in)
+    await check_new_owner(session, principal, measure_in)
     await _code_free(session, Measure, measure_in, "code", measure_in.code, None)
     kind = MeasureKind(measure_in.kind)
     if kind is MeasureKind.SCALE:
@@ -382,7 +382,7 @@ async def create_framework(
 ) -> Framework:
     """``where`` says where the caller gave the owner and subject: the body, or the query of
     a framework import."""
-    await _check_new_owner(session, principal, framework_in, where=where)
+    await check_new_owner(session, principal, framework_in, where=where)
     await _usable(
         session, principal, Subject, framework_in.subject_id, framework_in, f"{where}.subject_id"
     )

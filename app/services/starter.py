@@ -29,7 +29,7 @@ from app.db.queries import curriculum as queries
 from app.db.queries import tenancy as tenancy_queries
 from app.domain.calendar import AcademicYear, default_assessment_points
 from app.importers.objectives import parse_objectives_csv
-from app.services import curriculum, tenancy
+from app.services import curriculum, reports, tenancy
 from app.starter import NATIONAL_CURRICULUM_ATTRIBUTION, national_curriculum_files
 
 SUBJECTS = (("English", "EN", 1), ("Mathematics", "MA", 2), ("Science", "SC", 3))
@@ -116,6 +116,67 @@ MEASURES: tuple[dict[str, Any], ...] = (
 )
 
 
+# Reports, as editable templates of the school's own, in the engine's definition shape
+# (app/domain/reports.py). Attainment comes from teacher assessment: reading for English, maths
+# for mathematics; science has no teacher-assessment measure here, so no attainment figures.
+_TA_RULES: list[dict[str, Any]] = [
+    {"subject": "EN", "measure": "READ-TA"},
+    {"subject": "MA", "measure": "MATH-TA"},
+]
+REPORT_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "code": "DATA-ON-A-PAGE",
+        "name": "Data on a page",
+        "description": "Each subject by year group and key group: % of the year's curriculum "
+        "secured, % at or above from teacher assessment and the mean standardised score, at "
+        "autumn, spring and summer.",
+        "definition": {
+            "title": "Data on a page",
+            "metrics": [
+                "pupils",
+                "percent_secured_of_year",
+                "percent_at_or_above",
+                {
+                    "metric": "measure_mean",
+                    "measures": ["STD-READ", "STD-MATH"],
+                    "label": "Mean standardised score",
+                },
+            ],
+            "dimensions": ["subject", "year_group"],
+            "groups": ["pupil_premium", "sen_status", "eal", "sex"],
+            "points": ["AUT", "SPR", "SUM"],
+            "attainment": _TA_RULES,
+        },
+    },
+    {
+        "code": "BELOW-AT-ABOVE",
+        "name": "Below, at and above",
+        "description": "How many pupils are below, at and above the expected standard in each "
+        "subject and year group, at autumn, spring and summer.",
+        "definition": {
+            "title": "Below, at and above",
+            "metrics": ["pupils", "attainment"],
+            "dimensions": ["subject", "year_group"],
+            "points": ["AUT", "SPR", "SUM"],
+            "attainment": _TA_RULES,
+        },
+    },
+    {
+        "code": "PROGRESS-MATRIX",
+        "name": "Progress matrix",
+        "description": "Pupils by their category at autumn against their category at summer, "
+        "per subject and year group.",
+        "definition": {
+            "title": "Progress matrix",
+            "metrics": ["pupils", "progress_matrix", "category_movement"],
+            "dimensions": ["subject", "year_group"],
+            "points": ["AUT", "SUM"],
+            "attainment": _TA_RULES,
+        },
+    },
+)
+
+
 @dataclass
 class PackResult:
     created: dict[str, int]
@@ -150,8 +211,9 @@ async def apply_starter_pack(
     four-step depth scale secure from "Secure", a teacher-assessment scale with bands,
     teacher-assessment measures for reading, writing and maths, KS2 scaled scores,
     standardised scores, the phonics check (0-40) and the multiplication tables check (0-25),
-    the Autumn/Spring/Summer calendar for this academic year, and the national curriculum
-    frameworks for English, mathematics and science."""
+    the Autumn/Spring/Summer calendar for this academic year, the national curriculum
+    frameworks for English, mathematics and science, and three report templates: "Data on a
+    page", "Below, at and above" and "Progress matrix"."""
     require(principal, Resource.DEFINITION, Action.WRITE, school_id=school_id, what="school")
     result = PackResult(created={}, already_there={})
     owner = {"school_id": school_id}
@@ -241,4 +303,10 @@ async def apply_starter_pack(
                 ],
             )
         result.count("frameworks", created)
+
+    added = await reports.add_starter_templates(
+        session, principal=principal, school_id=school_id, templates=REPORT_TEMPLATES
+    )
+    for created in added.values():
+        result.count("report_templates", created)
     return result

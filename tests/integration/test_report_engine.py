@@ -485,7 +485,11 @@ async def test_a_progress_matrix_counts_pupils_and_lists_those_behind_a_cell(ses
 async def test_a_teacher_reaches_only_the_pupils_they_teach(session, trust, world):
     a1: School = trust["A1"]
     definition = {**MATHS_ON_A_PAGE, "metrics": ["pupils"], "groups": []}
-    reach = Reach(taught_school_ids=frozenset({a1.id}), taught_by=world.users["teacher"].id)
+    reach = Reach(
+        taught_school_ids=frozenset({a1.id}),
+        taught_by=world.users["teacher"].id,
+        taught_from_year=YEAR,
+    )
     table = await run_report(
         session, definition=definition, reach=reach, school_ids=[a1.id], suppress_below=None
     )

@@ -26,8 +26,9 @@ class StarterPackResult(BaseModel):
     description="Give the school an editable England primary setup: English, mathematics and "
     "science with their national curriculum frameworks, a four-step depth scale, a "
     "teacher-assessment scale, teacher-assessment measures for reading, writing and maths, KS2 "
-    "scaled scores, standardised scores, the phonics and multiplication tables checks, and "
-    "the Autumn/Spring/Summer calendar. Applying it again creates nothing twice.",
+    "scaled scores, standardised scores, the phonics and multiplication tables checks, "
+    "the Autumn/Spring/Summer calendar, and three editable report templates (Data on a page; "
+    "Below, at and above; Progress matrix). Applying it again creates nothing twice.",
 )
 async def apply_pack(
     school_id: uuid.UUID, session: SessionDep, principal: PrincipalDep

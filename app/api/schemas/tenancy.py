@@ -11,6 +11,7 @@ from sqlmodel import Field
 from app.api.schemas.base import Input, PageOf
 from app.db.tenancy import URN, AssessmentPoint, AssessmentPointBase, SchoolBase, TrustBase
 from app.domain.calendar import AcademicYear
+from app.domain.reports import MIN_THRESHOLD
 from app.domain.schools import Phase
 
 
@@ -38,10 +39,20 @@ class SchoolUpdate(Input):
     urn: URN = None  # type: ignore[assignment]
     phase: Phase = None  # type: ignore[assignment]
     trust_id: uuid.UUID | None = Field(default=None, description="null: a standalone school.")
+    report_threshold: int = Field(
+        default=None,
+        ge=MIN_THRESHOLD,
+        le=1000,
+        description="Reports for those who may not see pupils (governors) hide any figure "
+        f"counting fewer pupils than this; never below {MIN_THRESHOLD}.",
+    )
 
 
 class SchoolRead(SchoolBase):
     id: uuid.UUID
+    report_threshold: int = Field(
+        description="Reports for governors hide figures counting fewer pupils than this."
+    )
     created_at: datetime
     updated_at: datetime
 

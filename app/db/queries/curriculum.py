@@ -16,8 +16,9 @@ from app.auth.policy import Reach
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import within
+from app.db.reports import ReportTemplate
 
-Owned = TypeVar("Owned", Subject, Framework, Scale, Measure)
+Owned = TypeVar("Owned", Subject, Framework, Scale, Measure, ReportTemplate)
 
 
 async def list_owned(

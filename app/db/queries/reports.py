@@ -37,8 +37,10 @@ from app.db.markbook import (
     ObjectiveJudgement,
     WorkingYear,
 )
-from app.db.queries.markbook import standing_rank
+from app.db.queries.judgements import standing_rank
+from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
+from app.db.reports import ReportTemplateVersion
 from app.db.roster import (
     ClassPupil,
     Enrolment,
@@ -1036,3 +1038,36 @@ async def matrix_pupils(
         .limit(limit)
     )
     return list(await session.scalars(statement))
+
+
+# --- Around the engine: schools, pupils behind a cell, templates ----------------------------
+async def schools_of_trust(session: AsyncSession, trust_id: uuid.UUID) -> list[School]:
+    rows = await session.scalars(
+        sa.select(School).where(SCHOOL.c.trust_id == trust_id).order_by(SCHOOL.c.name)
+    )
+    return list(rows)
+
+
+async def pupils_by_id(session: AsyncSession, pupil_ids: Sequence[uuid.UUID]) -> list[Pupil]:
+    """The pupils, in the order given."""
+    if not pupil_ids:
+        return []
+    found = {
+        p.id: p
+        for p in await session.scalars(sa.select(Pupil).where(PUPIL.c.id.in_(list(pupil_ids))))
+    }
+    return [found[i] for i in pupil_ids if i in found]
+
+
+async def template_version(
+    session: AsyncSession, template_id: uuid.UUID, version: int
+) -> ReportTemplateVersion | None:
+    return await session.get(ReportTemplateVersion, (template_id, version))
+
+
+async def template_versions(
+    session: AsyncSession, template_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> Page[ReportTemplateVersion]:
+    table = ReportTemplateVersion.__table__.c
+    statement = sa.select(ReportTemplateVersion).where(table.template_id == template_id)
+    return await paginate(session, statement, order_by=[table.version], cursor=cursor, limit=limit)
