@@ -2,7 +2,7 @@
 #
 #   make serve   install (uv sync --frozen) and run the API with the demo trust on SQLite
 #   make test    install and run the test suite (PostgreSQL when MARKBOOK_TEST_DATABASE_URL is set)
-#   make lint    ruff check + ruff format --check
+#   make lint    ruff check + ruff format --check + lint-imports (the import contracts)
 #   make openapi regenerate openapi/openapi.json
 #   make bench   run the benchmarks (see bench/README.md)
 #
@@ -47,7 +47,7 @@ help:
 	@echo "              (HOST=... PORT=... to change; SQLite file ./markbook.db by default)"
 	@echo "make test     install and run the tests (SQLite; PostgreSQL with"
 	@echo "              MARKBOOK_TEST_DATABASE_URL=postgresql+asyncpg://...; PYTEST_ARGS=...)"
-	@echo "make lint     ruff check and ruff format --check"
+	@echo "make lint     ruff check, ruff format --check and lint-imports"
 	@echo "make openapi  regenerate openapi/openapi.json"
 	@echo "make bench    run the benchmarks (BENCH_ARGS='$(BENCH_ARGS)')"
 
@@ -70,6 +70,7 @@ lint:
 	@$(ENSURE_UV); set -x; $$uv sync --frozen; status=0; \
 	$$uv run --frozen ruff check $(LINT_PATHS) || status=1; \
 	$$uv run --frozen ruff format --check $(LINT_PATHS) || status=1; \
+	$$uv run --frozen lint-imports || status=1; \
 	exit $$status
 
 .PHONY: openapi
