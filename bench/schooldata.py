@@ -23,6 +23,7 @@ about 12 million judgements, and ``uuid.UUID(int=...)`` alone would take half a 
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections import Counter
@@ -991,10 +992,12 @@ async def load_trust(
         await pg.execute(statement)
     await pg.execute("SET LOCAL session_replication_role = replica")
     counts = dict.fromkeys(COLUMNS, 0)
-    pupils = 0
-    for n, plan in enumerate(plans, start=1):
-        rows, roll_size = school_rows(plan, seed)
-        pupils += roll_size
+    # The next school's rows are made in a thread while PostgreSQL takes this one's.
+    following = asyncio.ensure_future(asyncio.to_thread(school_rows, plans[0], seed))
+    for n in range(1, len(plans) + 1):
+        rows, _ = await following
+        if n < len(plans):
+            following = asyncio.ensure_future(asyncio.to_thread(school_rows, plans[n], seed))
         for table, columns in COLUMNS.items():
             if rows[table]:
                 await pg.copy_records_to_table(table, records=rows[table], columns=list(columns))

@@ -51,21 +51,20 @@ from bench.core import Context, load_subjects
 # The headline measures of "Data on a page", per subject: the teacher assessment whose band
 # says at or above, and the standardised score. Science has neither in the starter pack.
 HEADLINE = {"EN": ("READ-TA", "STD-READ"), "MA": ("MATH-TA", "STD-MATH"), "SC": (None, None)}
-# The key groups of the page, each (name, SQL giving a pupil's value; f is the pupil's row).
+# The key groups of the page, each (name, SQL giving a pupil's value over the cohort, c).
 KEY_GROUPS: tuple[tuple[str, str], ...] = (
-    ("all", "'all'"),
-    ("pupil_premium", "f.pupil_premium::text"),
-    ("fsm", "f.fsm::text"),
-    ("sen_status", "f.sen_status"),
-    ("eal", "f.eal::text"),
-    ("sex", "f.sex"),
+    ("pupil_premium", "c.pupil_premium"),
+    ("fsm", "c.fsm"),
+    ("sen_status", "c.sen_status"),
+    ("eal", "c.eal"),
+    ("sex", "c.sex"),
 )
 # Others the engine offers, for a floor that names them: looked after, ethnicity (major group),
-# the custom group, working outside the year group's curriculum.
+# the custom group. Every floor also has "all" pupils.
 MORE_GROUPS: tuple[tuple[str, str], ...] = (
-    ("looked_after", "f.looked_after::text"),
-    ("ethnicity", "left(f.ethnicity, 1)"),
-    ("custom_group", "f.in_group::text"),
+    ("looked_after", "c.looked_after"),
+    ("ethnicity", "left(c.ethnicity, 1)"),
+    ("custom_group", "c.in_group"),
 )
 
 
@@ -181,21 +180,33 @@ cohort AS (
 )"""
 
 
-def _groups(groups: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"('{name}', {expression})" for name, expression in groups)
+def _key_groups(groups: Sequence[tuple[str, str]]) -> tuple[str, str, str]:
+    """The groups' columns (for the pupils' rows), their names (to group by), and the rows
+    of the unpivot: ("all", "all"), then (name, value) for each."""
+    columns = "".join(f", {expression} AS {name}" for name, expression in groups)
+    names = "".join(f", {name}" for name, _ in groups)
+    values = ", ".join(["('all', 'all')", *(f"('{name}', f.{name}::text)" for name, _ in groups)])
+    return columns, names, values
+
+
+def _schools(trust: bool) -> str:
+    return "IN (SELECT id FROM school WHERE trust_id = $1::uuid)" if trust else "= $1::uuid"
 
 
 def page_sql(*, trust: bool, groups: Sequence[tuple[str, str]] = KEY_GROUPS) -> str:
-    """The statement of "Data on a page" for one school ($1 its id) or for a trust's schools
-    ($1 their ids); $2 the academic year; $3-$5 the subjects' codes and their headline
-    teacher assessment and standardised score codes."""
-    schools = "= ANY($1::uuid[])" if trust else "= $1::uuid"
+    """The statement of "Data on a page" for one school ($1 its id) or a trust's schools ($1
+    the trust's id); $2 the academic year; $3-$5 the subjects' codes and their headline
+    teacher assessment and standardised score codes. The pupils' figures are summed at the
+    finest grain first (subject x point x year group x every key group), so that the
+    unpivot into key groups adds up partial sums, not a row per pupil."""
+    schools = _schools(trust)
     cohort = _COHORT.format(schools=schools)
+    columns, names, values = _key_groups(groups)
     return f"""
 WITH {cohort}, headline AS (
     SELECT * FROM unnest($3::text[], $4::text[], $5::text[]) AS h(subject, ta, score)
 ), figures AS (
-    SELECT c.*, s.code AS subject, ap.code AS point, ap.position,
+    SELECT s.code AS subject, ap.position, ap.code AS point, c.year_group{columns},
            100.0 * js.secure / cur.objectives AS secured,
            CASE WHEN tav.pupil_id IS NOT NULL
                 THEN d.band IN ('at', 'above') AND tav.curriculum_year = c.year_group
@@ -216,13 +227,20 @@ WITH {cohort}, headline AS (
     LEFT JOIN measure_value scv ON scv.pupil_id = js.pupil_id AND scv.measure_id = sc.id
          AND scv.assessment_point_id = js.assessment_point_id
     WHERE js.school_id {schools}
+), sums AS (
+    SELECT subject, position, point, year_group{names}, count(*) AS n,
+           sum(secured) AS secured, count(secured) AS secured_n,
+           count(*) FILTER (WHERE at_or_above) AS at_or_above, count(at_or_above) AS assessed,
+           sum(score) AS score, count(score) AS scored
+    FROM figures
+    GROUP BY subject, position, point, year_group{names}
 )
-SELECT f.subject, f.point, g.name AS key_group, g.value, f.year_group, count(*) AS n,
-       round(avg(f.secured), 1) AS pct_secured,
-       round(100.0 * avg(f.at_or_above::int), 1) AS pct_at_or_above,
-       round(avg(f.score), 1) AS mean_score
-FROM figures f
-CROSS JOIN LATERAL (VALUES {_groups(groups)}) AS g(name, value)
+SELECT f.subject, f.point, g.name AS key_group, g.value, f.year_group, sum(f.n) AS n,
+       round(sum(f.secured) / nullif(sum(f.secured_n), 0), 1) AS pct_secured,
+       round(100.0 * sum(f.at_or_above) / nullif(sum(f.assessed), 0), 1) AS pct_at_or_above,
+       round(sum(f.score) / nullif(sum(f.scored), 0), 1) AS mean_score
+FROM sums f
+CROSS JOIN LATERAL (VALUES {values}) AS g(name, value)
 GROUP BY f.subject, f.position, f.point, g.name, g.value, ROLLUP (f.year_group)
 ORDER BY f.subject, f.position, g.name, g.value, f.year_group NULLS LAST
 """
@@ -233,6 +251,7 @@ def as_at_sql(groups: Sequence[tuple[str, str]] = KEY_GROUPS) -> str:
     history: per subject x key group, per year group and for the school, n (pupils with a
     cell standing), % secured of the working-year curriculum and depth score (mean value)."""
     cohort = _COHORT.format(schools="= $1::uuid")
+    columns, _, values = _key_groups(groups)
     return f"""
 WITH {cohort}, working AS (
     SELECT c.*, s.id AS subject_id, s.code AS subject,
@@ -261,7 +280,7 @@ WITH {cohort}, working AS (
     LEFT JOIN descriptor t ON t.scale_id = sc.id AND t.code = sc.secure_from
     GROUP BY w.pupil_id, w.subject, w.subject_id, w.curriculum_year
 ), figures AS (
-    SELECT c.*, p.subject, 100.0 * p.secure / cur.objectives AS secured,
+    SELECT p.subject, c.year_group{columns}, 100.0 * p.secure / cur.objectives AS secured,
            p.value_sum / nullif(p.judged, 0) AS depth
     FROM pupils p JOIN cohort c ON c.pupil_id = p.pupil_id
     JOIN curriculum cur ON cur.subject_id = p.subject_id
@@ -270,7 +289,7 @@ WITH {cohort}, working AS (
 SELECT f.subject, g.name AS key_group, g.value, f.year_group, count(*) AS n,
        round(avg(f.secured), 1) AS pct_secured, round(avg(f.depth), 2) AS depth_score
 FROM figures f
-CROSS JOIN LATERAL (VALUES {_groups(groups)}) AS g(name, value)
+CROSS JOIN LATERAL (VALUES {values}) AS g(name, value)
 GROUP BY f.subject, g.name, g.value, ROLLUP (f.year_group)
 ORDER BY f.subject, g.name, g.value, f.year_group NULLS LAST
 """
@@ -299,9 +318,7 @@ async def page_trust_sql(ctx: Context) -> list[asyncpg.Record]:
     """Floor of "Data on a page" across the trust's schools."""
     reports = await ensure(ctx)
     async with ctx.pg.transaction(isolation="repeatable_read", readonly=True):
-        return await ctx.pg.fetch(
-            PAGE_TRUST, list(reports.school_ids), reports.academic_year, *_headline()
-        )
+        return await ctx.pg.fetch(PAGE_TRUST, reports.trust_id, reports.academic_year, *_headline())
 
 
 async def as_at_school_sql(ctx: Context, on: date | None = None) -> list[asyncpg.Record]:
