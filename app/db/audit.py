@@ -34,7 +34,3 @@ class AuditEvent(AuditEventBase, table=True):
         sa.Index("ix_audit_event_entity_type_entity_id", "entity_type", "entity_id"),
     )
     id: uuid.UUID = id_field()
-
-
-class AuditEventRead(AuditEventBase):
-    id: uuid.UUID

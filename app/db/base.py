@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, field_validator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -69,18 +68,3 @@ def updated_at_field(*, index: bool = True) -> Any:
         sa_column_kwargs={"onupdate": utcnow},
         index=index,
     )
-
-
-class Input(SQLModel):
-    """Base of every request body: unknown fields are rejected, and text may not hold the NUL
-    character (PostgreSQL cannot store it, and no school data needs it)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            raise ValueError("must not contain the NUL character")
-        return value

@@ -13,10 +13,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
-from app.db.base import Input, created_at_field, id_field, updated_at_field
+from app.db.base import created_at_field, id_field, updated_at_field
 from app.domain.scales import Band, MeasureKind, ScaleKind
 
 ONE_OWNER = "(trust_id IS NULL) <> (school_id IS NULL)"
@@ -26,14 +25,6 @@ Code = Annotated[str, Field(min_length=1, max_length=100)]
 class Owner(SQLModel):
     trust_id: uuid.UUID | None = Field(default=None, description="Shared by the trust's schools.")
     school_id: uuid.UUID | None = Field(default=None, description="One school's own.")
-
-
-class OwnerIn(Owner, Input):
-    @model_validator(mode="after")
-    def _one_owner(self) -> Any:
-        if (self.trust_id is None) == (self.school_id is None):
-            raise ValueError("give exactly one of trust_id or school_id")
-        return self
 
 
 def _owner_columns() -> tuple[Any, Any]:
@@ -49,16 +40,6 @@ class SubjectFields(SQLModel):
     position: int = Field(default=1, ge=1, le=1000)
 
 
-class SubjectCreate(SubjectFields, OwnerIn):
-    pass
-
-
-class SubjectUpdate(Input):
-    name: str = Field(default=None, min_length=1, max_length=100)
-    code: str = Field(default=None, min_length=1, max_length=16)
-    position: int = Field(default=None, ge=1, le=1000)
-
-
 class Subject(SubjectFields, Owner, table=True):
     __table_args__ = (
         sa.CheckConstraint(ONE_OWNER, name="one_owner"),
@@ -72,12 +53,6 @@ class Subject(SubjectFields, Owner, table=True):
     updated_at: datetime = updated_at_field()
 
 
-class SubjectRead(SubjectFields, Owner):
-    id: uuid.UUID
-    created_at: datetime
-    updated_at: datetime
-
-
 # --- Scale and descriptors ---------------------------------------------------------------
 class DescriptorFields(SQLModel):
     code: str = Field(min_length=1, max_length=16, description="e.g. GD.")
@@ -85,10 +60,6 @@ class DescriptorFields(SQLModel):
     value: Decimal = Field(max_digits=9, decimal_places=3, description="Rises with position.")
     band: Band | None = Field(default=None, description="below, at or above expected.")
     colour: str | None = Field(default=None, max_length=7, description="#RRGGBB.")
-
-
-class DescriptorIn(DescriptorFields, Input):
-    pass
 
 
 class ScaleFields(SQLModel):
@@ -99,23 +70,6 @@ class ScaleFields(SQLModel):
         default=None,
         max_length=16,
         description="Depth scales: the descriptor code from which an objective is secure.",
-    )
-
-
-class ScaleCreate(ScaleFields, OwnerIn):
-    descriptors: list[DescriptorIn] = Field(min_length=2, max_length=50, description="In order.")
-
-
-class ScaleUpdate(Input):
-    name: str = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=1000)
-    secure_from: str | None = Field(default=None, max_length=16)
-    descriptors: list[DescriptorIn] = Field(
-        default=None,
-        min_length=2,
-        max_length=50,
-        description="The whole list, in order. Descriptors keep their identity by code; one "
-        "left out is archived.",
     )
 
 
@@ -142,19 +96,6 @@ class Descriptor(DescriptorFields, table=True):
     archived: bool = False
 
 
-class DescriptorRead(DescriptorFields):
-    id: uuid.UUID
-    position: int
-    archived: bool
-
-
-class ScaleRead(ScaleFields, Owner):
-    id: uuid.UUID
-    descriptors: list[DescriptorRead]
-    created_at: datetime
-    updated_at: datetime
-
-
 # --- Framework and objectives ------------------------------------------------------------
 class FrameworkFields(SQLModel):
     name: str = Field(min_length=1, max_length=200, description="e.g. Mathematics (NC 2014).")
@@ -170,17 +111,6 @@ class FrameworkFields(SQLModel):
         default=None,
         description="The depth scale its objectives are judged on (the owner's or its trust's).",
     )
-
-
-class FrameworkCreate(FrameworkFields, OwnerIn):
-    pass
-
-
-class FrameworkUpdate(Input):
-    name: str = Field(default=None, min_length=1, max_length=200)
-    source: str = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
-    scale_id: uuid.UUID = Field(default=None, description="The depth scale for judgements.")
 
 
 class Framework(FrameworkFields, Owner, table=True):
@@ -200,13 +130,6 @@ class Framework(FrameworkFields, Owner, table=True):
     updated_at: datetime = updated_at_field()
 
 
-class FrameworkRead(FrameworkFields, Owner):
-    id: uuid.UUID
-    objective_count: int = Field(description="Objectives not archived.")
-    created_at: datetime
-    updated_at: datetime
-
-
 class ObjectiveFields(SQLModel):
     code: Code
     statement: str = Field(min_length=1, max_length=2000)
@@ -218,27 +141,6 @@ class ObjectiveFields(SQLModel):
     strand: str | None = Field(default=None, max_length=200)
     sub_strand: str | None = Field(default=None, max_length=200)
     is_key: bool = Field(default=False, description="A key (non-negotiable) objective.")
-
-
-class ObjectiveIn(ObjectiveFields, Input):
-    pass
-
-
-class ObjectiveUpdate(Input):
-    statement: str = Field(default=None, min_length=1, max_length=2000)
-    curriculum_years: str = Field(default=None, max_length=5)
-    strand: str | None = Field(default=None, max_length=200)
-    sub_strand: str | None = Field(default=None, max_length=200)
-    is_key: bool = None  # type: ignore[assignment]
-    archived: bool = None  # type: ignore[assignment]
-
-
-class ObjectivesReplace(Input):
-    objectives: list[ObjectiveIn] = Field(
-        max_length=5_000,
-        description="The framework's objectives, in order. Objectives keep their identity (and "
-        "judgements) by code; one left out is archived, never deleted.",
-    )
 
 
 class Objective(ObjectiveFields, table=True):
@@ -254,14 +156,6 @@ class Objective(ObjectiveFields, table=True):
     archived: bool = False
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field(index=False)
-
-
-class ObjectiveRead(ObjectiveFields):
-    id: uuid.UUID
-    framework_id: uuid.UUID
-    position: int
-    archived: bool
-    updated_at: datetime
 
 
 # --- Measures (data columns) -------------------------------------------------------------
@@ -283,16 +177,6 @@ class MeasureFields(SQLModel):
     position: int = Field(default=1, ge=1, le=1000)
 
 
-class MeasureCreate(MeasureFields, OwnerIn):
-    pass
-
-
-class MeasureUpdate(Input):
-    name: str = Field(default=None, min_length=1, max_length=100)
-    position: int = Field(default=None, ge=1, le=1000)
-    archived: bool = None  # type: ignore[assignment]
-
-
 class Measure(MeasureFields, Owner, table=True):
     __table_args__ = (
         sa.CheckConstraint(ONE_OWNER, name="one_owner"),
@@ -312,10 +196,3 @@ class Measure(MeasureFields, Owner, table=True):
     archived: bool = False
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
-
-
-class MeasureRead(MeasureFields, Owner):
-    id: uuid.UUID
-    archived: bool
-    created_at: datetime
-    updated_at: datetime

@@ -2,6 +2,8 @@
 
 from app.db.audit import AuditEvent
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
+from app.db.idempotency import IdempotencyRecord
+from app.db.import_jobs import ImportJob
 from app.db.markbook import (
     JudgementState,
     JudgementSummary,
@@ -17,8 +19,6 @@ from app.db.roster import (
     ClassPupil,
     ClassTeacher,
     Enrolment,
-    IdempotencyRecord,
-    ImportJob,
     Pupil,
     PupilGroup,
     PupilGroupMember,

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from pydantic import EmailStr, model_validator
+from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
-from app.db.base import Input, JSONType, created_at_field, id_field, updated_at_field
+from app.db.base import JSONType, created_at_field, id_field, updated_at_field
 from app.domain.roles import ROLE_SCOPE, ClientScope, Role, ScopeKind
 
 _TRUST_ROLES = ", ".join(f"'{r}'" for r, k in ROLE_SCOPE.items() if k is ScopeKind.TRUST)
@@ -38,21 +38,6 @@ class RoleGrantBase(SQLModel):
     )
 
 
-class RoleGrantCreate(RoleGrantBase, Input):
-    @model_validator(mode="after")
-    def _scope_matches_role(self) -> RoleGrantCreate:
-        kind = ROLE_SCOPE[self.role]
-        if kind is ScopeKind.SERVICE and (self.trust_id or self.school_id):
-            raise ValueError(f"{self.role} is service-wide: give neither trust_id nor school_id")
-        if kind is ScopeKind.TRUST and (self.trust_id is None or self.school_id is not None):
-            raise ValueError(f"{self.role} is a trust role: give trust_id and no school_id")
-        if kind is ScopeKind.SCHOOL and (self.school_id is None or self.trust_id is not None):
-            raise ValueError(f"{self.role} is a school role: give school_id and no trust_id")
-        if self.pupil_id is not None and self.role not in SELF_ROLES:
-            raise ValueError("pupil_id is only for the pupil and parent roles")
-        return self
-
-
 class RoleGrant(RoleGrantBase, table=True):
     __tablename__ = "role_grant"
     __table_args__ = (
@@ -74,31 +59,10 @@ class RoleGrant(RoleGrantBase, table=True):
     created_at: datetime = created_at_field()
 
 
-class RoleGrantRead(RoleGrantBase):
-    id: uuid.UUID
-    user_id: uuid.UUID
-    created_at: datetime
-
-
 # --- User --------------------------------------------------------------------------------
 class UserBase(SQLModel):
     email: EmailStr = Field(max_length=254)
     display_name: str = Field(min_length=1, max_length=200)
-
-
-class UserCreate(UserBase, Input):
-    password: str | None = Field(
-        default=None, min_length=12, max_length=256, description="Omit for SSO-only users."
-    )
-    grants: list[RoleGrantCreate] = Field(
-        default_factory=list, max_length=50, description="Roles to give the new user."
-    )
-
-
-class UserUpdate(Input):
-    display_name: str = Field(default=None, min_length=1, max_length=200)
-    password: str = Field(default=None, min_length=12, max_length=256)
-    is_active: bool = None  # type: ignore[assignment]
 
 
 class User(UserBase, table=True):
@@ -111,34 +75,12 @@ class User(UserBase, table=True):
     updated_at: datetime = updated_at_field()
 
 
-class UserRead(UserBase):
-    id: uuid.UUID
-    is_active: bool
-    grants: list[RoleGrantRead]
-    created_at: datetime
-    updated_at: datetime
-
-
 # --- Integration client ------------------------------------------------------------------
 class IntegrationClientBase(SQLModel):
     name: str = Field(min_length=1, max_length=200, description="e.g. 'Arbor sync'.")
     scopes: list[ClientScope] = Field(min_length=1, max_length=len(ClientScope))
     trust_id: uuid.UUID | None = None
     school_id: uuid.UUID | None = None
-
-
-class IntegrationClientCreate(IntegrationClientBase, Input):
-    @model_validator(mode="after")
-    def _one_scope(self) -> IntegrationClientCreate:
-        if (self.trust_id is None) == (self.school_id is None):
-            raise ValueError("give exactly one of trust_id or school_id")
-        return self
-
-
-class IntegrationClientUpdate(Input):
-    name: str = Field(default=None, min_length=1, max_length=200)
-    scopes: list[ClientScope] = Field(default=None, min_length=1, max_length=len(ClientScope))
-    is_active: bool = None  # type: ignore[assignment]
 
 
 class IntegrationClient(IntegrationClientBase, table=True):
@@ -160,15 +102,3 @@ class IntegrationClient(IntegrationClientBase, table=True):
     is_active: bool = True
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
-
-
-class IntegrationClientRead(IntegrationClientBase):
-    id: uuid.UUID
-    client_id: str
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class IntegrationClientCredentials(IntegrationClientRead):
-    client_secret: str = Field(description="Shown once; store it in the integration's vault.")

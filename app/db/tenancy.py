@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from pydantic import AfterValidator
 from sqlmodel import Field, SQLModel
 
-from app.db.base import Input, created_at_field, id_field, updated_at_field
-from app.domain.calendar import AcademicYear
+from app.db.base import created_at_field, id_field, updated_at_field
 from app.domain.errors import DomainError
 from app.domain.schools import Phase, check_urn
 
@@ -38,25 +37,10 @@ class TrustBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
 
 
-class TrustCreate(TrustBase, Input):
-    pass
-
-
-class TrustUpdate(Input):
-    # Optional but not nullable: omit a field to leave it as it is.
-    name: str = Field(default=None, min_length=1, max_length=200)
-
-
 class Trust(TrustBase, table=True):
     id: uuid.UUID = id_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
-
-
-class TrustRead(TrustBase):
-    id: uuid.UUID
-    created_at: datetime
-    updated_at: datetime
 
 
 # --- School ------------------------------------------------------------------------------
@@ -65,17 +49,6 @@ class SchoolBase(SQLModel):
     urn: URN
     phase: Phase
     trust_id: uuid.UUID | None = None
-
-
-class SchoolCreate(SchoolBase, Input):
-    pass
-
-
-class SchoolUpdate(Input):
-    name: str = Field(default=None, min_length=1, max_length=200)
-    urn: URN = None  # type: ignore[assignment]
-    phase: Phase = None  # type: ignore[assignment]
-    trust_id: uuid.UUID | None = Field(default=None, description="null: a standalone school.")
 
 
 class School(SchoolBase, table=True):
@@ -90,32 +63,12 @@ class School(SchoolBase, table=True):
     updated_at: datetime = updated_at_field()
 
 
-class SchoolRead(SchoolBase):
-    id: uuid.UUID
-    created_at: datetime
-    updated_at: datetime
-
-
 # --- Assessment point --------------------------------------------------------------------
 class AssessmentPointBase(SQLModel):
     code: str = Field(min_length=1, max_length=16, schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"})
     name: str = Field(min_length=1, max_length=100)
     position: int = Field(ge=1, le=100, description="Order within the academic year.")
     assessed_on: date = Field(description="The date the point's data is taken as at.")
-
-
-class AssessmentPointCreate(AssessmentPointBase, Input):
-    academic_year: int = Field(ge=2000, le=2099, description="Start year: 2025 is 2025/26.")
-
-
-class AssessmentPointUpdate(Input):
-    # Optional but not nullable: omit a field to leave it as it is.
-    code: str = Field(
-        default=None, min_length=1, max_length=16, schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"}
-    )
-    name: str = Field(default=None, min_length=1, max_length=100)
-    position: int = Field(default=None, ge=1, le=100)
-    assessed_on: date = None  # type: ignore[assignment]
 
 
 class AssessmentPoint(AssessmentPointBase, table=True):
@@ -126,22 +79,3 @@ class AssessmentPoint(AssessmentPointBase, table=True):
     academic_year: int
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
-
-
-class AssessmentPointRead(AssessmentPointBase):
-    id: uuid.UUID
-    school_id: uuid.UUID
-    academic_year: int
-    academic_year_label: str
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, point: AssessmentPoint) -> AssessmentPointRead:
-        return cls.model_validate(
-            point, update={"academic_year_label": AcademicYear(point.academic_year).label}
-        )
-
-
-class DefaultCalendarRequest(Input):
-    academic_year: int = Field(ge=2000, le=2099, description="Start year: 2025 is 2025/26.")

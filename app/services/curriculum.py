@@ -15,29 +15,24 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from app.auth.policy import Action, Resource, reach, require_any
-from app.auth.principal import Principal
-from app.db.base import utcnow
-from app.db.curriculum import (
-    Descriptor,
+from app.api.schemas.curriculum import (
     DescriptorIn,
-    Framework,
     FrameworkCreate,
     FrameworkUpdate,
-    Measure,
     MeasureCreate,
     MeasureUpdate,
-    Objective,
     ObjectiveIn,
     ObjectiveUpdate,
     OwnerIn,
-    Scale,
     ScaleCreate,
     ScaleUpdate,
-    Subject,
     SubjectCreate,
     SubjectUpdate,
 )
+from app.auth.policy import Action, Resource, reach, require_any
+from app.auth.principal import Principal
+from app.db.base import utcnow
+from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.queries import curriculum as queries
 from app.db.queries.paging import Page
 from app.db.queries.tenancy import get_school, get_trust
@@ -600,3 +595,20 @@ async def list_objectives(
         cursor=cursor,
         limit=limit,
     )
+
+
+# --- What a page of definitions answers with ---------------------------------------------
+async def descriptors_of(
+    session: AsyncSession, scales: Sequence[Scale]
+) -> dict[uuid.UUID, list[Descriptor]]:
+    """Each scale's descriptors in their order on the scale, archived ones included: one
+    statement for the whole page of scales."""
+    return await queries.descriptors_of(session, [scale.id for scale in scales])
+
+
+async def objective_counts(
+    session: AsyncSession, frameworks: Sequence[Framework]
+) -> dict[uuid.UUID, int]:
+    """How many objectives each framework holds, archived ones not counted (a framework with
+    none is left out): one statement for the whole page of frameworks."""
+    return await queries.objective_counts(session, [framework.id for framework in frameworks])

@@ -11,16 +11,16 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.markbook import CellIn, GridWrite
+from app.api.schemas.roster import RosterSyncEnvelope
 from app.auth.policy import Reach
 from app.auth.principal import Grant, Principal
 from app.auth.secrets import hash_secret_async
-from app.db.markbook import CellIn, GridWrite
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.queries import markbook as markbook_queries
 from app.db.queries import people as people_queries
 from app.db.queries import roster as roster_queries
 from app.db.queries import tenancy as tenancy_queries
-from app.db.roster import RosterSyncEnvelope
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear, default_assessment_points
 from app.domain.pupils import make_upn

@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.curriculum import FrameworkCreate, ObjectiveIn
 from app.auth.principal import Principal
-from app.db.curriculum import Framework, FrameworkCreate, Objective, ObjectiveIn
+from app.db.curriculum import Framework, Objective
 from app.domain.curriculum import CurriculumYears
 from app.domain.errors import DomainError
 from app.errors import InvalidInput, field_error

@@ -22,7 +22,7 @@ from sqlmodel import col
 
 from app.auth.principal import Principal
 from app.db.base import utcnow
-from app.db.roster import IdempotencyRecord
+from app.db.idempotency import IdempotencyRecord
 from app.errors import InvalidInput
 
 KEY_LIFETIME = timedelta(hours=24)

@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.api.schemas.roster import RosterSyncEnvelope
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
+from app.db.import_jobs import ImportJob
 from app.db.queries import roster as queries
-from app.db.roster import ImportJob, RosterSyncEnvelope
 from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.errors import AppError, InvalidInput, NotFound

@@ -21,17 +21,17 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import Action, Resource, reach
-from app.auth.principal import Principal
-from app.db.base import utcnow
-from app.db.curriculum import Descriptor, Scale, Subject
-from app.db.markbook import (
+from app.api.schemas.markbook import (
     CellIn,
     GridSaved,
     GridWrite,
     WorkingYearsSaved,
     WorkingYearsWrite,
 )
+from app.auth.policy import Action, Resource, reach
+from app.auth.principal import Principal
+from app.db.base import utcnow
+from app.db.curriculum import Descriptor, Scale, Subject
 from app.db.queries import markbook as queries
 from app.db.tenancy import AssessmentPoint, School
 from app.domain.calendar import AcademicYear

@@ -6,22 +6,20 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import Action, Reach, Resource, may_grant, reach, require, require_any
-from app.auth.principal import Principal
-from app.auth.secrets import hash_secret_async, new_client_id, new_client_secret
-from app.db.people import (
-    IntegrationClient,
+from app.api.schemas.people import (
     IntegrationClientCreate,
     IntegrationClientCredentials,
     IntegrationClientUpdate,
-    RoleGrant,
     RoleGrantCreate,
     RoleGrantRead,
-    User,
     UserCreate,
     UserRead,
     UserUpdate,
 )
+from app.auth.policy import Action, Reach, Resource, may_grant, reach, require, require_any
+from app.auth.principal import Principal
+from app.auth.secrets import hash_secret_async, new_client_id, new_client_secret
+from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.queries import people as queries
 from app.db.queries import roster, tenancy
 from app.db.queries.paging import Page

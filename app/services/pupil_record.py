@@ -16,9 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import Action, Resource, reach
-from app.auth.principal import Principal
-from app.db.pupil_record import (
+from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
     JudgementHistoryPage,
     PupilRecord,
@@ -27,6 +25,8 @@ from app.db.pupil_record import (
     RecordValue,
     RecordWorkingYear,
 )
+from app.auth.policy import Action, Resource, reach
+from app.auth.principal import Principal
 from app.db.queries import markbook as markbook_queries
 from app.db.queries import pupil_record as queries
 from app.db.queries import tenancy

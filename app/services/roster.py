@@ -10,6 +10,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.api.schemas.roster import (
+    ClassCreate,
+    ClassRead,
+    ClassUpdate,
+    EnrolmentPut,
+    EnrolmentRead,
+    GroupCreate,
+    GroupRead,
+    GroupUpdate,
+    PupilCreate,
+    PupilRead,
+    PupilUpdate,
+)
 from app.auth.policy import Action, Reach, Resource, reach, require
 from app.auth.principal import Principal
 from app.db.audit import AuditEvent
@@ -19,23 +32,12 @@ from app.db.queries.tenancy import get_school as load_school
 from app.db.queries.tenancy import get_trust as load_trust
 from app.db.queries.tenancy import school_ids_of_trusts
 from app.db.roster import (
-    ClassCreate,
     ClassPupil,
-    ClassRead,
     ClassTeacher,
-    ClassUpdate,
     Enrolment,
-    EnrolmentPut,
-    EnrolmentRead,
-    GroupCreate,
-    GroupRead,
-    GroupUpdate,
     Pupil,
-    PupilCreate,
     PupilGroup,
     PupilGroupMember,
-    PupilRead,
-    PupilUpdate,
     TeachingGroup,
 )
 from app.db.tenancy import School, Trust

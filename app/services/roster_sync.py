@@ -21,18 +21,13 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import context
+from app.api.schemas.roster import ClassSyncRow, PupilSyncRow, RosterSyncEnvelope, StageAssessmentIn
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.base import utcnow
 from app.db.queries import bulk
 from app.db.queries import roster as queries
-from app.db.roster import (
-    PUPIL_FIELDS,
-    ClassSyncRow,
-    PupilSyncRow,
-    RosterSyncEnvelope,
-    StageAssessmentIn,
-)
+from app.db.roster import PUPIL_FIELDS
 from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError

@@ -32,23 +32,22 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import Action, Resource, reach
-from app.auth.principal import Principal
-from app.db.curriculum import Measure
-from app.db.measure_values import MAX_VALUES, ValueIn
-from app.db.queries.score_imports import measures_for, point_of_school, pupils_by
-from app.db.score_imports import (
+from app.api.schemas.score_imports import (
     FilePreviewRow,
     ImportCellError,
     ImportRow,
     ImportTotals,
     ImportValue,
     PupilByKey,
-    PupilKeys,
     ScoreFilePreview,
     ScoreImportResult,
     ScoreMapping,
 )
+from app.api.schemas.values import MAX_VALUES, ValueIn
+from app.auth.policy import Action, Resource, reach
+from app.auth.principal import Principal
+from app.db.curriculum import Measure
+from app.db.queries.score_imports import PupilKeys, measures_for, point_of_school, pupils_by
 from app.db.tenancy import School
 from app.domain.scales import MeasureKind
 from app.errors import InvalidInput, field_error

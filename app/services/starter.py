@@ -15,19 +15,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import Action, Reach, Resource, require
-from app.auth.principal import Principal
-from app.db.curriculum import (
-    Framework,
+from app.api.schemas.curriculum import (
     FrameworkCreate,
-    Measure,
     MeasureCreate,
     ObjectiveIn,
-    Scale,
     ScaleCreate,
-    Subject,
     SubjectCreate,
 )
+from app.auth.policy import Action, Reach, Resource, require
+from app.auth.principal import Principal
+from app.db.curriculum import Framework, Measure, Scale, Subject
 from app.db.queries import curriculum as queries
 from app.db.queries import tenancy as tenancy_queries
 from app.domain.calendar import AcademicYear, default_assessment_points

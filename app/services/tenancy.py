@@ -7,21 +7,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.tenancy import (
+    AssessmentPointCreate,
+    AssessmentPointUpdate,
+    SchoolCreate,
+    SchoolUpdate,
+    TrustCreate,
+    TrustUpdate,
+)
 from app.auth.policy import Action, Resource, reach, require, require_any
 from app.auth.principal import Principal
 from app.db.queries import tenancy as queries
 from app.db.queries.paging import Page
-from app.db.tenancy import (
-    AssessmentPoint,
-    AssessmentPointCreate,
-    AssessmentPointUpdate,
-    School,
-    SchoolCreate,
-    SchoolUpdate,
-    Trust,
-    TrustCreate,
-    TrustUpdate,
-)
+from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear, check_assessment_date, default_assessment_points
 from app.domain.errors import DomainError
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound

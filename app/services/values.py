@@ -36,12 +36,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import Action, Resource, reach
-from app.auth.principal import Principal
-from app.db.base import utcnow
-from app.db.curriculum import Descriptor, Measure
-from app.db.markbook import MeasureValue, MeasureValueHistory
-from app.db.measure_values import (
+from app.api.schemas.values import (
     MAX_VALUES,
     RowStatus,
     ValueHistoryRead,
@@ -50,6 +45,11 @@ from app.db.measure_values import (
     ValuesWrite,
     ValuesWritten,
 )
+from app.auth.policy import Action, Resource, reach
+from app.auth.principal import Principal
+from app.db.base import utcnow
+from app.db.curriculum import Descriptor, Measure
+from app.db.markbook import MeasureValue, MeasureValueHistory
 from app.db.queries import bulk
 from app.db.queries import markbook as markbook_queries
 from app.db.queries import values as queries

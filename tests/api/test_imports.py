@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.db.roster import ImportJob, Pupil, StageAssessment
+from app.db.import_jobs import ImportJob
+from app.db.roster import Pupil, StageAssessment
 from app.services import imports
 from tests.support.files import (
     ctf_xml,

@@ -34,8 +34,9 @@ from sqlmodel import SQLModel
 
 from app.auth.secrets import hash_secret
 from app.db.engine import create_engine, session_factory
+from app.db.import_jobs import ImportJob
 from app.db.people import IntegrationClient, RoleGrant, User
-from app.db.roster import ImportJob, Pupil, PupilGroup, TeachingGroup
+from app.db.roster import Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.roles import ClientScope, Role
 from app.main import create_app

@@ -13,11 +13,11 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.import_jobs import ImportJob
 from app.db.roster import (
     ClassPupil,
     ClassTeacher,
     Enrolment,
-    ImportJob,
     Pupil,
     PupilGroup,
     PupilGroupMember,

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.db.roster import PupilSyncRow
+from app.api.schemas.roster import PupilSyncRow
 from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup
 from app.importers import FileRejected, ImportedRoster, parse_ctf

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.db.roster import ClassSyncRow, PupilSyncRow
+from app.api.schemas.roster import ClassSyncRow, PupilSyncRow
 from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup
 from app.importers import FileRejected, ImportedRoster, ZipLimits, parse_oneroster

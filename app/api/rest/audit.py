@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import Instant, PagingDep, PrincipalDep, SessionDep
 from app.api.rest.common import problems
-from app.api.rest.schemas import AuditEventPage
-from app.db.audit import AuditEventRead
+from app.api.schemas.audit import AuditEventPage, AuditEventRead
 from app.services import audit as service
 
 router = APIRouter(prefix="/v1/audit-events", tags=["audit"])

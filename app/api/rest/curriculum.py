@@ -10,38 +10,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep, UpdatedSince
 from app.api.rest.common import problems
-from app.api.rest.schemas import (
-    FrameworkPage,
-    MeasurePage,
-    ObjectivePage,
-    ScalePage,
-    SubjectPage,
-)
-from app.auth.principal import Principal
-from app.db.curriculum import (
-    Descriptor,
+from app.api.schemas.curriculum import (
     DescriptorRead,
-    Framework,
     FrameworkCreate,
+    FrameworkPage,
     FrameworkRead,
     FrameworkUpdate,
-    Measure,
     MeasureCreate,
+    MeasurePage,
     MeasureRead,
     MeasureUpdate,
+    ObjectivePage,
     ObjectiveRead,
     ObjectivesReplace,
     ObjectiveUpdate,
-    Scale,
     ScaleCreate,
+    ScalePage,
     ScaleRead,
     ScaleUpdate,
-    Subject,
     SubjectCreate,
+    SubjectPage,
     SubjectRead,
     SubjectUpdate,
 )
-from app.db.queries import curriculum as queries
+from app.auth.principal import Principal
+from app.db.curriculum import Descriptor, Framework, Measure, Scale, Subject
 from app.domain.scales import MeasureKind, ScaleKind
 from app.services import curriculum as service
 
@@ -142,7 +135,7 @@ async def list_scales(
         cursor=paging.cursor,
         limit=paging.limit,
     )
-    descriptors = await queries.descriptors_of(session, [s.id for s in page.items])
+    descriptors = await service.descriptors_of(session, page.items)
     return ScalePage(
         items=[_scale_read(s, descriptors[s.id]) for s in page.items],
         next_cursor=page.next_cursor,
@@ -222,7 +215,7 @@ async def update_measure(
 
 # --- Frameworks and objectives -----------------------------------------------------------
 async def _framework_reads(session: AsyncSession, items: list[Framework]) -> list[FrameworkRead]:
-    counts = await queries.objective_counts(session, [f.id for f in items])
+    counts = await service.objective_counts(session, items)
     return [
         FrameworkRead.model_validate(f, update={"objective_count": counts.get(f.id, 0)})
         for f in items

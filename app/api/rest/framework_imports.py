@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.rest.common import problems, raw_body
-from app.db.curriculum import FrameworkRead
+from app.api.schemas.curriculum import FrameworkRead
 from app.errors import InvalidInput
 from app.services.framework_imports import import_framework
 

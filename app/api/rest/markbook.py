@@ -13,7 +13,13 @@ from pydantic_core import to_json
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.rest.common import problems
 from app.api.rest.roster import IdempotencyKey
-from app.db.markbook import Grid, GridSaved, GridWrite, WorkingYearsSaved, WorkingYearsWrite
+from app.api.schemas.markbook import (
+    Grid,
+    GridSaved,
+    GridWrite,
+    WorkingYearsSaved,
+    WorkingYearsWrite,
+)
 from app.services import idempotency
 from app.services import markbook as service
 

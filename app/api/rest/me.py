@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.api.deps import PrincipalDep
 from app.api.rest.common import problems
-from app.api.rest.schemas import GrantView, Me
+from app.api.schemas.me import GrantView, Me
 from app.auth.policy import Action, Resource, reach
 
 router = APIRouter(prefix="/v1", tags=["me"])

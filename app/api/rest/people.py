@@ -9,15 +9,16 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep
 from app.api.rest.common import problems
-from app.api.rest.schemas import IntegrationClientPage, UserPage
-from app.db.people import (
+from app.api.schemas.people import (
     IntegrationClientCreate,
     IntegrationClientCredentials,
+    IntegrationClientPage,
     IntegrationClientRead,
     IntegrationClientUpdate,
     RoleGrantCreate,
     RoleGrantRead,
     UserCreate,
+    UserPage,
     UserRead,
     UserUpdate,
 )

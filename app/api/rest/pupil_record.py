@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep
 from app.api.rest.common import problems
-from app.db.pupil_record import JudgementHistoryPage, PupilRecord
+from app.api.schemas.pupil_record import JudgementHistoryPage, PupilRecord
 from app.services import pupil_record as service
 
 router = APIRouter(prefix="/v1/pupils", tags=["pupil-record"])

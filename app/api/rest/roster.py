@@ -11,25 +11,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep, UpdatedSince
 from app.api.rest.common import problems, raw_body
-from app.api.rest.schemas import ClassPage, EnrolmentPage, GroupPage, PupilPage
-from app.auth.principal import Principal
-from app.db.roster import (
+from app.api.schemas.imports import ImportJobRead
+from app.api.schemas.roster import (
     ClassCreate,
+    ClassPage,
     ClassRead,
     ClassUpdate,
+    EnrolmentPage,
     EnrolmentPut,
     EnrolmentRead,
     GroupCreate,
+    GroupPage,
     GroupRead,
     GroupUpdate,
-    ImportJobRead,
     PupilCreate,
+    PupilPage,
     PupilRead,
     PupilUpdate,
     RosterSync,
     SyncMode,
     SyncResult,
 )
+from app.auth.principal import Principal
 from app.domain.pupils import YearGroup
 from app.services import idempotency, imports, roster_sync
 from app.services import roster as service

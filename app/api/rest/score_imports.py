@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.rest.common import problems
-from app.db.score_imports import ScoreFilePreview, ScoreImportResult, ScoreMapping
+from app.api.schemas.score_imports import ScoreFilePreview, ScoreImportResult, ScoreMapping
 from app.services import score_imports as service
 
 router = APIRouter(tags=["score-imports"])

@@ -11,16 +11,18 @@ from pydantic import BaseModel
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep, UpdatedSince, get_principal
 from app.api.rest.common import problems
-from app.api.rest.schemas import AssessmentPointPage, SchoolPage, TrustPage
-from app.db.tenancy import (
+from app.api.schemas.tenancy import (
     AssessmentPointCreate,
+    AssessmentPointPage,
     AssessmentPointRead,
     AssessmentPointUpdate,
     DefaultCalendarRequest,
     SchoolCreate,
+    SchoolPage,
     SchoolRead,
     SchoolUpdate,
     TrustCreate,
+    TrustPage,
     TrustRead,
     TrustUpdate,
 )

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep, UpdatedSince
 from app.api.rest.common import problems
-from app.api.rest.schemas import PageOf
-from app.db.measure_values import ValueHistoryRead, ValueRead, ValuesWrite, ValuesWritten
+from app.api.schemas.base import PageOf
+from app.api.schemas.values import ValueHistoryRead, ValueRead, ValuesWrite, ValuesWritten
 from app.services import idempotency
 from app.services import values as service
 

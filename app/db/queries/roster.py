@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from app.auth.policy import Reach
 from app.db.audit import AuditEvent
+from app.db.import_jobs import ImportJob
 from app.db.people import RoleGrant, User
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within, within
@@ -21,7 +22,6 @@ from app.db.roster import (
     ClassPupil,
     ClassTeacher,
     Enrolment,
-    ImportJob,
     Pupil,
     PupilGroup,
     PupilGroupMember,

@@ -9,16 +9,28 @@ from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from app.auth.policy import Reach
 from app.db.curriculum import Measure
 from app.db.queries.reach import pupils_within
 from app.db.roster import Pupil
-from app.db.score_imports import PupilKeys
 from app.db.tenancy import AssessmentPoint
 
 _CHUNK = 5_000
+
+
+class PupilKeys(SQLModel):
+    """What a pupil is matched by."""
+
+    id: uuid.UUID
+    upn: str | None
+    external_id: str | None
+    legal_forename: str
+    legal_surname: str
+    preferred_forename: str | None
+    preferred_surname: str | None
+    date_of_birth: date
 
 
 def _pupil_columns() -> list[sa.ColumnElement[object]]:

@@ -1,5 +1,5 @@
 """Score imports through the API: the column mapping a client sends with a file, what a dry
-run and a commit answer, and the few reads that match a file's rows to the school's pupils.
+run and a commit answer, and a file's shape for building a mapping.
 
 A mapping says which column names each pupil (by UPN, by the MIS's external id, or by
 forename, surname and date of birth), which columns hold values of which measures, and the
@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from app.db.base import Input
+from app.api.schemas.base import Input
 from app.importers.scores import MAX_COLUMNS
 
 BlankCells = Literal["skip", "clear"]
@@ -139,17 +139,3 @@ class ScoreFilePreview(SQLModel):
     columns: list[str] = Field(description='The header row\'s names ("" for a blank one).')
     rows: list[FilePreviewRow] = Field(description="The first five data rows.")
     total_rows: int = Field(description="Data rows in the sheet (blank rows are skipped).")
-
-
-# --- Pupils as matched ----------------------------------------------------------------
-class PupilKeys(SQLModel):
-    """What a pupil is matched by."""
-
-    id: uuid.UUID
-    upn: str | None
-    external_id: str | None
-    legal_forename: str
-    legal_surname: str
-    preferred_forename: str | None
-    preferred_surname: str | None
-    date_of_birth: date

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import WithJsonSchema, field_validator
 from sqlmodel import Field, SQLModel
 
-from app.db.base import Input
+from app.api.schemas.base import Input
 from app.domain.scales import Band
 
 MAX_VALUES = 10_000

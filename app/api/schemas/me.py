@@ -1,0 +1,29 @@
+"""Who the caller is: the answer of /v1/me."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, Field
+
+from app.domain.roles import ClientScope, Role
+
+
+class GrantView(BaseModel):
+    role: Role
+    trust_id: uuid.UUID | None
+    school_id: uuid.UUID | None
+
+
+class Me(BaseModel):
+    """Who the caller is and what they may reach."""
+
+    kind: str = Field(description="user or client")
+    id: uuid.UUID
+    name: str
+    email: str | None
+    roles: list[GrantView]
+    scopes: list[ClientScope]
+    trust_ids: list[uuid.UUID] = Field(description="Trusts the caller can see.")
+    school_ids: list[uuid.UUID] = Field(description="Schools the caller can see.")
+    everything: bool = Field(description="True for system administrators.")

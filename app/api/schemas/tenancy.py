@@ -1,0 +1,91 @@
+"""Trusts, schools and assessment points through the API: what is sent and what is read back.
+The tables are in app/db/tenancy.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlmodel import Field
+
+from app.api.schemas.base import Input, PageOf
+from app.db.tenancy import URN, AssessmentPoint, AssessmentPointBase, SchoolBase, TrustBase
+from app.domain.calendar import AcademicYear
+from app.domain.schools import Phase
+
+
+class TrustCreate(TrustBase, Input):
+    pass
+
+
+class TrustUpdate(Input):
+    # Optional but not nullable: omit a field to leave it as it is.
+    name: str = Field(default=None, min_length=1, max_length=200)
+
+
+class TrustRead(TrustBase):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class SchoolCreate(SchoolBase, Input):
+    pass
+
+
+class SchoolUpdate(Input):
+    name: str = Field(default=None, min_length=1, max_length=200)
+    urn: URN = None  # type: ignore[assignment]
+    phase: Phase = None  # type: ignore[assignment]
+    trust_id: uuid.UUID | None = Field(default=None, description="null: a standalone school.")
+
+
+class SchoolRead(SchoolBase):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssessmentPointCreate(AssessmentPointBase, Input):
+    academic_year: int = Field(ge=2000, le=2099, description="Start year: 2025 is 2025/26.")
+
+
+class AssessmentPointUpdate(Input):
+    # Optional but not nullable: omit a field to leave it as it is.
+    code: str = Field(
+        default=None, min_length=1, max_length=16, schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"}
+    )
+    name: str = Field(default=None, min_length=1, max_length=100)
+    position: int = Field(default=None, ge=1, le=100)
+    assessed_on: date = None  # type: ignore[assignment]
+
+
+class AssessmentPointRead(AssessmentPointBase):
+    id: uuid.UUID
+    school_id: uuid.UUID
+    academic_year: int
+    academic_year_label: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, point: AssessmentPoint) -> AssessmentPointRead:
+        return cls.model_validate(
+            point, update={"academic_year_label": AcademicYear(point.academic_year).label}
+        )
+
+
+class DefaultCalendarRequest(Input):
+    academic_year: int = Field(ge=2000, le=2099, description="Start year: 2025 is 2025/26.")
+
+
+class TrustPage(PageOf[TrustRead]):
+    pass
+
+
+class SchoolPage(PageOf[SchoolRead]):
+    pass
+
+
+class AssessmentPointPage(PageOf[AssessmentPointRead]):
+    pass
