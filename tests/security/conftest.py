@@ -17,7 +17,8 @@ The world's pupil and parent grants name the A1 pupil: it is their own record.
 
 And definitions (tests/support/definitions.py: a subject, a depth scale, a number measure, a
 framework with two objectives) owned by school A1 ("A1"), by trust A ("A": read by A1's people,
-written only by trust A's admin) and by school B1 ("B1").
+written only by trust A's admin) and by school B1 ("B1"); and a report template of each of
+those, and of trust B ("B").
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ from app.auth.secrets import hash_secret
 from app.db.engine import create_engine, session_factory
 from app.db.import_jobs import ImportJob
 from app.db.people import IntegrationClient, RoleGrant, User
+from app.db.reports import ReportTemplate
 from app.db.roster import Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.roles import ClientScope, Role
 from app.main import create_app
 from tests.conftest import TestDatabases, make_client, make_settings
 from tests.security.checks import Snapshot
-from tests.support.definitions import Definitions, add_definitions
+from tests.support.definitions import Definitions, add_definitions, add_template
 from tests.support.roster import add_pupil, add_school_roster
 from tests.support.world import CLIENT_SECRET, World, build_world
 
@@ -64,6 +66,7 @@ class Targets:
     groups: dict[str, PupilGroup] = field(default_factory=dict)
     jobs: dict[str, ImportJob] = field(default_factory=dict)
     definitions: dict[str, Definitions] = field(default_factory=dict)
+    templates: dict[str, ReportTemplate] = field(default_factory=dict)
 
     def trust(self, key: str) -> Trust:
         return self.world.trusts[key]
@@ -131,6 +134,8 @@ async def build_targets(world: World, session: AsyncSession) -> Targets:
         world.grants[name].pupil_id = found.pupils["A1"].id
     for key in ("A1", "A", "B1"):
         found.definitions[key] = await add_definitions(session, **_scope_ids(world, key))
+    for key in ("A1", "A", "B1", "B"):
+        found.templates[key] = await add_template(session, **_scope_ids(world, key))
     await session.commit()
     return found
 

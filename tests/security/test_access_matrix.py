@@ -46,7 +46,7 @@ from fastapi.routing import APIRoute
 from app.domain.pupils import make_upn
 from tests.security.checks import Snapshot, assert_problem, assert_unchanged
 from tests.security.conftest import Shared, Targets
-from tests.support.definitions import CASE_PACKAGE, OBJECTIVES_CSV
+from tests.support.definitions import CASE_PACKAGE, OBJECTIVES_CSV, PUPILS_AT_AUTUMN
 from tests.support.files import ctf_xml, oneroster_zip
 from tests.support.roster import this_year
 from tests.support.world import CLIENT_SECRET, PASSWORD, PRINCIPALS
@@ -108,6 +108,9 @@ PUPIL_RECORD = {
     "A1-untaught": "401  200  200  200  200  404  404  404  404  404  404  200  404",
     "B1": OUT_B,
 }
+# Reports over A1 (or across trust A): whoever holds report rights there.
+REPORT_A1 = "401  200  200  200  200  200  200  404  404  404  404  200  404"
+REPORT_A = "401  200  200  200  200  200  200  404  404  200  404  200  404"
 DEF_READ = {"A1": DEF_READ_A1, "A": DEF_READ_A, "B1": OUT_B}
 DEF_WRITE = {"A1": DEF_WRITE_A1, "A": DEF_WRITE_A, "B1": OUT_B}
 DEF_CREATE = {"A1": DEF_CREATE_A1, "A": DEF_CREATE_A, "B1": DEF_CREATE_B1}
@@ -436,6 +439,33 @@ MATRIX: dict[Route, dict[str, str]] = {
     ("GET", "/v1/pupils/{pupil_id}/values/history"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/record"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/judgements"): PUPIL_RECORD,
+
+    # --- reports: run by those with report rights over the school (a teacher: their pupils),
+    # never by pupils and parents; a trust report covers the trust's schools the caller may
+    # report on (A1's people: A1; A2's leader: A2). Only those who see pupils list the pupils
+    # behind a matrix cell (a governor: 403). Templates are definitions: read and written as
+    # subjects and scales are, and run where their owner's reports run.
+    ("POST", "/v1/schools/{school_id}/reports"): {"A1": REPORT_A1, "B1": OUT_B},
+    ("POST", "/v1/trusts/{trust_id}/reports"): {"A": REPORT_A, "B": OUT_B},
+    ("POST", "/v1/schools/{school_id}/reports/matrix-pupils"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  200  200  200  200  200  403  404  404  404  404  200  404",
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/schools/{school_id}/report-templates/{template_id}/report"): {
+        "A1": REPORT_A1,
+        "A": REPORT_A1,  # trust A's template, run at A1
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/report"): {
+        "A": REPORT_A,
+        "B": OUT_B,
+    },
+    ("POST", "/v1/report-templates"): DEF_CREATE,
+    ("GET", "/v1/report-templates"): DEF_LISTS,
+    ("GET", "/v1/report-templates/{template_id}"): DEF_READ,
+    ("PATCH", "/v1/report-templates/{template_id}"): DEF_WRITE,
+    ("GET", "/v1/report-templates/{template_id}/versions"): DEF_READ,
 }
 # fmt: on
 
@@ -627,6 +657,24 @@ def _framework_import(t: Targets, key: str, kind: str) -> Call:
         content=CASE_PACKAGE,
         headers={"Content-Type": "application/json"},
     )
+
+
+def _matrix_cell() -> dict[str, Any]:
+    """The pupils at and at in maths, by the KS2 score, at autumn against autumn (the world
+    has one point; a matrix needs two columns)."""
+    definition = {
+        **PUPILS_AT_AUTUMN,
+        "metrics": [{"metric": "progress_matrix"}],
+        "points": ["AUT", "end"],
+        "attainment": [{"subject": "MA", "measure": "KS2-MA-SS"}],
+    }
+    return {
+        "definition": definition,
+        "metric": 0,
+        "keys": {"subject": "MA", "group": None, "group_value": None},
+        "from_category": "at",
+        "to_category": "at",
+    }
 
 
 REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
@@ -850,6 +898,34 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
                 }
             ]
         },
+    ),
+    ("POST", "/v1/schools/{school_id}/reports"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}, json={"definition": PUPILS_AT_AUTUMN}
+    ),
+    ("POST", "/v1/trusts/{trust_id}/reports"): lambda t, k: Call(
+        path={"trust_id": t.trust(k).id}, json={"definition": PUPILS_AT_AUTUMN}
+    ),
+    ("POST", "/v1/schools/{school_id}/reports/matrix-pupils"): lambda t, k: Call(
+        path={"school_id": t.school(k).id}, json=_matrix_cell()
+    ),
+    ("GET", "/v1/schools/{school_id}/report-templates/{template_id}/report"): lambda t, k: Call(
+        path={"school_id": t.school("A1" if k == "A" else k).id, "template_id": t.templates[k].id}
+    ),
+    ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/report"): lambda t, k: Call(
+        path={"trust_id": t.trust(k).id, "template_id": t.templates[k].id}
+    ),
+    ("POST", "/v1/report-templates"): lambda t, k: Call(
+        json={"code": "NEW", "name": "New report", "definition": PUPILS_AT_AUTUMN, **t.scope(k)}
+    ),
+    ("GET", "/v1/report-templates"): _school_filter,
+    ("GET", "/v1/report-templates/{template_id}"): lambda t, k: Call(
+        path={"template_id": t.templates[k].id}
+    ),
+    ("PATCH", "/v1/report-templates/{template_id}"): lambda t, k: Call(
+        path={"template_id": t.templates[k].id}, json={"name": "Renamed report"}
+    ),
+    ("GET", "/v1/report-templates/{template_id}/versions"): lambda t, k: Call(
+        path={"template_id": t.templates[k].id}
     ),
 }
 

@@ -14,7 +14,9 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.base import utcnow
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
+from app.db.reports import ReportTemplate, ReportTemplateVersion
 
 # code, label, value, band: a depth scale whose secure point is "EXS".
 DEPTH_DESCRIPTORS = (
@@ -92,6 +94,44 @@ async def add_definitions(
     session.add_all(objectives)
     await session.flush()
     return Definitions(subject, scale, descriptors, measure, framework, objectives)
+
+
+# Pupils counted by subject at the world's autumn point (academic year 2025).
+PUPILS_AT_AUTUMN: dict[str, object] = {
+    "metrics": [{"metric": "pupils"}],
+    "dimensions": ["subject"],
+    "points": [{"code": "AUT"}],
+    "academic_year": 2025,
+}
+
+
+async def add_template(
+    session: AsyncSession,
+    *,
+    trust_id: uuid.UUID | None = None,
+    school_id: uuid.UUID | None = None,
+) -> ReportTemplate:
+    """A report template of one owner (version 1, stored with its version). Flushed."""
+    template = ReportTemplate(
+        trust_id=trust_id,
+        school_id=school_id,
+        code="PUPILS",
+        name="Pupils at autumn",
+        definition=PUPILS_AT_AUTUMN,
+    )
+    session.add(template)
+    await session.flush()
+    session.add(
+        ReportTemplateVersion(
+            template_id=template.id,
+            version=1,
+            name=template.name,
+            definition=template.definition,
+            saved_at=utcnow(),
+        )
+    )
+    await session.flush()
+    return template
 
 
 # Framework files of one objective each, for the import routes.
