@@ -43,10 +43,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.tokens import TokenIssuer
 from app.cli import OPENAPI_PATH, openapi_document
 from app.db.engine import create_engine, session_factory
+from app.db.reports import ReportTemplate
 from app.domain.pupils import make_upn
 from app.main import create_app
 from app.settings import Settings, get_settings
-from tests.support.definitions import CASE_PACKAGE, OBJECTIVES_CSV, Definitions, add_definitions
+from tests.support.definitions import (
+    CASE_PACKAGE,
+    OBJECTIVES_CSV,
+    PUPILS_AT_AUTUMN,
+    Definitions,
+    add_definitions,
+    add_template,
+)
 from tests.support.files import ctf_xml, oneroster_zip, sample_pupils
 from tests.support.pg import in_own_thread
 from tests.support.roster import SchoolRoster, add_school_roster, this_year
@@ -263,7 +271,10 @@ async def test_text_with_a_nul_character_is_not_a_server_error(
     client: httpx.AsyncClient, world: World, session: AsyncSession, document: dict[str, Any]
 ) -> None:
     seeded = Seeded(
-        world, await _add_roster(session, world), await _add_definitions(session, world)
+        world,
+        await _add_roster(session, world),
+        await _add_definitions(session, world),
+        await add_template(session, school_id=world.schools["A1"].id),
     )
     await session.commit()
     ids = {name: str(real(seeded)) for name, real in REAL_OBJECTS.items()}
@@ -328,6 +339,7 @@ class Seeded:
     world: World
     roster: SchoolRoster
     definitions: Definitions
+    template: ReportTemplate
 
 
 async def _add_roster(session: AsyncSession, world: World) -> SchoolRoster:
@@ -362,6 +374,7 @@ REAL_OBJECTS: dict[str, Callable[[Seeded], uuid.UUID]] = {
     "measure_id": lambda seeded: seeded.definitions.measure.id,
     "framework_id": lambda seeded: seeded.definitions.framework.id,
     "objective_id": lambda seeded: seeded.definitions.objectives[0].id,
+    "template_id": lambda seeded: seeded.template.id,
 }
 # New definitions name their owner (and subject or scale) in the body.
 DEFINITION_PATHS = ("/v1/subjects", "/v1/scales", "/v1/measures", "/v1/frameworks")
@@ -374,6 +387,13 @@ IMPORT_PATHS = ("/v1/schools/{school_id}/imports/ctf", "/v1/schools/{school_id}/
 MARKBOOK_PATH = "/v1/schools/{school_id}/markbook"
 VALUES_PATH = "/v1/schools/{school_id}/values"
 WORKING_YEARS_PATH = "/v1/schools/{school_id}/working-years"
+REPORT_PATHS = (
+    "/v1/schools/{school_id}/reports",
+    "/v1/trusts/{trust_id}/reports",
+    "/v1/report-templates",
+    "/v1/report-templates/{template_id}",
+)
+MATRIX_PUPILS_PATH = "/v1/schools/{school_id}/reports/matrix-pupils"
 
 
 def _valid_sync(generated: dict[str, Any], trust_wide: bool) -> dict[str, Any]:
@@ -480,6 +500,30 @@ def _mend_values(body: dict[str, Any], seeded: Seeded) -> None:
     body["values"] = [{**row, "value": 104}]
 
 
+def _mend_report(path: str, body: dict[str, Any], seeded: Seeded) -> None:
+    """A definition that runs in school A1 (pupils by subject at the world's autumn point);
+    a new template of A1's with it; a matrix cell of such a report."""
+    if path == MATRIX_PUPILS_PATH:
+        body.update(
+            {
+                "definition": {
+                    **PUPILS_AT_AUTUMN,
+                    "metrics": ["progress_matrix"],
+                    "points": ["AUT", "end"],
+                    "attainment": [{"subject": "MA", "measure": "KS2-MA-SS"}],
+                },
+                "template_id": None,
+                "metric": 0,
+                "keys": {"subject": "MA"},
+            }
+        )
+        return
+    body["definition"] = PUPILS_AT_AUTUMN
+    if path == "/v1/report-templates":
+        body.update({"school_id": str(seeded.world.schools["A1"].id), "trust_id": None})
+        body["code"] = f"T{len(repr(body)) % 10_000}"
+
+
 def _valid_file(path: str) -> bytes:
     """A small roster file for school A1 (URN 100001)."""
     if path.endswith("/ctf"):
@@ -531,6 +575,8 @@ class Live:
             _mend_markbook(path, case.body, self.seeded)
         if path == VALUES_PATH and case.method.upper() == "POST" and mend:
             _mend_values(case.body, self.seeded)
+        if path in (*REPORT_PATHS, MATRIX_PUPILS_PATH) and mend:
+            _mend_report(path, case.body, self.seeded)
         if path in SYNC_PATHS and isinstance(case.body, dict):
             year = case.body.get("academic_year")
             if type(year) is int and year % 2 == 0:
@@ -570,8 +616,9 @@ async def _seed(database_url: str, issuer: TokenIssuer) -> Seeded:
             world = await build_world(session, issuer)
             roster = await _add_roster(session, world)
             definitions = await _add_definitions(session, world)
+            template = await add_template(session, school_id=world.schools["A1"].id)
             await session.commit()
-            return Seeded(world, roster, definitions)
+            return Seeded(world, roster, definitions, template)
     finally:
         await engine.dispose()
 
