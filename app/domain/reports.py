@@ -307,7 +307,9 @@ def group_values(dimension: str) -> list[tuple[str, str]]:
     dim = Dimension(dimension)
     if dim in BOOLEAN_GROUPS or dim is Dimension.OUT_OF_YEAR:
         label = DIMENSION_LABELS[dim]
-        found = [(YES, label), (NO, f"Not {label[0].lower()}{label[1:]}")]
+        # "Not pupil premium", but "Not EAL" and "Not FSM": acronyms keep their capitals.
+        rest = label if label[1:2].isupper() else label[0].lower() + label[1:]
+        found = [(YES, label), (NO, f"Not {rest}")]
         return found if dim is Dimension.OUT_OF_YEAR else [*found, (UNKNOWN, "Unknown")]
     if dim is Dimension.SEN_STATUS:
         labels = {"N": "No SEN", "K": "SEN support", "E": "EHC plan"}

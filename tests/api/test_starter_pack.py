@@ -15,6 +15,7 @@ async def test_starter_pack_gives_a_school_its_setup_once(client, world):
         "measures": 10,
         "assessment_points": 3,
         "frameworks": 3,
+        "report_templates": 3,
     }
     again = await client.post(url, headers=headers)
     assert again.json()["created"] == {}
@@ -35,5 +36,18 @@ async def test_starter_pack_gives_a_school_its_setup_once(client, world):
         "S",
         ["B", "D", "S", "G"],
     )
+    templates = await client.get("/v1/report-templates", params=school, headers=headers)
+    assert {t["name"] for t in templates.json()["items"]} == {
+        "Data on a page",
+        "Below, at and above",
+        "Progress matrix",
+    }
+    # Each runs as it comes, in the school's own subjects, measures and calendar.
+    for template in templates.json()["items"]:
+        ran = await client.get(
+            f"/v1/schools/{school['school_id']}/report-templates/{template['id']}/report",
+            headers=headers,
+        )
+        assert ran.status_code == 200, ran.text
     teacher = await client.post(url, headers=world.headers("teacher"))
     assert teacher.status_code == 403
