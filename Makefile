@@ -1,8 +1,9 @@
 # Markbook: the few commands a developer or CI needs.
 #
 #   make serve   install (uv sync --frozen) and run the API with the demo trust on SQLite
-#   make test    install and run the test suite (PostgreSQL when MARKBOOK_TEST_DATABASE_URL is set)
-#   make lint    ruff check + ruff format --check
+#   make test    install and run the test suite on every core (PostgreSQL when
+#                MARKBOOK_TEST_DATABASE_URL is set)
+#   make lint    ruff check + ruff format --check + lint-imports (the import contracts)
 #   make openapi regenerate openapi/openapi.json
 #   make bench   run the benchmarks (see bench/README.md)
 #
@@ -20,6 +21,8 @@ UV_TARGET ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/markbook/uv-$(UV_VERSION)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test`: auto is one per core; 0 runs in one process.
+TEST_WORKERS ?= auto
 BENCH_ARGS ?= --size small
 LINT_PATHS := $(wildcard app tests bench migrations)
 
@@ -46,8 +49,9 @@ help:
 	@echo "make serve    install and start Markbook with the demo trust on http://$(HOST):$(PORT)"
 	@echo "              (HOST=... PORT=... to change; SQLite file ./markbook.db by default)"
 	@echo "make test     install and run the tests (SQLite; PostgreSQL with"
-	@echo "              MARKBOOK_TEST_DATABASE_URL=postgresql+asyncpg://...; PYTEST_ARGS=...)"
-	@echo "make lint     ruff check and ruff format --check"
+	@echo "              MARKBOOK_TEST_DATABASE_URL=postgresql+asyncpg://...; PYTEST_ARGS=...),"
+	@echo "              one worker per core (TEST_WORKERS=$(TEST_WORKERS); 0 for one process)"
+	@echo "make lint     ruff check, ruff format --check and lint-imports"
 	@echo "make openapi  regenerate openapi/openapi.json"
 	@echo "make bench    run the benchmarks (BENCH_ARGS='$(BENCH_ARGS)')"
 
@@ -63,13 +67,14 @@ serve:
 .PHONY: test
 test:
 	@$(ENSURE_UV); set -x; $$uv sync --frozen; \
-	$$uv run --frozen pytest $(PYTEST_ARGS)
+	$$uv run --frozen pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 .PHONY: lint
 lint:
 	@$(ENSURE_UV); set -x; $$uv sync --frozen; status=0; \
 	$$uv run --frozen ruff check $(LINT_PATHS) || status=1; \
 	$$uv run --frozen ruff format --check $(LINT_PATHS) || status=1; \
+	$$uv run --frozen lint-imports || status=1; \
 	exit $$status
 
 .PHONY: openapi

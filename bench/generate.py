@@ -10,8 +10,17 @@ size and seed give the same rows (ids, names, URNs, timestamps) every time; only
 hashes differ, because argon2 salts are random. One hash of PASSWORD and one of CLIENT_SECRET
 is computed per build and shared by every user and client: hashing is deliberately slow.
 
+Sizes ``small`` and ``trust`` give every school a markbook (bench/schooldata.py): the starter
+pack's definitions, about 420 pupils in Years 1-6 with their characteristics, classes and a
+custom group, a few percent working out of year, three rounds of judgements in 2025/26 (one
+in the fortnight before each of its Autumn, Spring and Summer points; about 12 million in a
+trust of 100 schools), the current cells, the figures per pupil x subject x point, and the
+teacher assessments and standardised scores at each point. A sample of the figures is then
+recounted by the app's own recount and compared.
+
 A comment on the database records size, seed, generator version and migration head, so
-``--reuse`` rebuilds only when any of them changed.
+``--reuse`` rebuilds only when any of them changed; it is written last, once the sample
+check has passed.
 """
 
 from __future__ import annotations
@@ -36,8 +45,9 @@ from app.auth.secrets import hash_secret
 from app.db.migrate import head_revision, upgrade
 from app.domain.calendar import AcademicYear, default_assessment_points
 from app.domain.roles import ClientScope, Role
+from bench import schooldata
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SEED = 20251123
 DEFAULT_SERVER_URL = os.environ.get(
     "MARKBOOK_BENCH_SERVER_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -58,6 +68,7 @@ class Size:
     governors_per_school: int = 3
     exec_head_schools: int = 3  # per trust, one executive head leads this many schools
     academic_years: tuple[int, ...] = (2024, 2025)
+    markbooks: bool = False  # every school's markbook (pupils, judgements, figures, values)
 
     @property
     def schools(self) -> int:
@@ -71,8 +82,10 @@ class Size:
 SIZES: dict[str, Size] = {
     size.name: size
     for size in (
-        Size("small", "1 trust of 2 schools: a smoke test of the harness", 1, 2),
-        Size("trust", "1 trust of 100 primary schools (DESIGN.md section 8)", 1, 100),
+        Size("small", "1 trust of 2 schools: a smoke test of the harness", 1, 2, markbooks=True),
+        Size(
+            "trust", "1 trust of 100 primary schools (DESIGN.md section 8)", 1, 100, markbooks=True
+        ),
         Size("large", "10 trusts of 100 primary schools each", 10, 100),
     )
 }
@@ -348,8 +361,40 @@ async def _current_marker(server_url: str, database: str) -> str | None:
         await connection.close()
 
 
-async def _load(url: str, rows: dict[str, list[tuple[Any, ...]]], comment: str) -> None:
+def markbook_year(size: Size) -> int:
+    """The academic year the schools' markbooks are of: the generator's last, whose three
+    points are all past (nothing is judged in the future)."""
+    return size.academic_years[-1]
+
+
+def school_plans(data: Dataset) -> list[schooldata.SchoolPlan]:
+    """What each generated school's markbook needs: its teachers and this year's points."""
+    year = markbook_year(data.size)
+    users = {row[1]: row[0] for row in data.rows["user"]}
+    points: dict[uuid.UUID, list[tuple[int, uuid.UUID, Any]]] = {}
+    for point_id, school_id, academic_year, _, _, position, on, *_ in data.rows["assessment_point"]:
+        if academic_year == year:
+            points.setdefault(school_id, []).append((position, point_id, on))
+    return [
+        schooldata.SchoolPlan(
+            school_id=school_id,
+            urn=urn,
+            academic_year=year,
+            teachers={
+                k: users[teacher_email(urn, k)] for k in range(1, data.size.teachers_per_school + 1)
+            },
+            points=tuple((point_id, on) for _, point_id, on in sorted(points[school_id])),
+        )
+        for school_id, _, urn, *_ in data.rows["school"]
+    ]
+
+
+async def _load(
+    url: str, rows: dict[str, list[tuple[Any, ...]]], data: Dataset, log: Any
+) -> dict[str, int]:
+    """COPY the rows (and the schools' markbooks) in one transaction, then VACUUM ANALYZE."""
     connection = await asyncpg.connect(asyncpg_dsn(url))
+    counts = data.counts()
     try:
         async with connection.transaction():
             for table in TABLES:
@@ -357,7 +402,19 @@ async def _load(url: str, rows: dict[str, list[tuple[Any, ...]]], comment: str) 
                     await connection.copy_records_to_table(
                         table, records=rows[table], columns=list(COLUMNS[table])
                     )
+            if data.size.markbooks:
+                counts |= await schooldata.load_trust(
+                    connection, school_plans(data), data.seed, log=log
+                )
         await connection.execute("VACUUM (ANALYZE)")
+    finally:
+        await connection.close()
+    return counts
+
+
+async def _mark(url: str, comment: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
         database = await connection.fetchval("SELECT current_database()")
         literal = comment.replace("'", "''")
         await connection.execute(f"COMMENT ON DATABASE \"{database}\" IS '{literal}'")
@@ -391,7 +448,7 @@ def build(
         found = asyncio.run(_current_marker(server_url, size.database))
         if found == wanted:
             log(f"reusing {size.database} ({wanted})")
-            return Built(size, url, False, 0.0, asyncio.run(_counts(url)))
+            return Built(size, url, False, 0.0, asyncio.run(_counts(url, size)))
         log(f"rebuilding {size.database}: found {found!r}, want {wanted!r}")
     data = generate(size, seed)
     asyncio.run(
@@ -402,17 +459,28 @@ def build(
         )
     )
     upgrade(url)
-    asyncio.run(_load(url, _with_hashes(data), wanted))
+    counts = asyncio.run(_load(url, _with_hashes(data), data, log))
+    if size.markbooks:
+        sample = [row[0] for row in data.rows["school"][:2]]
+        compared = asyncio.run(schooldata.check_summaries(url, sample, markbook_year(size)))
+        log(f"  {compared:,} figures of a sample recounted by the app: all equal")
+    asyncio.run(_mark(url, wanted))
     seconds = time.perf_counter() - started
-    log(f"built {size.database} in {seconds:.1f} s: {_describe(data.counts())}")
-    return Built(size, url, True, seconds, data.counts())
+    log(f"built {size.database} in {seconds:.1f} s: {_describe(counts)}")
+    return Built(size, url, True, seconds, counts)
 
 
-async def _counts(url: str) -> dict[str, int]:
+def counted_tables(size: Size) -> tuple[str, ...]:
+    """The tables whose rows a run reports: the generated ones, and the markbooks'."""
+    return TABLES + (tuple(schooldata.COLUMNS) if size.markbooks else ())
+
+
+async def _counts(url: str, size: Size) -> dict[str, int]:
+    tables = counted_tables(size)
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         return {
-            table: await connection.fetchval(f'SELECT count(*) FROM "{table}"') for table in TABLES
+            table: await connection.fetchval(f'SELECT count(*) FROM "{table}"') for table in tables
         }
     finally:
         await connection.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -27,6 +28,11 @@ from app.settings import Settings
 from tests.support.pg import admin_execute, in_own_thread
 
 SERVER_URL = os.environ.get("MARKBOOK_TEST_DATABASE_URL", "").strip()
+
+# No deadline on Hypothesis examples: tests prove behaviour, bench/ measures speed, and a
+# deadline fails at random when workers share busy cores (make test runs one per core).
+hypothesis_settings.register_profile("markbook", deadline=None)
+hypothesis_settings.load_profile("markbook")
 _counter = itertools.count()
 
 

@@ -1,42 +1,17 @@
 """Roster file importers: DfE Common Transfer Files and OneRoster 1.2 CSV zips.
 
-Pure parsers, no database: each turns an uploaded file into an ``ImportedRoster`` whose rows
-are shaped like the roster sync's ``ClassSyncRow`` and ``PupilSyncRow``, so one sync service
-stores them whatever their source. Rows are plain JSON-able dicts, not validated models: the
-sync validates them one by one, so a bad value rejects only its own row (with its index) and
-partial mode keeps the rest. A file that cannot be read at all raises ``FileRejected``.
+Pure parsers, no database: each turns an uploaded file into an ``ImportedRoster``
+(app/importers/roster.py) that the roster sync stores whatever its source. A file that cannot
+be read at all raises ``FileRejected``. The package re-exports them; the parsers themselves
+import from the modules, never from here, so importing the package is not a cycle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-
-@dataclass(frozen=True)
-class ImportedRoster:
-    """What a roster file says, in the roster sync's terms.
-
-    Only keys the file states appear in a row: an absent characteristic means "leave as
-    stored", which is not the same as False.
-    """
-
-    kind: str  # "ctf" or "oneroster"
-    source: str | None  # CTF: the source school, "LEA/Estab" or its URN; OneRoster: None
-    school_urns: list[str]  # URNs the file names
-    academic_year: int | None  # start year (2025 is 2025/26), when the file says
-    classes: list[dict[str, Any]]  # ClassSyncRow-shaped
-    pupils: list[dict[str, Any]]  # PupilSyncRow-shaped, dates as "YYYY-MM-DD"
-    warnings: list[str] = field(default_factory=list)  # short: counts, not one per element
-    # True when the file is the whole roster (a OneRoster bulk users.csv), so a full sync may
-    # mark pupils missing from it as left. A CTF, or a OneRoster delta, never is.
-    complete: bool = False
-
-
-# The parsers import ImportedRoster from here, so they are re-exported after it is defined.
-from app.importers.ctf import parse_ctf  # noqa: E402
-from app.importers.errors import FileRejected  # noqa: E402
-from app.importers.oneroster import parse_oneroster  # noqa: E402
-from app.importers.safety import ZipLimits  # noqa: E402
+from app.importers.ctf import parse_ctf
+from app.importers.errors import FileRejected
+from app.importers.oneroster import parse_oneroster
+from app.importers.roster import ImportedRoster
+from app.importers.safety import ZipLimits
 
 __all__ = ["FileRejected", "ImportedRoster", "ZipLimits", "parse_ctf", "parse_oneroster"]

@@ -17,8 +17,8 @@ from xml.etree.ElementTree import Element
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.schools import check_urn
-from app.importers import ImportedRoster
 from app.importers.errors import FileRejected
+from app.importers.roster import ImportedRoster
 from app.importers.safety import parse_xml
 
 CTF_VERSION = 25

@@ -21,8 +21,8 @@ from typing import Any
 
 from app.domain.errors import DomainError
 from app.domain.schools import check_urn
-from app.importers import ImportedRoster
 from app.importers.errors import FileRejected
+from app.importers.roster import ImportedRoster
 from app.importers.safety import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits, decode_text
 
 MANIFEST = "manifest.csv"

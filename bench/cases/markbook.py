@@ -56,7 +56,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -64,19 +64,10 @@ import asyncpg
 import httpx
 
 from app.domain.calendar import AcademicYear, default_assessment_points
-from app.domain.curriculum import CurriculumYears
 from app.domain.roles import Role
-from app.importers.objectives import parse_objectives_csv
-from app.services.starter import (
-    ATTAINMENT_SCALE,
-    DEPTH_SCALE,
-    MEASURES,
-    NC_SOURCE,
-    NC_SUBJECT_CODES,
-    SUBJECTS,
-)
-from app.starter import NATIONAL_CURRICULUM_ATTRIBUTION, national_curriculum_files
+from app.services.starter import ATTAINMENT_SCALE, MEASURES, SUBJECTS
 from bench import generate as gen
+from bench import schooldata
 from bench.core import Case, Context, register
 
 # The bench's own school, in a trust of its own: no other case touches it (the roster cases
@@ -89,10 +80,9 @@ TEACHERS = 14
 TEACHER = "markbook_teacher"  # keys of ctx.tokens
 CLIENT = "markbook_client"
 PER_YEAR = 70
-YEAR_GROUPS = (1, 2, 3, 4, 5, 6)
-SETS = (30, 25, 15)  # maths set sizes per year group; two form classes of 35
+YEAR_GROUPS = schooldata.YEAR_GROUPS  # two form classes of 35, maths sets of 30, 25 and 15
 ROUNDS = 3  # judgements per cell
-GRID_YEAR = 4
+GRID_YEAR = schooldata.GRID_YEAR  # teacher01 teaches 4A and 4/Ma1
 GRID_SUBJECT = "MA"
 GRID_CLASS = "4/Ma1"
 WRITE_OBJECTIVES = 40  # x the class's 30 pupils: 1,200 cells
@@ -110,12 +100,6 @@ VALUES = 10_000
 PUPIL_KEY = "MBK-"  # external ids of the bench's pupils
 WRITE_DAY = 20  # September: the grid write's date, after the three rounds
 TIMEOUT = 120.0
-
-_FIRST = "Amira Ben Chloe Dev Ella Finn Grace Harry Isla Jack Kofi Leah Mo Nia Oscar".split()
-_LAST = "Ahmed Baker Clarke Davies Evans Fisher Green Hughes Iqbal Jones Khan Lewis".split()
-# Round by round, how a class's judgements move: weights of B, D, S, G.
-_DRAW = ((40, 45, 15, 0), (10, 40, 40, 10), (0, 25, 55, 20))
-_DEPTH_CODES = tuple(d["code"] for d in DEPTH_SCALE["descriptors"])
 
 
 # --- The plan: ids and dates, deterministic for an academic year ---------------------------
@@ -135,40 +119,11 @@ def round_dates(year: AcademicYear, today: date | None = None) -> list[date]:
     return [year.starts_on + timedelta(days=k * span // ROUNDS) for k in range(ROUNDS)]
 
 
-def batch_version(round_no: int, subject_no: int, year_group: int) -> int:
-    """The clock value of one round of one subject's judgements in one year group."""
-    return 1 + (round_no * len(SUBJECTS) + subject_no) * len(YEAR_GROUPS) + year_group - 1
-
-
-BASE_VERSION = batch_version(ROUNDS - 1, len(SUBJECTS) - 1, YEAR_GROUPS[-1])
+BASE_VERSION = schooldata.last_version(ROUNDS)
 
 
 def class_codes() -> list[str]:
-    return [
-        code
-        for y in YEAR_GROUPS
-        for code in (f"{y}A", f"{y}B", *(f"{y}/Ma{n}" for n in range(1, len(SETS) + 1)))
-    ]
-
-
-def _teacher_of(year_group: int, code: str) -> int:
-    """Which generated teacher (1-14) teaches a class: two per year group, starting at Year 4
-    (so teacher01 has 4A and 4/Ma1), and teachers 13 and 14 the bottom sets."""
-    pair = 1 + ((year_group - GRID_YEAR) % len(YEAR_GROUPS)) * 2
-    if code.endswith("A") or code.endswith("Ma1"):
-        return pair
-    if code.endswith("B") or code.endswith("Ma2"):
-        return pair + 1
-    return 13 + year_group % 2
-
-
-def _maths_set(i: int) -> int:
-    rank = (i * 37) % PER_YEAR  # a mix of the year's pupils, not the first 30
-    for n, size in enumerate(SETS, start=1):
-        if rank < size:
-            return n
-        rank -= size
-    raise AssertionError(i)
+    return [code for y in YEAR_GROUPS for code in schooldata.class_codes(y)]
 
 
 @dataclass
@@ -192,14 +147,6 @@ class Markbook:
 
 
 # --- Building the school's markbook (untimed, COPY) ----------------------------------------
-class _Ids:
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-
-    def __call__(self) -> uuid.UUID:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
-
-
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "trust": ("id", "name", "created_at", "updated_at"),
     "school": ("id", "name", "urn", "phase", "trust_id", "created_at", "updated_at"),
@@ -207,176 +154,9 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "role_grant": gen.COLUMNS["role_grant"],
     "integration_client": gen.COLUMNS["integration_client"],
     "assessment_point": gen.COLUMNS["assessment_point"],
-    "subject": ("id", "school_id", "name", "code", "position", "created_at", "updated_at"),
-    "scale": (
-        "id",
-        "school_id",
-        "name",
-        "kind",
-        "description",
-        "secure_from",
-        "created_at",
-        "updated_at",
-    ),
-    "descriptor": (
-        "id",
-        "scale_id",
-        "code",
-        "label",
-        "value",
-        "band",
-        "colour",
-        "position",
-        "archived",
-    ),
-    "framework": (
-        "id",
-        "school_id",
-        "name",
-        "source",
-        "description",
-        "subject_id",
-        "scale_id",
-        "created_at",
-        "updated_at",
-    ),
-    "objective": (
-        "id",
-        "framework_id",
-        "code",
-        "statement",
-        "curriculum_years",
-        "strand",
-        "sub_strand",
-        "is_key",
-        "year_from",
-        "year_to",
-        "position",
-        "archived",
-        "created_at",
-        "updated_at",
-    ),
-    "measure": (
-        "id",
-        "school_id",
-        "name",
-        "code",
-        "kind",
-        "subject_id",
-        "scale_id",
-        "minimum",
-        "maximum",
-        "decimals",
-        "expected_from",
-        "above_from",
-        "records_working_year",
-        "position",
-        "archived",
-        "created_at",
-        "updated_at",
-    ),
-    "pupil": (
-        "id",
-        "school_id",
-        "external_id",
-        "legal_forename",
-        "legal_surname",
-        "date_of_birth",
-        "sex",
-        "pupil_premium",
-        "fsm",
-        "sen_status",
-        "eal",
-        "upn_temporary",
-        "created_at",
-        "updated_at",
-    ),
-    "enrolment": (
-        "id",
-        "pupil_id",
-        "school_id",
-        "academic_year",
-        "year_group",
-        "joined_on",
-        "created_at",
-        "updated_at",
-    ),
-    "teaching_group": (
-        "id",
-        "school_id",
-        "academic_year",
-        "code",
-        "name",
-        "subject",
-        "created_at",
-        "updated_at",
-    ),
-    "class_teacher": ("class_id", "user_id", "school_id"),
-    "class_pupil": ("class_id", "pupil_id", "school_id"),
-    "objective_judgement": (
-        "id",
-        "school_id",
-        "pupil_id",
-        "objective_id",
-        "subject_id",
-        "descriptor_id",
-        "assessed_on",
-        "note",
-        "recorded_at",
-        "recorded_by",
-        "version",
-    ),
-    "judgement_state": (
-        "pupil_id",
-        "objective_id",
-        "school_id",
-        "subject_id",
-        "judgement_id",
-        "descriptor_id",
-        "assessed_on",
-        "note",
-        "recorded_at",
-        "recorded_by",
-        "version",
-    ),
-    "judgement_summary": (
-        "pupil_id",
-        "subject_id",
-        "assessment_point_id",
-        "school_id",
-        "curriculum_year",
-        "judged",
-        "value_sum",
-        "secure",
-    ),
-    "markbook_clock": ("school_id", "version"),
+    **schooldata.COLUMNS,
 }
-_TOUCHED = (
-    'trust, school, "user", role_grant, integration_client, assessment_point, subject, scale,'
-    " descriptor, framework, objective, measure, pupil, enrolment, teaching_group,"
-    " class_teacher, class_pupil, objective_judgement, judgement_state, judgement_summary,"
-    " markbook_clock, measure_value, measure_value_history, audit_event"
-)
-
-
-def _frameworks() -> list[tuple[str, str, list[dict[str, Any]]]]:
-    """(subject code, framework name, objectives) of the national curriculum, as the starter
-    pack reads them."""
-    found = []
-    for stem, path in national_curriculum_files().items():
-        parsed = parse_objectives_csv(path.read_bytes(), filename=path.name)
-        name = f"National Curriculum: {parsed.subject or stem.title()}"
-        found.append((NC_SUBJECT_CODES[stem], name, parsed.objectives))
-    return found
-
-
-def _definition_names() -> dict[str, list[str]]:
-    return {
-        "subjects": [code for _, code, _ in SUBJECTS],
-        "scales": [DEPTH_SCALE["name"], ATTAINMENT_SCALE["name"]],
-        "frameworks": [name for _, name, _ in _frameworks()],
-        "measures": [m["code"] for m in MEASURES],
-    }
+_TOUCHED = ", ".join(f'"{table}"' for table in (*_COLUMNS, "audit_event"))
 
 
 def _rows(
@@ -386,7 +166,7 @@ def _rows(
     year (ids from a generator seeded with it); only created_at/updated_at are the run's.
     The hashes are copied from the generated users and clients (argon2 is slow)."""
     rng = random.Random(f"markbook-bench-{year.start_year}")
-    new_id = _Ids(rng)
+    new_id = schooldata.Ids(rng)
     now = datetime.now(UTC)
     rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _COLUMNS}
 
@@ -417,7 +197,7 @@ def _rows(
     points = []
     for plan in default_assessment_points(year):
         point_id = new_id()
-        points.append(point_id)
+        points.append((point_id, plan))
         rows["assessment_point"].append(
             (
                 point_id,
@@ -432,249 +212,34 @@ def _rows(
             )
         )
 
-    subjects: dict[str, uuid.UUID] = {}
-    for name, code, position in SUBJECTS:
-        subjects[code] = new_id()
-        rows["subject"].append((subjects[code], school_id, name, code, position, now, now))
-    scales: dict[str, uuid.UUID] = {}
-    depth_values: dict[uuid.UUID, Decimal] = {}
-    descriptor_ids: dict[tuple[str, str], uuid.UUID] = {}
-    for spec in (DEPTH_SCALE, ATTAINMENT_SCALE):
-        scale_id = scales[spec["name"]] = new_id()
-        rows["scale"].append(
-            (
-                scale_id,
-                school_id,
-                spec["name"],
-                spec["kind"],
-                spec["description"],
-                spec.get("secure_from"),
-                now,
-                now,
-            )
-        )
-        for position, d in enumerate(spec["descriptors"], start=1):
-            descriptor_id = descriptor_ids[spec["name"], d["code"]] = new_id()
-            rows["descriptor"].append(
-                (
-                    descriptor_id,
-                    scale_id,
-                    d["code"],
-                    d["label"],
-                    Decimal(d["value"]),
-                    d.get("band"),
-                    d.get("colour"),
-                    position,
-                    False,
-                )
-            )
-            if spec is DEPTH_SCALE:
-                depth_values[descriptor_id] = Decimal(d["value"])
-    depth = scales[DEPTH_SCALE["name"]]
-    secure_value = Decimal(next(d["value"] for d in DEPTH_SCALE["descriptors"] if d["code"] == "S"))
-    depth_ids = [descriptor_ids[DEPTH_SCALE["name"], code] for code in _DEPTH_CODES]
-
-    # Objectives of each subject covering each year group, in framework order.
-    of_year: dict[tuple[str, int], list[uuid.UUID]] = {}
-    for code, name, objectives in _frameworks():
-        framework_id = new_id()
-        rows["framework"].append(
-            (
-                framework_id,
-                school_id,
-                name,
-                NC_SOURCE,
-                NATIONAL_CURRICULUM_ATTRIBUTION,
-                subjects[code],
-                depth,
-                now,
-                now,
-            )
-        )
-        for o in objectives:
-            years = CurriculumYears.parse(o["curriculum_years"])
-            objective_id = new_id()
-            rows["objective"].append(
-                (
-                    objective_id,
-                    framework_id,
-                    o["code"],
-                    o["statement"],
-                    o["curriculum_years"],
-                    o["strand"],
-                    o["sub_strand"],
-                    o["is_key"],
-                    years.first,
-                    years.last,
-                    o["position"],
-                    False,
-                    now,
-                    now,
-                )
-            )
-            for y in YEAR_GROUPS:
-                if years.first <= y <= years.last:
-                    of_year.setdefault((code, y), []).append(objective_id)
-
-    for position, spec in enumerate(MEASURES, start=1):
-        scale_id = scales[ATTAINMENT_SCALE["name"]] if spec["kind"] == "scale" else None
-        rows["measure"].append(
-            (
-                new_id(),
-                school_id,
-                spec["name"],
-                spec["code"],
-                spec["kind"],
-                subjects[spec["subject"]],
-                scale_id,
-                spec.get("minimum"),
-                spec.get("maximum"),
-                spec.get("decimals"),
-                spec.get("expected_from"),
-                spec.get("above_from"),
-                spec.get("records_working_year", False),
-                position,
-                False,
-                now,
-                now,
-            )
-        )
-
-    # The roll: pupils, enrolments, classes, teachers, memberships.
-    classes: dict[str, uuid.UUID] = {}
-    for y in YEAR_GROUPS:
-        for code in class_codes():
-            if not code.startswith(f"{y}"):
-                continue
-            classes[code] = new_id()
-            maths = "/Ma" in code
-            name = f"Year {y} maths set {code[-1]}" if maths else f"Year {y} class {code[-1]}"
-            rows["teaching_group"].append(
-                (
-                    classes[code],
-                    school_id,
-                    year.start_year,
-                    code,
-                    name,
-                    "Mathematics" if maths else None,
-                    now,
-                    now,
-                )
-            )
-            rows["class_teacher"].append((classes[code], teachers[_teacher_of(y, code)], school_id))
-    pupils_of: dict[int, list[uuid.UUID]] = {}
-    class_of: dict[uuid.UUID, str] = {}  # the pupil's form class: its teacher judges them
-    for y in YEAR_GROUPS:
-        pupils_of[y] = []
-        for i in range(PER_YEAR):
-            pupil_id = new_id()
-            pupils_of[y].append(pupil_id)
-            n = (y - 1) * PER_YEAR + i
-            born = date(year.start_year - 5 - y, 9, 1) + timedelta(days=(n * 37) % 365)
-            rows["pupil"].append(
-                (
-                    pupil_id,
-                    school_id,
-                    f"{PUPIL_KEY}{y}-{i:02d}",
-                    _FIRST[n % len(_FIRST)],
-                    _LAST[(n // len(_FIRST)) % len(_LAST)],
-                    born,
-                    "F" if n % 2 else "M",
-                    n % 4 == 0,
-                    n % 5 == 0,
-                    "NNNNNNNNKE"[n % 10],
-                    n % 6 == 1,
-                    False,
-                    now,
-                    now,
-                )
-            )
-            rows["enrolment"].append(
-                (
-                    new_id(),
-                    pupil_id,
-                    school_id,
-                    year.start_year,
-                    str(y),
-                    date(year.start_year - y + 1, 9, 1),
-                    now,
-                    now,
-                )
-            )
-            form = f"{y}A" if i < PER_YEAR // 2 else f"{y}B"
-            class_of[pupil_id] = form
-            for code in (form, f"{y}/Ma{_maths_set(i)}"):
-                rows["class_pupil"].append((classes[code], pupil_id, school_id))
-
-    # Three rounds of judgements of every pupil against every objective of their year.
+    defs = schooldata.definitions(rows, new_id, school_id, now)
+    pupils = schooldata.roll(
+        rows,
+        new_id,
+        rng,
+        school_id=school_id,
+        academic_year=year.start_year,
+        year_sizes=dict.fromkeys(YEAR_GROUPS, PER_YEAR),
+        teachers=teachers,
+        key=PUPIL_KEY,
+        now=now,
+    )
+    # Three rounds of every pupil against every objective of their year, dated before the
+    # year's first point: the figures at every point are the last round's.
     days = round_dates(year, today)
-    latest = now - timedelta(minutes=10)
-    standing: dict[tuple[uuid.UUID, str], list[Decimal]] = {}
-    for round_no, day in enumerate(days):
-        weights = _DRAW[round_no]
-        for subject_no, (_, code, _) in enumerate(SUBJECTS):
-            subject_id = subjects[code]
-            for y in YEAR_GROUPS:
-                version = batch_version(round_no, subject_no, y)
-                recorded = datetime.combine(day, time(15, 30), UTC) + timedelta(seconds=version)
-                recorded = min(recorded, latest + timedelta(seconds=version))
-                objectives = of_year[code, y]
-                for pupil_id in pupils_of[y]:
-                    by = teachers[_teacher_of(y, class_of[pupil_id])]
-                    draws = rng.choices(depth_ids, weights=weights, k=len(objectives))
-                    for objective_id, descriptor_id in zip(objectives, draws, strict=True):
-                        judgement_id = new_id()
-                        row = (
-                            judgement_id,
-                            school_id,
-                            pupil_id,
-                            objective_id,
-                            subject_id,
-                            descriptor_id,
-                            day,
-                            None,
-                            recorded,
-                            by,
-                            version,
-                        )
-                        rows["objective_judgement"].append(row)
-                        if round_no == ROUNDS - 1:
-                            rows["judgement_state"].append(
-                                (
-                                    pupil_id,
-                                    objective_id,
-                                    school_id,
-                                    subject_id,
-                                    judgement_id,
-                                    descriptor_id,
-                                    day,
-                                    None,
-                                    recorded,
-                                    by,
-                                    version,
-                                )
-                            )
-                            standing.setdefault((pupil_id, code), []).append(
-                                depth_values[descriptor_id]
-                            )
-    # The figures at each point: every round is dated before the year's first point.
-    for y in YEAR_GROUPS:
-        for pupil_id in pupils_of[y]:
-            for _, code, _ in SUBJECTS:
-                values = standing[pupil_id, code]
-                for point_id in points:
-                    rows["judgement_summary"].append(
-                        (
-                            pupil_id,
-                            subjects[code],
-                            point_id,
-                            school_id,
-                            y,
-                            len(values),
-                            sum(values, Decimal(0)),
-                            sum(1 for v in values if v >= secure_value),
-                        )
-                    )
+    schooldata.judgements(
+        rows,
+        new_id,
+        rng,
+        school_id=school_id,
+        pupils=pupils,
+        defs=defs,
+        teachers=teachers,
+        rounds=ROUNDS,
+        day=lambda round_no, _subject, _year: days[round_no],
+        points=[(point_id, plan.assessed_on) for point_id, plan in points],
+        not_after=now - timedelta(minutes=10),
+    )
     rows["markbook_clock"].append((school_id, BASE_VERSION))
     return rows
 
@@ -761,7 +326,7 @@ async def _load(ctx: Context, year: AcademicYear, cells: int) -> Markbook:
         for r in await pg.fetch(
             "SELECT id, code FROM subject WHERE school_id = $1 AND code = ANY($2::text[])",
             school_id,
-            _definition_names()["subjects"],
+            list(schooldata.SUBJECT_CODES),
         )
     }
     points = await pg.fetch(
@@ -1079,7 +644,7 @@ def _write_cells(book: Markbook) -> list[tuple[str, str, str | None, str | None]
     cells = []
     for p, pupil_id in enumerate(book.class_pupils):
         for o, objective_id in enumerate(book.grid_objectives[:WRITE_OBJECTIVES]):
-            code = None if (p + o) % 23 == 0 else _DEPTH_CODES[(p * 7 + o * 3) % 4]
+            code = None if (p + o) % 23 == 0 else schooldata.DEPTH_CODES[(p * 7 + o * 3) % 4]
             note = "Talked it through in a pupil conference" if (p * o) % 17 == 5 else None
             cells.append((pupil_id, objective_id, code, note))
     return cells
@@ -1111,7 +676,7 @@ def _grid_write(book: Markbook) -> GridWrite:
     # The grid's version as read after a reset: its cells' latest write (Year 4 mathematics,
     # the last round).
     subject_no = [code for _, code, _ in SUBJECTS].index(GRID_SUBJECT)
-    version = batch_version(ROUNDS - 1, subject_no, GRID_YEAR)
+    version = schooldata.batch_version(ROUNDS - 1, subject_no, GRID_YEAR)
     return GridWrite(
         body=json.dumps(body).encode(),
         keys=sorted((p, o) for p, o, _, _ in cells),

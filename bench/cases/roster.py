@@ -50,6 +50,7 @@ TRUST_PUPILS = 10_000
 TRUST_SCHOOLS = 10  # the trust sync spreads its pupils over this many schools (or all, if fewer)
 TIMEOUT = 300.0  # seconds: over --http the default of 5 s is too short for 10,000 pupils
 TEACHERS = min(size.teachers_per_school for size in gen.SIZES.values())
+KEY = "BENCH-"  # external ids of the synced pupils (the generated markbooks' are PUP-)
 
 _FIRST = "Amira Ben Chloe Dev Ella Finn Grace Harry Isla Jack Kofi Leah Mo Nia Oscar".split()
 _LAST = "Ahmed Baker Clarke Davies Evans Fisher Green Hughes Iqbal Jones Khan Lewis".split()
@@ -147,7 +148,7 @@ def pupil_row(n: int, i: int, urn: str, *, trust_wide: bool) -> dict[str, Any]:
     maths = 1 + (i // (len(YEAR_GROUPS) * CLASSES_PER_KIND)) % CLASSES_PER_KIND
     born = date(YEAR - 5 - int(y), 9, 1) + timedelta(days=(i * 37) % 365)
     row: dict[str, Any] = {
-        "external_id": f"BENCH-{urn}-{i:05d}",
+        "external_id": f"{KEY}{urn}-{i:05d}",
         # 3-digit LA, 4-digit establishment, 2-digit year, 3-digit serial: unique per school
         "upn": make_upn(f"{801 + n:03d}{int(urn) % 10_000:04d}{10 + i // 1000:02d}{i % 1000:03d}"),
         "legal_forename": _FIRST[i % len(_FIRST)],
@@ -352,16 +353,22 @@ async def _trust_roster(ctx: Context) -> Roster:
 
 # --- Reset, readback, cleanup (untimed) --------------------------------------------------
 _TABLES = "pupil, enrolment, class_pupil, audit_event"
+# The pupils and classes these cases sync; the schools' own (their generated markbooks) are
+# left alone.
+OURS = f"{KEY}%"
+_OUR_CLASSES = r"^[1-6][FM][0-9]+$"
 
 
 async def _clear(ctx: Context, school_ids: list[str]) -> None:
-    """No pupils in the schools: the state a new-pupil sync starts from."""
+    """None of the sync's pupils in the schools: the state a new-pupil sync starts from."""
     await ctx.pg.execute(
         "DELETE FROM audit_event WHERE school_id = ANY($1::uuid[]) AND entity_type = 'pupil'",
         school_ids,
     )
     deleted = await ctx.pg.execute(
-        "DELETE FROM pupil WHERE school_id = ANY($1::uuid[])", school_ids
+        "DELETE FROM pupil WHERE school_id = ANY($1::uuid[]) AND external_id LIKE $2",
+        school_ids,
+        OURS,
     )
     if deleted != "DELETE 0":
         await ctx.pg.execute(f"VACUUM {_TABLES}")
@@ -373,7 +380,7 @@ SELECT {", ".join(f"p.{name}" for name in PUPIL_COLUMNS[1:-2])},
        ARRAY(SELECT g.code FROM class_pupil cp JOIN teaching_group g ON g.id = cp.class_id
              WHERE cp.pupil_id = p.id ORDER BY g.code) AS classes
 FROM pupil p LEFT JOIN enrolment e ON e.pupil_id = p.id
-WHERE p.school_id = ANY($1::uuid[])
+WHERE p.school_id = ANY($1::uuid[]) AND p.external_id LIKE '{OURS}'
 ORDER BY p.school_id, p.external_id, e.academic_year
 """
 _READBACK_AUDIT = """
@@ -401,18 +408,24 @@ async def _readback(ctx: Context, school_ids: list[str]) -> list[Any]:
 
 
 async def cleanup(ctx: Context) -> None:
-    """Put the schools back as generated: no pupils, classes or roster audit rows."""
+    """Put the schools back as generated: none of the sync's pupils, classes or audit rows."""
     school_ids = [s["id"] for s in await _schools(ctx, max(TRUST_SCHOOLS, 1))]
     await ctx.pg.execute(
         "DELETE FROM audit_event WHERE school_id = ANY($1::uuid[])"
         " AND entity_type IN ('pupil', 'teaching_group')",
         school_ids,
     )
-    await ctx.pg.execute("DELETE FROM pupil WHERE school_id = ANY($1::uuid[])", school_ids)
     await ctx.pg.execute(
-        "DELETE FROM teaching_group WHERE school_id = ANY($1::uuid[]) AND academic_year = $2",
+        "DELETE FROM pupil WHERE school_id = ANY($1::uuid[]) AND external_id LIKE $2",
+        school_ids,
+        OURS,
+    )
+    await ctx.pg.execute(
+        "DELETE FROM teaching_group WHERE school_id = ANY($1::uuid[]) AND academic_year = $2"
+        " AND code ~ $3",
         school_ids,
         YEAR,
+        _OUR_CLASSES,
     )
     await ctx.pg.execute(f"VACUUM (ANALYZE) {_TABLES}, teaching_group, class_teacher")
 
@@ -580,7 +593,11 @@ register(
         api=_resync_api,
         api_rows=_keys,
         sql=_resync_sql,
-        sql_rows=lambda _ctx, records: sorted(r["external_id"] for r in records),
+        # The school holds its own pupils too (the generated markbook's): the floor reads
+        # them all, as the sync does; the answer names the sync's.
+        sql_rows=lambda _ctx, records: sorted(
+            r["external_id"] for r in records if r["external_id"].startswith(KEY)
+        ),
         prepare=_in_place,
         reset=_in_place,
         check=_expect("roster-resync-2000", unchanged=SCHOOL_PUPILS),

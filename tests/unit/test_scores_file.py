@@ -172,7 +172,7 @@ def tables(draw: st.DrawFn) -> tuple[list[str], list[list[str | None]]]:
 
 
 class TestCsvRoundTrip:
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=150)
     @given(table=tables(), delimiter=st.sampled_from([",", ";", "\t"]), bom=st.booleans())
     def test_any_table_written_as_csv_reads_back_the_same(self, table, delimiter, bom) -> None:
         header, rows = table
