@@ -1032,7 +1032,7 @@ async def check_summaries(url: str, school_ids: Sequence[uuid.UUID], academic_ye
     from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
     from app.db.tenancy import School
-    from app.services.markbook import refresh_summaries
+    from app.services.summaries import refresh_summaries
 
     engine = create_async_engine(url)
     compared = 0
