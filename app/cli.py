@@ -14,6 +14,7 @@ from app.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_PATH = ROOT / "openapi" / "openapi.json"
+GRAPHQL_SDL_PATH = ROOT / "openapi" / "schema.graphql"
 
 
 def _migrate(revision: str = "head") -> None:
@@ -70,17 +71,23 @@ def openapi_document() -> str:
     return json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"
 
 
+def graphql_sdl() -> str:
+    from app.api.graphql.schema import sdl
+
+    return sdl()
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
-    document = openapi_document()
-    output = Path(args.output)
+    documents = {Path(args.output): openapi_document(), Path(args.sdl_output): graphql_sdl()}
     if args.check:
-        if not output.exists() or output.read_text() != document:
+        stale = [p for p, text in documents.items() if not p.exists() or p.read_text() != text]
+        for output in stale:
             print(f"{output} is out of date: run `markbook openapi`", file=sys.stderr)
-            return 1
-        return 0
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(document)
-    print(f"wrote {output}")
+        return 1 if stale else 0
+    for output, text in documents.items():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        print(f"wrote {output}")
     return 0
 
 
@@ -133,8 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--revision", default="head")
     migrate.set_defaults(handler=cmd_migrate)
 
-    openapi = commands.add_parser("openapi", help="write openapi/openapi.json")
+    openapi = commands.add_parser(
+        "openapi", help="write openapi/openapi.json and the GraphQL SDL, openapi/schema.graphql"
+    )
     openapi.add_argument("--output", default=str(OPENAPI_PATH))
+    openapi.add_argument("--sdl-output", default=str(GRAPHQL_SDL_PATH))
     openapi.add_argument("--check", action="store_true", help="fail if the file is out of date")
     openapi.set_defaults(handler=cmd_openapi)
 

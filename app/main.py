@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as package_doc
 from app.api import problems
+from app.api.graphql.router import make_router as graphql_router
 from app.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.api.rest import (
     audit,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         reports.templates,
     ):
         app.include_router(router)
+    app.include_router(graphql_router())
     logging.getLogger("markbook").setLevel(settings.log_level)
 
     def openapi() -> dict[str, Any]:

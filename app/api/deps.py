@@ -21,6 +21,7 @@ from app.errors import Unauthorized
 from app.services.auth import principal_from_token
 
 TOKEN_URL = "/v1/auth/token"
+GRAPHQL_PATH = "/graphql"
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,7 +32,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             if (
                 request.method not in _READS
-                and request.url.path != TOKEN_URL  # signing in reads; argon2 takes ~0.2 s
+                # Signing in reads (argon2 takes ~0.2 s); GraphQL only reads.
+                and request.url.path not in (TOKEN_URL, GRAPHQL_PATH)
                 and request.app.state.engine.dialect.name == "sqlite"
             ):
                 # SQLite: a writing request takes the write lock when it begins (see engine).

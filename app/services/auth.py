@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.me import GrantView, Me
+from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Grant, Principal
 from app.auth.secrets import verify_secret_async
 from app.auth.tokens import InvalidToken, TokenIssuer, TokenSubject
@@ -92,4 +94,24 @@ async def _client_principal(session: AsyncSession, subject: TokenSubject) -> Pri
         client_school_id=client.school_id,
         schools_of_trust=await tenancy.school_ids_of_trusts(session, trust_ids),
         trust_of_school=await tenancy.trusts_of_schools(session, school_ids),
+    )
+
+
+def describe(principal: Principal) -> Me:
+    """Who the caller is, their roles and scopes, and the trusts and schools they can see."""
+    schools = reach(principal, Resource.SCHOOL, Action.READ)
+    trusts = reach(principal, Resource.TRUST, Action.READ)
+    return Me(
+        kind=principal.kind,
+        id=principal.id,
+        name=principal.name,
+        email=principal.email,
+        roles=[
+            GrantView(role=g.role, trust_id=g.trust_id, school_id=g.school_id)
+            for g in principal.grants
+        ],
+        scopes=sorted(principal.scopes),
+        trust_ids=sorted(trusts.trust_ids, key=str),
+        school_ids=sorted(schools.school_ids, key=str),
+        everything=schools.everything,
     )

@@ -1,0 +1,79 @@
+"""The read-only schema (writes stay REST) and its limits."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from app.api.graphql.errors import MaskUnexpected
+from app.api.graphql.types import Grant, Me, School, Trust
+from app.errors import NotFound
+from app.services import auth, tenancy
+
+MAX_DEPTH = 8
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller and what they may reach.")
+    def me(self, info: strawberry.Info) -> Me:
+        found = auth.describe(info.context.principal)
+        return Me(
+            kind=found.kind,
+            id=found.id,
+            name=found.name,
+            email=found.email,
+            roles=[
+                Grant(role=g.role.value, trust_id=g.trust_id, school_id=g.school_id)
+                for g in found.roles
+            ],
+            scopes=[s.value for s in found.scopes],
+            trust_ids=found.trust_ids,
+            school_ids=found.school_ids,
+            everything=found.everything,
+        )
+
+    @strawberry.field(description="A trust you can see; null for any other.")
+    async def trust(self, info: strawberry.Info, id: uuid.UUID) -> Trust | None:
+        principal = info.context.principal
+        try:
+            row = await info.context.call(
+                lambda session: tenancy.get_trust(session, principal=principal, trust_id=id)
+            )
+        except NotFound:
+            return None
+        return Trust.of(row)
+
+    @strawberry.field(description="A school you can see; null for any other.")
+    async def school(self, info: strawberry.Info, id: uuid.UUID) -> School | None:
+        principal = info.context.principal
+        try:
+            row = await info.context.call(
+                lambda session: tenancy.get_school(session, principal=principal, school_id=id)
+            )
+        except NotFound:
+            return None
+        return School.of(row)
+
+
+# Extensions as classes or factories: each request gets its own instances.
+schema = strawberry.Schema(
+    query=Query,
+    config=StrawberryConfig(auto_camel_case=True),
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        MaskUnexpected,
+    ],
+)
+
+
+def sdl() -> str:
+    """The schema in SDL, as exported to openapi/schema.graphql."""
+    return schema.as_str() + "\n"

@@ -1,0 +1,217 @@
+"""GraphQL types: views of the services' answers, separate from the tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.scalars import JSON
+
+from app.api.graphql.errors import known
+from app.db.roster import Pupil as PupilRow
+from app.db.roster import TeachingGroup
+from app.db.tenancy import AssessmentPoint as PointRow
+from app.db.tenancy import School as SchoolRow
+from app.db.tenancy import Trust as TrustRow
+from app.domain.reports import ReportTable
+from app.errors import AppError, InvalidInput, NotFound
+from app.reports.render import render_json
+from app.services import reports
+
+# The most rows one list field answers (the list is cut there; ask with `first`).
+MAX_FIRST = 500
+DEFINITION_HELP = "A report definition, exactly as POST /v1/schools/{id}/reports takes it."
+First = Annotated[
+    int, strawberry.argument(description=f"How many to answer (at most {MAX_FIRST}).")
+]
+
+
+def _capped(rows: list[Any], first: int) -> list[Any]:
+    if not 0 <= first <= MAX_FIRST:
+        raise known(InvalidInput.at("first", f"give a number from 0 to {MAX_FIRST}"))
+    return rows[:first]
+
+
+async def _report(
+    info: strawberry.Info, run: Callable[[AsyncSession], Awaitable[ReportTable]]
+) -> JSON | None:
+    """A report as REST's JSON answer; null where the caller may run no reports."""
+    try:
+        table = await info.context.call(run)
+    except NotFound:
+        return None
+    except AppError as exc:
+        raise known(exc) from exc
+    return render_json(table)
+
+
+@strawberry.type(description="A role the caller holds, and where.")
+class Grant:
+    role: str
+    trust_id: uuid.UUID | None
+    school_id: uuid.UUID | None
+
+
+@strawberry.type(description="The caller and what they may reach.")
+class Me:
+    kind: str
+    id: uuid.UUID
+    name: str
+    email: str | None
+    roles: list[Grant]
+    scopes: list[str]
+    trust_ids: list[uuid.UUID]
+    school_ids: list[uuid.UUID]
+    everything: bool
+
+
+@strawberry.type(description="A pupil (only for those who reach the pupil).")
+class Pupil:
+    id: uuid.UUID
+    upn: str | None
+    legal_forename: str
+    legal_surname: str
+    preferred_forename: str | None
+    preferred_surname: str | None
+    date_of_birth: date
+    sex: str | None
+    pupil_premium: bool | None
+    fsm: bool | None
+    sen_status: str | None
+    eal: bool | None
+    looked_after: bool | None
+    ethnicity: str | None
+    left_on: date | None
+
+    @classmethod
+    def of(cls, row: PupilRow) -> Pupil:
+        return cls(**{name: getattr(row, name) for name in cls.__annotations__})
+
+
+@strawberry.type(name="Class", description="A class (teaching group) of an academic year.")
+class SchoolClass:
+    id: uuid.UUID
+    code: str
+    name: str
+    subject: str | None
+    academic_year: int
+
+    @strawberry.field(description="The class's pupils you reach (a teacher: those they teach).")
+    async def pupils(self, info: strawberry.Info, first: First = 100) -> list[Pupil]:
+        rows = await info.context.loaders.pupils_of_class.load(self.id)
+        return [Pupil.of(p) for p in _capped(rows, first)]
+
+    @classmethod
+    def of(cls, row: TeachingGroup) -> SchoolClass:
+        return cls(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            subject=row.subject,
+            academic_year=row.academic_year,
+        )
+
+
+@strawberry.type(description="A date in a school's year that data is taken as at.")
+class AssessmentPoint:
+    id: uuid.UUID
+    code: str
+    name: str
+    position: int
+    assessed_on: date
+    academic_year: int
+
+    @classmethod
+    def of(cls, row: PointRow) -> AssessmentPoint:
+        return cls(**{name: getattr(row, name) for name in cls.__annotations__})
+
+
+@strawberry.type
+class School:
+    id: uuid.UUID
+    name: str
+    urn: str
+    phase: str
+    trust_id: uuid.UUID | None
+
+    @strawberry.field(description="The school's assessment points, year by year.")
+    async def assessment_points(
+        self, info: strawberry.Info, academic_year: int | None = None
+    ) -> list[AssessmentPoint]:
+        rows = await info.context.loaders.points_of_school.load(self.id)
+        return [
+            AssessmentPoint.of(p)
+            for p in rows
+            if academic_year is None or p.academic_year == academic_year
+        ]
+
+    @strawberry.field(description="The school's classes, latest year first.")
+    async def classes(
+        self, info: strawberry.Info, academic_year: int | None = None, first: First = 100
+    ) -> list[SchoolClass]:
+        rows = await info.context.loaders.classes_of_school.load(self.id)
+        chosen = [c for c in rows if academic_year is None or c.academic_year == academic_year]
+        return [SchoolClass.of(c) for c in _capped(chosen, first)]
+
+    @strawberry.field(
+        description="A report over the school's pupils you reach (governors: small groups "
+        "suppressed, as in REST); null if you may run no reports here."
+    )
+    async def report(
+        self,
+        info: strawberry.Info,
+        definition: Annotated[JSON, strawberry.argument(description=DEFINITION_HELP)],
+    ) -> JSON | None:
+        principal = info.context.principal
+
+        async def run(session: AsyncSession) -> ReportTable:
+            audience = await reports.school_audience(
+                session, principal=principal, school_id=self.id
+            )
+            return await reports.run_report(
+                session, audience=audience, definition=definition, where="definition"
+            )
+
+        return await _report(info, run)
+
+    @classmethod
+    def of(cls, row: SchoolRow) -> School:
+        return cls(id=row.id, name=row.name, urn=row.urn, phase=row.phase, trust_id=row.trust_id)
+
+
+@strawberry.type
+class Trust:
+    id: uuid.UUID
+    name: str
+
+    @strawberry.field(description="The trust's schools you may see.")
+    async def schools(self, info: strawberry.Info, first: First = 100) -> list[School]:
+        rows = await info.context.loaders.schools_of_trust.load(self.id)
+        return [School.of(s) for s in _capped(rows, first)]
+
+    @strawberry.field(
+        description="A report across the trust's schools you may report on, from the pupils "
+        "of all of them; null if you may run no reports here."
+    )
+    async def report(
+        self,
+        info: strawberry.Info,
+        definition: Annotated[JSON, strawberry.argument(description=DEFINITION_HELP)],
+    ) -> JSON | None:
+        principal = info.context.principal
+
+        async def run(session: AsyncSession) -> ReportTable:
+            audience = await reports.trust_audience(session, principal=principal, trust_id=self.id)
+            return await reports.run_report(
+                session, audience=audience, definition=definition, where="definition"
+            )
+
+        return await _report(info, run)
+
+    @classmethod
+    def of(cls, row: TrustRow) -> Trust:
+        return cls(id=row.id, name=row.name)

@@ -1,0 +1,93 @@
+"""Batch reads for GraphQL's DataLoaders: one ``WHERE key IN (...)`` per batch, grouped by key.
+
+Each returns a dict from key to rows; callers put the lists back in key order. Pupils are
+filtered by the caller's ``Reach`` in SQL, as every other pupil read is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.policy import Reach
+from app.db.queries.reach import pupils_within
+from app.db.roster import ClassPupil, Pupil, TeachingGroup
+from app.db.tenancy import AssessmentPoint, School
+
+
+async def schools_of_trusts(
+    session: AsyncSession, trust_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[School]]:
+    found: dict[uuid.UUID, list[School]] = defaultdict(list)
+    rows = await session.scalars(
+        sa.select(School)
+        .where(col(School.trust_id).in_(list(trust_ids)))
+        .order_by(col(School.name), col(School.id))
+    )
+    for school in rows:
+        assert school.trust_id is not None
+        found[school.trust_id].append(school)
+    return found
+
+
+async def points_of_schools(
+    session: AsyncSession, school_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[AssessmentPoint]]:
+    found: dict[uuid.UUID, list[AssessmentPoint]] = defaultdict(list)
+    rows = await session.scalars(
+        sa.select(AssessmentPoint)
+        .where(col(AssessmentPoint.school_id).in_(list(school_ids)))
+        .order_by(
+            col(AssessmentPoint.academic_year),
+            col(AssessmentPoint.position),
+            col(AssessmentPoint.id),
+        )
+    )
+    for point in rows:
+        found[point.school_id].append(point)
+    return found
+
+
+async def classes_of_schools(
+    session: AsyncSession, school_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[TeachingGroup]]:
+    found: dict[uuid.UUID, list[TeachingGroup]] = defaultdict(list)
+    rows = await session.scalars(
+        sa.select(TeachingGroup)
+        .where(col(TeachingGroup.school_id).in_(list(school_ids)))
+        .order_by(
+            col(TeachingGroup.academic_year).desc(), col(TeachingGroup.code), col(TeachingGroup.id)
+        )
+    )
+    for group in rows:
+        found[group.school_id].append(group)
+    return found
+
+
+async def pupils_of_classes(
+    session: AsyncSession, reach: Reach, class_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Pupil]]:
+    """The pupils of each class that ``reach`` covers (a teacher: those they teach)."""
+    found: dict[uuid.UUID, list[Pupil]] = defaultdict(list)
+    rows = await session.execute(
+        sa.select(ClassPupil.class_id, Pupil)
+        .join(Pupil, col(Pupil.id) == col(ClassPupil.pupil_id))
+        .where(
+            col(ClassPupil.class_id).in_(list(class_ids)),
+            pupils_within(reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)),
+        )
+        .order_by(
+            col(ClassPupil.class_id),
+            col(Pupil.legal_surname),
+            col(Pupil.legal_forename),
+            col(Pupil.id),
+        )
+    )
+    for class_id, pupil in rows:
+        found[class_id].append(pupil)
+    return found

@@ -1,0 +1,293 @@
+"""GraphQL at /graphql: a teacher's class, a governor's report (the same figures REST gives),
+a trust dashboard in one query; what is out of reach is null or absent, never an error; the
+number of SQL statements does not grow with the size of the answer; limits, bad input and
+masked errors; and the SDL in openapi/schema.graphql kept current."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.api.graphql.schema import MAX_ALIASES, MAX_DEPTH, sdl
+from app.cli import GRAPHQL_SDL_PATH
+from app.db.tenancy import School
+from tests.api.test_reports import PUPILS, _starter_school
+from tests.support.roster import add_school_roster
+
+CLASSES = """
+query ($id: UUID!) {
+  school(id: $id) { name classes { code pupils { legalForename } } }
+}
+"""
+
+
+async def ask(
+    client: httpx.AsyncClient, world: Any, who: str | None, query: str, **variables: Any
+) -> dict[str, Any]:
+    answer = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=world.headers(who)
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def _rosters(session: AsyncSession, world: Any) -> None:
+    """In A1, a class the teacher teaches (Target1) and one they do not (Target2)."""
+    school = world.schools["A1"]
+    creator = world.users["school_leader"].id
+    await add_school_roster(
+        session, school, serial=1, teacher_id=world.users["teacher"].id, job_creator_id=creator
+    )
+    await add_school_roster(session, school, serial=2, teacher_id=None, job_creator_id=creator)
+    await session.commit()
+
+
+# --- Reach -------------------------------------------------------------------------------------
+async def test_a_teacher_sees_every_class_by_name_and_only_the_pupils_they_teach(
+    client, world, session
+):
+    await _rosters(session, world)
+    school_id = str(world.schools["A1"].id)
+    teacher = (await ask(client, world, "teacher", CLASSES, id=school_id))["data"]["school"]
+    assert {c["code"]: c["pupils"] for c in teacher["classes"]} == {
+        "4T1": [{"legalForename": "Target1"}],
+        "4T2": [],
+    }
+    leader = (await ask(client, world, "school_leader", CLASSES, id=school_id))["data"]["school"]
+    assert {c["code"]: c["pupils"] for c in leader["classes"]} == {
+        "4T1": [{"legalForename": "Target1"}],
+        "4T2": [{"legalForename": "Target2"}],
+    }
+    # A governor reads the school but no classes or pupils.
+    governor = await ask(client, world, "governor", CLASSES, id=school_id)
+    assert governor == {"data": {"school": {"name": "School A1", "classes": []}}}
+
+
+@pytest.mark.parametrize("who", ["trust_admin", "other_school_leader", "teacher", "pupil"])
+async def test_out_of_reach_is_null_without_an_error(client, world, who):
+    query = "query ($s: UUID!, $t: UUID!) { school(id: $s) { name } trust(id: $t) { name } }"
+    answer = await ask(
+        client, world, who, query, s=str(world.schools["B1"].id), t=str(world.trusts["B"].id)
+    )
+    assert answer == {"data": {"school": None, "trust": None}}
+    # ... exactly as for ids that name nothing at all.
+    missing = await ask(
+        client, world, who, query, s=str(world.trusts["B"].id), t=str(world.schools["B1"].id)
+    )
+    assert missing == answer
+
+
+async def test_a_school_leader_sees_only_their_school_of_the_trust(client, world):
+    query = (
+        "query ($t: UUID!) { trust(id: $t) { name schools { name assessmentPoints { code } } } }"
+    )
+    answer = await ask(client, world, "school_leader", query, t=str(world.trusts["A"].id))
+    assert answer["data"]["trust"] == {
+        "name": "Trust A",
+        "schools": [{"name": "School A1", "assessmentPoints": [{"code": "AUT"}]}],
+    }
+    admin = await ask(client, world, "trust_admin", query, t=str(world.trusts["A"].id))
+    assert [s["name"] for s in admin["data"]["trust"]["schools"]] == ["School A1", "School A2"]
+
+
+async def test_me_names_the_caller_and_their_reach(client, world):
+    answer = await ask(client, world, "teacher", "{ me { kind name roles { role schoolId } } }")
+    assert answer["data"]["me"] == {
+        "kind": "user",
+        "name": "Teacher",
+        "roles": [{"role": "teacher", "schoolId": str(world.schools["A1"].id)}],
+    }
+
+
+async def test_no_token_is_refused_as_in_rest(client):
+    answer = await client.post("/graphql", json={"query": "{ me { name } }"})
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+# --- Reports -----------------------------------------------------------------------------------
+DEFINITION = {"metrics": ["pupils"], "dimensions": ["subject"], "points": ["AUT"]}
+DASHBOARD = """
+query ($t: UUID!, $d: JSON!) {
+  trust(id: $t) { schools { name report(definition: $d) } report(definition: $d) }
+}
+"""
+
+
+@pytest.mark.parametrize("who", ["governor", "school_leader", "teacher"])
+async def test_a_school_report_is_exactly_what_rest_gives(client, world, who):
+    setup = await _starter_school(client, world, "A1", "school_leader", PUPILS)
+    rest = await client.post(
+        f"/v1/schools/{setup.school_id}/reports",
+        json={"definition": DEFINITION},
+        headers=world.headers(who),
+    )
+    query = "query ($s: UUID!, $d: JSON!) { school(id: $s) { report(definition: $d) } }"
+    answer = await ask(client, world, who, query, s=str(setup.school_id), d=DEFINITION)
+    assert answer["data"]["school"]["report"] == rest.json()
+
+
+async def test_a_trust_dashboard_is_one_query(client, world):
+    await _starter_school(client, world, "A1", "school_leader", PUPILS)
+    await _starter_school(client, world, "A2", "other_school_leader", PUPILS[:3])
+    trust_id = world.trusts["A"].id
+    answer = await ask(client, world, "trust_analyst", DASHBOARD, t=str(trust_id), d=DEFINITION)
+    trust = answer["data"]["trust"]
+    rest = await client.post(
+        f"/v1/trusts/{trust_id}/reports",
+        json={"definition": DEFINITION},
+        headers=world.headers("trust_analyst"),
+    )
+    assert trust["report"] == rest.json()
+    assert [s["name"] for s in trust["schools"]] == ["School A1", "School A2"]
+    assert all(s["report"]["sections"] for s in trust["schools"])
+    # A governor of A1 sees the trust, its own school only, and no report it may not run.
+    governor = await ask(client, world, "governor", DASHBOARD, t=str(trust_id), d=DEFINITION)
+    schools = governor["data"]["trust"]["schools"]
+    assert [s["name"] for s in schools] == ["School A1"]
+    assert schools[0]["report"]["suppress_below"] is not None
+
+
+async def test_a_definition_with_an_unknown_metric_is_bad_input_naming_the_field(client, world):
+    query = "query ($s: UUID!, $d: JSON!) { school(id: $s) { report(definition: $d) } }"
+    bad = {**DEFINITION, "metrics": ["pupils", "mode"]}
+    answer = await ask(client, world, "school_leader", query, s=str(world.schools["A1"].id), d=bad)
+    (error,) = answer["errors"]
+    assert error["extensions"] == {"code": "BAD_INPUT", "field": "definition.metrics.1.metric"}
+    assert error["path"] == ["school", "report"]
+
+
+# --- Statements per query ----------------------------------------------------------------------
+ROSTER = """
+query ($t: UUID!) {
+  trust(id: $t) {
+    schools { name assessmentPoints { code } classes { code pupils { upn legalSurname } } }
+  }
+}
+"""
+
+
+async def _statements(
+    engine: AsyncEngine, client: httpx.AsyncClient, world: Any, trust_id: str
+) -> tuple[int, dict[str, Any]]:
+    sent: list[str] = []
+
+    def count(*event: Any) -> None:
+        sent.append(event[2])  # (conn, cursor, statement, ...)
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        answer = await ask(client, world, "trust_admin", ROSTER, t=trust_id)
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
+    return len(sent), answer
+
+
+async def test_statements_do_not_grow_with_schools_or_pupils(client, world, session, engine):
+    trust = world.trusts["A"]
+    creator = world.users["trust_admin"].id
+    serial = 0
+
+    async def grow(schools: int, pupils_each: int) -> None:
+        nonlocal serial
+        for _ in range(schools):
+            school = School(
+                name=f"Grown {serial}", urn=f"{200000 + serial}", phase="primary", trust_id=trust.id
+            )
+            session.add(school)
+            await session.flush()
+            for _pupil in range(pupils_each):
+                serial += 1
+                await add_school_roster(
+                    session, school, serial=serial, teacher_id=None, job_creator_id=creator
+                )
+            serial += 1
+        await session.commit()
+
+    # From 2 schools with a pupil each (A1 and A2 have none) to 12 schools and 34 pupils.
+    await grow(schools=2, pupils_each=1)
+    small, first = await _statements(engine, client, world, str(trust.id))
+    await grow(schools=8, pupils_each=4)
+    large, second = await _statements(engine, client, world, str(trust.id))
+    assert len(first["data"]["trust"]["schools"]) == 4
+    assert len(second["data"]["trust"]["schools"]) == 12
+    pupils = sum(len(c["pupils"]) for s in second["data"]["trust"]["schools"] for c in s["classes"])
+    assert pupils == 2 + 32
+    assert small == large
+
+
+# --- Limits and errors -------------------------------------------------------------------------
+async def test_get_is_refused(client, world):
+    answer = await client.get(
+        "/graphql", params={"query": "{ me { name } }"}, headers=world.headers("teacher")
+    )
+    # A query in a link must not run: GET answers no data.
+    assert answer.status_code in (400, 405), answer.text
+    assert "data" not in answer.text
+
+
+async def test_a_too_deep_query_is_refused(client, world):
+    trust_id = world.trusts["A"].id
+    deepest = f'{{ trust(id: "{trust_id}") {{ schools {{ classes {{ pupils {{ id }} }} }} }} }}'
+    assert "errors" not in await ask(client, world, "trust_admin", deepest)
+    # Deeper than any query the schema answers: refused for its depth, whatever else is wrong.
+    nested = "{ me " + "{ roles " * MAX_DEPTH + "{ role }" + " }" * MAX_DEPTH + " }"
+    answer = await client.post(
+        "/graphql", json={"query": nested}, headers=world.headers("trust_admin")
+    )
+    assert answer.status_code in (200, 400)
+    messages = [e["message"] for e in answer.json()["errors"]]
+    assert any("exceeds maximum operation depth" in m for m in messages), messages
+
+
+async def test_too_many_aliases_even_through_fragments_are_refused(client, world):
+    fields = " ".join(f"a{i}: name" for i in range(MAX_ALIASES + 1))
+    query = "{ me { ...F } } fragment F on Me { " + fields + " }"
+    answer = await client.post("/graphql", json={"query": query}, headers=world.headers("teacher"))
+    assert answer.status_code in (200, 400)
+    assert "aliases" in answer.json()["errors"][0]["message"]
+
+
+async def test_too_many_tokens_are_refused(client, world):
+    query = "{ me { " + " ".join(["name"] * 3000) + " } }"
+    answer = await client.post("/graphql", json={"query": query}, headers=world.headers("teacher"))
+    assert answer.status_code in (200, 400)
+    assert "token" in answer.json()["errors"][0]["message"].lower()
+
+
+async def test_syntax_errors_unknown_fields_and_bad_ids_are_errors_not_500s(client, world):
+    for query in ("{ me { name ", "{ me { shoeSize } }", '{ school(id: "not-a-uuid") { name } }'):
+        answer = await client.post(
+            "/graphql", json={"query": query}, headers=world.headers("teacher")
+        )
+        assert answer.status_code in (200, 400), (query, answer.text)
+        assert answer.json()["errors"], query
+
+
+async def test_first_over_the_cap_is_bad_input(client, world):
+    query = "query ($t: UUID!) { trust(id: $t) { schools(first: 100000) { name } } }"
+    answer = await ask(client, world, "trust_admin", query, t=str(world.trusts["A"].id))
+    (error,) = answer["errors"]
+    assert error["extensions"] == {"code": "BAD_INPUT", "field": "first"}
+
+
+# --- Contract ----------------------------------------------------------------------------------
+def test_committed_sdl_matches_the_code() -> None:
+    committed = GRAPHQL_SDL_PATH.read_text() if GRAPHQL_SDL_PATH.exists() else ""
+    generated = sdl()
+    if committed != generated:
+        diff = "\n".join(
+            difflib.unified_diff(
+                committed.splitlines(), generated.splitlines(), "committed", "code", lineterm=""
+            )
+        )
+        pytest.fail(
+            "openapi/schema.graphql is out of date: run `markbook openapi` and commit it.\n"
+            + diff[:4000],
+            pytrace=False,
+        )
