@@ -43,6 +43,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app.api.deps import GRAPHQL_PATH
+from app.api.graphql.schema import schema as graphql_schema
 from app.domain.pupils import make_upn
 from tests.security.checks import Snapshot, assert_problem, assert_unchanged
 from tests.security.conftest import Shared, Targets
@@ -67,6 +69,8 @@ COLUMNS = (
     "integration_roster_read",
 )
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
+# /graphql is one route serving many fields: GRAPHQL_MATRIX (below) holds its rows, per field.
+GRAPHQL_PATHS = frozenset({GRAPHQL_PATH})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 Route = tuple[str, str]  # (method, path template)
@@ -1058,7 +1062,7 @@ def api_routes(app: FastAPI) -> set[Route]:
         entries = [(ctx.original_route, ctx) for ctx in iter_route_contexts(app.routes)]
     found: set[Route] = set()
     for original, effective in entries:
-        if not isinstance(original, APIRoute) or effective.path in DOCS_PATHS:
+        if not isinstance(original, APIRoute) or effective.path in DOCS_PATHS | GRAPHQL_PATHS:
             continue
         found |= {(method, effective.path) for method in effective.methods or ()}
     return found
@@ -1315,3 +1319,132 @@ def _replace_strings(value: Any, old: str, new: str) -> Any:
     if isinstance(value, list):
         return [_replace_strings(v, old, new) for v in value]
     return new if value == old else value
+
+
+# --- GraphQL: every root field (and the fields under it that the policy decides) -------------
+# What each caller gets, as a shape: 401 (no token: refused, as REST), "obj" (the thing, or a
+# list with something in it), "[]" (an empty list: nothing of it in reach), "null" (out of
+# reach, exactly as if it did not exist; never an error). Rows for reports mirror REST's
+# REPORT_A1 and REPORT_A (test_graphql_reports_agree_with_rest).
+GRAPHQL_QUERIES: dict[str, str] = {
+    "me": "{ me { id } }",
+    "trust": "query ($id: UUID!) { trust(id: $id) { id } }",
+    "trust.schools": "query ($id: UUID!) { trust(id: $id) { schools { id } } }",
+    "trust.report": "query ($id: UUID!, $d: JSON!) { trust(id: $id) { report(definition: $d) } }",
+    "school": "query ($id: UUID!) { school(id: $id) { id } }",
+    "school.assessmentPoints": "query ($id: UUID!) { school(id: $id) { assessmentPoints { id } } }",
+    "school.classes": "query ($id: UUID!) { school(id: $id) { classes { id } } }",
+    "school.classes.pupils": (
+        "query ($id: UUID!) { school(id: $id) { classes { pupils { id } } } }"
+    ),
+    "school.report": (
+        "query ($id: UUID!, $d: JSON!) { school(id: $id) { report(definition: $d) } }"
+    ),
+}
+GRAPHQL_SCHOOL_A1 = "401  obj  obj  obj  obj  obj  obj  obj  obj  null null obj  obj"
+GRAPHQL_OUT_B = "401  obj  null null null null null null null null obj  null null"
+GRAPHQL_CLASSES_A1 = "401  obj  obj  obj  obj  obj  []   []   []   null null obj  obj"
+# fmt: off
+GRAPHQL_MATRIX: dict[str, dict[str, str]] = {
+    #                         anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+    "me": {"-":             "401  obj  obj  obj  obj  obj  obj  obj  obj  obj  obj  obj  obj"},
+    "trust": {
+        "A":                "401  obj  obj  obj  obj  obj  obj  null null obj  null obj  obj",
+        "B": GRAPHQL_OUT_B,
+    },
+    "trust.schools": {
+        "A":                "401  obj  obj  obj  obj  obj  obj  null null obj  null obj  obj",
+        "B": GRAPHQL_OUT_B,
+    },
+    "trust.report": {
+        "A":                "401  obj  obj  obj  obj  obj  obj  null null obj  null obj  null",
+        "B": GRAPHQL_OUT_B,
+    },
+    "school": {"A1": GRAPHQL_SCHOOL_A1, "B1": GRAPHQL_OUT_B},
+    "school.assessmentPoints": {"A1": GRAPHQL_SCHOOL_A1, "B1": GRAPHQL_OUT_B},
+    "school.classes": {"A1": GRAPHQL_CLASSES_A1, "B1": GRAPHQL_OUT_B},
+    "school.classes.pupils": {"A1": GRAPHQL_CLASSES_A1, "B1": GRAPHQL_OUT_B},
+    "school.report": {
+        "A1":               "401  obj  obj  obj  obj  obj  obj  null null null null obj  null",
+        "B1": GRAPHQL_OUT_B,
+    },
+}
+# fmt: on
+
+
+def _shape(value: Any) -> str:
+    """The shape of an answer along its path: null if anything on the way is null, else []
+    if every list at the end is empty, else obj."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        shapes = [_shape(item) for item in value]
+        return "obj" if "obj" in shapes else "[]"
+    if isinstance(value, dict) and len(value) == 1:
+        return _shape(next(iter(value.values())))
+    return "obj"
+
+
+def _graphql_cases() -> list[Any]:
+    return [
+        pytest.param(
+            field_, target, principal, shape, id=f"graphql {field_} @{target} [{principal}]"
+        )
+        for field_, rows in GRAPHQL_MATRIX.items()
+        for target, row in rows.items()
+        for principal, shape in zip(COLUMNS, row.split(), strict=True)
+    ]
+
+
+@pytest.mark.parametrize(("field_", "target", "principal", "expected"), _graphql_cases())
+async def test_graphql_access(
+    field_: str, target: str, principal: str, expected: str, shared: Shared
+) -> None:
+    targets = shared.targets
+    variables: dict[str, Any] = {"d": PUPILS_AT_AUTUMN}
+    if target in targets.world.trusts:
+        variables["id"] = str(targets.trust(target).id)
+    elif target in targets.world.schools:
+        variables["id"] = str(targets.school(target).id)
+    caller = None if principal == "anonymous" else principal
+    response = await shared.client.post(
+        GRAPHQL_PATH,
+        json={"query": GRAPHQL_QUERIES[field_], "variables": variables},
+        headers=targets.world.headers(caller),
+    )
+    context = f"graphql {field_} @{target} as {principal}"
+    if expected == "401":
+        assert response.status_code == 401, context
+        assert_problem(response, 401, context)
+        return
+    assert response.status_code == 200, f"{context}: {response.text[:300]}"
+    answer = response.json()
+    assert "errors" not in answer, f"{context}: {answer['errors']}"
+    assert _shape(answer["data"]) == expected, f"{context}: {answer['data']}"
+
+
+def test_graphql_matrix_covers_every_root_field() -> None:
+    roots = set(graphql_schema._schema.query_type.fields)
+    assert roots == {name for name in GRAPHQL_MATRIX if "." not in name}
+    assert GRAPHQL_MATRIX.keys() == GRAPHQL_QUERIES.keys()
+
+
+def test_graphql_reports_agree_with_rest() -> None:
+    shapes = {"401": "401", "200": "obj", "404": "null"}
+    for field_, route, target in (
+        ("school.report", ("POST", "/v1/schools/{school_id}/reports"), "A1"),
+        ("trust.report", ("POST", "/v1/trusts/{trust_id}/reports"), "A"),
+    ):
+        rest = " ".join(shapes[cell] for cell in MATRIX[route][target].split())
+        assert " ".join(GRAPHQL_MATRIX[field_][target].split()) == rest, field_
+
+
+def test_graphql_is_served_and_only_by_post(app: FastAPI) -> None:
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI
+        contexts: list[Any] = list(app.routes)
+    else:
+        contexts = list(iter_route_contexts(app.routes))
+    methods = {m for c in contexts if c.path == GRAPHQL_PATH for m in (c.methods or ())}
+    assert "POST" in methods, methods
