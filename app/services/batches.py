@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
+from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.queries import batches as queries
 from app.db.roster import Pupil, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
+
+Owned = TypeVar("Owned", Subject, Scale, Measure)
+# The order each kind of definition is listed in.
+_ORDER = {Subject: ("position", "name"), Scale: ("name",), Measure: ("position", "name")}
 
 
 async def schools_of_trusts(
@@ -59,3 +65,65 @@ async def pupils_of_classes(
         return [[] for _ in class_ids]
     found = await queries.pupils_of_classes(session, readable, class_ids)
     return [found.get(c, []) for c in class_ids]
+
+
+async def definitions_of_schools(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    model: type[Owned],
+    schools: Sequence[tuple[uuid.UUID, uuid.UUID | None]],
+) -> list[list[Owned]]:
+    """Each school's definitions of one kind (``schools``: (school id, its trust's id)): its
+    own and its trust's, those the caller may read (as ``guards.definition_visible``)."""
+    readable = reach(principal, Resource.DEFINITION, Action.READ)
+    if readable.empty:
+        return [[] for _ in schools]
+    rows = await queries.owned_by(
+        session,
+        model,
+        school_ids={s for s, _ in schools},
+        trust_ids={t for _, t in schools if t is not None},
+        order_by=_ORDER[model],
+    )
+    visible = [r for r in rows if readable.covers(trust_id=r.trust_id, school_id=r.school_id)]
+    return [
+        [r for r in visible if r.school_id == s or (t is not None and r.trust_id == t)]
+        for s, t in schools
+    ]
+
+
+async def frameworks_of_subjects(
+    session: AsyncSession, *, principal: Principal, subject_ids: Sequence[uuid.UUID]
+) -> list[list[Framework]]:
+    """Each subject's frameworks that the caller may read (a trust's subject may have
+    frameworks of several schools)."""
+    readable = reach(principal, Resource.DEFINITION, Action.READ)
+    found = await queries.children_of(
+        session, Framework, "subject_id", subject_ids, order_by=("name",)
+    )
+    return [
+        [f for f in found.get(s, []) if readable.covers(trust_id=f.trust_id, school_id=f.school_id)]
+        for s in subject_ids
+    ]
+
+
+async def objectives_of_frameworks(
+    session: AsyncSession, *, principal: Principal, framework_ids: Sequence[uuid.UUID]
+) -> list[list[Objective]]:
+    """Each framework's current objectives, in order (the framework was read first, so
+    the caller may read it)."""
+    found = await queries.children_of(
+        session, Objective, "framework_id", framework_ids, order_by=("position",), current_only=True
+    )
+    return [found.get(f, []) for f in framework_ids]
+
+
+async def descriptors_of_scales(
+    session: AsyncSession, *, principal: Principal, scale_ids: Sequence[uuid.UUID]
+) -> list[list[Descriptor]]:
+    """Each scale's current descriptors, lowest first (the scale was read first)."""
+    found = await queries.children_of(
+        session, Descriptor, "scale_id", scale_ids, order_by=("position",), current_only=True
+    )
+    return [found.get(s, []) for s in scale_ids]

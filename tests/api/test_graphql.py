@@ -110,6 +110,36 @@ async def test_no_token_is_refused_as_in_rest(client):
     assert answer.headers["www-authenticate"].startswith("Bearer")
 
 
+DEFINITIONS = """
+query ($s: UUID!) {
+  school(id: $s) {
+    subjects { code frameworks { objectives(first: 2) { code yearFrom } } }
+    scales { name descriptors { code value } }
+    measures { code kind }
+  }
+}
+"""
+
+
+async def test_a_school_s_definitions_with_the_starter_pack(client, world):
+    setup = await _starter_school(client, world, "A1", "school_leader", PUPILS[:1])
+    answer = await ask(client, world, "teacher", DEFINITIONS, s=str(setup.school_id))
+    school = answer["data"]["school"]
+    rest = await client.get(
+        "/v1/subjects",
+        params={"school_id": str(setup.school_id), "limit": 100},
+        headers=world.headers("teacher"),
+    )
+    assert {s["code"] for s in school["subjects"]} == {s["code"] for s in rest.json()["items"]}
+    maths = next(s for s in school["subjects"] if s["code"] == "MA")
+    assert maths["frameworks"] and len(maths["frameworks"][0]["objectives"]) == 2
+    assert all(scale["descriptors"] for scale in school["scales"])
+    assert {"code": "MATH-TA", "kind": "scale"} in school["measures"]
+    # The same school's definitions are not there for a leader of another school.
+    other = await ask(client, world, "other_school_leader", DEFINITIONS, s=str(setup.school_id))
+    assert other == {"data": {"school": None}}
+
+
 # --- Reports -----------------------------------------------------------------------------------
 DEFINITION = {"metrics": ["pupils"], "dimensions": ["subject"], "points": ["AUT"]}
 DASHBOARD = """
@@ -166,7 +196,11 @@ async def test_a_definition_with_an_unknown_metric_is_bad_input_naming_the_field
 ROSTER = """
 query ($t: UUID!) {
   trust(id: $t) {
-    schools { name assessmentPoints { code } classes { code pupils { upn legalSurname } } }
+    schools {
+      name assessmentPoints { code } classes { code pupils { upn legalSurname } }
+      subjects { code frameworks { name objectives { code } } }
+      scales { name descriptors { code } } measures { code }
+    }
   }
 }
 """

@@ -1340,10 +1340,18 @@ GRAPHQL_QUERIES: dict[str, str] = {
     "school.report": (
         "query ($id: UUID!, $d: JSON!) { school(id: $id) { report(definition: $d) } }"
     ),
+    "school.subjects.frameworks": (
+        "query ($id: UUID!) { school(id: $id) { subjects { frameworks { id } } } }"
+    ),
+    "school.scales": "query ($id: UUID!) { school(id: $id) { scales { id } } }",
+    "school.measures": "query ($id: UUID!) { school(id: $id) { measures { id } } }",
 }
 GRAPHQL_SCHOOL_A1 = "401  obj  obj  obj  obj  obj  obj  obj  obj  null null obj  obj"
 GRAPHQL_OUT_B = "401  obj  null null null null null null null null obj  null null"
 GRAPHQL_CLASSES_A1 = "401  obj  obj  obj  obj  obj  []   []   []   null null obj  obj"
+# A1's definitions and trust A's, read by all of A1's people; the roster:read client reads the
+# school but holds no definition rights (as DEF_READ_A1).
+GRAPHQL_DEFINITIONS_A1 = "401  obj  obj  obj  obj  obj  obj  obj  obj  null null obj  []"
 # fmt: off
 GRAPHQL_MATRIX: dict[str, dict[str, str]] = {
     #                         anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
@@ -1368,6 +1376,9 @@ GRAPHQL_MATRIX: dict[str, dict[str, str]] = {
         "A1":               "401  obj  obj  obj  obj  obj  obj  null null null null obj  null",
         "B1": GRAPHQL_OUT_B,
     },
+    "school.subjects.frameworks": {"A1": GRAPHQL_DEFINITIONS_A1, "B1": GRAPHQL_OUT_B},
+    "school.scales": {"A1": GRAPHQL_DEFINITIONS_A1, "B1": GRAPHQL_OUT_B},
+    "school.measures": {"A1": GRAPHQL_DEFINITIONS_A1, "B1": GRAPHQL_OUT_B},
 }
 # fmt: on
 

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.auth.principal import Principal
+from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.roster import Pupil, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
 from app.services import batches
 
 T = TypeVar("T")
+SchoolKey = tuple[uuid.UUID, uuid.UUID | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +28,21 @@ class Loaders:
     points_of_school: DataLoader[uuid.UUID, list[AssessmentPoint]]
     classes_of_school: DataLoader[uuid.UUID, list[TeachingGroup]]
     pupils_of_class: DataLoader[uuid.UUID, list[Pupil]]
+    # Keyed by (school id, its trust's id): a school's own definitions and its trust's.
+    subjects_of_school: DataLoader[SchoolKey, list[Subject]]
+    scales_of_school: DataLoader[SchoolKey, list[Scale]]
+    measures_of_school: DataLoader[SchoolKey, list[Measure]]
+    frameworks_of_subject: DataLoader[uuid.UUID, list[Framework]]
+    objectives_of_framework: DataLoader[uuid.UUID, list[Objective]]
+    descriptors_of_scale: DataLoader[uuid.UUID, list[Descriptor]]
 
 
 def make_loaders(session: AsyncSession, principal: Principal, lock: asyncio.Lock) -> Loaders:
-    def loader(batch: Callable[..., Awaitable[list[T]]], keyword: str) -> DataLoader[uuid.UUID, T]:
-        async def load(keys: Sequence[uuid.UUID]) -> list[T]:
-            arguments: dict[str, Any] = {keyword: list(keys)}
+    def loader(
+        batch: Callable[..., Awaitable[list[T]]], keyword: str, **fixed: Any
+    ) -> DataLoader[Any, T]:
+        async def load(keys: Sequence[Any]) -> list[T]:
+            arguments: dict[str, Any] = {keyword: list(keys), **fixed}
             # One session serves the whole query: its statements take turns.
             async with lock:
                 return await batch(session, principal=principal, **arguments)
@@ -43,4 +54,10 @@ def make_loaders(session: AsyncSession, principal: Principal, lock: asyncio.Lock
         points_of_school=loader(batches.points_of_schools, "school_ids"),
         classes_of_school=loader(batches.classes_of_schools, "school_ids"),
         pupils_of_class=loader(batches.pupils_of_classes, "class_ids"),
+        subjects_of_school=loader(batches.definitions_of_schools, "schools", model=Subject),
+        scales_of_school=loader(batches.definitions_of_schools, "schools", model=Scale),
+        measures_of_school=loader(batches.definitions_of_schools, "schools", model=Measure),
+        frameworks_of_subject=loader(batches.frameworks_of_subjects, "subject_ids"),
+        objectives_of_framework=loader(batches.objectives_of_frameworks, "framework_ids"),
+        descriptors_of_scale=loader(batches.descriptors_of_scales, "scale_ids"),
     )

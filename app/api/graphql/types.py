@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 import strawberry
@@ -49,6 +50,100 @@ async def _report(
     return render_json(table)
 
 
+def _view(cls: type[Any], row: Any) -> Any:
+    """A type's fields copied from a row (the fields the type declares, nothing else)."""
+    return cls(**{name: getattr(row, name) for name in cls.__annotations__})
+
+
+@strawberry.type(description="A statement pupils are judged against, for some curriculum years.")
+class Objective:
+    id: uuid.UUID
+    code: str
+    statement: str
+    curriculum_years: str
+    year_from: int
+    year_to: int
+    strand: str | None
+    sub_strand: str | None
+    is_key: bool
+    position: int
+
+
+@strawberry.type(description="A framework of objectives for a subject.")
+class Framework:
+    id: uuid.UUID
+    name: str
+    source: str
+    description: str | None
+    scale_id: uuid.UUID | None
+
+    @strawberry.field(description="Its current objectives, in order.")
+    async def objectives(self, info: strawberry.Info, first: First = 100) -> list[Objective]:
+        rows = await info.context.loaders.objectives_of_framework.load(self.id)
+        return [_view(Objective, o) for o in _capped(rows, first)]
+
+
+@strawberry.type
+class Subject:
+    id: uuid.UUID
+    code: str
+    name: str
+    position: int
+    trust_id: uuid.UUID | None
+    school_id: uuid.UUID | None
+
+    @strawberry.field(description="Its frameworks you may read.")
+    async def frameworks(self, info: strawberry.Info) -> list[Framework]:
+        rows = await info.context.loaders.frameworks_of_subject.load(self.id)
+        return [_view(Framework, f) for f in rows]
+
+
+@strawberry.type(description="A step of a scale, e.g. Greater depth.")
+class Descriptor:
+    id: uuid.UUID
+    code: str
+    label: str
+    value: Decimal
+    band: str | None
+    colour: str | None
+    position: int
+
+
+@strawberry.type(description="A scale judgements or values are recorded on.")
+class Scale:
+    id: uuid.UUID
+    name: str
+    kind: str
+    description: str | None
+    secure_from: str | None
+    trust_id: uuid.UUID | None
+    school_id: uuid.UUID | None
+
+    @strawberry.field(description="Its current descriptors, lowest first.")
+    async def descriptors(self, info: strawberry.Info) -> list[Descriptor]:
+        rows = await info.context.loaders.descriptors_of_scale.load(self.id)
+        return [_view(Descriptor, d) for d in rows]
+
+
+@strawberry.type(
+    description="Something recorded for pupils at assessment points (a test score, a TA)."
+)
+class Measure:
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    subject_id: uuid.UUID | None
+    scale_id: uuid.UUID | None
+    minimum: Decimal | None
+    maximum: Decimal | None
+    decimals: int | None
+    expected_from: Decimal | None
+    above_from: Decimal | None
+    records_working_year: bool
+    position: int
+
+
 @strawberry.type(description="A role the caller holds, and where.")
 class Grant:
     role: str
@@ -89,7 +184,7 @@ class Pupil:
 
     @classmethod
     def of(cls, row: PupilRow) -> Pupil:
-        return cls(**{name: getattr(row, name) for name in cls.__annotations__})
+        return _view(cls, row)
 
 
 @strawberry.type(name="Class", description="A class (teaching group) of an academic year.")
@@ -127,7 +222,7 @@ class AssessmentPoint:
 
     @classmethod
     def of(cls, row: PointRow) -> AssessmentPoint:
-        return cls(**{name: getattr(row, name) for name in cls.__annotations__})
+        return _view(cls, row)
 
 
 @strawberry.type
@@ -148,6 +243,21 @@ class School:
             for p in rows
             if academic_year is None or p.academic_year == academic_year
         ]
+
+    @strawberry.field(description="The school's subjects and its trust's, as you may read them.")
+    async def subjects(self, info: strawberry.Info) -> list[Subject]:
+        rows = await info.context.loaders.subjects_of_school.load((self.id, self.trust_id))
+        return [_view(Subject, s) for s in rows]
+
+    @strawberry.field(description="The school's scales and its trust's.")
+    async def scales(self, info: strawberry.Info) -> list[Scale]:
+        rows = await info.context.loaders.scales_of_school.load((self.id, self.trust_id))
+        return [_view(Scale, s) for s in rows]
+
+    @strawberry.field(description="The school's measures and its trust's.")
+    async def measures(self, info: strawberry.Info) -> list[Measure]:
+        rows = await info.context.loaders.measures_of_school.load((self.id, self.trust_id))
+        return [_view(Measure, m) for m in rows]
 
     @strawberry.field(description="The school's classes, latest year first.")
     async def classes(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,8 @@ from app.auth.policy import Reach
 from app.db.queries.reach import pupils_within
 from app.db.roster import ClassPupil, Pupil, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
+
+Row = TypeVar("Row")
 
 
 async def schools_of_trusts(
@@ -90,4 +93,49 @@ async def pupils_of_classes(
     )
     for class_id, pupil in rows:
         found[class_id].append(pupil)
+    return found
+
+
+async def owned_by(
+    session: AsyncSession,
+    model: type[Row],
+    *,
+    school_ids: Collection[uuid.UUID],
+    trust_ids: Collection[uuid.UUID],
+    order_by: Collection[str],
+) -> list[Row]:
+    """Definitions (subjects, scales, measures) owned by any of the schools or trusts."""
+    table: Any = model
+    statement = (
+        sa.select(model)
+        .where(
+            sa.or_(
+                col(table.school_id).in_(list(school_ids)),
+                col(table.trust_id).in_(list(trust_ids)),
+            )
+        )
+        .order_by(*(getattr(table, name) for name in order_by), col(table.id))
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def children_of(
+    session: AsyncSession,
+    model: type[Row],
+    parent: str,
+    parent_ids: Collection[uuid.UUID],
+    *,
+    order_by: Collection[str],
+    current_only: bool = False,
+) -> dict[uuid.UUID, list[Row]]:
+    """The rows of ``model`` under each parent (frameworks of a subject, objectives of a
+    framework, descriptors of a scale); ``current_only`` leaves out archived ones."""
+    table: Any = model
+    statement = sa.select(model).where(col(getattr(table, parent)).in_(list(parent_ids)))
+    if current_only:
+        statement = statement.where(sa.not_(col(table.archived)))
+    statement = statement.order_by(*(getattr(table, name) for name in order_by), col(table.id))
+    found: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    for row in await session.scalars(statement):
+        found[getattr(row, parent)].append(row)
     return found
