@@ -16,14 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.api.graphql.schema import MAX_ALIASES, MAX_DEPTH, sdl
 from app.cli import GRAPHQL_SDL_PATH
 from app.db.tenancy import School
+from app.services import batches
 from tests.api.test_reports import PUPILS, _starter_school
 from tests.support.roster import add_school_roster
 
 CLASSES = """
 query ($id: UUID!) {
-  school(id: $id) { name classes { code pupils { legalForename } } }
+  school(id: $id) {
+    name
+    classes { edges { node { code pupils { edges { node { legalForename } } } } } }
+  }
 }
 """
+
+
+def nodes(connection: dict[str, Any]) -> list[Any]:
+    return [edge["node"] for edge in connection["edges"]]
+
+
+def classes_and_pupils(school: dict[str, Any]) -> dict[str, list[Any]]:
+    return {c["code"]: nodes(c["pupils"]) for c in nodes(school["classes"])}
 
 
 async def ask(
@@ -54,18 +66,18 @@ async def test_a_teacher_sees_every_class_by_name_and_only_the_pupils_they_teach
     await _rosters(session, world)
     school_id = str(world.schools["A1"].id)
     teacher = (await ask(client, world, "teacher", CLASSES, id=school_id))["data"]["school"]
-    assert {c["code"]: c["pupils"] for c in teacher["classes"]} == {
+    assert classes_and_pupils(teacher) == {
         "4T1": [{"legalForename": "Target1"}],
         "4T2": [],
     }
     leader = (await ask(client, world, "school_leader", CLASSES, id=school_id))["data"]["school"]
-    assert {c["code"]: c["pupils"] for c in leader["classes"]} == {
+    assert classes_and_pupils(leader) == {
         "4T1": [{"legalForename": "Target1"}],
         "4T2": [{"legalForename": "Target2"}],
     }
     # A governor reads the school but no classes or pupils.
     governor = await ask(client, world, "governor", CLASSES, id=school_id)
-    assert governor == {"data": {"school": {"name": "School A1", "classes": []}}}
+    assert governor == {"data": {"school": {"name": "School A1", "classes": {"edges": []}}}}
 
 
 @pytest.mark.parametrize("who", ["trust_admin", "other_school_leader", "teacher", "pupil"])
@@ -84,15 +96,21 @@ async def test_out_of_reach_is_null_without_an_error(client, world, who):
 
 async def test_a_school_leader_sees_only_their_school_of_the_trust(client, world):
     query = (
-        "query ($t: UUID!) { trust(id: $t) { name schools { name assessmentPoints { code } } } }"
+        "query ($t: UUID!) "
+        "{ trust(id: $t) { name schools { edges { node { name assessmentPoints { code } } } } } }"
     )
     answer = await ask(client, world, "school_leader", query, t=str(world.trusts["A"].id))
     assert answer["data"]["trust"] == {
         "name": "Trust A",
-        "schools": [{"name": "School A1", "assessmentPoints": [{"code": "AUT"}]}],
+        "schools": {
+            "edges": [{"node": {"name": "School A1", "assessmentPoints": [{"code": "AUT"}]}}]
+        },
     }
     admin = await ask(client, world, "trust_admin", query, t=str(world.trusts["A"].id))
-    assert [s["name"] for s in admin["data"]["trust"]["schools"]] == ["School A1", "School A2"]
+    assert [s["name"] for s in nodes(admin["data"]["trust"]["schools"])] == [
+        "School A1",
+        "School A2",
+    ]
 
 
 async def test_me_names_the_caller_and_their_reach(client, world):
@@ -113,7 +131,7 @@ async def test_no_token_is_refused_as_in_rest(client):
 DEFINITIONS = """
 query ($s: UUID!) {
   school(id: $s) {
-    subjects { code frameworks { objectives(first: 2) { code yearFrom } } }
+    subjects { code frameworks { objectives(first: 2) { edges { node { code yearFrom } } } } }
     scales { name descriptors { code value } }
     measures { code kind }
   }
@@ -132,7 +150,7 @@ async def test_a_school_s_definitions_with_the_starter_pack(client, world):
     )
     assert {s["code"] for s in school["subjects"]} == {s["code"] for s in rest.json()["items"]}
     maths = next(s for s in school["subjects"] if s["code"] == "MA")
-    assert maths["frameworks"] and len(maths["frameworks"][0]["objectives"]) == 2
+    assert maths["frameworks"] and len(nodes(maths["frameworks"][0]["objectives"])) == 2
     assert all(scale["descriptors"] for scale in school["scales"])
     assert {"code": "MATH-TA", "kind": "scale"} in school["measures"]
     # The same school's definitions are not there for a leader of another school.
@@ -144,7 +162,10 @@ async def test_a_school_s_definitions_with_the_starter_pack(client, world):
 DEFINITION = {"metrics": ["pupils"], "dimensions": ["subject"], "points": ["AUT"]}
 DASHBOARD = """
 query ($t: UUID!, $d: JSON!) {
-  trust(id: $t) { schools { name report(definition: $d) } report(definition: $d) }
+  trust(id: $t) {
+    schools { edges { node { name report(definition: $d) } } }
+    report(definition: $d)
+  }
 }
 """
 
@@ -174,11 +195,11 @@ async def test_a_trust_dashboard_is_one_query(client, world):
         headers=world.headers("trust_analyst"),
     )
     assert trust["report"] == rest.json()
-    assert [s["name"] for s in trust["schools"]] == ["School A1", "School A2"]
-    assert all(s["report"]["sections"] for s in trust["schools"])
+    assert [s["name"] for s in nodes(trust["schools"])] == ["School A1", "School A2"]
+    assert all(s["report"]["sections"] for s in nodes(trust["schools"]))
     # A governor of A1 sees the trust, its own school only, and no report it may not run.
     governor = await ask(client, world, "governor", DASHBOARD, t=str(trust_id), d=DEFINITION)
-    schools = governor["data"]["trust"]["schools"]
+    schools = nodes(governor["data"]["trust"]["schools"])
     assert [s["name"] for s in schools] == ["School A1"]
     assert schools[0]["report"]["suppress_below"] is not None
 
@@ -197,9 +218,14 @@ ROSTER = """
 query ($t: UUID!) {
   trust(id: $t) {
     schools {
-      name assessmentPoints { code } classes { code pupils { upn legalSurname } }
-      subjects { code frameworks { name objectives { code } } }
-      scales { name descriptors { code } } measures { code }
+      edges {
+        node {
+          name assessmentPoints { code }
+          classes { edges { node { code pupils { edges { node { upn legalSurname } } } } } }
+          subjects { code frameworks { name objectives { edges { node { code } } } } }
+          scales { name descriptors { code } } measures { code }
+        }
+      }
     }
   }
 }
@@ -248,9 +274,10 @@ async def test_statements_do_not_grow_with_schools_or_pupils(client, world, sess
     small, first = await _statements(engine, client, world, str(trust.id))
     await grow(schools=8, pupils_each=4)
     large, second = await _statements(engine, client, world, str(trust.id))
-    assert len(first["data"]["trust"]["schools"]) == 4
-    assert len(second["data"]["trust"]["schools"]) == 12
-    pupils = sum(len(c["pupils"]) for s in second["data"]["trust"]["schools"] for c in s["classes"])
+    assert len(nodes(first["data"]["trust"]["schools"])) == 4
+    schools = nodes(second["data"]["trust"]["schools"])
+    assert len(schools) == 12
+    pupils = sum(len(p) for s in schools for p in classes_and_pupils(s).values())
     assert pupils == 2 + 32
     assert small == large
 
@@ -267,7 +294,10 @@ async def test_get_is_refused(client, world):
 
 async def test_a_too_deep_query_is_refused(client, world):
     trust_id = world.trusts["A"].id
-    deepest = f'{{ trust(id: "{trust_id}") {{ schools {{ classes {{ pupils {{ id }} }} }} }} }}'
+    deepest = (
+        f'{{ trust(id: "{trust_id}") {{ schools {{ edges {{ node {{ classes {{ edges {{ node '
+        "{ pupils { edges { node { id } } } } } } } } } } }"
+    )
     assert "errors" not in await ask(client, world, "trust_admin", deepest)
     # Deeper than any query the schema answers: refused for its depth, whatever else is wrong.
     nested = "{ me " + "{ roles " * MAX_DEPTH + "{ role }" + " }" * MAX_DEPTH + " }"
@@ -304,7 +334,7 @@ async def test_syntax_errors_unknown_fields_and_bad_ids_are_errors_not_500s(clie
 
 
 async def test_first_over_the_cap_is_bad_input(client, world):
-    query = "query ($t: UUID!) { trust(id: $t) { schools(first: 100000) { name } } }"
+    query = "query ($t: UUID!) { trust(id: $t) { schools(first: 100000) { totalCount } } }"
     answer = await ask(client, world, "trust_admin", query, t=str(world.trusts["A"].id))
     (error,) = answer["errors"]
     assert error["extensions"] == {"code": "BAD_INPUT", "field": "first"}
@@ -325,3 +355,47 @@ def test_committed_sdl_matches_the_code() -> None:
             + diff[:4000],
             pytrace=False,
         )
+
+
+async def test_pages_follow_the_cursor(client, world):
+    query = """
+    query ($t: UUID!, $after: String) {
+      trust(id: $t) {
+        schools(first: 1, after: $after) {
+          totalCount edges { node { name } } pageInfo { hasNextPage endCursor }
+        }
+      }
+    }
+    """
+    trust_id = str(world.trusts["A"].id)
+    first = (await ask(client, world, "trust_admin", query, t=trust_id))["data"]["trust"]
+    assert nodes(first["schools"]) == [{"name": "School A1"}]
+    assert first["schools"]["totalCount"] == 2
+    assert first["schools"]["pageInfo"]["hasNextPage"] is True
+    after = first["schools"]["pageInfo"]["endCursor"]
+    second = (await ask(client, world, "trust_admin", query, t=trust_id, after=after))["data"]
+    assert nodes(second["trust"]["schools"]) == [{"name": "School A2"}]
+    assert second["trust"]["schools"]["pageInfo"]["hasNextPage"] is False
+    bad = await ask(client, world, "trust_admin", query, t=trust_id, after="nonsense")
+    assert bad["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "after"}
+
+
+async def test_an_unexpected_error_is_masked_with_the_request_id(client, world, monkeypatch):
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("connection string postgres://secret")
+
+    monkeypatch.setattr(batches, "points_of_schools", broken)
+    query = "query ($s: UUID!) { school(id: $s) { name assessmentPoints { code } } }"
+    answer = await client.post(
+        "/graphql",
+        json={"query": query, "variables": {"s": str(world.schools["A1"].id)}},
+        headers=world.headers("school_leader"),
+    )
+    assert answer.status_code == 200
+    (error,) = answer.json()["errors"]
+    assert "secret" not in answer.text
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "request_id": answer.headers["x-request-id"],
+    }

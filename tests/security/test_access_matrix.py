@@ -1329,13 +1329,18 @@ def _replace_strings(value: Any, old: str, new: str) -> Any:
 GRAPHQL_QUERIES: dict[str, str] = {
     "me": "{ me { id } }",
     "trust": "query ($id: UUID!) { trust(id: $id) { id } }",
-    "trust.schools": "query ($id: UUID!) { trust(id: $id) { schools { id } } }",
+    "trust.schools": (
+        "query ($id: UUID!) { trust(id: $id) { schools { edges { node { id } } } } }"
+    ),
     "trust.report": "query ($id: UUID!, $d: JSON!) { trust(id: $id) { report(definition: $d) } }",
     "school": "query ($id: UUID!) { school(id: $id) { id } }",
     "school.assessmentPoints": "query ($id: UUID!) { school(id: $id) { assessmentPoints { id } } }",
-    "school.classes": "query ($id: UUID!) { school(id: $id) { classes { id } } }",
+    "school.classes": (
+        "query ($id: UUID!) { school(id: $id) { classes { edges { node { id } } } } }"
+    ),
     "school.classes.pupils": (
-        "query ($id: UUID!) { school(id: $id) { classes { pupils { id } } } }"
+        "query ($id: UUID!) { school(id: $id) "
+        "{ classes { edges { node { pupils { edges { node { id } } } } } } } }"
     ),
     "school.report": (
         "query ($id: UUID!, $d: JSON!) { school(id: $id) { report(definition: $d) } }"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,12 +30,56 @@ DEFINITION_HELP = "A report definition, exactly as POST /v1/schools/{id}/reports
 First = Annotated[
     int, strawberry.argument(description=f"How many to answer (at most {MAX_FIRST}).")
 ]
+After = Annotated[str | None, strawberry.argument(description="endCursor of the page before.")]
+Node = TypeVar("Node")
 
 
-def _capped(rows: list[Any], first: int) -> list[Any]:
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[Node]):
+    cursor: str
+    node: Node
+
+
+@strawberry.type(description="A page of a list: ask for the next with `after: endCursor`.")
+class Connection(Generic[Node]):
+    edges: list[Edge[Node]]
+    page_info: PageInfo
+    total_count: int
+
+
+def _cursor(row_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(row_id.bytes).decode().rstrip("=")
+
+
+def page(
+    rows: Sequence[Any], first: int, after: str | None, view: Callable[[Any], Node]
+) -> Connection[Node]:
+    """A page of ``rows`` (all of one parent's, loaded in one batch) after the row named by
+    ``after``: the same rows in the same order every time, so the cursor is the row's id."""
     if not 0 <= first <= MAX_FIRST:
         raise known(InvalidInput.at("first", f"give a number from 0 to {MAX_FIRST}"))
-    return rows[:first]
+    start = 0
+    if after is not None:
+        cursors = [_cursor(r.id) for r in rows]
+        if after not in cursors:
+            raise known(InvalidInput.at("after", "not a cursor of this list"))
+        start = cursors.index(after) + 1
+    chosen = rows[start : start + first]
+    edges = [Edge(cursor=_cursor(r.id), node=view(r)) for r in chosen]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=start + first < len(rows),
+            end_cursor=edges[-1].cursor if edges else after,
+        ),
+        total_count=len(rows),
+    )
 
 
 async def _report(
@@ -78,9 +123,11 @@ class Framework:
     scale_id: uuid.UUID | None
 
     @strawberry.field(description="Its current objectives, in order.")
-    async def objectives(self, info: strawberry.Info, first: First = 100) -> list[Objective]:
+    async def objectives(
+        self, info: strawberry.Info, first: First = 100, after: After = None
+    ) -> Connection[Objective]:
         rows = await info.context.loaders.objectives_of_framework.load(self.id)
-        return [_view(Objective, o) for o in _capped(rows, first)]
+        return page(rows, first, after, lambda o: _view(Objective, o))
 
 
 @strawberry.type
@@ -196,9 +243,11 @@ class SchoolClass:
     academic_year: int
 
     @strawberry.field(description="The class's pupils you reach (a teacher: those they teach).")
-    async def pupils(self, info: strawberry.Info, first: First = 100) -> list[Pupil]:
+    async def pupils(
+        self, info: strawberry.Info, first: First = 100, after: After = None
+    ) -> Connection[Pupil]:
         rows = await info.context.loaders.pupils_of_class.load(self.id)
-        return [Pupil.of(p) for p in _capped(rows, first)]
+        return page(rows, first, after, Pupil.of)
 
     @classmethod
     def of(cls, row: TeachingGroup) -> SchoolClass:
@@ -261,11 +310,15 @@ class School:
 
     @strawberry.field(description="The school's classes, latest year first.")
     async def classes(
-        self, info: strawberry.Info, academic_year: int | None = None, first: First = 100
-    ) -> list[SchoolClass]:
+        self,
+        info: strawberry.Info,
+        academic_year: int | None = None,
+        first: First = 100,
+        after: After = None,
+    ) -> Connection[SchoolClass]:
         rows = await info.context.loaders.classes_of_school.load(self.id)
         chosen = [c for c in rows if academic_year is None or c.academic_year == academic_year]
-        return [SchoolClass.of(c) for c in _capped(chosen, first)]
+        return page(chosen, first, after, SchoolClass.of)
 
     @strawberry.field(
         description="A report over the school's pupils you reach (governors: small groups "
@@ -299,9 +352,11 @@ class Trust:
     name: str
 
     @strawberry.field(description="The trust's schools you may see.")
-    async def schools(self, info: strawberry.Info, first: First = 100) -> list[School]:
+    async def schools(
+        self, info: strawberry.Info, first: First = 100, after: After = None
+    ) -> Connection[School]:
         rows = await info.context.loaders.schools_of_trust.load(self.id)
-        return [School.of(s) for s in _capped(rows, first)]
+        return page(rows, first, after, School.of)
 
     @strawberry.field(
         description="A report across the trust's schools you may report on, from the pupils "
