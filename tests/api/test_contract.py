@@ -11,6 +11,7 @@ carry a system administrator's bearer token, and a second pass repeats the opera
 school leader's. About half of the generated ids (in paths, queries and the bodies of new
 definitions) are pointed at real objects of the world, and about half of the roster syncs and
 file imports carry a valid roster, so success responses are checked too, not only 404s and 422s.
+The same fuzzing runs over /graphql from the committed SDL (openapi/schema.graphql).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import graphql.language as gql
 import httpx
 import hypothesis
+import hypothesis.strategies as st
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -40,8 +43,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.deps import GRAPHQL_PATH
 from app.auth.tokens import TokenIssuer
-from app.cli import OPENAPI_PATH, openapi_document
+from app.cli import GRAPHQL_SDL_PATH, OPENAPI_PATH, openapi_document
 from app.db.engine import create_engine, session_factory
 from app.db.reports import ReportTemplate
 from app.domain.pupils import make_upn
@@ -684,3 +688,74 @@ def test_api_keeps_its_contract_for_a_school_leader(
 ) -> None:
     live.aim_at_real_objects(case)
     case.call_and_validate(app=live.app, headers=live.headers(principal), checks=CHECKS)
+
+
+# --- GraphQL -----------------------------------------------------------------------------------
+# The same fuzzing over /graphql, from the committed SDL: queries of every root field with
+# generated arguments (ids, report definitions, page sizes) never make a server error.
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _literal(value: Any) -> gql.ValueNode:
+    """A JSON value written as a GraphQL literal."""
+    if value is None:
+        return gql.NullValueNode()
+    if isinstance(value, bool):
+        return gql.BooleanValueNode(value=value)
+    if isinstance(value, int):
+        return gql.IntValueNode(value=str(value))
+    if isinstance(value, str):
+        return gql.StringValueNode(value=value)
+    if isinstance(value, list):
+        return gql.ListValueNode(values=tuple(_literal(v) for v in value))
+    return gql.ObjectValueNode(
+        fields=tuple(
+            gql.ObjectFieldNode(name=gql.NameNode(value=k), value=_literal(v))
+            for k, v in value.items()
+        )
+    )
+
+
+# Report definitions: a real one (so reports run), and JSON of a definition's keys.
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["metrics", "dimensions", "groups", "points", "filters", "title"]),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=8,
+)
+schemathesis.graphql.scalar("JSON", st.one_of(st.just(PUPILS_AT_AUTUMN), _json).map(_literal))
+graphql_schema = schemathesis.graphql.from_path(
+    GRAPHQL_SDL_PATH,
+    config=schemathesis.Config.from_dict(
+        {"base-url": f"http://markbook.test{GRAPHQL_PATH}", "generation": {"database": "none"}}
+    ),
+)
+
+
+@graphql_schema.parametrize()
+@hypothesis.settings(max_examples=MAX_EXAMPLES, **HYPOTHESIS_SETTINGS)
+def test_graphql_keeps_its_contract_for_a_school_leader(
+    case: schemathesis.Case, live: Live, principal: str
+) -> None:
+    # About half of the generated ids name the leader's own school or its trust.
+    world = live.world
+    real = {"Query.school": world.schools["A1"].id, "Query.trust": world.trusts["A"].id}
+    if case.operation.label in real and isinstance(case.body, str):
+        case.body = UUID.sub(
+            lambda m: str(real[case.operation.label]) if _even_uuid(m.group()) else m.group(),
+            case.body,
+        )
+    response = case.call(app=live.app, headers=live.headers("school_leader"))
+    assert response.status_code < 500, response.text
+    answer = response.json()
+    assert "errors" in answer or "data" in answer
+    assert all(
+        e.get("extensions", {}).get("code") != "INTERNAL_SERVER_ERROR"
+        for e in answer.get("errors", [])
+    ), answer
