@@ -174,7 +174,7 @@ async def find(pg: asyncpg.Connection, *, repair: bool = False) -> Reports:
 # Each floor returns counts and sums per row; the figures are worked out from them in Python
 # the way the domain does (app.domain.reports.figure: a float ratio, rounded to the column's
 # decimals), so that both sides round the same number.
-_PUPIL = """p.id AS pupil_id, p.school_id, e.year_group,
+_PUPIL = """p.id AS pupil_id, e.school_id, e.year_group,
            CASE WHEN e.year_group IN ('N1', 'N2', 'R') THEN 0 ELSE e.year_group::int END AS year,
            p.pupil_premium, p.fsm, p.sen_status, p.eal, p.sex, p.looked_after, p.ethnicity,
            EXISTS (SELECT 1 FROM pupil_group_member m WHERE m.pupil_id = p.id) AS in_group"""
@@ -596,9 +596,10 @@ def xlsx_page_rows(ctx: Context, response: httpx.Response) -> list[PageRow]:
         row = by_labels.get(tuple(values[:labels]))
         if row is None:  # the blank line and the notes under the table
             continue
+        figures = [*values[labels:], *[None] * len(row["cells"])]  # empty cells end a row
         cells = [
             {**cell, "value": None if value == "c" else value}
-            for cell, value in zip(row["cells"], values[labels:], strict=False)
+            for cell, value in zip(row["cells"], figures, strict=False)
         ]
         rows.append({**row, "cells": cells})
     book.close()

@@ -24,6 +24,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -132,6 +133,7 @@ class ReportPlan:
     subject_codes: frozenset[str] | None  # None: every subject of the schools
     measures: dict[int, MeasureChoice] = field(default_factory=dict)  # by metric slot
     rules: tuple[RuleChoice, ...] = ()
+    known_subjects: frozenset[str] = frozenset()  # the codes of every subject of the schools
 
 
 # --- Lookups the service resolves a definition with -------------------------------------------
@@ -282,26 +284,13 @@ def _point_map(plan: ReportPlan) -> sa.CTE:
     return sa.union_all(*parts).cte("point_map") if len(parts) > 1 else parts[0].cte("point_map")
 
 
-def _judged(plan: ReportPlan, point_map: sa.CTE) -> sa.CTE:
-    """Per pupil x subject x point column: the working year counted, objectives judged, the
-    sum of their values and how many are secure: the maintained summary at an assessment
-    point, or counted from the history as at a date."""
-    parts: list[Any] = [
-        sa.select(
-            point_map.c.col,
-            SUMMARY.c.pupil_id,
-            SUMMARY.c.subject_id,
-            SUMMARY.c.curriculum_year,
-            SUMMARY.c.judged,
-            SUMMARY.c.value_sum,
-            SUMMARY.c.secure,
-        )
-        .join(point_map, point_map.c.point_id == SUMMARY.c.assessment_point_id)
-        .where(SUMMARY.c.school_id.in_(list(plan.school_ids)))
-    ]
-    for column in plan.columns:
-        if column.as_at is not None:
-            parts.append(_judged_as_at(column))
+def _judged_as_at_columns(plan: ReportPlan) -> sa.CTE | None:
+    """Per pupil x subject x "as at" column: the summary's figures counted from the history
+    (None when every column is an assessment point, whose figures are the maintained
+    summaries, joined by point)."""
+    parts = [_judged_as_at(column) for column in plan.columns if column.as_at is not None]
+    if not parts:
+        return None
     return sa.union_all(*parts).cte("judged") if len(parts) > 1 else parts[0].cte("judged")
 
 
@@ -416,23 +405,65 @@ def _subjects(plan: ReportPlan, codes: frozenset[str] | None) -> sa.CTE:
     )
     if codes is not None:
         statement = statement.where(SUBJECT.c.code.in_(sorted(codes)))
-    return statement.cte("subjects")
+    # Materialized: a few rows per school, which PostgreSQL would otherwise fold into the
+    # pupils' join and expand per pupil before filtering by school.
+    return statement.cte("subjects").prefix_with("MATERIALIZED", dialect="postgresql")
 
 
-def _measure_match(
-    choice: MeasureChoice, code: sa.ColumnElement[Any], measure_id: sa.ColumnElement[Any]
-) -> sa.ColumnElement[bool]:
-    clauses = []
-    named = [s for s in choice.by_subject if s is not None]
+def _literal_rows(name: str, rows: Sequence[tuple[Any, ...]], *columns: sa.Column[Any]) -> Any:
+    """A small table of literal rows (a UNION ALL of SELECTs: SQLite names no VALUES
+    columns), with one row of NULLs, matching nothing, when empty."""
+    if not rows:
+        rows = [tuple(None for _ in columns)]
+    selects = [
+        sa.select(*(sa.literal(v, c.type).label(c.name) for v, c in zip(row, columns, strict=True)))
+        for row in rows
+    ]
+    return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery(name)
+
+
+def _measure_pairs(plan: ReportPlan, choice: MeasureChoice) -> list[tuple[str, uuid.UUID]]:
+    """(subject code, measure id) for each subject a metric's measures serve: those named
+    by subject, and for ``None`` every other subject of the schools."""
+    named = {s for s in choice.by_subject if s is not None}
+    pairs = []
     for subject, ids in choice.by_subject.items():
-        if not ids:
-            continue
-        if subject is None:
-            here = code.not_in(named) if named else sa.true()
-        else:
-            here = code == subject
-        clauses.append(sa.and_(here, measure_id.in_(sorted(ids))))
-    return sa.or_(*clauses) if clauses else sa.false()
+        codes = sorted(plan.known_subjects - named) if subject is None else [subject]
+        pairs += [(code, measure_id) for code in codes for measure_id in sorted(ids)]
+    return pairs
+
+
+def _values_of(
+    plan: ReportPlan, name: str, pairs: Sequence[tuple[Any, ...]], *, by_column: bool = False
+) -> Any:
+    """Measure values joined to the (subject code[, point column], measure id) they stand
+    for: a join by equality (hashable), not a condition per subject."""
+    columns = [sa.column("code", sa.String), sa.column("measure_id", VALUE.c.measure_id.type)]
+    if by_column:
+        columns.insert(1, sa.column("col", sa.Integer))
+    chosen = _literal_rows(f"{name}_pairs", pairs, *columns)
+    value = VALUE.alias(name)
+    return (
+        sa.select(value, *(c for c in chosen.c if c.name != "measure_id"))
+        .join(chosen, chosen.c.measure_id == value.c.measure_id)
+        .subquery(name)
+    )
+
+
+class _Judged:
+    """A row's figures (working year counted, objectives judged, value sum, secure): the
+    maintained summary's at an assessment point, else the history's as at a date."""
+
+    def __init__(self, summary: Any, as_at: Any) -> None:
+        names = ("curriculum_year", "judged", "value_sum", "secure")
+        self.c = SimpleNamespace(
+            **{
+                name: summary.c[name]
+                if as_at is None
+                else sa.func.coalesce(summary.c[name], as_at.c[name])
+                for name in names
+            }
+        )
 
 
 @dataclass
@@ -440,6 +471,24 @@ class _Built:
     union: Any
     facts: Any
     numbers: dict[int, str]  # measure slot -> its value column in the union
+
+
+def _rule_pairs(plan: ReportPlan, rules: Sequence[RuleChoice]) -> list[tuple[str, int, uuid.UUID]]:
+    """(subject code, point column, measure id) for each rule's measures where it applies:
+    at its own point, else at every point no point-specific rule of the subject claims."""
+    pairs = []
+    for rule in rules:
+        for column in plan.columns:
+            if rule.point is not None:
+                applies = column.index == rule.point
+            else:
+                specific = {
+                    r.point for r in plan.rules if r.subject == rule.subject and r.point is not None
+                }
+                applies = column.index not in specific
+            if applies:
+                pairs += [(rule.subject, column.index, m) for m in sorted(rule.measure_ids)]
+    return pairs
 
 
 def _rule_applies(plan: ReportPlan, rule: RuleChoice, code: Any, col: Any) -> Any:
@@ -454,7 +503,7 @@ def _rule_applies(plan: ReportPlan, rule: RuleChoice, code: Any, col: Any) -> An
 def _build(plan: ReportPlan) -> _Built:
     definition = plan.definition
     point_map = _point_map(plan)
-    judged = _judged(plan, point_map)
+    as_at = _judged_as_at_columns(plan)
     year_objectives = _year_objectives(plan)
 
     needed: frozenset[str] | None = plan.subject_codes
@@ -472,21 +521,31 @@ def _build(plan: ReportPlan) -> _Built:
         .join(PUPIL, PUPIL.c.id == ENROLMENT.c.pupil_id)
         .join(subjects, subjects.c.school_id == point_map.c.school_id)
         .outerjoin(
-            judged,
+            SUMMARY,
             sa.and_(
-                judged.c.pupil_id == PUPIL.c.id,
-                judged.c.subject_id == subjects.c.subject_id,
-                judged.c.col == point_map.c.col,
+                SUMMARY.c.pupil_id == PUPIL.c.id,
+                SUMMARY.c.subject_id == subjects.c.subject_id,
+                SUMMARY.c.assessment_point_id == point_map.c.point_id,
             ),
         )
-        .outerjoin(
-            WORKING_YEAR,
+    )
+    if as_at is not None:
+        source = source.outerjoin(
+            as_at,
             sa.and_(
-                WORKING_YEAR.c.pupil_id == PUPIL.c.id,
-                WORKING_YEAR.c.subject_id == subjects.c.subject_id,
-                WORKING_YEAR.c.academic_year == point_map.c.academic_year,
+                as_at.c.pupil_id == PUPIL.c.id,
+                as_at.c.subject_id == subjects.c.subject_id,
+                as_at.c.col == point_map.c.col,
             ),
         )
+    judged = _Judged(SUMMARY, as_at)
+    source = source.outerjoin(
+        WORKING_YEAR,
+        sa.and_(
+            WORKING_YEAR.c.pupil_id == PUPIL.c.id,
+            WORKING_YEAR.c.subject_id == subjects.c.subject_id,
+            WORKING_YEAR.c.academic_year == point_map.c.academic_year,
+        ),
     )
     default_year = default_year_expr(ENROLMENT.c.year_group)
     working = sa.func.coalesce(
@@ -531,7 +590,7 @@ def _build(plan: ReportPlan) -> _Built:
     # Measure values: one join per measure metric, matched to the row's subject.
     numbers: dict[int, str] = {}
     for slot, choice in sorted(plan.measures.items()):
-        value = VALUE.alias(f"v{slot}")
+        value = _values_of(plan, f"v{slot}", _measure_pairs(plan, choice))
         measure = MEASURE.alias(f"vm{slot}")
         descriptor = DESCRIPTOR.alias(f"vd{slot}")
         source = (
@@ -540,7 +599,7 @@ def _build(plan: ReportPlan) -> _Built:
                 sa.and_(
                     value.c.pupil_id == PUPIL.c.id,
                     value.c.assessment_point_id == point_map.c.point_id,
-                    _measure_match(choice, code, value.c.measure_id),
+                    value.c.code == code,
                 ),
             )
             .outerjoin(measure, measure.c.id == value.c.measure_id)
@@ -572,26 +631,20 @@ def _build(plan: ReportPlan) -> _Built:
     category: Any = sa.null()
     earlier: Any = working < default_year
     if plan.rules:
-        rule_values = VALUE.alias("rv")
+        rule_values: Any = VALUE.alias("rv")
         rule_measure = MEASURE.alias("rm")
         rule_descriptor = DESCRIPTOR.alias("rd")
         measured = [r for r in plan.rules if r.measure_ids]
         if measured:
+            rule_values = _values_of(plan, "rv", _rule_pairs(plan, measured), by_column=True)
             source = (
                 source.outerjoin(
                     rule_values,
                     sa.and_(
                         rule_values.c.pupil_id == PUPIL.c.id,
                         rule_values.c.assessment_point_id == point_map.c.point_id,
-                        sa.or_(
-                            *(
-                                sa.and_(
-                                    _rule_applies(plan, r, code, col),
-                                    rule_values.c.measure_id.in_(sorted(r.measure_ids)),
-                                )
-                                for r in measured
-                            )
-                        ),
+                        rule_values.c.code == code,
+                        rule_values.c.col == col,
                     ),
                 )
                 .outerjoin(rule_measure, rule_measure.c.id == rule_values.c.measure_id)
@@ -664,10 +717,13 @@ def _build(plan: ReportPlan) -> _Built:
         category.label("category"),
     ]
 
-    where = [
-        PUPIL.c.school_id.in_(list(plan.school_ids)),
-        pupils_within(plan.reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id),
-    ]
+    where = [PUPIL.c.school_id.in_(list(plan.school_ids))]
+    if not all(plan.reach.covers(school_id=school_id) for school_id in plan.school_ids):
+        # Only some pupils of a school (a teacher's): a filter repeating the schools would
+        # make PostgreSQL count their selectivity twice and misjudge every join after it.
+        where.append(
+            pupils_within(plan.reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id)
+        )
     base = sa.select(*base_columns).select_from(source).where(*where).cte("base")
 
     # Facts: the base with what progress and combined figures need from the pupil's other rows.
