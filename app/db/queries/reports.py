@@ -20,7 +20,7 @@ statement that picks the middle values with window functions.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -471,6 +471,7 @@ class _Built:
     union: Any
     facts: Any
     numbers: dict[int, str]  # measure slot -> its value column in the union
+    extra: Mapping[str, Any]  # columns worked out over the facts (movement)
 
 
 def _rule_pairs(plan: ReportPlan, rules: Sequence[RuleChoice]) -> list[tuple[str, int, uuid.UUID]]:
@@ -800,7 +801,7 @@ def _build(plan: ReportPlan) -> _Built:
         )
 
     union = _rows(plan, facts, extra)
-    return _Built(union=union, facts=facts, numbers=numbers)
+    return _Built(union=union, facts=facts, numbers=numbers, extra=extra)
 
 
 def _filters(plan: ReportPlan, facts: Any) -> list[Any]:
@@ -930,66 +931,142 @@ def _sum_if(condition: Any, value: Any = 1) -> Any:
     return sa.func.sum(sa.case((condition, value), else_=0))
 
 
-async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, Any]]:
-    """The report's aggregates: one row per (row key, point column) with the counts and sums
-    the domain turns into figures (app.domain.reports.aggregate_names). One statement, plus
-    one per median on SQLite."""
-    built = _build(plan)
-    union = built.union
-    postgres = session.get_bind().dialect.name == "postgresql"
+# How partial aggregates of the same rows combine: counts and sums add up; min and max.
+_Aggregate = tuple[str, Any, Any]  # (name, aggregate over rows, aggregate over partials)
+
+
+def _aggregates(
+    plan: ReportPlan, row: Callable[[str], Any], *, postgres: bool
+) -> tuple[list[_Aggregate], list[int]]:
+    """The report's aggregates over rows whose metric columns ``row`` gives by name, and the
+    measure slots whose medians SQLite needs from a statement of their own."""
     definition = plan.definition
-    judged = union.c.judged > 0
-    columns: list[Any] = [
-        sa.func.count().label("pupils"),
-        _sum_if(judged).label("assessed"),
-        sa.func.sum(union.c.depth).label("depth_sum"),
-        sa.func.sum(union.c.secured).label("secured_sum"),
-        sa.func.sum(sa.case((judged, union.c.judged), else_=0)).label("judged_sum"),
-        _sum_if(union.c.year_secured.is_not(None)).label("year_n"),
-        sa.func.sum(union.c.year_secured).label("year_sum"),
+    total, least, most = sa.func.sum, sa.func.min, sa.func.max
+    judged = row("judged") > 0
+    found: list[_Aggregate] = [
+        ("pupils", sa.func.count(), total),
+        ("assessed", _sum_if(judged), total),
+        ("depth_sum", sa.func.sum(row("depth")), total),
+        ("secured_sum", sa.func.sum(row("secured")), total),
+        ("judged_sum", sa.func.sum(sa.case((judged, row("judged")), else_=0)), total),
+        ("year_n", _sum_if(row("year_secured").is_not(None)), total),
+        ("year_sum", sa.func.sum(row("year_secured")), total),
     ]
-    columns += [_sum_if(union.c.category == c.value).label(f"cat_{c.value}") for c in Category]
+    found += [(f"cat_{c.value}", _sum_if(row("category") == c.value), total) for c in Category]
     medians: list[int] = []
     for slot in plan.measures:
-        value = union.c[f"m{slot}_v"]
-        columns += [
-            sa.func.count(value).label(f"m{slot}_n"),
-            sa.func.sum(value).label(f"m{slot}_sum"),
-            sa.func.min(value).label(f"m{slot}_min"),
-            sa.func.max(value).label(f"m{slot}_max"),
-            sa.func.sum(union.c[f"m{slot}_ref"]).label(f"m{slot}_ref"),
-            sa.func.sum(union.c[f"m{slot}_exp"]).label(f"m{slot}_exp"),
-            sa.func.sum(union.c[f"m{slot}_abv"]).label(f"m{slot}_abv"),
+        value = row(f"m{slot}_v")
+        found += [
+            (f"m{slot}_n", sa.func.count(value), total),
+            (f"m{slot}_sum", sa.func.sum(value), total),
+            (f"m{slot}_min", sa.func.min(value), least),
+            (f"m{slot}_max", sa.func.max(value), most),
+            *((f"m{slot}_{s}", sa.func.sum(row(f"m{slot}_{s}")), total) for s in _BANDED),
         ]
         if definition.metrics[slot].metric is Metric.MEASURE_MEDIAN:
             if postgres:
-                columns.append(
-                    sa.func.percentile_cont(0.5).within_group(value).label(f"m{slot}_median")
-                )
+                median = sa.func.percentile_cont(0.5).within_group(value)
+                found.append((f"m{slot}_median", median, None))
             else:
                 medians.append(slot)
     for slot, spec in enumerate(definition.metrics):
         if spec.metric is Metric.COMBINED_AT_OR_ABOVE:
-            columns.append(sa.func.sum(union.c[f"comb{slot}"]).label(f"comb{slot}"))
+            found.append((f"comb{slot}", sa.func.sum(row(f"comb{slot}")), total))
         elif spec.metric is Metric.CATEGORY_MOVEMENT:
-            columns += [
-                _sum_if(union.c[f"mv{slot}"] == m.value).label(f"mv{slot}_{m.value}")
+            found += [
+                (f"mv{slot}_{m.value}", _sum_if(row(f"mv{slot}") == m.value), total)
                 for m in Movement
             ]
         elif spec.is_progress and spec.metric is not Metric.PROGRESS_MATRIX:
-            change = union.c[f"p{slot}"]
-            columns += [
-                sa.func.count(change).label(f"p{slot}_n"),
-                sa.func.sum(change).label(f"p{slot}_sum"),
+            change = row(f"p{slot}")
+            found += [
+                (f"p{slot}_n", sa.func.count(change), total),
+                (f"p{slot}_sum", sa.func.sum(change), total),
             ]
+    return found, medians
+
+
+_BANDED = ("ref", "exp", "abv")
+
+
+async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, Any]]:
+    """The report's aggregates: one row per (row key, point column) with the counts and sums
+    the domain turns into figures (app.domain.reports.aggregate_names). One statement, plus
+    one per median on SQLite.
+
+    When every aggregate can be made from partial ones (no median) and no row is a class's
+    (a pupil in two classes counts in each), the pupils' rows are first aggregated at the
+    finest grain (subject, school, year group, each key group's value, point column) and
+    the rows of every rollup level and key group are added up from those few partial rows,
+    instead of from every pupil's row once per level and key group."""
+    built = _build(plan)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    definition = plan.definition
+    facts = built.facts
+
+    def fact(name: str) -> Any:
+        return built.extra[name] if name in built.extra else facts.c[name]
+
+    aggregates, medians = _aggregates(plan, fact, postgres=postgres)
+    decomposable = all(combine is not None for _, _, combine in aggregates) and not medians
+    if decomposable and Dimension.CLASS not in definition.dimensions:
+        statement = _from_partials(plan, facts, aggregates)
+        return [_clean(dict(row._mapping)) for row in await session.execute(statement)]
+
+    union = built.union
+    aggregates, medians = _aggregates(plan, lambda name: union.c[name], postgres=postgres)
     keys = _keys(union)
-    statement = sa.select(*keys, *columns).group_by(*keys)
+    statement = sa.select(*keys, *(agg.label(name) for name, agg, _ in aggregates)).group_by(*keys)
     found = {_key(row): dict(row._mapping) for row in await session.execute(statement)}
     for slot in medians:
         for key, median in await _median_sqlite(session, union, slot):
             if key in found:
                 found[key][f"m{slot}_median"] = median
     return [_clean(row) for row in found.values()]
+
+
+def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate]) -> Any:
+    """The aggregates per row key, added up from partial aggregates at the finest grain."""
+    definition = plan.definition
+    rolled = [d for d in definition.dimensions if d is not Dimension.SUBJECT]
+    finest: list[tuple[str, Any]] = [("d_subject", facts.c.subject_code)]
+    if Dimension.SCHOOL in rolled:
+        finest.append(("d_school", facts.c.school_id))
+    if Dimension.YEAR_GROUP in rolled:
+        finest.append(("d_year_group", facts.c.year_group))
+    finest += [(f"g{i}", _group_value(g, facts)) for i, g in enumerate(definition.groups)]
+    finest.append(("col", facts.c.col))
+    fine = (
+        sa.select(
+            *(expr.label(name) for name, expr in finest),
+            *(agg.label(name) for name, agg, _ in aggregates),
+        )
+        .where(*_filters(plan, facts))
+        .group_by(*(expr for _, expr in finest))
+        .cte("fine")
+    )
+    parts = []
+    for level in range(len(rolled), -1, -1):
+        kept = set(rolled[:level])
+        for index, group in [(None, None), *enumerate(definition.groups)]:
+            keys = [
+                sa.literal(level).label("level"),
+                fine.c.d_subject,
+                (fine.c.d_school if Dimension.SCHOOL in kept else sa.null()).label("d_school"),
+                (fine.c.d_year_group if Dimension.YEAR_GROUP in kept else sa.null()).label(
+                    "d_year_group"
+                ),
+                sa.null().label("d_class"),
+                (sa.literal(group) if group else sa.null()).label("gdim"),
+                (fine.c[f"g{index}"] if group else sa.null()).label("gval"),
+                fine.c.col,
+            ]
+            parts.append(sa.select(*keys, *(fine.c[name] for name, _, _ in aggregates)))
+    union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("report_rows")
+    keys = _keys(union)
+    return sa.select(
+        *keys, *(combine(union.c[name]).label(name) for name, _, combine in aggregates)
+    ).group_by(*keys)
 
 
 def _key(row: Any) -> tuple[Any, ...]:
