@@ -309,7 +309,6 @@ async def _prepare(
         subject_codes=needed,
         measures=names.measures,
         rules=tuple(names.rules),
-        known_subjects=frozenset(subjects),
     )
     return _Context(
         definition=definition,

@@ -133,7 +133,6 @@ class ReportPlan:
     subject_codes: frozenset[str] | None  # None: every subject of the schools
     measures: dict[int, MeasureChoice] = field(default_factory=dict)  # by metric slot
     rules: tuple[RuleChoice, ...] = ()
-    known_subjects: frozenset[str] = frozenset()  # the codes of every subject of the schools
 
 
 # --- Lookups the service resolves a definition with -------------------------------------------
@@ -259,6 +258,28 @@ def _ethnicity(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
 
 
 def _point_map(plan: ReportPlan) -> sa.CTE:
+    points = [column.point_ids for column in plan.columns if column.as_at is None]
+    chosen = [point_id for ids in points for point_id in ids]
+    if len(points) == len(plan.columns) and len(set(chosen)) == len(chosen):
+        # Every column an assessment point, none twice: one scan of the points, so that
+        # PostgreSQL plans the pupils' joins with the points' statistics (a UNION ALL of
+        # literal rows leaves it guessing a few rows and probing indexes per pupil).
+        col = sa.case(
+            *((POINT.c.id.in_(list(c.point_ids)), c.index) for c in plan.columns if c.point_ids),
+            else_=None,
+        )
+        return (
+            sa.select(
+                col.label("col"),
+                POINT.c.id.label("point_id"),
+                POINT.c.school_id,
+                POINT.c.academic_year,
+                POINT.c.assessed_on.label("on_date"),
+            )
+            .where(POINT.c.id.in_(chosen or [uuid.UUID(int=0)]))
+            .cte("point_map")
+            .prefix_with("NOT MATERIALIZED", dialect="postgresql")
+        )
     parts: list[Any] = []
     for column in plan.columns:
         if column.as_at is None:
@@ -405,47 +426,31 @@ def _subjects(plan: ReportPlan, codes: frozenset[str] | None) -> sa.CTE:
     )
     if codes is not None:
         statement = statement.where(SUBJECT.c.code.in_(sorted(codes)))
-    # Materialized: a few rows per school, which PostgreSQL would otherwise fold into the
-    # pupils' join and expand per pupil before filtering by school.
-    return statement.cte("subjects").prefix_with("MATERIALIZED", dialect="postgresql")
+    return statement.cte("subjects")
 
 
-def _literal_rows(name: str, rows: Sequence[tuple[Any, ...]], *columns: sa.Column[Any]) -> Any:
-    """A small table of literal rows (a UNION ALL of SELECTs: SQLite names no VALUES
-    columns), with one row of NULLs, matching nothing, when empty."""
-    if not rows:
-        rows = [tuple(None for _ in columns)]
-    selects = [
-        sa.select(*(sa.literal(v, c.type).label(c.name) for v, c in zip(row, columns, strict=True)))
-        for row in rows
-    ]
-    return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery(name)
-
-
-def _measure_pairs(plan: ReportPlan, choice: MeasureChoice) -> list[tuple[str, uuid.UUID]]:
-    """(subject code, measure id) for each subject a metric's measures serve: those named
-    by subject, and for ``None`` every other subject of the schools."""
-    named = {s for s in choice.by_subject if s is not None}
-    pairs = []
+def _measure_match(
+    choice: MeasureChoice, code: sa.ColumnElement[Any], measure_id: sa.ColumnElement[Any]
+) -> sa.ColumnElement[bool]:
+    clauses = []
+    named = [s for s in choice.by_subject if s is not None]
     for subject, ids in choice.by_subject.items():
-        codes = sorted(plan.known_subjects - named) if subject is None else [subject]
-        pairs += [(code, measure_id) for code in codes for measure_id in sorted(ids)]
-    return pairs
+        if not ids:
+            continue
+        if subject is None:
+            here = code.not_in(named) if named else sa.true()
+        else:
+            here = code == subject
+        clauses.append(sa.and_(here, measure_id.in_(sorted(ids))))
+    return sa.or_(*clauses) if clauses else sa.false()
 
 
-def _values_of(
-    plan: ReportPlan, name: str, pairs: Sequence[tuple[Any, ...]], *, by_column: bool = False
-) -> Any:
-    """Measure values joined to the (subject code[, point column], measure id) they stand
-    for: a join by equality (hashable), not a condition per subject."""
-    columns = [sa.column("code", sa.String), sa.column("measure_id", VALUE.c.measure_id.type)]
-    if by_column:
-        columns.insert(1, sa.column("col", sa.Integer))
-    chosen = _literal_rows(f"{name}_pairs", pairs, *columns)
-    value = VALUE.alias(name)
+def _values_of(name: str, measure_ids: Collection[uuid.UUID]) -> Any:
+    """The values of these measures only: joined by pupil and point, a small hash (the
+    subject's measure is checked on each match), not every value of the pupils."""
     return (
-        sa.select(value, *(c for c in chosen.c if c.name != "measure_id"))
-        .join(chosen, chosen.c.measure_id == value.c.measure_id)
+        sa.select(VALUE)
+        .where(VALUE.c.measure_id.in_(sorted(measure_ids) or [uuid.UUID(int=0)]))
         .subquery(name)
     )
 
@@ -472,24 +477,6 @@ class _Built:
     facts: Any
     numbers: dict[int, str]  # measure slot -> its value column in the union
     extra: Mapping[str, Any]  # columns worked out over the facts (movement)
-
-
-def _rule_pairs(plan: ReportPlan, rules: Sequence[RuleChoice]) -> list[tuple[str, int, uuid.UUID]]:
-    """(subject code, point column, measure id) for each rule's measures where it applies:
-    at its own point, else at every point no point-specific rule of the subject claims."""
-    pairs = []
-    for rule in rules:
-        for column in plan.columns:
-            if rule.point is not None:
-                applies = column.index == rule.point
-            else:
-                specific = {
-                    r.point for r in plan.rules if r.subject == rule.subject and r.point is not None
-                }
-                applies = column.index not in specific
-            if applies:
-                pairs += [(rule.subject, column.index, m) for m in sorted(rule.measure_ids)]
-    return pairs
 
 
 def _rule_applies(plan: ReportPlan, rule: RuleChoice, code: Any, col: Any) -> Any:
@@ -591,7 +578,7 @@ def _build(plan: ReportPlan) -> _Built:
     # Measure values: one join per measure metric, matched to the row's subject.
     numbers: dict[int, str] = {}
     for slot, choice in sorted(plan.measures.items()):
-        value = _values_of(plan, f"v{slot}", _measure_pairs(plan, choice))
+        value = _values_of(f"v{slot}", {i for ids in choice.by_subject.values() for i in ids})
         measure = MEASURE.alias(f"vm{slot}")
         descriptor = DESCRIPTOR.alias(f"vd{slot}")
         source = (
@@ -600,7 +587,7 @@ def _build(plan: ReportPlan) -> _Built:
                 sa.and_(
                     value.c.pupil_id == PUPIL.c.id,
                     value.c.assessment_point_id == point_map.c.point_id,
-                    value.c.code == code,
+                    _measure_match(choice, code, value.c.measure_id),
                 ),
             )
             .outerjoin(measure, measure.c.id == value.c.measure_id)
@@ -637,15 +624,22 @@ def _build(plan: ReportPlan) -> _Built:
         rule_descriptor = DESCRIPTOR.alias("rd")
         measured = [r for r in plan.rules if r.measure_ids]
         if measured:
-            rule_values = _values_of(plan, "rv", _rule_pairs(plan, measured), by_column=True)
+            rule_values = _values_of("rv", {i for r in measured for i in r.measure_ids})
             source = (
                 source.outerjoin(
                     rule_values,
                     sa.and_(
                         rule_values.c.pupil_id == PUPIL.c.id,
                         rule_values.c.assessment_point_id == point_map.c.point_id,
-                        rule_values.c.code == code,
-                        rule_values.c.col == col,
+                        sa.or_(
+                            *(
+                                sa.and_(
+                                    _rule_applies(plan, r, code, col),
+                                    rule_values.c.measure_id.in_(sorted(r.measure_ids)),
+                                )
+                                for r in measured
+                            )
+                        ),
                     ),
                 )
                 .outerjoin(rule_measure, rule_measure.c.id == rule_values.c.measure_id)
