@@ -658,6 +658,8 @@ CASES_HERE = (
         sql=as_at_school_sql,
         sql_rows=lambda ctx, records: as_at_rows(records),
         prepare=_prepare,
+        repeat=20,
+        warmup=5,
     ),
 )
 # Run as a script (python -m bench.cases.reports), the package has registered them already.
