@@ -246,7 +246,7 @@ async def verify(case: Case, ctx: Context) -> int:
         if api_rows != sql_rows:
             raise Mismatch(
                 f"{case.key}: the API gave {len(api_rows)} rows {api_rows[:3]}..., the SQL floor "
-                f"{len(sql_rows)} rows {sql_rows[:3]}..."
+                f"{len(sql_rows)} rows {sql_rows[:3]}...; " + _first_difference(api_rows, sql_rows)
             )
     if case.readback is not None:
         assert written is not None

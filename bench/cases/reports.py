@@ -311,7 +311,7 @@ WITH cohort AS (
 ), figures AS (
     SELECT p.subject, c.year_group{columns},
            p.secure * 1.0 / nullif(cur.objectives, 0) AS secured,
-           p.value_sum * 1.0 / p.judged AS depth
+           p.value_sum::float8 / p.judged AS depth
     FROM pupils p JOIN cohort c ON c.pupil_id = p.pupil_id
     LEFT JOIN curriculum cur ON cur.subject_id = p.subject_id
          AND cur.curriculum_year = p.curriculum_year

@@ -560,7 +560,11 @@ def _build(plan: ReportPlan) -> _Built:
         point_map.c.academic_year,
         ENROLMENT.c.year_group,
         judged_n.label("judged"),
-        sa.case((assessed, judged.c.value_sum * 1.0 / judged_n)).label("depth"),
+        # A float, as PostgreSQL computes it (numeric x float): typed as the summary's
+        # numeric(14, 3), the driver's result would be rounded to 3 decimals before the mean.
+        sa.type_coerce(sa.case((assessed, judged.c.value_sum * 1.0 / judged_n)), sa.Float).label(
+            "depth"
+        ),
         sa.case((assessed, judged.c.secure * 1.0 / judged_n)).label("secured"),
         sa.case((sa.and_(assessed, objectives > 0), judged.c.secure * 1.0 / objectives)).label(
             "year_secured"
