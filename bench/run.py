@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -245,7 +246,7 @@ async def verify(case: Case, ctx: Context) -> int:
         if api_rows != sql_rows:
             raise Mismatch(
                 f"{case.key}: the API gave {len(api_rows)} rows {api_rows[:3]}..., the SQL floor "
-                f"{len(sql_rows)} rows {sql_rows[:3]}..."
+                f"{len(sql_rows)} rows {sql_rows[:3]}...; " + _first_difference(api_rows, sql_rows)
             )
     if case.readback is not None:
         assert written is not None
@@ -275,6 +276,7 @@ class Outcome:
     warmup: int = 0
     trace: Trace | None = None
     floor_trips: int | None = None
+    peak_memory_mb: float | None = None
 
     def ratio(self) -> float | None:
         if not self.sql:
@@ -327,6 +329,7 @@ class Outcome:
             ),
             "api_round_trips": self.trace.as_json() if self.trace else None,
             "floor_round_trips": self.floor_trips,
+            "api_peak_memory_mb": self.peak_memory_mb,
             "samples_ms": {
                 "api": self.api,
                 "api_cpu": self.api_cpu,
@@ -365,6 +368,21 @@ async def measure(case: Case, ctx: Context, *, repeat: int, warmup: int) -> Outc
             await reset(case, ctx)
             extras[name].append((await _timed(extra, ctx))[0])
     return Outcome(case, rows, api, api_cpu, sql, extras, repeat=repeat, warmup=warmup)
+
+
+async def peak_memory(case: Case, ctx: Context) -> float:
+    """One API call, untimed, under tracemalloc: the peak of the Python memory allocated
+    during it, in MiB (in-process: the app's and the client's, the response body included)."""
+    await reset(case, ctx)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        response = await case.api(ctx)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    check_response(case, ctx, response)
+    return peak / 2**20
 
 
 async def profile(
@@ -528,6 +546,11 @@ def render(outcomes: Sequence[Outcome], *, http: bool = False) -> str:
                 f"{o.case.title}: target <= {_ms(o.case.target_ms)} ms (reported, not asserted):"
                 f" median {_ms(api_median)} ms {verdict}, p95 {_ms(_p95(o.api))} ms"
             )
+        if o.peak_memory_mb is not None:
+            notes.append(
+                f"{o.case.title}: peak Python memory of one call (tracemalloc, untimed):"
+                f" {o.peak_memory_mb:.1f} MiB"
+            )
         for name, samples in o.extras.items():
             note = f"{o.case.title}: {name} alone: median {_ms(statistics.median(samples))} ms"
             if o.case.unit is not None:
@@ -643,6 +666,8 @@ async def run(options: Options) -> dict[str, Any]:
                     repeat, warmup = options.plan(case)
                     outcome = await measure(case, ctx, repeat=repeat, warmup=warmup)
                     outcome.floor_trips = await floor_round_trips(case, ctx)
+                    if case.peak_memory and not options.http:
+                        outcome.peak_memory_mb = await peak_memory(case, ctx)
                     outcomes.append(outcome)
                     print(f"  measured {case.key}", file=sys.stderr)
                 if options.profile:

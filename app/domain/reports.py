@@ -94,6 +94,7 @@ or from a figure's pupils and the row's (the pupils a figure leaves out are a co
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import uuid
@@ -1138,6 +1139,7 @@ def figure(column: Column, spec: MetricSpec, found: Mapping[str, Any]) -> Figure
     return Figure(_ratio(_num(found, f"p{slot}_sum"), n), n, (f"p{slot}_n",))
 
 
+@functools.lru_cache(maxsize=64)  # asked for every row of a report: the definition's alone
 def relations_of_row(definition: ReportDefinition) -> list[tuple[str, tuple[str, ...]]]:
     """How a row's counts add up, as (total, members): a distribution's categories make its
     pupils; at-or-above is at plus above; a figure's pupils are some of the row's pupils
@@ -1407,10 +1409,12 @@ def build_section(
     *,
     name: str = "main",
     title: str = "",
+    disclose: bool = True,
 ) -> tuple[Section, Disclosure]:
     """The main section's rows of cells from the aggregates of each (row, point), and what
     they disclose (for ``suppress``): each row's own sums, plus how group rows add up to their
-    "All pupils" row and how a dimension's rows add up to its "All" row."""
+    "All pupils" row and how a dimension's rows add up to its "All" row. ``disclose=False``
+    (a viewer from whom nothing is hidden) leaves the disclosure empty."""
     disclosure = Disclosure()
     built: list[Row] = []
     relations = relations_of_row(definition)
@@ -1422,8 +1426,11 @@ def build_section(
             spec = definition.metrics[column.slot]
             fig = figure(column, spec, found)
             cells.append(Cell(_rounded(fig.value, column.decimals), fig.n))
-            disclosure.cells[(key, index)] = tuple((key, column.point, r) for r in fig.reveals)
+            if disclose:
+                disclosure.cells[(key, index)] = tuple((key, column.point, r) for r in fig.reveals)
         built.append(Row(key, keys, labels, cells))
+        if not disclose:
+            continue
         for point in points:
             counts = derived_counts(definition, aggregates.get((key, point), {}))
             for count_name, value in counts.items():
@@ -1432,7 +1439,8 @@ def build_section(
                 disclosure.relations.append(
                     ((key, point, total), tuple((key, point, m) for m in members))
                 )
-    _add_row_relations(disclosure, [r.key for r in built], points)
+    if disclose:
+        _add_row_relations(disclosure, [r.key for r in built], points)
     return Section(name, title, list(columns), built), disclosure
 
 

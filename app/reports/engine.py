@@ -110,7 +110,12 @@ async def run_report(
     aggregates, row_specs = _collect(context, rows)
     columns = plan_columns(definition, context.point_labels, context.measure_labels)
     section, disclosure = build_section(
-        definition, columns, row_specs, aggregates, title=definition.title or "Report"
+        definition,
+        columns,
+        row_specs,
+        aggregates,
+        title=definition.title or "Report",
+        disclose=context.threshold is not None,
     )
     sections: list[Section] = [apply_suppression(section, disclosure, context.threshold)]
     for slot, spec in enumerate(definition.metrics):

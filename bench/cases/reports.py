@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import statistics
 import sys
 import time
@@ -43,25 +44,32 @@ from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
+import openpyxl
 
+from app.services import starter
 from bench import generate as gen
 from bench import schooldata
-from bench.core import Context, load_subjects
+from bench.core import Case, Context, load_subjects, register
 
-# The headline measures of "Data on a page", per subject: the teacher assessment whose band
-# says at or above, and the standardised score. Science has neither in the starter pack.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# What the starter pack's "Data on a page" template (app/services/starter.py) asks for: per
+# subject, the teacher assessment whose band says at or above (its attainment rule) and the
+# standardised score (science has neither in the starter pack); its key groups; its points.
 HEADLINE = {"EN": ("READ-TA", "STD-READ"), "MA": ("MATH-TA", "STD-MATH"), "SC": (None, None)}
 # The key groups of the page, each (name, SQL giving a pupil's value over the cohort, c).
 KEY_GROUPS: tuple[tuple[str, str], ...] = (
     ("pupil_premium", "c.pupil_premium"),
-    ("fsm", "c.fsm"),
     ("sen_status", "c.sen_status"),
     ("eal", "c.eal"),
     ("sex", "c.sex"),
 )
-# Others the engine offers, for a floor that names them: looked after, ethnicity (major group),
-# the custom group. Every floor also has "all" pupils.
+POINTS = ("AUT", "SPR", "SUM")
+# Others the engine offers, for a floor that names them: FSM, looked after, ethnicity (major
+# group), the custom group. Every floor also has "all" pupils.
 MORE_GROUPS: tuple[tuple[str, str], ...] = (
+    ("fsm", "c.fsm"),
     ("looked_after", "c.looked_after"),
     ("ethnicity", "left(c.ethnicity, 1)"),
     ("custom_group", "c.in_group"),
@@ -163,18 +171,20 @@ async def find(pg: asyncpg.Connection, *, repair: bool = False) -> Reports:
 
 
 # --- The floors ------------------------------------------------------------------------------
-_COHORT = """
-cohort AS (
-    SELECT p.id AS pupil_id, p.school_id, e.year_group::int AS year_group, p.pupil_premium,
-           p.fsm, p.sen_status, p.eal, p.sex, p.looked_after, p.ethnicity,
-           EXISTS (SELECT 1 FROM pupil_group_member m WHERE m.pupil_id = p.id) AS in_group
-    FROM enrolment e JOIN pupil p ON p.id = e.pupil_id
-    WHERE e.school_id {schools} AND e.academic_year = $2 AND e.left_on IS NULL
-      AND e.year_group NOT IN ('N1', 'N2', 'R')
-), curriculum AS (
+# Each floor returns counts and sums per row; the figures are worked out from them in Python
+# the way the domain does (app.domain.reports.figure: a float ratio, rounded to the column's
+# decimals), so that both sides round the same number.
+_PUPIL = """p.id AS pupil_id, e.school_id, e.year_group,
+           CASE WHEN e.year_group IN ('N1', 'N2', 'R') THEN 0 ELSE e.year_group::int END AS year,
+           p.pupil_premium, p.fsm, p.sen_status, p.eal, p.sex, p.looked_after, p.ethnicity,
+           EXISTS (SELECT 1 FROM pupil_group_member m WHERE m.pupil_id = p.id) AS in_group"""
+_ON_ROLL = """(e.left_on IS NULL OR e.left_on >= {on})
+         AND (e.joined_on IS NULL OR e.joined_on <= {on})"""
+_CURRICULUM = """
+curriculum AS (
     SELECT f.subject_id, y.year AS curriculum_year, count(*) AS objectives
     FROM framework f JOIN objective o ON o.framework_id = f.id AND NOT o.archived
-    JOIN generate_series(0, 6) AS y(year) ON o.year_from <= y.year AND y.year <= o.year_to
+    JOIN generate_series(0, 13) AS y(year) ON o.year_from <= y.year AND y.year <= o.year_to
     WHERE f.school_id {schools}
     GROUP BY f.subject_id, y.year
 )"""
@@ -196,66 +206,86 @@ def _schools(trust: bool) -> str:
 def page_sql(*, trust: bool, groups: Sequence[tuple[str, str]] = KEY_GROUPS) -> str:
     """The statement of "Data on a page" for one school ($1 its id) or a trust's schools ($1
     the trust's id); $2 the academic year; $3-$5 the subjects' codes and their headline
-    teacher assessment and standardised score codes. The pupils' figures are summed at the
-    finest grain first (subject x point x year group x every key group), so that the
-    unpivot into key groups adds up partial sums, not a row per pupil."""
+    teacher assessment and standardised score codes; $6 the points' codes. One row per pupil
+    on roll at each point x subject; the figures are summed at the finest grain first
+    (subject x point x year group x every key group), so that the unpivot into key groups
+    adds up partial sums, not a row per pupil.
+
+    As the starter template counts them: n, every pupil on roll; % secured of the year's
+    curriculum over pupils judged (secure / the working year's objectives); at or above, the
+    teacher assessment's band at or above unless the pupil works within an earlier year's
+    curriculum (the assessment's year, else the figures', else the year set, else their
+    year group's, below their year group's), over all pupils, in a subject with a teacher
+    assessment; the mean score over pupils with one."""
     schools = _schools(trust)
-    cohort = _COHORT.format(schools=schools)
     columns, names, values = _key_groups(groups)
     return f"""
-WITH {cohort}, headline AS (
-    SELECT * FROM unnest($3::text[], $4::text[], $5::text[]) AS h(subject, ta, score)
+WITH cohort AS (
+    SELECT ap.id AS point_id, ap.position, ap.code AS point, {_PUPIL}
+    FROM assessment_point ap
+    JOIN enrolment e ON e.school_id = ap.school_id AND e.academic_year = ap.academic_year
+         AND {_ON_ROLL.format(on="ap.assessed_on")}
+    JOIN pupil p ON p.id = e.pupil_id
+    WHERE ap.school_id {schools} AND ap.academic_year = $2 AND ap.code = ANY($6::text[])
+), {_CURRICULUM.format(schools=schools)}, headline AS (
+    SELECT s.id AS subject_id, s.school_id, h.subject, ta.id AS ta_id, sc.id AS score_id
+    FROM unnest($3::text[], $4::text[], $5::text[]) AS h(subject, ta, score)
+    JOIN subject s ON s.code = h.subject
+    LEFT JOIN measure ta ON ta.school_id = s.school_id AND ta.code = h.ta
+    LEFT JOIN measure sc ON sc.school_id = s.school_id AND sc.code = h.score
+    WHERE s.school_id {schools}
 ), figures AS (
-    SELECT s.code AS subject, ap.position, ap.code AS point, c.year_group{columns},
-           100.0 * js.secure / cur.objectives AS secured,
-           CASE WHEN tav.pupil_id IS NOT NULL
-                THEN d.band IN ('at', 'above') AND tav.curriculum_year = c.year_group
+    SELECT h.subject, c.position, c.point, c.year_group{columns},
+           CASE WHEN js.judged > 0 THEN js.secure * 1.0 / cur.objectives END AS secured,
+           CASE WHEN h.ta_id IS NOT NULL
+                THEN coalesce(d.band IN ('at', 'above'), false)
+                     AND coalesce(tav.curriculum_year, js.curriculum_year, wy.curriculum_year,
+                                  c.year) >= c.year
            END AS at_or_above,
            scv.number AS score
-    FROM judgement_summary js
-    JOIN cohort c ON c.pupil_id = js.pupil_id
-    JOIN assessment_point ap ON ap.id = js.assessment_point_id AND ap.academic_year = $2
-    JOIN subject s ON s.id = js.subject_id
-    JOIN headline h ON h.subject = s.code
-    JOIN curriculum cur ON cur.subject_id = js.subject_id
+    FROM cohort c
+    JOIN headline h ON h.school_id = c.school_id
+    LEFT JOIN judgement_summary js ON js.pupil_id = c.pupil_id
+         AND js.subject_id = h.subject_id AND js.assessment_point_id = c.point_id
+    LEFT JOIN curriculum cur ON cur.subject_id = h.subject_id
          AND cur.curriculum_year = js.curriculum_year
-    LEFT JOIN measure ta ON ta.school_id = js.school_id AND ta.code = h.ta
-    LEFT JOIN measure_value tav ON tav.pupil_id = js.pupil_id AND tav.measure_id = ta.id
-         AND tav.assessment_point_id = js.assessment_point_id
+    LEFT JOIN working_year wy ON wy.pupil_id = c.pupil_id AND wy.subject_id = h.subject_id
+         AND wy.academic_year = $2
+    LEFT JOIN measure_value tav ON tav.pupil_id = c.pupil_id AND tav.measure_id = h.ta_id
+         AND tav.assessment_point_id = c.point_id
     LEFT JOIN descriptor d ON d.id = tav.descriptor_id
-    LEFT JOIN measure sc ON sc.school_id = js.school_id AND sc.code = h.score
-    LEFT JOIN measure_value scv ON scv.pupil_id = js.pupil_id AND scv.measure_id = sc.id
-         AND scv.assessment_point_id = js.assessment_point_id
-    WHERE js.school_id {schools}
+    LEFT JOIN measure_value scv ON scv.pupil_id = c.pupil_id AND scv.measure_id = h.score_id
+         AND scv.assessment_point_id = c.point_id
 ), sums AS (
     SELECT subject, position, point, year_group{names}, count(*) AS n,
            sum(secured) AS secured, count(secured) AS secured_n,
-           count(*) FILTER (WHERE at_or_above) AS at_or_above, count(at_or_above) AS assessed,
-           sum(score) AS score, count(score) AS scored
+           sum(at_or_above::int) AS at_or_above, sum(score) AS score, count(score) AS scored
     FROM figures
     GROUP BY subject, position, point, year_group{names}
 )
 SELECT f.subject, f.point, g.name AS key_group, g.value, f.year_group, sum(f.n) AS n,
-       round(sum(f.secured) / nullif(sum(f.secured_n), 0), 1) AS pct_secured,
-       round(100.0 * sum(f.at_or_above) / nullif(sum(f.assessed), 0), 1) AS pct_at_or_above,
-       round(sum(f.score) / nullif(sum(f.scored), 0), 1) AS mean_score
+       sum(f.secured) AS secured, sum(f.secured_n) AS secured_n,
+       sum(f.at_or_above) AS at_or_above, sum(f.score) AS score, sum(f.scored) AS scored
 FROM sums f
 CROSS JOIN LATERAL (VALUES {values}) AS g(name, value)
 GROUP BY f.subject, f.position, f.point, g.name, g.value, ROLLUP (f.year_group)
-ORDER BY f.subject, f.position, g.name, g.value, f.year_group NULLS LAST
 """
 
 
 def as_at_sql(groups: Sequence[tuple[str, str]] = KEY_GROUPS) -> str:
     """One school's ($1) figures as at a date ($3) in the academic year ($2), from the
-    history: per subject x key group, per year group and for the school, n (pupils with a
-    cell standing), % secured of the working-year curriculum and depth score (mean value)."""
-    cohort = _COHORT.format(schools="= $1::uuid")
+    history, for the pupils on roll that day: per subject x key group, per year group and
+    for the school, the pupils judged (n), and the sums of their share of the working year's
+    curriculum secured and of their depth scores (mean value of the descriptors standing)."""
     columns, _, values = _key_groups(groups)
     return f"""
-WITH {cohort}, working AS (
-    SELECT c.*, s.id AS subject_id, s.code AS subject,
-           coalesce(wy.curriculum_year, c.year_group) AS curriculum_year
+WITH cohort AS (
+    SELECT {_PUPIL}
+    FROM enrolment e JOIN pupil p ON p.id = e.pupil_id
+    WHERE e.school_id = $1::uuid AND e.academic_year = $2 AND {_ON_ROLL.format(on="$3")}
+), {_CURRICULUM.format(schools="= $1::uuid")}, working AS (
+    SELECT c.pupil_id, s.id AS subject_id, s.code AS subject,
+           coalesce(wy.curriculum_year, c.year) AS curriculum_year
     FROM cohort c CROSS JOIN subject s
     LEFT JOIN working_year wy ON wy.pupil_id = c.pupil_id AND wy.subject_id = s.id
          AND wy.academic_year = $2
@@ -268,30 +298,29 @@ WITH {cohort}, working AS (
     ORDER BY j.pupil_id, j.objective_id, j.assessed_on DESC, j.recorded_at DESC,
              j.version DESC
 ), pupils AS (
-    SELECT w.pupil_id, w.subject, w.subject_id, w.curriculum_year,
-           min(w.year_group) AS year_group, count(d.id) AS judged,
-           sum(d.value) AS value_sum, count(d.id) FILTER (WHERE d.value >= t.value) AS secure
+    SELECT w.pupil_id, w.subject, w.subject_id, w.curriculum_year, count(*) AS judged,
+           sum(d.value) AS value_sum, count(*) FILTER (WHERE d.value >= t.value) AS secure
     FROM working w
     JOIN standing st ON st.pupil_id = w.pupil_id AND st.subject_id = w.subject_id
     JOIN objective o ON o.id = st.objective_id
          AND o.year_from <= w.curriculum_year AND w.curriculum_year <= o.year_to
-    LEFT JOIN descriptor d ON d.id = st.descriptor_id
-    LEFT JOIN scale sc ON sc.id = d.scale_id
-    LEFT JOIN descriptor t ON t.scale_id = sc.id AND t.code = sc.secure_from
+    JOIN descriptor d ON d.id = st.descriptor_id
+    JOIN scale sc ON sc.id = d.scale_id
+    JOIN descriptor t ON t.scale_id = sc.id AND t.code = sc.secure_from
     GROUP BY w.pupil_id, w.subject, w.subject_id, w.curriculum_year
 ), figures AS (
-    SELECT p.subject, c.year_group{columns}, 100.0 * p.secure / cur.objectives AS secured,
-           p.value_sum / nullif(p.judged, 0) AS depth
+    SELECT p.subject, c.year_group{columns},
+           p.secure * 1.0 / nullif(cur.objectives, 0) AS secured,
+           p.value_sum::float8 / p.judged AS depth
     FROM pupils p JOIN cohort c ON c.pupil_id = p.pupil_id
-    JOIN curriculum cur ON cur.subject_id = p.subject_id
+    LEFT JOIN curriculum cur ON cur.subject_id = p.subject_id
          AND cur.curriculum_year = p.curriculum_year
 )
 SELECT f.subject, g.name AS key_group, g.value, f.year_group, count(*) AS n,
-       round(avg(f.secured), 1) AS pct_secured, round(avg(f.depth), 2) AS depth_score
+       sum(f.secured) AS secured, count(f.secured) AS secured_n, sum(f.depth) AS depth
 FROM figures f
 CROSS JOIN LATERAL (VALUES {values}) AS g(name, value)
 GROUP BY f.subject, g.name, g.value, ROLLUP (f.year_group)
-ORDER BY f.subject, g.name, g.value, f.year_group NULLS LAST
 """
 
 
@@ -300,9 +329,9 @@ PAGE_TRUST = page_sql(trust=True)
 AS_AT_SCHOOL = as_at_sql()
 
 
-def _headline() -> tuple[list[str], list[str | None], list[str | None]]:
+def _headline() -> tuple[list[str], list[str | None], list[str | None], list[str]]:
     codes = list(HEADLINE)
-    return codes, [HEADLINE[c][0] for c in codes], [HEADLINE[c][1] for c in codes]
+    return codes, [HEADLINE[c][0] for c in codes], [HEADLINE[c][1] for c in codes], list(POINTS)
 
 
 async def page_school_sql(ctx: Context) -> list[asyncpg.Record]:
@@ -337,25 +366,309 @@ FLOORS = {
 }
 
 
-# --- Checking the floors against each other and timing them (until the API cases exist) ------
+# --- The figures, from the floors' sums and from the API's table -----------------------------
+def _figure(top: Any, bottom: Any, scale: float, decimals: int) -> float | None:
+    """A ratio as app.domain.reports.figure makes it (scale x top / bottom, as floats) and
+    rounds it for the table; None without a denominator."""
+    if top is None or not bottom:
+        return None
+    return round(scale * float(top) / int(bottom), decimals)
+
+
+_FLAGS = {"true": "yes", "false": "no", None: "unknown"}
+
+
+def _group(record: Any) -> tuple[str | None, str | None]:
+    """A floor's key group as the engine names it: all pupils (None, None); yes / no /
+    unknown for a flag; the roster's code, else unknown."""
+    name, value = record["key_group"], record["value"]
+    if name == "all":
+        return None, None
+    if value in _FLAGS:
+        return name, _FLAGS[value]
+    return name, value
+
+
+def _sorted(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return sorted(rows, key=lambda row: tuple("" if v is None else str(v) for v in row))
+
+
+PageRow = tuple[Any, ...]  # subject, point, group, value, year group, n, n secured, 3 figures
+
+
+def page_rows(records: Sequence[Any]) -> list[PageRow]:
+    """The floor's rows as the page's figures: (subject, point, key group, value, year group,
+    pupils, pupils with % secured, % secured of the year's curriculum, % at or above, mean
+    standardised score)."""
+    return _sorted(
+        [
+            (
+                r["subject"],
+                r["point"],
+                *_group(r),
+                r["year_group"],
+                int(r["n"]),
+                int(r["secured_n"]),
+                _figure(r["secured"], r["secured_n"], 100.0, 1),
+                _figure(r["at_or_above"], r["n"], 100.0, 1),
+                _figure(r["score"], r["scored"], 1.0, 1),
+            )
+            for r in records
+        ]
+    )
+
+
+def _cells(section: dict[str, Any], row: dict[str, Any]) -> dict[tuple[str, int], Any]:
+    """A table row's cells by (metric, point)."""
+    return {
+        (column["metric"], column["point"]): cell
+        for column, cell in zip(section["columns"], row["cells"], strict=True)
+    }
+
+
+def table_page_rows(body: dict[str, Any]) -> list[PageRow]:
+    """The API's "Data on a page" table as the floor's rows: one per row x point."""
+    section = body["sections"][0]
+    found = []
+    for row in section["rows"]:
+        keys, cells = row["keys"], _cells(section, row)
+        for point, code in enumerate(POINTS):
+            secured = cells["percent_secured_of_year", point]
+            found.append(
+                (
+                    keys["subject"],
+                    code,
+                    keys["group"],
+                    keys["group_value"],
+                    keys["year_group"],
+                    cells["pupils", point]["value"],
+                    secured["n"],
+                    secured["value"],
+                    cells["percent_at_or_above", point]["value"],
+                    cells["measure_mean", point]["value"],
+                )
+            )
+    return _sorted(found)
+
+
+def as_at_rows(records: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The as-at floor's rows: (subject, key group, value, year group, pupils judged,
+    pupils with % secured, % secured of the year's curriculum, depth score)."""
+    return _sorted(
+        [
+            (
+                r["subject"],
+                *_group(r),
+                r["year_group"],
+                int(r["n"]),
+                int(r["secured_n"]),
+                _figure(r["secured"], r["secured_n"], 100.0, 1),
+                _figure(r["depth"], r["n"], 1.0, 2),
+            )
+            for r in records
+        ]
+    )
+
+
+def table_as_at_rows(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+    section = body["sections"][0]
+    found = []
+    for row in section["rows"]:
+        keys, cells = row["keys"], _cells(section, row)
+        secured, depth = cells["percent_secured_of_year", 0], cells["depth_score", 0]
+        found.append(
+            (
+                keys["subject"],
+                keys["group"],
+                keys["group_value"],
+                keys["year_group"],
+                depth["n"],
+                secured["n"],
+                secured["value"],
+                depth["value"],
+            )
+        )
+    return _sorted(found)
+
+
+# --- Checking the floors against each other ----------------------------------------------------
 async def check_floors(ctx: Context) -> int:
     """As at each point's date, the history gives the % secured that the figures give at that
     point (for every subject, key group and year group): the two floors count alike."""
     reports = await ensure(ctx)
-    page = {
-        (r["subject"], r["point"], r["key_group"], r["value"], r["year_group"]): r
-        for r in await page_school_sql(ctx)
-    }
+    page = {row[:5]: row for row in page_rows(await page_school_sql(ctx))}
     compared = 0
     for code, on in reports.points:
-        for r in await as_at_school_sql(ctx, on):
-            at = page[r["subject"], code, r["key_group"], r["value"], r["year_group"]]
-            if (at["n"], at["pct_secured"]) != (r["n"], r["pct_secured"]):
-                raise RuntimeError(f"as at {on} and at {code} differ: {dict(r)} {dict(at)}")
+        for row in as_at_rows(await as_at_school_sql(ctx, on)):
+            at = page[row[0], code, *row[1:4]]
+            if at[6:8] != row[5:7]:
+                raise RuntimeError(f"as at {on} and at {code} differ: {row} {at}")
             compared += 1
     return compared
 
 
+# --- The API cases --------------------------------------------------------------------------
+def data_on_a_page(reports: Reports) -> dict[str, Any]:
+    """The starter pack's "Data on a page" template, for the generated markbooks' year."""
+    template = next(t for t in starter.REPORT_TEMPLATES if t["code"] == "DATA-ON-A-PAGE")
+    return {**template["definition"], "academic_year": reports.academic_year}
+
+
+def as_at_definition(reports: Reports) -> dict[str, Any]:
+    """The page's figures from the markbooks (% secured of the year's curriculum, depth
+    score) by the same rows, as at ``Reports.as_at``, read from the history."""
+    page = data_on_a_page(reports)
+    return {
+        "title": "As at",
+        "metrics": ["percent_secured_of_year", "depth_score"],
+        "dimensions": page["dimensions"],
+        "groups": page["groups"],
+        "points": [{"as_at": reports.as_at.isoformat()}],
+    }
+
+
+async def _prepare(ctx: Context) -> None:
+    reports = await ensure(ctx)
+    want = [name for name, _ in KEY_GROUPS]
+    definition = data_on_a_page(reports)
+    if definition["groups"] != want or definition["points"] != list(POINTS):
+        raise RuntimeError(f"the floors' key groups {want} are not the template's: align them")
+
+
+async def page_school_api(ctx: Context) -> httpx.Response:
+    reports: Reports = ctx.state["reports"]
+    return await ctx.client.post(
+        f"/v1/schools/{reports.school_id}/reports",
+        json={"definition": data_on_a_page(reports)},
+        headers=ctx.bearer("school_leader"),
+    )
+
+
+async def page_trust_api(ctx: Context) -> httpx.Response:
+    reports: Reports = ctx.state["reports"]
+    return await ctx.client.post(
+        f"/v1/trusts/{reports.trust_id}/reports",
+        json={"definition": data_on_a_page(reports)},
+        headers=ctx.bearer("trust_analyst"),
+    )
+
+
+async def page_trust_xlsx_api(ctx: Context) -> httpx.Response:
+    reports: Reports = ctx.state["reports"]
+    return await ctx.client.post(
+        f"/v1/trusts/{reports.trust_id}/reports",
+        json={"definition": data_on_a_page(reports)},
+        headers={**ctx.bearer("trust_analyst"), "Accept": XLSX},
+    )
+
+
+async def as_at_school_api(ctx: Context) -> httpx.Response:
+    reports: Reports = ctx.state["reports"]
+    return await ctx.client.post(
+        f"/v1/schools/{reports.school_id}/reports",
+        json={"definition": as_at_definition(reports)},
+        headers=ctx.bearer("school_leader"),
+    )
+
+
+async def _prepare_xlsx(ctx: Context) -> None:
+    """The JSON table of the same report, untimed: its labels say which row of the workbook
+    is which (the workbook shows labels, not keys)."""
+    await _prepare(ctx)
+    response = await page_trust_api(ctx)
+    response.raise_for_status()
+    ctx.state["report-page-trust-json"] = response.json()
+
+
+def xlsx_page_rows(ctx: Context, response: httpx.Response) -> list[PageRow]:
+    """The workbook's figures, read back with openpyxl and matched to the JSON table's rows
+    by their labels, as the floor's rows."""
+    if response.headers["content-type"] != XLSX:
+        raise RuntimeError(f"not a workbook: {response.headers['content-type']}")
+    body = ctx.state["report-page-trust-json"]
+    section = body["sections"][0]
+    by_labels = {tuple(row["labels"].values()): row for row in section["rows"]}
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    sheet = book.worksheets[0]
+    rows = []
+    labels = len(section["rows"][0]["labels"])
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        row = by_labels.get(tuple(values[:labels]))
+        if row is None:  # the blank line and the notes under the table
+            continue
+        figures = [*values[labels:], *[None] * len(row["cells"])]  # empty cells end a row
+        cells = [
+            {**cell, "value": None if value == "c" else value}
+            for cell, value in zip(row["cells"], figures, strict=False)
+        ]
+        rows.append({**row, "cells": cells})
+    book.close()
+    if len(rows) != len(section["rows"]):
+        raise RuntimeError(f"the workbook has {len(rows)} rows, the table {len(section['rows'])}")
+    return table_page_rows({"sections": [{**section, "rows": rows}]})
+
+
+CASES_HERE = (
+    Case(
+        key="report-page-school",
+        title='"Data on a page", one school (leader)',
+        floor="one statement: the pupils on roll at each point x subject, their figures,"
+        " teacher assessment and score, summed per finest group, unpivoted into key groups"
+        " with ROLLUP (year group)",
+        api=page_school_api,
+        api_rows=lambda ctx, r: table_page_rows(r.json()),
+        sql=page_school_sql,
+        sql_rows=lambda ctx, records: page_rows(records),
+        prepare=_prepare,
+        target_ms=50,
+    ),
+    Case(
+        key="report-page-trust",
+        title='"Data on a page", 100 schools (analyst)',
+        floor="the same statement over the trust's schools, subjects and points by code",
+        api=page_trust_api,
+        api_rows=lambda ctx, r: table_page_rows(r.json()),
+        sql=page_trust_sql,
+        sql_rows=lambda ctx, records: page_rows(records),
+        prepare=_prepare,
+        target_ms=1000,
+        repeat=10,
+        warmup=3,
+    ),
+    Case(
+        key="report-page-trust-xlsx",
+        title='"Data on a page", 100 schools, XLSX',
+        floor="the trust statement (the workbook's figures read back and compared)",
+        api=page_trust_xlsx_api,
+        api_rows=xlsx_page_rows,
+        sql=page_trust_sql,
+        sql_rows=lambda ctx, records: page_rows(records),
+        prepare=_prepare_xlsx,
+        repeat=10,
+        warmup=3,
+        peak_memory=True,
+    ),
+    Case(
+        key="report-as-at-school",
+        title="one school as at a date (leader)",
+        floor="one statement: per cell the judgement standing on the date (DISTINCT ON) among"
+        " the working year's objectives, per pupil, then per key group with ROLLUP",
+        api=as_at_school_api,
+        api_rows=lambda ctx, r: table_as_at_rows(r.json()),
+        sql=as_at_school_sql,
+        sql_rows=lambda ctx, records: as_at_rows(records),
+        prepare=_prepare,
+        repeat=20,
+        warmup=5,
+    ),
+)
+# Run as a script (python -m bench.cases.reports), the package has registered them already.
+if __name__ != "__main__":
+    for _case in CASES_HERE:
+        register(_case)
+
+
+# --- Timing the floors alone ----------------------------------------------------------------------
 async def _time(ctx: Context, floor: Any, repeat: int, warmup: int) -> tuple[list[float], int]:
     rows = 0
     for _ in range(warmup):

@@ -20,10 +20,11 @@ statement that picks the middle values with window functions.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -257,6 +258,28 @@ def _ethnicity(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
 
 
 def _point_map(plan: ReportPlan) -> sa.CTE:
+    points = [column.point_ids for column in plan.columns if column.as_at is None]
+    chosen = [point_id for ids in points for point_id in ids]
+    if len(points) == len(plan.columns) and len(set(chosen)) == len(chosen):
+        # Every column an assessment point, none twice: one scan of the points, so that
+        # PostgreSQL plans the pupils' joins with the points' statistics (a UNION ALL of
+        # literal rows leaves it guessing a few rows and probing indexes per pupil).
+        col = sa.case(
+            *((POINT.c.id.in_(list(c.point_ids)), c.index) for c in plan.columns if c.point_ids),
+            else_=None,
+        )
+        return (
+            sa.select(
+                col.label("col"),
+                POINT.c.id.label("point_id"),
+                POINT.c.school_id,
+                POINT.c.academic_year,
+                POINT.c.assessed_on.label("on_date"),
+            )
+            .where(POINT.c.id.in_(chosen or [uuid.UUID(int=0)]))
+            .cte("point_map")
+            .prefix_with("NOT MATERIALIZED", dialect="postgresql")
+        )
     parts: list[Any] = []
     for column in plan.columns:
         if column.as_at is None:
@@ -282,26 +305,13 @@ def _point_map(plan: ReportPlan) -> sa.CTE:
     return sa.union_all(*parts).cte("point_map") if len(parts) > 1 else parts[0].cte("point_map")
 
 
-def _judged(plan: ReportPlan, point_map: sa.CTE) -> sa.CTE:
-    """Per pupil x subject x point column: the working year counted, objectives judged, the
-    sum of their values and how many are secure: the maintained summary at an assessment
-    point, or counted from the history as at a date."""
-    parts: list[Any] = [
-        sa.select(
-            point_map.c.col,
-            SUMMARY.c.pupil_id,
-            SUMMARY.c.subject_id,
-            SUMMARY.c.curriculum_year,
-            SUMMARY.c.judged,
-            SUMMARY.c.value_sum,
-            SUMMARY.c.secure,
-        )
-        .join(point_map, point_map.c.point_id == SUMMARY.c.assessment_point_id)
-        .where(SUMMARY.c.school_id.in_(list(plan.school_ids)))
-    ]
-    for column in plan.columns:
-        if column.as_at is not None:
-            parts.append(_judged_as_at(column))
+def _judged_as_at_columns(plan: ReportPlan) -> sa.CTE | None:
+    """Per pupil x subject x "as at" column: the summary's figures counted from the history
+    (None when every column is an assessment point, whose figures are the maintained
+    summaries, joined by point)."""
+    parts = [_judged_as_at(column) for column in plan.columns if column.as_at is not None]
+    if not parts:
+        return None
     return sa.union_all(*parts).cte("judged") if len(parts) > 1 else parts[0].cte("judged")
 
 
@@ -435,11 +445,38 @@ def _measure_match(
     return sa.or_(*clauses) if clauses else sa.false()
 
 
+def _values_of(name: str, measure_ids: Collection[uuid.UUID]) -> Any:
+    """The values of these measures only: joined by pupil and point, a small hash (the
+    subject's measure is checked on each match), not every value of the pupils."""
+    return (
+        sa.select(VALUE)
+        .where(VALUE.c.measure_id.in_(sorted(measure_ids) or [uuid.UUID(int=0)]))
+        .subquery(name)
+    )
+
+
+class _Judged:
+    """A row's figures (working year counted, objectives judged, value sum, secure): the
+    maintained summary's at an assessment point, else the history's as at a date."""
+
+    def __init__(self, summary: Any, as_at: Any) -> None:
+        names = ("curriculum_year", "judged", "value_sum", "secure")
+        self.c = SimpleNamespace(
+            **{
+                name: summary.c[name]
+                if as_at is None
+                else sa.func.coalesce(summary.c[name], as_at.c[name])
+                for name in names
+            }
+        )
+
+
 @dataclass
 class _Built:
     union: Any
     facts: Any
     numbers: dict[int, str]  # measure slot -> its value column in the union
+    extra: Mapping[str, Any]  # columns worked out over the facts (movement)
 
 
 def _rule_applies(plan: ReportPlan, rule: RuleChoice, code: Any, col: Any) -> Any:
@@ -454,7 +491,7 @@ def _rule_applies(plan: ReportPlan, rule: RuleChoice, code: Any, col: Any) -> An
 def _build(plan: ReportPlan) -> _Built:
     definition = plan.definition
     point_map = _point_map(plan)
-    judged = _judged(plan, point_map)
+    as_at = _judged_as_at_columns(plan)
     year_objectives = _year_objectives(plan)
 
     needed: frozenset[str] | None = plan.subject_codes
@@ -472,21 +509,31 @@ def _build(plan: ReportPlan) -> _Built:
         .join(PUPIL, PUPIL.c.id == ENROLMENT.c.pupil_id)
         .join(subjects, subjects.c.school_id == point_map.c.school_id)
         .outerjoin(
-            judged,
+            SUMMARY,
             sa.and_(
-                judged.c.pupil_id == PUPIL.c.id,
-                judged.c.subject_id == subjects.c.subject_id,
-                judged.c.col == point_map.c.col,
+                SUMMARY.c.pupil_id == PUPIL.c.id,
+                SUMMARY.c.subject_id == subjects.c.subject_id,
+                SUMMARY.c.assessment_point_id == point_map.c.point_id,
             ),
         )
-        .outerjoin(
-            WORKING_YEAR,
+    )
+    if as_at is not None:
+        source = source.outerjoin(
+            as_at,
             sa.and_(
-                WORKING_YEAR.c.pupil_id == PUPIL.c.id,
-                WORKING_YEAR.c.subject_id == subjects.c.subject_id,
-                WORKING_YEAR.c.academic_year == point_map.c.academic_year,
+                as_at.c.pupil_id == PUPIL.c.id,
+                as_at.c.subject_id == subjects.c.subject_id,
+                as_at.c.col == point_map.c.col,
             ),
         )
+    judged = _Judged(SUMMARY, as_at)
+    source = source.outerjoin(
+        WORKING_YEAR,
+        sa.and_(
+            WORKING_YEAR.c.pupil_id == PUPIL.c.id,
+            WORKING_YEAR.c.subject_id == subjects.c.subject_id,
+            WORKING_YEAR.c.academic_year == point_map.c.academic_year,
+        ),
     )
     default_year = default_year_expr(ENROLMENT.c.year_group)
     working = sa.func.coalesce(
@@ -513,7 +560,11 @@ def _build(plan: ReportPlan) -> _Built:
         point_map.c.academic_year,
         ENROLMENT.c.year_group,
         judged_n.label("judged"),
-        sa.case((assessed, judged.c.value_sum * 1.0 / judged_n)).label("depth"),
+        # A float, as PostgreSQL computes it (numeric x float): typed as the summary's
+        # numeric(14, 3), the driver's result would be rounded to 3 decimals before the mean.
+        sa.type_coerce(sa.case((assessed, judged.c.value_sum * 1.0 / judged_n)), sa.Float).label(
+            "depth"
+        ),
         sa.case((assessed, judged.c.secure * 1.0 / judged_n)).label("secured"),
         sa.case((sa.and_(assessed, objectives > 0), judged.c.secure * 1.0 / objectives)).label(
             "year_secured"
@@ -531,7 +582,7 @@ def _build(plan: ReportPlan) -> _Built:
     # Measure values: one join per measure metric, matched to the row's subject.
     numbers: dict[int, str] = {}
     for slot, choice in sorted(plan.measures.items()):
-        value = VALUE.alias(f"v{slot}")
+        value = _values_of(f"v{slot}", {i for ids in choice.by_subject.values() for i in ids})
         measure = MEASURE.alias(f"vm{slot}")
         descriptor = DESCRIPTOR.alias(f"vd{slot}")
         source = (
@@ -572,11 +623,12 @@ def _build(plan: ReportPlan) -> _Built:
     category: Any = sa.null()
     earlier: Any = working < default_year
     if plan.rules:
-        rule_values = VALUE.alias("rv")
+        rule_values: Any = VALUE.alias("rv")
         rule_measure = MEASURE.alias("rm")
         rule_descriptor = DESCRIPTOR.alias("rd")
         measured = [r for r in plan.rules if r.measure_ids]
         if measured:
+            rule_values = _values_of("rv", {i for r in measured for i in r.measure_ids})
             source = (
                 source.outerjoin(
                     rule_values,
@@ -664,10 +716,13 @@ def _build(plan: ReportPlan) -> _Built:
         category.label("category"),
     ]
 
-    where = [
-        PUPIL.c.school_id.in_(list(plan.school_ids)),
-        pupils_within(plan.reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id),
-    ]
+    where = [PUPIL.c.school_id.in_(list(plan.school_ids))]
+    if not all(plan.reach.covers(school_id=school_id) for school_id in plan.school_ids):
+        # Only some pupils of a school (a teacher's): a filter repeating the schools would
+        # make PostgreSQL count their selectivity twice and misjudge every join after it.
+        where.append(
+            pupils_within(plan.reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id)
+        )
     base = sa.select(*base_columns).select_from(source).where(*where).cte("base")
 
     # Facts: the base with what progress and combined figures need from the pupil's other rows.
@@ -744,7 +799,7 @@ def _build(plan: ReportPlan) -> _Built:
         )
 
     union = _rows(plan, facts, extra)
-    return _Built(union=union, facts=facts, numbers=numbers)
+    return _Built(union=union, facts=facts, numbers=numbers, extra=extra)
 
 
 def _filters(plan: ReportPlan, facts: Any) -> list[Any]:
@@ -874,66 +929,142 @@ def _sum_if(condition: Any, value: Any = 1) -> Any:
     return sa.func.sum(sa.case((condition, value), else_=0))
 
 
-async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, Any]]:
-    """The report's aggregates: one row per (row key, point column) with the counts and sums
-    the domain turns into figures (app.domain.reports.aggregate_names). One statement, plus
-    one per median on SQLite."""
-    built = _build(plan)
-    union = built.union
-    postgres = session.get_bind().dialect.name == "postgresql"
+# How partial aggregates of the same rows combine: counts and sums add up; min and max.
+_Aggregate = tuple[str, Any, Any]  # (name, aggregate over rows, aggregate over partials)
+
+
+def _aggregates(
+    plan: ReportPlan, row: Callable[[str], Any], *, postgres: bool
+) -> tuple[list[_Aggregate], list[int]]:
+    """The report's aggregates over rows whose metric columns ``row`` gives by name, and the
+    measure slots whose medians SQLite needs from a statement of their own."""
     definition = plan.definition
-    judged = union.c.judged > 0
-    columns: list[Any] = [
-        sa.func.count().label("pupils"),
-        _sum_if(judged).label("assessed"),
-        sa.func.sum(union.c.depth).label("depth_sum"),
-        sa.func.sum(union.c.secured).label("secured_sum"),
-        sa.func.sum(sa.case((judged, union.c.judged), else_=0)).label("judged_sum"),
-        _sum_if(union.c.year_secured.is_not(None)).label("year_n"),
-        sa.func.sum(union.c.year_secured).label("year_sum"),
+    total, least, most = sa.func.sum, sa.func.min, sa.func.max
+    judged = row("judged") > 0
+    found: list[_Aggregate] = [
+        ("pupils", sa.func.count(), total),
+        ("assessed", _sum_if(judged), total),
+        ("depth_sum", sa.func.sum(row("depth")), total),
+        ("secured_sum", sa.func.sum(row("secured")), total),
+        ("judged_sum", sa.func.sum(sa.case((judged, row("judged")), else_=0)), total),
+        ("year_n", _sum_if(row("year_secured").is_not(None)), total),
+        ("year_sum", sa.func.sum(row("year_secured")), total),
     ]
-    columns += [_sum_if(union.c.category == c.value).label(f"cat_{c.value}") for c in Category]
+    found += [(f"cat_{c.value}", _sum_if(row("category") == c.value), total) for c in Category]
     medians: list[int] = []
     for slot in plan.measures:
-        value = union.c[f"m{slot}_v"]
-        columns += [
-            sa.func.count(value).label(f"m{slot}_n"),
-            sa.func.sum(value).label(f"m{slot}_sum"),
-            sa.func.min(value).label(f"m{slot}_min"),
-            sa.func.max(value).label(f"m{slot}_max"),
-            sa.func.sum(union.c[f"m{slot}_ref"]).label(f"m{slot}_ref"),
-            sa.func.sum(union.c[f"m{slot}_exp"]).label(f"m{slot}_exp"),
-            sa.func.sum(union.c[f"m{slot}_abv"]).label(f"m{slot}_abv"),
+        value = row(f"m{slot}_v")
+        found += [
+            (f"m{slot}_n", sa.func.count(value), total),
+            (f"m{slot}_sum", sa.func.sum(value), total),
+            (f"m{slot}_min", sa.func.min(value), least),
+            (f"m{slot}_max", sa.func.max(value), most),
+            *((f"m{slot}_{s}", sa.func.sum(row(f"m{slot}_{s}")), total) for s in _BANDED),
         ]
         if definition.metrics[slot].metric is Metric.MEASURE_MEDIAN:
             if postgres:
-                columns.append(
-                    sa.func.percentile_cont(0.5).within_group(value).label(f"m{slot}_median")
-                )
+                median = sa.func.percentile_cont(0.5).within_group(value)
+                found.append((f"m{slot}_median", median, None))
             else:
                 medians.append(slot)
     for slot, spec in enumerate(definition.metrics):
         if spec.metric is Metric.COMBINED_AT_OR_ABOVE:
-            columns.append(sa.func.sum(union.c[f"comb{slot}"]).label(f"comb{slot}"))
+            found.append((f"comb{slot}", sa.func.sum(row(f"comb{slot}")), total))
         elif spec.metric is Metric.CATEGORY_MOVEMENT:
-            columns += [
-                _sum_if(union.c[f"mv{slot}"] == m.value).label(f"mv{slot}_{m.value}")
+            found += [
+                (f"mv{slot}_{m.value}", _sum_if(row(f"mv{slot}") == m.value), total)
                 for m in Movement
             ]
         elif spec.is_progress and spec.metric is not Metric.PROGRESS_MATRIX:
-            change = union.c[f"p{slot}"]
-            columns += [
-                sa.func.count(change).label(f"p{slot}_n"),
-                sa.func.sum(change).label(f"p{slot}_sum"),
+            change = row(f"p{slot}")
+            found += [
+                (f"p{slot}_n", sa.func.count(change), total),
+                (f"p{slot}_sum", sa.func.sum(change), total),
             ]
+    return found, medians
+
+
+_BANDED = ("ref", "exp", "abv")
+
+
+async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, Any]]:
+    """The report's aggregates: one row per (row key, point column) with the counts and sums
+    the domain turns into figures (app.domain.reports.aggregate_names). One statement, plus
+    one per median on SQLite.
+
+    When every aggregate can be made from partial ones (no median) and no row is a class's
+    (a pupil in two classes counts in each), the pupils' rows are first aggregated at the
+    finest grain (subject, school, year group, each key group's value, point column) and
+    the rows of every rollup level and key group are added up from those few partial rows,
+    instead of from every pupil's row once per level and key group."""
+    built = _build(plan)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    definition = plan.definition
+    facts = built.facts
+
+    def fact(name: str) -> Any:
+        return built.extra[name] if name in built.extra else facts.c[name]
+
+    aggregates, medians = _aggregates(plan, fact, postgres=postgres)
+    decomposable = all(combine is not None for _, _, combine in aggregates) and not medians
+    if decomposable and Dimension.CLASS not in definition.dimensions:
+        statement = _from_partials(plan, facts, aggregates)
+        return [_clean(dict(row._mapping)) for row in await session.execute(statement)]
+
+    union = built.union
+    aggregates, medians = _aggregates(plan, lambda name: union.c[name], postgres=postgres)
     keys = _keys(union)
-    statement = sa.select(*keys, *columns).group_by(*keys)
+    statement = sa.select(*keys, *(agg.label(name) for name, agg, _ in aggregates)).group_by(*keys)
     found = {_key(row): dict(row._mapping) for row in await session.execute(statement)}
     for slot in medians:
         for key, median in await _median_sqlite(session, union, slot):
             if key in found:
                 found[key][f"m{slot}_median"] = median
     return [_clean(row) for row in found.values()]
+
+
+def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate]) -> Any:
+    """The aggregates per row key, added up from partial aggregates at the finest grain."""
+    definition = plan.definition
+    rolled = [d for d in definition.dimensions if d is not Dimension.SUBJECT]
+    finest: list[tuple[str, Any]] = [("d_subject", facts.c.subject_code)]
+    if Dimension.SCHOOL in rolled:
+        finest.append(("d_school", facts.c.school_id))
+    if Dimension.YEAR_GROUP in rolled:
+        finest.append(("d_year_group", facts.c.year_group))
+    finest += [(f"g{i}", _group_value(g, facts)) for i, g in enumerate(definition.groups)]
+    finest.append(("col", facts.c.col))
+    fine = (
+        sa.select(
+            *(expr.label(name) for name, expr in finest),
+            *(agg.label(name) for name, agg, _ in aggregates),
+        )
+        .where(*_filters(plan, facts))
+        .group_by(*(expr for _, expr in finest))
+        .cte("fine")
+    )
+    parts = []
+    for level in range(len(rolled), -1, -1):
+        kept = set(rolled[:level])
+        for index, group in [(None, None), *enumerate(definition.groups)]:
+            keys = [
+                sa.literal(level).label("level"),
+                fine.c.d_subject,
+                (fine.c.d_school if Dimension.SCHOOL in kept else sa.null()).label("d_school"),
+                (fine.c.d_year_group if Dimension.YEAR_GROUP in kept else sa.null()).label(
+                    "d_year_group"
+                ),
+                sa.null().label("d_class"),
+                (sa.literal(group) if group else sa.null()).label("gdim"),
+                (fine.c[f"g{index}"] if group else sa.null()).label("gval"),
+                fine.c.col,
+            ]
+            parts.append(sa.select(*keys, *(fine.c[name] for name, _, _ in aggregates)))
+    union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("report_rows")
+    keys = _keys(union)
+    return sa.select(
+        *keys, *(combine(union.c[name]).label(name) for name, _, combine in aggregates)
+    ).group_by(*keys)
 
 
 def _key(row: Any) -> tuple[Any, ...]:
