@@ -112,7 +112,7 @@ async def run_report(
     section, disclosure = build_section(
         definition, columns, row_specs, aggregates, title=definition.title or "Report"
     )
-    sections: list[Section] = [apply_suppression(section, disclosure, context.threshold)]
+    sections: list[Section] = [section]
     for slot, spec in enumerate(definition.metrics):
         if spec.metric is not Metric.PROGRESS_MATRIX:
             continue
@@ -128,9 +128,12 @@ async def run_report(
                 (context.point_labels[first], context.point_labels[last]),
                 row_specs,
                 counts,
-                threshold=context.threshold,
+                aggregates,
+                disclosure,
             )
         )
+    # One system: a matrix's sums are the table's attainment counts at its two points.
+    apply_suppression(sections, disclosure, context.threshold)
     how = (
         "their own category, never counted as below"
         if definition.out_of_year.value == "own_category"
