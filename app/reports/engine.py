@@ -312,6 +312,7 @@ async def _prepare(
         subject_codes=needed,
         measures=names.measures,
         rules=tuple(names.rules),
+        measure_schools=names.measure_schools,
     )
     return _Context(
         definition=definition,
@@ -333,6 +334,7 @@ class _Names:
     measure_labels: dict[str, str]
     measures: dict[int, queries.MeasureChoice]
     rules: list[queries.RuleChoice]
+    measure_schools: dict[uuid.UUID, frozenset[uuid.UUID]]
 
 
 async def check_names(
@@ -372,6 +374,8 @@ async def _resolve_names(
     measure_rows = await queries.measures_of(session, ids, names) if names else []
     measure_labels: dict[str, str] = {}
     plan_measures: dict[int, queries.MeasureChoice] = {}
+    # Per measure id, the schools it stands for (a school's own hides its trust's).
+    stands_for: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for slot, spec in enumerate(definition.metrics):
         if spec.metric not in MEASURE_METRICS:
             continue
@@ -396,6 +400,8 @@ async def _resolve_names(
                     )
                 by_subject[row.subject_code].add(row.id)
                 measure_labels.setdefault(name, row.name)
+            for row in chosen:
+                stands_for[row.id].update(row.schools)
         plan_measures[slot] = queries.MeasureChoice(
             {k: frozenset(v) for k, v in by_subject.items()}
         )
@@ -423,17 +429,37 @@ async def _resolve_names(
                     f"{row.code} is a {row.kind} measure: use a scale or number measure",
                     field=where,
                 )
+        for row in chosen:
+            stands_for[row.id].update(row.schools)
         rules.append(
             queries.RuleChoice(
                 rule.subject, rule.point, measure_ids=frozenset(r.id for r in chosen)
             )
         )
-    return _Names(definition, subjects, measure_labels, plan_measures, rules)
+    # A measure standing for only some of the schools counts only their pupils' values.
+    partial = {
+        measure_id: frozenset(schools)
+        for measure_id, schools in stands_for.items()
+        if not schools >= set(ids)
+    }
+    return _Names(definition, subjects, measure_labels, plan_measures, rules, partial)
 
 
-def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[Any]:
+@dataclasses.dataclass(frozen=True)
+class _Chosen:
+    """A measure a name stands for, and the schools it stands for it in."""
+
+    row: Any
+    schools: frozenset[uuid.UUID]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[_Chosen]:
     """The measure ``name`` (a code or an id) stands for in each school: the school's own
-    before its trust's."""
+    before its trust's (as for every definition of the same code). A pupil's values of the
+    measure their school does not use under that name are not counted."""
     by_school: dict[uuid.UUID, Any] = {}
     for row in rows:
         if row.code != name and str(row.id) != name:
@@ -443,7 +469,12 @@ def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[Any]:
             by_school[row.school_id] = row
     if not by_school:
         raise DefinitionError(f"no measure {name!r} in these schools", field=where)
-    return list({row.id: row for row in by_school.values()}.values())
+    schools: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    found: dict[uuid.UUID, Any] = {}
+    for school_id, row in by_school.items():
+        schools[row.id].add(school_id)
+        found[row.id] = row
+    return [_Chosen(row, frozenset(schools[measure_id])) for measure_id, row in found.items()]
 
 
 def _with_subject_codes(definition: ReportDefinition, subject: Any) -> ReportDefinition:

@@ -9,14 +9,16 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import openpyxl
 import pytest
 
 from app.auth.policy import Reach
-from app.db.tenancy import AssessmentPoint
+from app.db.curriculum import Measure
+from app.db.markbook import MeasureValue
+from app.db.tenancy import AssessmentPoint, School as SchoolRow
 from app.domain.reports import DefinitionError, ReportTable
 from app.reports.engine import matrix_cell_pupils, run_report
 from app.reports.render import render_csv, render_json, render_xlsx
@@ -405,6 +407,64 @@ async def test_trust_figures_come_from_pupils_across_the_schools(session, trust)
     total = cells[("Mathematics", "All schools", "All pupils", "1.measure_mean.0")]
     assert total == {"value": 99.8, "n": 6, "suppressed": False}
     assert cells[("Mathematics", "All schools", "All pupils", "0.pupils.0")]["value"] == 10
+
+
+async def test_a_trust_report_counts_each_pupil_once_per_measure_code(session, trust):
+    # The trust's KS-SCORE serves A2; A1 has its own KS-SCORE, which wins there. A1's pupils
+    # also hold values of the trust's (say, from before A1 made its own): they must not count
+    # twice, and A1's figures are those of A1's own measure.
+    a1, a2 = trust["A1"], trust["A2"]
+    trust_id = (await session.get(SchoolRow, a1.id)).trust_id
+    common = {"code": "KS-SCORE", "kind": "number", "expected_from": 100}
+    trusts = Measure(trust_id=trust_id, name="Trust score", **common)
+    own = Measure(school_id=a1.id, name="A1 score", **common)
+    session.add_all([trusts, own])
+    await session.flush()
+    rows = [(a1, 0, trusts, 80), (a1, 0, own, 104), (a1, 1, trusts, 81), (a1, 1, own, 110)]
+    rows += [(a2, 0, trusts, 96), (a2, 1, trusts, 100)]
+    for school, pupil, measure, number in rows:
+        session.add(
+            MeasureValue(
+                pupil_id=school.pupils[pupil],
+                measure_id=measure.id,
+                assessment_point_id=school.points["P2"],
+                school_id=school.id,
+                number=number,
+                recorded_by=uuid.uuid4(),
+                recorded_at=datetime.now(UTC),
+            )
+        )
+    await session.commit()
+    definition = {
+        "metrics": [
+            "pupils",
+            {"metric": "measure_mean", "measures": ["KS-SCORE"]},
+            {"metric": "measure_percent_expected", "measures": ["KS-SCORE"]},
+            "attainment",
+        ],
+        "dimensions": ["subject", "school"],
+        "academic_year": YEAR,
+        "points": ["P2"],
+        "filters": [{"dimension": "subject", "op": "in", "values": ["MA"]}],
+        "attainment": [{"subject": "MA", "measure": "KS-SCORE"}],
+    }
+    table = await run_report(
+        session,
+        definition=definition,
+        reach=Reach(school_ids=frozenset({a1.id, a2.id})),
+        school_ids=[a1.id, a2.id],
+        suppress_below=None,
+    )
+    cells = _cells(table)
+    every = ("Mathematics", "All schools", "All pupils")
+    assert cells[(*every, "0.pupils.0")]["value"] == 10
+    assert cells[(*every, "1.measure_mean.0")] == {"value": 102.5, "n": 4, "suppressed": False}
+    assert cells[(*every, "2.measure_percent_expected.0")]["value"] == 75.0
+    assert cells[(*every, "3.attainment.0.at")]["value"] == 3
+    assert cells[(*every, "3.attainment.0.below")]["value"] == 1
+    a1_row = ("Mathematics", "School A1", "All pupils")
+    assert cells[(*a1_row, "0.pupils.0")]["value"] == 8
+    assert cells[(*a1_row, "1.measure_mean.0")]["value"] == 107.0
 
 
 async def test_as_at_a_date_reads_the_history_of_one_school(session, trust):

@@ -132,6 +132,9 @@ class ReportPlan:
     subject_codes: frozenset[str] | None  # None: every subject of the schools
     measures: dict[int, MeasureChoice] = field(default_factory=dict)  # by metric slot
     rules: tuple[RuleChoice, ...] = ()
+    # Measures that stand for their code in only some of the schools (a school's own measure
+    # hides its trust's of the same code there): measure id -> those schools.
+    measure_schools: Mapping[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
 
 
 # --- Lookups the service resolves a definition with -------------------------------------------
@@ -419,8 +422,30 @@ def _subjects(plan: ReportPlan, codes: frozenset[str] | None) -> sa.CTE:
     return statement.cte("subjects")
 
 
+def _of_measures(
+    plan: ReportPlan,
+    ids: Collection[uuid.UUID],
+    measure_id: sa.ColumnElement[Any],
+    school_id: sa.ColumnElement[Any],
+) -> sa.ColumnElement[bool]:
+    """A value of one of ``ids``, each counted only in the schools it stands for (so a pupil
+    is counted once per measure code, by their school's own measure if it has one)."""
+    whole = sorted(i for i in ids if i not in plan.measure_schools)
+    clauses = [measure_id.in_(whole)] if whole else []
+    clauses += [
+        sa.and_(measure_id == i, school_id.in_(sorted(plan.measure_schools[i])))
+        for i in sorted(ids)
+        if i in plan.measure_schools
+    ]
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
 def _measure_match(
-    choice: MeasureChoice, code: sa.ColumnElement[Any], measure_id: sa.ColumnElement[Any]
+    plan: ReportPlan,
+    choice: MeasureChoice,
+    code: sa.ColumnElement[Any],
+    measure_id: sa.ColumnElement[Any],
+    school_id: sa.ColumnElement[Any],
 ) -> sa.ColumnElement[bool]:
     clauses = []
     named = [s for s in choice.by_subject if s is not None]
@@ -431,7 +456,7 @@ def _measure_match(
             here = code.not_in(named) if named else sa.true()
         else:
             here = code == subject
-        clauses.append(sa.and_(here, measure_id.in_(sorted(ids))))
+        clauses.append(sa.and_(here, _of_measures(plan, ids, measure_id, school_id)))
     return sa.or_(*clauses) if clauses else sa.false()
 
 
@@ -540,7 +565,7 @@ def _build(plan: ReportPlan) -> _Built:
                 sa.and_(
                     value.c.pupil_id == PUPIL.c.id,
                     value.c.assessment_point_id == point_map.c.point_id,
-                    _measure_match(choice, code, value.c.measure_id),
+                    _measure_match(plan, choice, code, value.c.measure_id, PUPIL.c.school_id),
                 ),
             )
             .outerjoin(measure, measure.c.id == value.c.measure_id)
@@ -587,7 +612,12 @@ def _build(plan: ReportPlan) -> _Built:
                             *(
                                 sa.and_(
                                     _rule_applies(plan, r, code, col),
-                                    rule_values.c.measure_id.in_(sorted(r.measure_ids)),
+                                    _of_measures(
+                                        plan,
+                                        r.measure_ids,
+                                        rule_values.c.measure_id,
+                                        PUPIL.c.school_id,
+                                    ),
                                 )
                                 for r in measured
                             )
