@@ -18,7 +18,8 @@ import pytest
 from app.auth.policy import Reach
 from app.db.curriculum import Measure
 from app.db.markbook import MeasureValue
-from app.db.tenancy import AssessmentPoint, School as SchoolRow
+from app.db.tenancy import AssessmentPoint
+from app.db.tenancy import School as SchoolRow
 from app.domain.reports import DefinitionError, ReportTable
 from app.reports.engine import matrix_cell_pupils, run_report
 from app.reports.render import render_csv, render_json, render_xlsx
