@@ -14,10 +14,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
 from app.auth.policy import Reach
 from app.db.curriculum import Measure
-from app.db.markbook import MeasureValue
+from app.db.markbook import MeasureValue, WorkingYearHistory
 from app.db.tenancy import AssessmentPoint
 from app.db.tenancy import School as SchoolRow
 from app.domain.reports import DefinitionError, ReportTable
@@ -166,6 +167,7 @@ async def trust(client, session, world):  # type: ignore[no-untyped-def]
         headers=leader,
     )
     assert years.status_code == 200, years.text
+    await _set_on(session, a1.pupils[7], SEPTEMBER)
     # Starter depth values: B 1, D 2, S 3, G 4; secure from S.
     await _judge(
         client,
@@ -210,6 +212,19 @@ async def trust(client, session, world):  # type: ignore[no-untyped-def]
     )
     await session.rollback()
     return {"A1": a1, "A2": a2}
+
+
+SEPTEMBER = datetime(2026, 9, 5, 12, tzinfo=UTC)
+
+
+async def _set_on(session: Any, pupil_id: uuid.UUID, when: datetime) -> None:
+    """Date a pupil's working year changes in the history as if set on ``when``."""
+    await session.execute(
+        sa.update(WorkingYearHistory)
+        .where(WorkingYearHistory.pupil_id == pupil_id)
+        .values(set_at=when)
+    )
+    await session.commit()
 
 
 async def _subject_id(client: Any, headers: Any, school_id: uuid.UUID, code: str) -> str:
@@ -493,6 +508,48 @@ async def test_as_at_a_date_reads_the_history_of_one_school(session, trust):
             suppress_below=None,
         )
     assert refused.value.field == "points.1"
+
+
+async def test_as_at_a_date_uses_the_working_year_that_stood_then(client, session, world, trust):
+    # p6 is moved to Year 3's maths curriculum on 10 November; p7 has worked within Year 3
+    # since September. As at 15 October only p7 works within an earlier year's curriculum.
+    a1 = trust["A1"]
+    leader = world.headers("school_leader")
+    moved = await client.post(
+        f"/v1/schools/{a1.id}/working-years",
+        json={
+            "academic_year": YEAR,
+            "rows": [
+                {
+                    "pupil_id": str(a1.pupils[6]),
+                    "subject_id": await _subject_id(client, leader, a1.id, "MA"),
+                    "curriculum_year": "3",
+                }
+            ],
+        },
+        headers=leader,
+    )
+    assert moved.status_code == 200, moved.text
+    await _set_on(session, a1.pupils[6], datetime(2026, 11, 10, 9, tzinfo=UTC))
+    definition = {
+        "metrics": ["pupils"],
+        "dimensions": ["subject"],
+        "groups": ["out_of_year"],
+        "academic_year": YEAR,
+        "points": [{"as_at": "2026-10-15"}, {"as_at": "2026-11-10"}, {"as_at": "2026-11-09"}],
+        "filters": [{"dimension": "subject", "op": "in", "values": ["MA"]}],
+    }
+    table = await run_report(
+        session, definition=definition, reach=_leader(a1), school_ids=[a1.id], suppress_below=None
+    )
+    cells = _cells(table)
+    earlier = (
+        "Mathematics",
+        "Working within an earlier year's curriculum: Working within an earlier year's curriculum",
+    )
+    assert cells[(*earlier, "0.pupils.0")]["value"] == 1
+    assert cells[(*earlier, "0.pupils.1")]["value"] == 2  # set during that day
+    assert cells[(*earlier, "0.pupils.2")]["value"] == 1
 
 
 async def test_a_progress_matrix_counts_pupils_and_lists_those_behind_a_cell(session, trust):
