@@ -383,7 +383,7 @@ async def _resolve_names(
         codes_of_subject: dict[str | None, str] = {}
         for index, name in enumerate(spec.measures):
             where = f"metrics.{slot}.measures.{index}"
-            chosen = _choose_measures(measure_rows, name, where)
+            chosen = _choose_measures(measure_rows, name, where, stands_for)
             for row in chosen:
                 if row.kind not in ("number", "scale"):
                     raise DefinitionError(
@@ -400,8 +400,6 @@ async def _resolve_names(
                     )
                 by_subject[row.subject_code].add(row.id)
                 measure_labels.setdefault(name, row.name)
-            for row in chosen:
-                stands_for[row.id].update(row.schools)
         plan_measures[slot] = queries.MeasureChoice(
             {k: frozenset(v) for k, v in by_subject.items()}
         )
@@ -418,7 +416,7 @@ async def _resolve_names(
             )
             continue
         where = f"attainment.{index}.measure"
-        chosen = _choose_measures(measure_rows, rule.measure, where)
+        chosen = _choose_measures(measure_rows, rule.measure, where, stands_for)
         for row in chosen:
             if row.kind == "number" and row.expected_from is None:
                 raise DefinitionError(
@@ -429,8 +427,6 @@ async def _resolve_names(
                     f"{row.code} is a {row.kind} measure: use a scale or number measure",
                     field=where,
                 )
-        for row in chosen:
-            stands_for[row.id].update(row.schools)
         rules.append(
             queries.RuleChoice(
                 rule.subject, rule.point, measure_ids=frozenset(r.id for r in chosen)
@@ -445,21 +441,16 @@ async def _resolve_names(
     return _Names(definition, subjects, measure_labels, plan_measures, rules, partial)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Chosen:
-    """A measure a name stands for, and the schools it stands for it in."""
-
-    row: Any
-    schools: frozenset[uuid.UUID]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.row, name)
-
-
-def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[_Chosen]:
+def _choose_measures(
+    rows: Sequence[Any],
+    name: str,
+    where: str,
+    stands_for: dict[uuid.UUID, set[uuid.UUID]],
+) -> list[Any]:
     """The measure ``name`` (a code or an id) stands for in each school: the school's own
-    before its trust's (as for every definition of the same code). A pupil's values of the
-    measure their school does not use under that name are not counted."""
+    before its trust's (as for every definition of the same code). Each one's schools are
+    added to ``stands_for``: a pupil's values of a measure their school does not use under
+    that name are not counted."""
     by_school: dict[uuid.UUID, Any] = {}
     for row in rows:
         if row.code != name and str(row.id) != name:
@@ -469,12 +460,9 @@ def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[_Chosen
             by_school[row.school_id] = row
     if not by_school:
         raise DefinitionError(f"no measure {name!r} in these schools", field=where)
-    schools: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    found: dict[uuid.UUID, Any] = {}
     for school_id, row in by_school.items():
-        schools[row.id].add(school_id)
-        found[row.id] = row
-    return [_Chosen(row, frozenset(schools[measure_id])) for measure_id, row in found.items()]
+        stands_for[row.id].add(school_id)
+    return list({row.id: row for row in by_school.values()}.values())
 
 
 def _with_subject_codes(definition: ReportDefinition, subject: Any) -> ReportDefinition:
