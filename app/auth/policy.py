@@ -280,10 +280,16 @@ def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
 
 
 def sees_pupils(principal: Principal, *, school_id: uuid.UUID) -> bool:
-    """Whether a report over a school may show the principal pupil rows: only if they reach
-    some of that school's pupils (a teacher: the pupils they teach). Anyone else who may run
-    reports (a governor) sees aggregates, with small groups suppressed."""
-    return reach(principal, Resource.PUPIL, Action.READ).touches(school_id=school_id)
+    """Whether a report over a school may show the principal pupil rows and small groups:
+    only if they read every pupil the report covers for them. A leader reads the whole
+    school, a teacher the pupils they teach (their reports cover no more). Anyone else who
+    may run reports (a governor, a reports:read client) sees aggregates, with small groups
+    suppressed; so does a teacher who is also a governor of the school, since their reports
+    cover the whole school and they read only their own pupils."""
+    pupils = reach(principal, Resource.PUPIL, Action.READ)
+    if reach(principal, Resource.REPORT, Action.READ).covers(school_id=school_id):
+        return pupils.covers(school_id=school_id)
+    return pupils.touches(school_id=school_id)
 
 
 def require(

@@ -90,6 +90,9 @@ A viewer such as a governor gets each cell that counts 1 to threshold-1 pupils h
 null, ``suppressed`` true), and then more cells, until no hidden count can be worked out by
 subtraction: from a total and its group rows, from a distribution's categories and its pupils,
 or from a figure's pupils and the row's (the pupils a figure leaves out are a count too).
+A report's progress matrices are suppressed with its table as one system: a matrix's rows and
+columns add up to the row's attainment counts at its two points (shown in the table or not),
+and its cells add up across group and dimension rows as the table's counts do.
 """
 
 from __future__ import annotations
@@ -1445,11 +1448,17 @@ def build_section(
 
 
 def _add_row_relations(
-    disclosure: Disclosure, keys: Sequence[RowKey], points: Sequence[int]
+    disclosure: Disclosure,
+    keys: Sequence[RowKey],
+    points: Sequence[int],
+    names: Iterable[str] | None = None,
 ) -> None:
     """Group rows add up to their "All pupils" row; a crossed dimension's rows add up to its
-    "All" row (with the other dimensions and the group the same)."""
-    names = {q[2] for q in disclosure.values if not str(q[2]).startswith("~")}
+    "All" row (with the other dimensions and the group the same). ``names``: only these
+    counts (default: every count not named ``~...``)."""
+    if names is None:
+        names = {q[2] for q in disclosure.values if not str(q[2]).startswith("~")}
+    names = sorted(set(names))
     present = set(keys)
     families: dict[tuple[Any, ...], list[RowKey]] = defaultdict(list)
     for key in keys:
@@ -1479,17 +1488,31 @@ def _add_row_relations(
                 )
 
 
-def apply_suppression(section: Section, disclosure: Disclosure, threshold: int | None) -> Section:
-    """Hide (value and n null, suppressed true) the cells ``suppress`` chooses."""
-    if threshold is None:
-        return section
-    hidden = suppress(disclosure, threshold)
-    for row in section.rows:
-        row.cells = [
-            Cell(None, None, True) if (row.key, index) in hidden else cell
-            for index, cell in enumerate(row.cells)
-        ]
-    return section
+def _cell_id(section: Section, row: Row, index: int) -> Hashable:
+    """A cell's name in a Disclosure: the main table's by row and column, a matrix's also by
+    its section and its "from" category (its rows share the main table's row keys)."""
+    if section.name == "main":
+        return (row.key, index)
+    return (section.name, row.key, row.keys.get("from"), index)
+
+
+def apply_suppression(
+    sections: Section | Sequence[Section], disclosure: Disclosure, threshold: int | None
+) -> Section | list[Section]:
+    """Hide (value and n null, suppressed true) the cells ``suppress`` chooses, over every
+    section of one report together (the main table and its progress matrices are one
+    system: what one hides, another must not give away)."""
+    several = not isinstance(sections, Section)
+    found = list(sections) if several else [sections]
+    if threshold is not None:
+        hidden = suppress(disclosure, threshold)
+        for section in found:
+            for row in section.rows:
+                row.cells = [
+                    Cell(None, None, True) if _cell_id(section, row, index) in hidden else cell
+                    for index, cell in enumerate(row.cells)
+                ]
+    return found if several else found[0]
 
 
 def matrix_columns(spec: MetricSpec, slot: int, from_label: str, to_label: str) -> list[Column]:
@@ -1509,59 +1532,82 @@ def matrix_columns(spec: MetricSpec, slot: int, from_label: str, to_label: str) 
     ]
 
 
+def matrix_name(slot: int, before: Category | str, after: Category | str) -> str:
+    """The count of pupils in a progress matrix's cell, as a Disclosure names it."""
+    return f"mx{slot}:{Category(before).value}:{Category(after).value}"
+
+
 def build_matrix(
     spec: MetricSpec,
     slot: int,
     labels: tuple[str, str],
     rows: Sequence[tuple[RowKey, dict[str, str | None], dict[str, str]]],
     counts: Mapping[tuple[RowKey, str, str], int],
-    *,
-    threshold: int | None,
+    aggregates: Mapping[tuple[RowKey, int], Mapping[str, Any]],
+    disclosure: Disclosure,
 ) -> Section:
     """A progress matrix: for each row of the report and each category at ``from``, the
-    pupils in each category at ``to``. A row's cells add up to the pupils in that category at
-    ``from``, and a column's to those in that category at ``to``: both are suppressed as sums."""
+    pupils in each category at ``to``. Its counts join the report's ``disclosure`` (built by
+    ``build_section``), so that the whole report is suppressed as one system:
+
+    - a column's cells add up to the row's pupils in that category at ``to`` (the report's
+      attainment count there, shown or not);
+    - a row's cells add up to the row's pupils in that category at ``from``: exactly so when
+      no pupil joined or left between the points; a reader is taken to know how many did, so
+      the link is treated as exact (which can only hide more);
+    - a group's rows add up to its "All pupils" row, a dimension's to its "All" row, cell by
+      cell, as in the main table.
+    """
+    first = spec.from_point or 0
+    last = spec.to_point or 0
     columns = matrix_columns(spec, slot, *labels)
-    disclosure = Disclosure()
+    name = f"matrix.{slot}"
     built: list[Row] = []
+    added: set[tuple[int, str]] = set()
     for key, keys, row_labels in rows:
+        for point in (first, last):
+            found = aggregates.get((key, point), {})
+            for c in Category:
+                q = (key, point, f"cat_{c.value}")
+                if q not in disclosure.values:
+                    disclosure.values[q] = _int(found, f"cat_{c.value}")
+                    added.add((point, q[2]))
         for before in Category:
             cells = []
             for index, after in enumerate(Category):
                 value = counts.get((key, before.value, after.value), 0)
-                q = (key, before.value, after.value)
+                q = (key, last, matrix_name(slot, before, after))
                 disclosure.values[q] = value
-                cell_key = (key, before.value)
-                disclosure.cells[(cell_key, index)] = (q,)
+                disclosure.cells[(name, key, before.value, index)] = (q,)
                 cells.append(Cell(float(value), value))
             built.append(
                 Row(
-                    RowKey(key.crossed, key.group, key.group_value),
+                    key,
                     {**keys, "from": before.value},
                     {**row_labels, "from": f"{CATEGORY_LABELS[before]} ({labels[0]})"},
                     cells,
                 )
             )
-        for before in Category:
-            total = (key, before.value, "~all")
-            disclosure.values[total] = sum(
-                counts.get((key, before.value, a.value), 0) for a in Category
-            )
             disclosure.relations.append(
-                (total, tuple((key, before.value, a.value) for a in Category))
+                (
+                    (key, first, f"cat_{before.value}"),
+                    tuple((key, last, matrix_name(slot, before, a)) for a in Category),
+                )
             )
-    section = Section(
-        f"matrix.{slot}", f"Progress matrix: {labels[0]} to {labels[1]}", columns, built
+        for after in Category:
+            disclosure.relations.append(
+                (
+                    (key, last, f"cat_{after.value}"),
+                    tuple((key, last, matrix_name(slot, b, after)) for b in Category),
+                )
+            )
+    keys_of = [key for key, _, _ in rows]
+    for point, count_name in sorted(added):
+        _add_row_relations(disclosure, keys_of, [point], [count_name])
+    _add_row_relations(
+        disclosure, keys_of, [last], [matrix_name(slot, b, a) for b in Category for a in Category]
     )
-    if threshold is not None:
-        hidden = suppress(disclosure, threshold)
-        for row in section.rows:
-            cell_key = (row.key, row.keys["from"])
-            row.cells = [
-                Cell(None, None, True) if (cell_key, i) in hidden else c
-                for i, c in enumerate(row.cells)
-            ]
-    return section
+    return Section(name, f"Progress matrix: {labels[0]} to {labels[1]}", columns, built)
 
 
 # --- Points -----------------------------------------------------------------------------------

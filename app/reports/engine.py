@@ -117,7 +117,7 @@ async def run_report(
         title=definition.title or "Report",
         disclose=context.threshold is not None,
     )
-    sections: list[Section] = [apply_suppression(section, disclosure, context.threshold)]
+    sections: list[Section] = [section]
     for slot, spec in enumerate(definition.metrics):
         if spec.metric is not Metric.PROGRESS_MATRIX:
             continue
@@ -133,9 +133,12 @@ async def run_report(
                 (context.point_labels[first], context.point_labels[last]),
                 row_specs,
                 counts,
-                threshold=context.threshold,
+                aggregates,
+                disclosure,
             )
         )
+    # One system: a matrix's sums are the table's attainment counts at its two points.
+    apply_suppression(sections, disclosure, context.threshold)
     how = (
         "their own category, never counted as below"
         if definition.out_of_year.value == "own_category"
@@ -314,6 +317,7 @@ async def _prepare(
         subject_codes=needed,
         measures=names.measures,
         rules=tuple(names.rules),
+        measure_schools=names.measure_schools,
     )
     return _Context(
         definition=definition,
@@ -335,6 +339,7 @@ class _Names:
     measure_labels: dict[str, str]
     measures: dict[int, queries.MeasureChoice]
     rules: list[queries.RuleChoice]
+    measure_schools: dict[uuid.UUID, frozenset[uuid.UUID]]
 
 
 async def check_names(
@@ -374,6 +379,8 @@ async def _resolve_names(
     measure_rows = await queries.measures_of(session, ids, names) if names else []
     measure_labels: dict[str, str] = {}
     plan_measures: dict[int, queries.MeasureChoice] = {}
+    # Per measure id, the schools it stands for (a school's own hides its trust's).
+    stands_for: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for slot, spec in enumerate(definition.metrics):
         if spec.metric not in MEASURE_METRICS:
             continue
@@ -381,7 +388,7 @@ async def _resolve_names(
         codes_of_subject: dict[str | None, str] = {}
         for index, name in enumerate(spec.measures):
             where = f"metrics.{slot}.measures.{index}"
-            chosen = _choose_measures(measure_rows, name, where)
+            chosen = _choose_measures(measure_rows, name, where, stands_for)
             for row in chosen:
                 if row.kind not in ("number", "scale"):
                     raise DefinitionError(
@@ -414,7 +421,7 @@ async def _resolve_names(
             )
             continue
         where = f"attainment.{index}.measure"
-        chosen = _choose_measures(measure_rows, rule.measure, where)
+        chosen = _choose_measures(measure_rows, rule.measure, where, stands_for)
         for row in chosen:
             if row.kind == "number" and row.expected_from is None:
                 raise DefinitionError(
@@ -430,12 +437,25 @@ async def _resolve_names(
                 rule.subject, rule.point, measure_ids=frozenset(r.id for r in chosen)
             )
         )
-    return _Names(definition, subjects, measure_labels, plan_measures, rules)
+    # A measure standing for only some of the schools counts only their pupils' values.
+    partial = {
+        measure_id: frozenset(schools)
+        for measure_id, schools in stands_for.items()
+        if not schools >= set(ids)
+    }
+    return _Names(definition, subjects, measure_labels, plan_measures, rules, partial)
 
 
-def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[Any]:
+def _choose_measures(
+    rows: Sequence[Any],
+    name: str,
+    where: str,
+    stands_for: dict[uuid.UUID, set[uuid.UUID]],
+) -> list[Any]:
     """The measure ``name`` (a code or an id) stands for in each school: the school's own
-    before its trust's."""
+    before its trust's (as for every definition of the same code). Each one's schools are
+    added to ``stands_for``: a pupil's values of a measure their school does not use under
+    that name are not counted."""
     by_school: dict[uuid.UUID, Any] = {}
     for row in rows:
         if row.code != name and str(row.id) != name:
@@ -445,6 +465,8 @@ def _choose_measures(rows: Sequence[Any], name: str, where: str) -> list[Any]:
             by_school[row.school_id] = row
     if not by_school:
         raise DefinitionError(f"no measure {name!r} in these schools", field=where)
+    for school_id, row in by_school.items():
+        stands_for[row.id].add(school_id)
     return list({row.id: row for row in by_school.values()}.values())
 
 

@@ -8,7 +8,8 @@ Who sees what (DESIGN, need to know), all asked of the one policy:
   pupils they teach, a trust's admins and analysts every school of the trust; pupils and
   parents run no reports (the school is not found for them);
 - a caller who does not see pupils in every school of the report (``sees_pupils``: a governor,
-  a reports:read client without roster rights) gets it with small groups suppressed: any cell
+  a reports:read client without roster rights, a teacher who is also the school's governor)
+  gets it with small groups suppressed: any cell
   counting fewer pupils than the school's ``report_threshold`` (the highest of the schools', in
   a trust report), or than the definition's own ``suppress_below`` if that is higher, and
   whatever would let such a count be worked out;

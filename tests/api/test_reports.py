@@ -18,6 +18,8 @@ import httpx
 import openpyxl
 import pytest
 
+from app.db.people import RoleGrant
+from app.domain.roles import Role
 from tests.support.roster import this_year
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -449,6 +451,39 @@ async def test_leaders_and_teachers_list_the_pupils_behind_a_cell_governors_neve
     )
     assert not_a_matrix.status_code == 422
     assert not_a_matrix.json()["errors"][0]["field"] == "body.metric"
+
+
+async def test_a_teacher_who_is_also_a_governor_gets_the_whole_school_as_a_governor(
+    client, world, school, session
+):
+    # A staff governor: their reports cover the whole school (as governor), but they read
+    # only the pupils they teach, so they get the governor's view: suppressed, no pupils.
+    session.add(
+        RoleGrant(user_id=world.users["teacher"].id, role=Role.GOVERNOR, school_id=school.school_id)
+    )
+    await session.commit()
+    headers = world.headers("teacher")
+    page = school.templates["DATA-ON-A-PAGE"]
+    url = f"/v1/schools/{school.school_id}/report-templates/{page}/report"
+    report = await _run(client, url, headers)
+    assert report.status_code == 200, report.text
+    assert report.json()["suppress_below"] == 6
+    cells = _cells(report.json())
+    assert cells[(*ALL_MATHS, "0.pupils.0")]["value"] == 8
+    pp = ("Mathematics", "Year 4", "Pupil premium: Pupil premium")
+    assert cells[(*pp, "0.pupils.0")]["suppressed"]
+    listed = await client.post(
+        f"/v1/schools/{school.school_id}/reports/matrix-pupils",
+        json={
+            "template_id": school.templates["PROGRESS-MATRIX"],
+            "metric": 1,
+            "keys": {"subject": "MA", "year_group": "4", "group": None, "group_value": None},
+            "from_category": "at",
+            "to_category": "at",
+        },
+        headers=headers,
+    )
+    assert listed.status_code == 403, listed.text
 
 
 # --- Bad input ---------------------------------------------------------------------------------

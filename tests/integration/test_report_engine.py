@@ -9,14 +9,18 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
 from app.auth.policy import Reach
+from app.db.curriculum import Measure
+from app.db.markbook import MeasureValue, WorkingYearHistory
 from app.db.tenancy import AssessmentPoint
+from app.db.tenancy import School as SchoolRow
 from app.domain.reports import DefinitionError, ReportTable
 from app.reports.engine import matrix_cell_pupils, run_report
 from app.reports.render import render_csv, render_json, render_xlsx
@@ -163,6 +167,7 @@ async def trust(client, session, world):  # type: ignore[no-untyped-def]
         headers=leader,
     )
     assert years.status_code == 200, years.text
+    await _set_on(session, a1.pupils[7], SEPTEMBER)
     # Starter depth values: B 1, D 2, S 3, G 4; secure from S.
     await _judge(
         client,
@@ -207,6 +212,19 @@ async def trust(client, session, world):  # type: ignore[no-untyped-def]
     )
     await session.rollback()
     return {"A1": a1, "A2": a2}
+
+
+SEPTEMBER = datetime(2026, 9, 5, 12, tzinfo=UTC)
+
+
+async def _set_on(session: Any, pupil_id: uuid.UUID, when: datetime) -> None:
+    """Date a pupil's working year changes in the history as if set on ``when``."""
+    await session.execute(
+        sa.update(WorkingYearHistory)
+        .where(WorkingYearHistory.pupil_id == pupil_id)
+        .values(set_at=when)
+    )
+    await session.commit()
 
 
 async def _subject_id(client: Any, headers: Any, school_id: uuid.UUID, code: str) -> str:
@@ -407,6 +425,64 @@ async def test_trust_figures_come_from_pupils_across_the_schools(session, trust)
     assert cells[("Mathematics", "All schools", "All pupils", "0.pupils.0")]["value"] == 10
 
 
+async def test_a_trust_report_counts_each_pupil_once_per_measure_code(session, trust):
+    # The trust's KS-SCORE serves A2; A1 has its own KS-SCORE, which wins there. A1's pupils
+    # also hold values of the trust's (say, from before A1 made its own): they must not count
+    # twice, and A1's figures are those of A1's own measure.
+    a1, a2 = trust["A1"], trust["A2"]
+    trust_id = (await session.get(SchoolRow, a1.id)).trust_id
+    common = {"code": "KS-SCORE", "kind": "number", "expected_from": 100}
+    trusts = Measure(trust_id=trust_id, name="Trust score", **common)
+    own = Measure(school_id=a1.id, name="A1 score", **common)
+    session.add_all([trusts, own])
+    await session.flush()
+    rows = [(a1, 0, trusts, 80), (a1, 0, own, 104), (a1, 1, trusts, 81), (a1, 1, own, 110)]
+    rows += [(a2, 0, trusts, 96), (a2, 1, trusts, 100)]
+    for school, pupil, measure, number in rows:
+        session.add(
+            MeasureValue(
+                pupil_id=school.pupils[pupil],
+                measure_id=measure.id,
+                assessment_point_id=school.points["P2"],
+                school_id=school.id,
+                number=number,
+                recorded_by=uuid.uuid4(),
+                recorded_at=datetime.now(UTC),
+            )
+        )
+    await session.commit()
+    definition = {
+        "metrics": [
+            "pupils",
+            {"metric": "measure_mean", "measures": ["KS-SCORE"]},
+            {"metric": "measure_percent_expected", "measures": ["KS-SCORE"]},
+            "attainment",
+        ],
+        "dimensions": ["subject", "school"],
+        "academic_year": YEAR,
+        "points": ["P2"],
+        "filters": [{"dimension": "subject", "op": "in", "values": ["MA"]}],
+        "attainment": [{"subject": "MA", "measure": "KS-SCORE"}],
+    }
+    table = await run_report(
+        session,
+        definition=definition,
+        reach=Reach(school_ids=frozenset({a1.id, a2.id})),
+        school_ids=[a1.id, a2.id],
+        suppress_below=None,
+    )
+    cells = _cells(table)
+    every = ("Mathematics", "All schools", "All pupils")
+    assert cells[(*every, "0.pupils.0")]["value"] == 10
+    assert cells[(*every, "1.measure_mean.0")] == {"value": 102.5, "n": 4, "suppressed": False}
+    assert cells[(*every, "2.measure_percent_expected.0")]["value"] == 75.0
+    assert cells[(*every, "3.attainment.0.at")]["value"] == 3
+    assert cells[(*every, "3.attainment.0.below")]["value"] == 1
+    a1_row = ("Mathematics", "School A1", "All pupils")
+    assert cells[(*a1_row, "0.pupils.0")]["value"] == 8
+    assert cells[(*a1_row, "1.measure_mean.0")]["value"] == 107.0
+
+
 async def test_as_at_a_date_reads_the_history_of_one_school(session, trust):
     a1, a2 = trust["A1"], trust["A2"]
     definition = {
@@ -432,6 +508,48 @@ async def test_as_at_a_date_reads_the_history_of_one_school(session, trust):
             suppress_below=None,
         )
     assert refused.value.field == "points.1"
+
+
+async def test_as_at_a_date_uses_the_working_year_that_stood_then(client, session, world, trust):
+    # p6 is moved to Year 3's maths curriculum on 10 November; p7 has worked within Year 3
+    # since September. As at 15 October only p7 works within an earlier year's curriculum.
+    a1 = trust["A1"]
+    leader = world.headers("school_leader")
+    moved = await client.post(
+        f"/v1/schools/{a1.id}/working-years",
+        json={
+            "academic_year": YEAR,
+            "rows": [
+                {
+                    "pupil_id": str(a1.pupils[6]),
+                    "subject_id": await _subject_id(client, leader, a1.id, "MA"),
+                    "curriculum_year": "3",
+                }
+            ],
+        },
+        headers=leader,
+    )
+    assert moved.status_code == 200, moved.text
+    await _set_on(session, a1.pupils[6], datetime(2026, 11, 10, 9, tzinfo=UTC))
+    definition = {
+        "metrics": ["pupils"],
+        "dimensions": ["subject"],
+        "groups": ["out_of_year"],
+        "academic_year": YEAR,
+        "points": [{"as_at": "2026-10-15"}, {"as_at": "2026-11-10"}, {"as_at": "2026-11-09"}],
+        "filters": [{"dimension": "subject", "op": "in", "values": ["MA"]}],
+    }
+    table = await run_report(
+        session, definition=definition, reach=_leader(a1), school_ids=[a1.id], suppress_below=None
+    )
+    cells = _cells(table)
+    earlier = (
+        "Mathematics",
+        "Working within an earlier year's curriculum: Working within an earlier year's curriculum",
+    )
+    assert cells[(*earlier, "0.pupils.0")]["value"] == 1
+    assert cells[(*earlier, "0.pupils.1")]["value"] == 2  # set during that day
+    assert cells[(*earlier, "0.pupils.2")]["value"] == 1
 
 
 async def test_a_progress_matrix_counts_pupils_and_lists_those_behind_a_cell(session, trust):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date
 
@@ -162,6 +163,20 @@ def test_reports_follow_the_clients_scopes():
     assert not sees_pupils(client(ClientScope.REPORTS_READ), school_id=SCHOOL)
     assert sees_pupils(client(ClientScope.ROSTER_READ), school_id=SCHOOL)
     assert reach(client(ClientScope.ROSTER_READ), Resource.REPORT, Action.READ).empty
+
+
+def test_a_teacher_who_is_also_a_governor_sees_no_pupil_rows():
+    # Their reports cover the whole school (as governor); they read only their own pupils.
+    staff_governor = dataclasses.replace(
+        person(Role.TEACHER),
+        grants=(Grant(Role.TEACHER, school_id=SCHOOL), Grant(Role.GOVERNOR, school_id=SCHOOL)),
+    )
+    assert reach(staff_governor, Resource.REPORT, Action.READ).covers(school_id=SCHOOL)
+    assert not sees_pupils(staff_governor, school_id=SCHOOL)
+    leading_teacher = dataclasses.replace(
+        staff_governor, grants=(*staff_governor.grants, Grant(Role.SCHOOL_LEADER, school_id=SCHOOL))
+    )
+    assert sees_pupils(leading_teacher, school_id=SCHOOL)
 
 
 def test_a_teacher_reaches_the_pupils_of_this_years_classes_on():

@@ -28,6 +28,7 @@ from app.domain.reports import (
     band_from_descriptor,
     band_from_number,
     band_from_secured,
+    build_matrix,
     build_section,
     categorise,
     check_size,
@@ -407,6 +408,162 @@ def test_a_viewer_never_receives_nor_works_out_a_small_count(cohort, threshold):
         if total in known:
             rest = sum(real.get(m, 0) for m in members if m not in known)
             assert not 0 < rest < threshold, (total, members)
+
+
+# --- Suppression across a report's sections: the table and its progress matrix --------------
+@dataclass(frozen=True)
+class Tracked:
+    year_group: str
+    pupil_premium: str
+    autumn: Category
+    summer: Category
+
+
+tracked_strategy = st.builds(
+    Tracked,
+    st.sampled_from(["3", "4"]),
+    st.sampled_from(["yes", "no"]),
+    st.sampled_from(list(Category)),
+    st.sampled_from(list(Category)),
+)
+WITH_MATRIX = parse_definition(
+    {
+        "metrics": ["pupils", "attainment", "percent_at_or_above", "progress_matrix"],
+        "dimensions": ["subject", "year_group"],
+        "groups": ["pupil_premium"],
+        "points": ["AUT", "SUM"],
+        "attainment": [{"subject": "MA", "measure": "TA"}],
+    }
+)
+
+
+def tracked_report(cohort: list[Tracked], threshold: int | None) -> tuple[Any, Any, dict]:
+    """The table and the matrix of a cohort, suppressed together; and the true counts."""
+    aggregates: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[Any, int] = defaultdict(int)
+    real: dict[Any, int] = defaultdict(int)
+    for pupil in cohort:
+        for year in (pupil.year_group, None):
+            for group, value in ((None, None), ("pupil_premium", pupil.pupil_premium)):
+                key = RowKey(("MA", year), group, value)
+                for point, category in ((0, pupil.autumn), (1, pupil.summer)):
+                    aggregates[key, point]["pupils"] += 1
+                    aggregates[key, point][f"cat_{category.value}"] += 1
+                    real[key, point, "pupils"] += 1
+                    real[key, point, category.value] += 1
+                    if category in (Category.AT, Category.ABOVE):
+                        real[key, point, "at_or_above"] += 1
+                counts[key, pupil.autumn.value, pupil.summer.value] += 1
+                real[key, "mx", pupil.autumn.value, pupil.summer.value] += 1
+    keys = sorted({k for k, _ in aggregates}, key=repr)
+    rows = [(k, {"subject": "MA", "year_group": k.crossed[1]}, {}) for k in keys]
+    section, disclosure = build_section(
+        WITH_MATRIX, plan_columns(WITH_MATRIX), rows, {k: dict(v) for k, v in aggregates.items()}
+    )
+    spec = WITH_MATRIX.metrics[3]
+    matrix = build_matrix(spec, 3, ("Autumn", "Summer"), rows, counts, aggregates, disclosure)
+    apply_suppression([section, matrix], disclosure, threshold)
+    return section, matrix, real
+
+
+def attack_report(section: Any, matrix: Any) -> tuple[dict[Any, int], list[Any]]:
+    """What a viewer reads from the table (pupils, each category as a count or a %, at or
+    above, at each point) and the matrix (each cell), and the sums linking them: a row's
+    categories make its pupils; a matrix row makes the row's category at autumn, a matrix
+    column its category at summer; group rows make "All pupils", year groups "All year
+    groups", in the table and cell by cell in the matrix."""
+    known: dict[Any, int] = {}
+    sums: list[Any] = []
+    for row in section.rows:
+        for column, cell in zip(section.columns, row.cells, strict=True):
+            if cell.suppressed or cell.value is None:
+                continue
+            at = (row.key, column.point)
+            if column.metric.value == "pupils":
+                known[(*at, "pupils")] = int(cell.value)
+            elif column.part is not None:
+                known[(*at, "pupils")] = cell.n
+                count = cell.value if not column.percent else cell.value * cell.n / 100
+                known[(*at, column.part)] = round(count)
+            elif cell.n:
+                known[(*at, "at_or_above")] = round(cell.value * cell.n / 100)
+    for row in matrix.rows:
+        for column, cell in zip(matrix.columns, row.cells, strict=True):
+            if not cell.suppressed:
+                known[row.key, "mx", row.keys["from"], column.part] = int(cell.value)
+    keys = {row.key for row in section.rows}
+    cats = [c.value for c in Category]
+    for key in keys:
+        for point in (0, 1):
+            sums.append(((key, point, "pupils"), [(key, point, c) for c in cats]))
+            sums.append(((key, point, "at_or_above"), [(key, point, "at"), (key, point, "above")]))
+        for c in cats:
+            sums.append(((key, 0, c), [(key, "mx", c, a) for a in cats]))
+            sums.append(((key, 1, c), [(key, "mx", b, c) for b in cats]))
+    names = [(p, n) for p in (0, 1) for n in ("pupils", "at_or_above", *cats)]
+    names += [("mx", b, a) for b in cats for a in cats]
+    for key in keys:
+        families = []
+        if key.group is None:
+            families.append([k for k in keys if k.crossed == key.crossed and k.group])
+        if key.crossed[1] is None:
+            families.append(
+                [
+                    k
+                    for k in keys
+                    if k.crossed[1] is not None
+                    and (k.group, k.group_value) == (key.group, key.group_value)
+                ]
+            )
+        for members in families:
+            sums += [((key, *n), [(m, *n) for m in members]) for n in names]
+    return known, sums
+
+
+def worked_out(known: dict[Any, int], sums: list[Any], real: dict[Any, int]) -> dict[Any, int]:
+    """All that subtraction (and addition) gives from what is known."""
+    known = dict(known)
+    grew = True
+    while grew:
+        grew = False
+        for total, members in sums:
+            missing = [m for m in members if m not in known]
+            if total in known and len(missing) == 1:
+                known[missing[0]] = real[missing[0]]
+                grew = True
+            elif total not in known and not missing:
+                known[total] = real[total]
+                grew = True
+    return known
+
+
+@settings(max_examples=150, deadline=None)
+@given(cohort=st.lists(tracked_strategy, max_size=30), threshold=st.integers(3, 6))
+def test_no_small_count_is_worked_out_across_the_table_and_its_matrix(cohort, threshold):
+    section, matrix, real = tracked_report(cohort, threshold)
+    read, sums = attack_report(section, matrix)
+    for name, value in read.items():
+        assert value == real[name], name
+    known = worked_out(read, sums, real)
+    assert not {n: v for n, v in known.items() if 0 < v < threshold}
+    for total, members in sums:
+        if total in known:
+            rest = sum(real[m] for m in members if m not in known)
+            assert not 0 < rest < threshold, (total, members)
+
+
+def test_a_matrix_cell_is_not_given_back_by_the_tables_counts():
+    # In autumn 7 pupils are at (5 stay at, 2 move above) and 8 above (all stay). The table
+    # shows autumn's and summer's counts; the matrix must not show cells from which, with
+    # those, the 2 could be worked out.
+    cohort = [Tracked("4", "no", Category.AT, Category.AT) for _ in range(5)]
+    cohort += [Tracked("4", "no", Category.AT, Category.ABOVE) for _ in range(2)]
+    cohort += [Tracked("4", "no", Category.ABOVE, Category.ABOVE) for _ in range(8)]
+    section, matrix, real = tracked_report(cohort, 3)
+    read, sums = attack_report(section, matrix)
+    known = worked_out(read, sums, real)
+    assert (RowKey(("MA", None)), "mx", "at", "above") not in known
+    assert not [v for v in known.values() if 0 < v < 3]
 
 
 @given(cohort=st.lists(pupils_strategy, min_size=1, max_size=30))

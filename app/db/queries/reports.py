@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -37,6 +37,7 @@ from app.db.markbook import (
     MeasureValue,
     ObjectiveJudgement,
     WorkingYear,
+    WorkingYearHistory,
 )
 from app.db.queries.judgements import standing_rank
 from app.db.queries.paging import Page, paginate
@@ -77,6 +78,7 @@ ENROLMENT = Enrolment.__table__  # type: ignore[attr-defined]
 SUMMARY = JudgementSummary.__table__  # type: ignore[attr-defined]
 HISTORY = ObjectiveJudgement.__table__  # type: ignore[attr-defined]
 WORKING_YEAR = WorkingYear.__table__  # type: ignore[attr-defined]
+WORKING_YEAR_HISTORY = WorkingYearHistory.__table__  # type: ignore[attr-defined]
 VALUE = MeasureValue.__table__  # type: ignore[attr-defined]
 MEASURE = Measure.__table__  # type: ignore[attr-defined]
 DESCRIPTOR = Descriptor.__table__  # type: ignore[attr-defined]
@@ -133,6 +135,9 @@ class ReportPlan:
     subject_codes: frozenset[str] | None  # None: every subject of the schools
     measures: dict[int, MeasureChoice] = field(default_factory=dict)  # by metric slot
     rules: tuple[RuleChoice, ...] = ()
+    # Measures that stand for their code in only some of the schools (a school's own measure
+    # hides its trust's of the same code there): measure id -> those schools.
+    measure_schools: Mapping[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
 
 
 # --- Lookups the service resolves a definition with -------------------------------------------
@@ -318,7 +323,7 @@ def _judged_as_at_columns(plan: ReportPlan) -> sa.CTE | None:
 def _judged_as_at(column: PointColumn) -> Any:
     """The summary's figures for one school as at a date, from the history: per cell the
     judgement standing then (app.domain.markbook.standing), counted over the objectives of
-    the pupil's working year (the one set for the academic year, else the year group's)."""
+    the pupil's working year then (``_working_years_as_at``)."""
     ranked = (
         sa.select(
             HISTORY.c.pupil_id,
@@ -331,8 +336,9 @@ def _judged_as_at(column: PointColumn) -> Any:
         .subquery("ranked")
     )
     secure_from = DESCRIPTOR.alias("secure_from")
+    standing = _working_years_as_at(column).subquery("standing_years")
     working = sa.func.coalesce(
-        WORKING_YEAR.c.curriculum_year, default_year_expr(ENROLMENT.c.year_group)
+        standing.c.curriculum_year, default_year_expr(ENROLMENT.c.year_group)
     )
     judged = sa.func.count()
     return (
@@ -365,11 +371,10 @@ def _judged_as_at(column: PointColumn) -> Any:
             ),
         )
         .outerjoin(
-            WORKING_YEAR,
+            standing,
             sa.and_(
-                WORKING_YEAR.c.pupil_id == ranked.c.pupil_id,
-                WORKING_YEAR.c.subject_id == ranked.c.subject_id,
-                WORKING_YEAR.c.academic_year == column.academic_year,
+                standing.c.pupil_id == ranked.c.pupil_id,
+                standing.c.subject_id == ranked.c.subject_id,
             ),
         )
         .where(
@@ -379,6 +384,49 @@ def _judged_as_at(column: PointColumn) -> Any:
         )
         .group_by(ranked.c.pupil_id, ranked.c.subject_id, working)
     )
+
+
+def _working_years_as_at(column: PointColumn) -> Any:
+    """Per pupil x subject of one school: the working year that stood at the end of the day
+    ``as_at`` in its academic year, from the history (the latest change set on or before that
+    day). A null year (changed back), or no change by then: the year group's."""
+    assert column.as_at is not None
+    end = datetime.combine(column.as_at + timedelta(days=1), time.min, tzinfo=UTC)
+    history = WORKING_YEAR_HISTORY.c
+    ranked = (
+        sa.select(
+            history.pupil_id,
+            history.subject_id,
+            history.curriculum_year,
+            sa.func.row_number()
+            .over(
+                partition_by=(history.pupil_id, history.subject_id),
+                order_by=(history.set_at.desc(), history.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(
+            history.school_id == column.school_id,
+            history.academic_year == column.academic_year,
+            history.set_at < end,
+        )
+        .subquery("year_changes")
+    )
+    return sa.select(ranked.c.pupil_id, ranked.c.subject_id, ranked.c.curriculum_year).where(
+        ranked.c.rank == 1
+    )
+
+
+def _as_at_years(plan: ReportPlan) -> sa.CTE | None:
+    """The working years standing at each "as at" column (``col``), or None if there is none."""
+    parts = [
+        _working_years_as_at(column).add_columns(sa.literal(column.index).label("col"))
+        for column in plan.columns
+        if column.as_at is not None
+    ]
+    if not parts:
+        return None
+    return (sa.union_all(*parts) if len(parts) > 1 else parts[0]).cte("as_at_years")
 
 
 def _year_objectives(plan: ReportPlan) -> sa.CTE:
@@ -429,8 +477,30 @@ def _subjects(plan: ReportPlan, codes: frozenset[str] | None) -> sa.CTE:
     return statement.cte("subjects")
 
 
+def _of_measures(
+    plan: ReportPlan,
+    ids: Collection[uuid.UUID],
+    measure_id: sa.ColumnElement[Any],
+    school_id: sa.ColumnElement[Any],
+) -> sa.ColumnElement[bool]:
+    """A value of one of ``ids``, each counted only in the schools it stands for (so a pupil
+    is counted once per measure code, by their school's own measure if it has one)."""
+    whole = sorted(i for i in ids if i not in plan.measure_schools)
+    clauses = [measure_id.in_(whole)] if whole else []
+    clauses += [
+        sa.and_(measure_id == i, school_id.in_(sorted(plan.measure_schools[i])))
+        for i in sorted(ids)
+        if i in plan.measure_schools
+    ]
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
 def _measure_match(
-    choice: MeasureChoice, code: sa.ColumnElement[Any], measure_id: sa.ColumnElement[Any]
+    plan: ReportPlan,
+    choice: MeasureChoice,
+    code: sa.ColumnElement[Any],
+    measure_id: sa.ColumnElement[Any],
+    school_id: sa.ColumnElement[Any],
 ) -> sa.ColumnElement[bool]:
     clauses = []
     named = [s for s in choice.by_subject if s is not None]
@@ -441,7 +511,7 @@ def _measure_match(
             here = code.not_in(named) if named else sa.true()
         else:
             here = code == subject
-        clauses.append(sa.and_(here, measure_id.in_(sorted(ids))))
+        clauses.append(sa.and_(here, _of_measures(plan, ids, measure_id, school_id)))
     return sa.or_(*clauses) if clauses else sa.false()
 
 
@@ -527,18 +597,36 @@ def _build(plan: ReportPlan) -> _Built:
             ),
         )
     judged = _Judged(SUMMARY, as_at)
-    source = source.outerjoin(
-        WORKING_YEAR,
-        sa.and_(
-            WORKING_YEAR.c.pupil_id == PUPIL.c.id,
-            WORKING_YEAR.c.subject_id == subjects.c.subject_id,
-            WORKING_YEAR.c.academic_year == point_map.c.academic_year,
-        ),
+    as_at_years = _as_at_years(plan)
+    current_year = sa.and_(
+        WORKING_YEAR.c.pupil_id == PUPIL.c.id,
+        WORKING_YEAR.c.subject_id == subjects.c.subject_id,
+        WORKING_YEAR.c.academic_year == point_map.c.academic_year,
     )
     default_year = default_year_expr(ENROLMENT.c.year_group)
-    working = sa.func.coalesce(
-        judged.c.curriculum_year, WORKING_YEAR.c.curriculum_year, default_year
-    )
+    if as_at_years is None:
+        source = source.outerjoin(WORKING_YEAR, current_year)
+        working = sa.func.coalesce(
+            judged.c.curriculum_year, WORKING_YEAR.c.curriculum_year, default_year
+        )
+    else:
+        # "As at" columns: the working year that stood then, not the one set now.
+        source = source.outerjoin(
+            WORKING_YEAR, sa.and_(current_year, point_map.c.point_id.is_not(None))
+        ).outerjoin(
+            as_at_years,
+            sa.and_(
+                as_at_years.c.pupil_id == PUPIL.c.id,
+                as_at_years.c.subject_id == subjects.c.subject_id,
+                as_at_years.c.col == point_map.c.col,
+            ),
+        )
+        working = sa.func.coalesce(
+            judged.c.curriculum_year,
+            WORKING_YEAR.c.curriculum_year,
+            as_at_years.c.curriculum_year,
+            default_year,
+        )
     source = source.outerjoin(
         year_objectives,
         sa.and_(
@@ -591,7 +679,7 @@ def _build(plan: ReportPlan) -> _Built:
                 sa.and_(
                     value.c.pupil_id == PUPIL.c.id,
                     value.c.assessment_point_id == point_map.c.point_id,
-                    _measure_match(choice, code, value.c.measure_id),
+                    _measure_match(plan, choice, code, value.c.measure_id, PUPIL.c.school_id),
                 ),
             )
             .outerjoin(measure, measure.c.id == value.c.measure_id)
@@ -639,7 +727,12 @@ def _build(plan: ReportPlan) -> _Built:
                             *(
                                 sa.and_(
                                     _rule_applies(plan, r, code, col),
-                                    rule_values.c.measure_id.in_(sorted(r.measure_ids)),
+                                    _of_measures(
+                                        plan,
+                                        r.measure_ids,
+                                        rule_values.c.measure_id,
+                                        PUPIL.c.school_id,
+                                    ),
                                 )
                                 for r in measured
                             )
