@@ -30,7 +30,7 @@ async def schools_of_trusts(
 ) -> list[list[School]]:
     """Each trust's schools that the caller may read (a school's own people: their school)."""
     readable = reach(principal, Resource.SCHOOL, Action.READ)
-    found = await queries.schools_of_trusts(session, trust_ids)
+    found = await queries.children_of(session, School, "trust_id", trust_ids, order_by=("name",))
     return [[s for s in found.get(t, []) if readable.covers(school_id=s.id)] for t in trust_ids]
 
 
@@ -40,7 +40,13 @@ async def points_of_schools(
     """Each school's assessment points, for those who may read its calendar."""
     readable = reach(principal, Resource.ASSESSMENT_POINT, Action.READ)
     wanted = [s for s in school_ids if readable.covers(school_id=s)]
-    found = await queries.points_of_schools(session, wanted) if wanted else {}
+    found = (
+        await queries.children_of(
+            session, AssessmentPoint, "school_id", wanted, order_by=("academic_year", "position")
+        )
+        if wanted
+        else {}
+    )
     return [found.get(s, []) for s in school_ids]
 
 
@@ -51,7 +57,13 @@ async def classes_of_schools(
     name; the pupils in them are filtered apart)."""
     readable = reach(principal, Resource.CLASS, Action.READ)
     wanted = [s for s in school_ids if readable.covers(school_id=s)]
-    found = await queries.classes_of_schools(session, wanted) if wanted else {}
+    found = (
+        await queries.children_of(
+            session, TeachingGroup, "school_id", wanted, order_by=("-academic_year", "code")
+        )
+        if wanted
+        else {}
+    )
     return [found.get(s, []) for s in school_ids]
 
 

@@ -17,59 +17,9 @@ from sqlmodel import col
 
 from app.auth.policy import Reach
 from app.db.queries.reach import pupils_within
-from app.db.roster import ClassPupil, Pupil, TeachingGroup
-from app.db.tenancy import AssessmentPoint, School
+from app.db.roster import ClassPupil, Pupil
 
 Row = TypeVar("Row")
-
-
-async def schools_of_trusts(
-    session: AsyncSession, trust_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[School]]:
-    found: dict[uuid.UUID, list[School]] = defaultdict(list)
-    rows = await session.scalars(
-        sa.select(School)
-        .where(col(School.trust_id).in_(list(trust_ids)))
-        .order_by(col(School.name), col(School.id))
-    )
-    for school in rows:
-        assert school.trust_id is not None
-        found[school.trust_id].append(school)
-    return found
-
-
-async def points_of_schools(
-    session: AsyncSession, school_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[AssessmentPoint]]:
-    found: dict[uuid.UUID, list[AssessmentPoint]] = defaultdict(list)
-    rows = await session.scalars(
-        sa.select(AssessmentPoint)
-        .where(col(AssessmentPoint.school_id).in_(list(school_ids)))
-        .order_by(
-            col(AssessmentPoint.academic_year),
-            col(AssessmentPoint.position),
-            col(AssessmentPoint.id),
-        )
-    )
-    for point in rows:
-        found[point.school_id].append(point)
-    return found
-
-
-async def classes_of_schools(
-    session: AsyncSession, school_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[TeachingGroup]]:
-    found: dict[uuid.UUID, list[TeachingGroup]] = defaultdict(list)
-    rows = await session.scalars(
-        sa.select(TeachingGroup)
-        .where(col(TeachingGroup.school_id).in_(list(school_ids)))
-        .order_by(
-            col(TeachingGroup.academic_year).desc(), col(TeachingGroup.code), col(TeachingGroup.id)
-        )
-    )
-    for group in rows:
-        found[group.school_id].append(group)
-    return found
 
 
 async def pupils_of_classes(
@@ -128,13 +78,19 @@ async def children_of(
     order_by: Collection[str],
     current_only: bool = False,
 ) -> dict[uuid.UUID, list[Row]]:
-    """The rows of ``model`` under each parent (frameworks of a subject, objectives of a
-    framework, descriptors of a scale); ``current_only`` leaves out archived ones."""
+    """The rows of ``model`` under each parent (schools of a trust, points and classes of a
+    school, frameworks of a subject, objectives of a framework, descriptors of a scale), in
+    ``order_by`` (a leading ``-``: descending), then by id; ``current_only`` leaves out archived
+    ones."""
     table: Any = model
     statement = sa.select(model).where(col(getattr(table, parent)).in_(list(parent_ids)))
     if current_only:
         statement = statement.where(sa.not_(col(table.archived)))
-    statement = statement.order_by(*(getattr(table, name) for name in order_by), col(table.id))
+    order = [
+        col(getattr(table, name[1:])).desc() if name.startswith("-") else getattr(table, name)
+        for name in order_by
+    ]
+    statement = statement.order_by(*order, col(table.id))
     found: dict[uuid.UUID, list[Row]] = defaultdict(list)
     for row in await session.scalars(statement):
         found[getattr(row, parent)].append(row)
