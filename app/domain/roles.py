@@ -9,6 +9,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class PrincipalKind(StrEnum):
+    """Who calls: a person (with role grants) or an integration client (with scopes), as a
+    token's subject and a principal name them."""
+
+    USER = "user"
+    CLIENT = "client"
+
+
 class Role(StrEnum):
     SYSTEM_ADMIN = "system_admin"
     TRUST_ADMIN = "trust_admin"

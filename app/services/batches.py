@@ -2,25 +2,50 @@
 
 Each takes the keys of one batch and answers a list per key, in key order: what the caller
 reaches of it, and nothing (an empty list) where they reach none of it, exactly as a list
-filtered by reach would be. One statement per batch, however many keys.
+filtered by reach would be. One statement per batch, however many keys (a pupil's working
+years: four, whatever the number of pupils).
+
+A pupil's parts follow REST's rules: their roster (characteristics, enrolments, classes,
+groups) as ``GET /v1/pupils/{id}`` gives it, to those with pupil rights; their record (cells,
+judgements, working years, values) as ``GET /v1/pupils/{id}/record`` gives it, by the same
+queries and views (app.services.pupil_record), to those with judgement or value rights (pupils
+and parents: their own). ``access_to_pupils`` says which parts a caller reaches of each
+pupil; the reads of the parts filter by the same reach in SQL besides.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.pupil_record import (
+    JudgementHistoryItem,
+    RecordJudgement,
+    RecordValue,
+    RecordWorkingYear,
+)
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.queries import batches as queries
-from app.db.roster import Pupil, TeachingGroup
+from app.db.queries import pupil_record as record_queries
+from app.db.queries.roster import enrolments_of
+from app.db.roster import Enrolment, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
+from app.services.pupil_record import record_judgement, record_value, record_working_years
 
 Owned = TypeVar("Owned", Subject, Scale, Measure)
+Key = TypeVar("Key", bound=Hashable)
+# A pupil's cells in one subject, now (None) or as at a date.
+CellsKey = tuple[uuid.UUID, uuid.UUID, date | None]
+# A pupil's values at one assessment point, or at every point (None).
+ValuesKey = tuple[uuid.UUID, uuid.UUID | None]
 # The order each kind of definition is listed in.
 _ORDER = {Subject: ("position", "name"), Scale: ("name",), Measure: ("position", "name")}
 
@@ -139,3 +164,152 @@ async def descriptors_of_scales(
         session, Descriptor, "scale_id", scale_ids, order_by=("position",), current_only=True
     )
     return [found.get(s, []) for s in scale_ids]
+
+
+# --- A pupil's parts ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PupilAccess:
+    """A pupil the caller reaches, and which of their parts: ``roster`` (characteristics,
+    enrolments, classes and groups: pupil rights), ``judgements`` (cells, judgement history,
+    working years) and ``values`` (measure values)."""
+
+    pupil: Pupil
+    roster: bool
+    judgements: bool
+    values: bool
+
+
+def _by_second(keys: Sequence[tuple[uuid.UUID, Key]]) -> dict[Key, list[uuid.UUID]]:
+    """The pupils of the keys grouped by what else the key holds (a subject and date, a
+    point): one statement per group, and a batch's keys mostly share one."""
+    grouped: dict[Key, list[uuid.UUID]] = defaultdict(list)
+    for pupil_id, rest in keys:
+        grouped[rest].append(pupil_id)
+    return grouped
+
+
+async def access_to_pupils(
+    session: AsyncSession, *, principal: Principal, pupil_ids: Sequence[uuid.UUID]
+) -> list[PupilAccess | None]:
+    """Each pupil with the parts of them the caller reaches, as REST's pupil and pupil record
+    routes decide: school and trust staff their schools' pupils, a teacher those they teach, a
+    pupil or parent their own record (not the roster), an integration as its scopes say, a
+    governor none. None for a pupil reached in no way, or no such pupil."""
+    reaches = [
+        reach(principal, resource, Action.READ)
+        for resource in (Resource.PUPIL, Resource.JUDGEMENT, Resource.VALUE)
+    ]
+    if all(r.empty for r in reaches):
+        return [None for _ in pupil_ids]
+    found = await record_queries.pupils_reached(session, pupil_ids, reaches)
+    return [PupilAccess(found[p][0], *found[p][1]) if p in found else None for p in pupil_ids]
+
+
+async def enrolments_of_pupils(
+    session: AsyncSession, *, principal: Principal, pupil_ids: Sequence[uuid.UUID]
+) -> list[list[Enrolment]]:
+    """Each pupil's enrolments, oldest year first, for callers with pupil rights over them."""
+    readable = reach(principal, Resource.PUPIL, Action.READ)
+    if readable.empty:
+        return [[] for _ in pupil_ids]
+    found = await enrolments_of(session, pupil_ids, readable)
+    return [found.get(p, []) for p in pupil_ids]
+
+
+async def classes_of_pupils(
+    session: AsyncSession, *, principal: Principal, pupil_ids: Sequence[uuid.UUID]
+) -> list[list[TeachingGroup]]:
+    """The classes each pupil is in, latest year first, for callers with pupil rights over
+    them; only classes the caller may read (a teacher reads all of the school's by name)."""
+    pupils = reach(principal, Resource.PUPIL, Action.READ)
+    classes = reach(principal, Resource.CLASS, Action.READ)
+    if pupils.empty or classes.empty:
+        return [[] for _ in pupil_ids]
+    found = await queries.classes_of_pupils(session, pupils, pupil_ids)
+    return [
+        [c for c in found.get(p, []) if classes.covers(school_id=c.school_id)] for p in pupil_ids
+    ]
+
+
+async def groups_of_pupils(
+    session: AsyncSession, *, principal: Principal, pupil_ids: Sequence[uuid.UUID]
+) -> list[list[PupilGroup]]:
+    """The custom groups each pupil belongs to, by name, for callers with pupil rights over
+    them; only groups the caller may read."""
+    pupils = reach(principal, Resource.PUPIL, Action.READ)
+    groups = reach(principal, Resource.GROUP, Action.READ)
+    if pupils.empty or groups.empty:
+        return [[] for _ in pupil_ids]
+    found = await queries.groups_of_pupils(session, pupils, pupil_ids)
+    return [
+        [g for g in found.get(p, []) if groups.covers(school_id=g.school_id)] for p in pupil_ids
+    ]
+
+
+async def working_years_of_pupils(
+    session: AsyncSession, *, principal: Principal, keys: Sequence[tuple[uuid.UUID, int]]
+) -> list[list[RecordWorkingYear] | None]:
+    """Each (pupil, academic year)'s working curriculum year in every subject their school
+    uses, as the pupil record gives them; None for a pupil whose judgements the caller may not
+    read."""
+    readable = reach(principal, Resource.JUDGEMENT, Action.READ)
+    if readable.empty:
+        return [None for _ in keys]
+    found: dict[tuple[uuid.UUID, int], list[RecordWorkingYear]] = {}
+    for year, pupil_ids in _by_second(keys).items():
+        reached = await record_queries.pupils_reached(session, pupil_ids, [readable])
+        pupils = [pupil for pupil, _ in reached.values()]
+        for pupil_id, years in (await record_working_years(session, year, pupils)).items():
+            found[pupil_id, year] = years
+    return [found.get(key) for key in keys]
+
+
+async def cells_of_pupils(
+    session: AsyncSession, *, principal: Principal, keys: Sequence[CellsKey]
+) -> list[list[RecordJudgement]]:
+    """Each (pupil, subject, as at)'s cells with a standing descriptor, now (as at None) or
+    as at a date, as the pupil record gives them; of pupils whose judgements the caller may
+    read."""
+    readable = reach(principal, Resource.JUDGEMENT, Action.READ)
+    found: dict[CellsKey, list[RecordJudgement]] = defaultdict(list)
+    if not readable.empty:
+        grouped = _by_second(
+            [(pupil_id, (subject_id, as_at)) for pupil_id, subject_id, as_at in keys]
+        )
+        for (subject_id, as_at), pupil_ids in grouped.items():
+            rows = await record_queries.standing_judgements(
+                session, pupil_ids, as_at, subject_id=subject_id, reach=readable
+            )
+            for row in rows:
+                found[row["pupil_id"], subject_id, as_at].append(record_judgement(row))
+    return [found.get(key, []) for key in keys]
+
+
+async def judgements_of_pupils(
+    session: AsyncSession, *, principal: Principal, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> list[list[JudgementHistoryItem]]:
+    """Every judgement recorded in each (pupil, objective) cell, newest first, as the pupil's
+    judgement history gives them; of pupils whose judgements the caller may read."""
+    readable = reach(principal, Resource.JUDGEMENT, Action.READ)
+    found: dict[tuple[uuid.UUID, uuid.UUID], list[JudgementHistoryItem]] = defaultdict(list)
+    if not readable.empty:
+        for row in await record_queries.cell_histories(session, keys, readable):
+            found[row["pupil_id"], row["objective_id"]].append(JudgementHistoryItem(**row))
+    return [found.get(key, []) for key in keys]
+
+
+async def values_of_pupils(
+    session: AsyncSession, *, principal: Principal, keys: Sequence[ValuesKey]
+) -> list[list[RecordValue]]:
+    """Each (pupil, point)'s current measure values (at every point if None), typed and
+    banded as the pupil record gives them; of pupils whose values the caller may read."""
+    readable = reach(principal, Resource.VALUE, Action.READ)
+    found: dict[ValuesKey, list[RecordValue]] = defaultdict(list)
+    if not readable.empty:
+        for point_id, pupil_ids in _by_second(keys).items():
+            rows = await record_queries.current_values(
+                session, pupil_ids, None, point_id=point_id, reach=readable
+            )
+            for row in rows:
+                found[row[0].pupil_id, point_id].append(record_value(row))
+    return [found.get(key, []) for key in keys]

@@ -10,6 +10,7 @@ caller may read neither of is not found, in the same words as a pupil that does 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -27,7 +28,6 @@ from app.api.schemas.pupil_record import (
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Principal
 from app.db.queries import pupil_record as queries
-from app.db.queries import tenancy
 from app.db.queries.roster import year_groups
 from app.db.queries.working_years import working_years
 from app.db.roster import Pupil
@@ -58,7 +58,9 @@ def _record_pupil(pupil: Pupil, year_group: str | None) -> RecordPupil:
     )
 
 
-def _record_value(row: Any) -> RecordValue:
+def record_value(row: Any) -> RecordValue:
+    """A value row of ``queries.current_values`` as the record shows it: typed by its
+    measure's kind, with its band."""
     value, measure, descriptor, point_code, academic_year, assessed_on = row
     rule = measure_rule(measure, [] if descriptor is None else [descriptor])
     stored = StoredValue.of(value)
@@ -77,6 +79,35 @@ def _record_value(row: Any) -> RecordValue:
         curriculum_year=year_label(value.curriculum_year),
         recorded_at=value.recorded_at,
     )
+
+
+def record_judgement(row: dict[str, Any]) -> RecordJudgement:
+    """A row of ``queries.standing_judgements`` as the record shows it, secure or not by the
+    framework scale's secure point."""
+    return RecordJudgement(**row, secure=is_secure(row["value"], row["secure_value"]))
+
+
+async def record_working_years(
+    session: AsyncSession, academic_year: int, pupils: Sequence[Pupil]
+) -> dict[uuid.UUID, list[RecordWorkingYear]]:
+    """Each pupil's working curriculum year in every subject their school uses (its own and
+    its trust's), by the one rule (app.domain.markbook.working_year): three statements however
+    many pupils and schools."""
+    subjects = await queries.subject_ids_of_schools(session, {p.school_id for p in pupils})
+    pupil_ids = [p.id for p in pupils]
+    every_subject = {s for ids in subjects.values() for s in ids}
+    years = await working_years(session, academic_year, pupil_ids, every_subject)
+    return {
+        p.id: [
+            RecordWorkingYear(
+                subject_id=subject_id,
+                curriculum_year=year_label(years[p.id, subject_id].curriculum_year),
+                is_set=years[p.id, subject_id].is_set,
+            )
+            for subject_id in subjects[p.school_id]
+        ]
+        for p in pupils
+    }
 
 
 async def read_record(
@@ -108,31 +139,16 @@ async def read_record(
     record_years: list[RecordWorkingYear] | None = None
     judgements: list[RecordJudgement] | None = None
     if sees_judgements:
-        school = await tenancy.get_school(session, pupil.school_id)
-        subject_ids = await queries.subject_ids_of_school(
-            session, pupil.school_id, school.trust_id if school else None
-        )
-        years = await working_years(session, year, [pupil.id], subject_ids)
-        record_years = [
-            RecordWorkingYear(
-                subject_id=subject_id,
-                curriculum_year=year_label(years[pupil.id, subject_id].curriculum_year),
-                is_set=years[pupil.id, subject_id].is_set,
-            )
-            for subject_id in subject_ids
-        ]
+        record_years = (await record_working_years(session, year, [pupil]))[pupil.id]
         judgements = [
-            RecordJudgement(
-                **row,
-                secure=is_secure(row["value"], row["secure_value"]),
-            )
-            for row in await queries.standing_judgements(session, pupil.id, as_at)
+            record_judgement(row)
+            for row in await queries.standing_judgements(session, [pupil.id], as_at)
         ]
 
     values: list[RecordValue] | None = None
     if sees_values:
         values = [
-            _record_value(row) for row in await queries.current_values(session, pupil.id, as_at)
+            record_value(row) for row in await queries.current_values(session, [pupil.id], as_at)
         ]
 
     return PupilRecord(

@@ -116,9 +116,9 @@ async def test_a_school_leader_sees_only_their_school_of_the_trust(client, world
 async def test_me_names_the_caller_and_their_reach(client, world):
     answer = await ask(client, world, "teacher", "{ me { kind name roles { role schoolId } } }")
     assert answer["data"]["me"] == {
-        "kind": "user",
+        "kind": "USER",
         "name": "Teacher",
-        "roles": [{"role": "teacher", "schoolId": str(world.schools["A1"].id)}],
+        "roles": [{"role": "TEACHER", "schoolId": str(world.schools["A1"].id)}],
     }
 
 
@@ -152,7 +152,7 @@ async def test_a_school_s_definitions_with_the_starter_pack(client, world):
     maths = next(s for s in school["subjects"] if s["code"] == "MA")
     assert maths["frameworks"] and len(nodes(maths["frameworks"][0]["objectives"])) == 2
     assert all(scale["descriptors"] for scale in school["scales"])
-    assert {"code": "MATH-TA", "kind": "scale"} in school["measures"]
+    assert {"code": "MATH-TA", "kind": "SCALE"} in school["measures"]
     # The same school's definitions are not there for a leader of another school.
     other = await ask(client, world, "other_school_leader", DEFINITIONS, s=str(setup.school_id))
     assert other == {"data": {"school": None}}

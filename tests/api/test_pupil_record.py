@@ -1,181 +1,41 @@
 """A pupil's record and judgement history through the REST API: who sees it, what it holds
 now and as at a date, and every write to the pupil's cells.
 
-Judgements and values are put straight into the database (history rows and the current state
-worked out with the markbook's own rule), so these tests do not depend on the write routes.
+Judgements and values are put straight into the database (tests/support/pupil_record.py), so
+these tests do not depend on the write routes.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.tokens import TokenSubject
-from app.db.curriculum import Descriptor, Measure, Objective
-from app.db.markbook import JudgementState, MeasureValue, ObjectiveJudgement, WorkingYear
-from app.db.people import IntegrationClient
+from app.db.curriculum import Measure
+from app.db.markbook import MeasureValue, WorkingYear
 from app.db.roster import Pupil
-from app.domain.markbook import standing
 from app.domain.roles import ClientScope
-from tests.support.definitions import Definitions, add_definitions
-from tests.support.roster import add_school_roster, this_year
+from tests.support.pupil_record import (
+    BEFORE_ALL,
+    D1,
+    D2,
+    D3,
+    Scene,
+    add_scene,
+    at,
+    client_headers,
+    self_user,
+)
+from tests.support.roster import this_year
 from tests.support.world import World
-
-# Judgements are dated in the past, a few weeks apart; the "later" is GDS.
-TODAY = date.today()
-D1, D2, D3 = (TODAY - timedelta(days=days) for days in (60, 40, 20))
-BEFORE_ALL = D1 - timedelta(days=1)
-T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Scene:
-    defs: Definitions
-    taught: Pupil  # in a class the world's teacher teaches
-    untaught: Pupil  # same school, nobody's class the teacher takes
-    elsewhere: Pupil  # a pupil of school A2
-    by_code: dict[str, Descriptor]
-    history: list[ObjectiveJudgement]
-    scale_measure: Measure
-
-
-def _at(minutes: int) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-async def _write_cells(
-    session: AsyncSession, rows: list[ObjectiveJudgement]
-) -> list[ObjectiveJudgement]:
-    """Store judgements as history, and each cell's standing one as its current state."""
-    session.add_all(rows)
-    await session.flush()
-    cells: dict[tuple[uuid.UUID, uuid.UUID], list[ObjectiveJudgement]] = {}
-    for row in rows:
-        cells.setdefault((row.pupil_id, row.objective_id), []).append(row)
-    for (pupil_id, objective_id), history in cells.items():
-        latest = standing(history)
-        assert latest is not None
-        session.add(
-            JudgementState(
-                pupil_id=pupil_id,
-                objective_id=objective_id,
-                school_id=latest.school_id,
-                subject_id=latest.subject_id,
-                judgement_id=latest.id,
-                descriptor_id=latest.descriptor_id,
-                assessed_on=latest.assessed_on,
-                note=latest.note,
-                recorded_at=latest.recorded_at,
-                recorded_by=latest.recorded_by,
-                version=max(r.version for r in history),
-            )
-        )
-    await session.flush()
-    return rows
 
 
 @pytest.fixture
 async def scene(session: AsyncSession, world: World) -> Scene:
-    a1 = world.schools["A1"]
-    leader = world.users["school_leader"].id
-    defs = await add_definitions(session, school_id=a1.id)
-    defs.framework.scale_id = defs.scale.id  # judged on the depth scale
-    taught = (
-        await add_school_roster(
-            session, a1, serial=1, teacher_id=world.users["teacher"].id, job_creator_id=leader
-        )
-    ).pupil
-    taught.preferred_forename = "Tilly"
-    untaught = (
-        await add_school_roster(session, a1, serial=2, teacher_id=None, job_creator_id=leader)
-    ).pupil
-    elsewhere = (
-        await add_school_roster(
-            session, world.schools["A2"], serial=3, teacher_id=None, job_creator_id=leader
-        )
-    ).pupil
-    by_code = {d.code: d for d in defs.descriptors}
-    n1, n2 = defs.objectives
-
-    def judge(
-        pupil: Pupil,
-        objective: Objective,
-        code: str | None,
-        on: date,
-        minutes: int,
-        note: str | None = None,
-    ) -> ObjectiveJudgement:
-        return ObjectiveJudgement(
-            school_id=a1.id,
-            pupil_id=pupil.id,
-            objective_id=objective.id,
-            subject_id=defs.subject.id,
-            descriptor_id=None if code is None else by_code[code].id,
-            assessed_on=on,
-            note=note,
-            recorded_at=_at(minutes),
-            recorded_by=world.users["teacher"].id,
-            version=minutes,
-        )
-
-    history = await _write_cells(
-        session,
-        [
-            judge(taught, n1, "WT", D1, 1),
-            judge(taught, n2, "EXS", D1, 2, note="Knows 6s and 7s"),
-            judge(taught, n1, "EXS", D2, 3),
-            judge(taught, n2, None, D2, 4),  # cleared
-            judge(taught, n1, "GDS", D3, 5, note="Explains it to others"),
-            # Recorded last, but assessed on the first day: it stands over WT as at D1.
-            judge(taught, n1, "EXS", D1, 6, note="Moderated"),
-            judge(untaught, n1, "WT", D1, 7),
-        ],
-    )
-
-    scale_measure = Measure(
-        name="Maths TA",
-        code="MA-TA",
-        kind="scale",
-        scale_id=defs.scale.id,
-        subject_id=defs.subject.id,
-        school_id=a1.id,
-        position=2,
-    )
-    session.add(scale_measure)
-    await session.flush()
-    point = world.points["A1"]  # Autumn 2025, assessed on 2025-12-12
-
-    def value(pupil: Pupil, measure: Measure, **columns: object) -> MeasureValue:
-        return MeasureValue(
-            pupil_id=pupil.id,
-            measure_id=measure.id,
-            assessment_point_id=point.id,
-            school_id=a1.id,
-            recorded_at=_at(10),
-            recorded_by=leader,
-            **columns,
-        )
-
-    session.add_all(
-        [
-            value(taught, defs.measure, number=Decimal(104)),
-            value(
-                taught,
-                scale_measure,
-                descriptor_id=by_code["EXS"].id,
-                number=Decimal(2),
-                curriculum_year=4,
-            ),
-            value(untaught, defs.measure, number=Decimal(95)),
-        ]
-    )
-    await session.commit()
-    return Scene(defs, taught, untaught, elsewhere, by_code, history, scale_measure)
+    return await add_scene(session, world)
 
 
 def _url(pupil: Pupil | uuid.UUID, what: str = "record") -> str:
@@ -185,41 +45,6 @@ def _url(pupil: Pupil | uuid.UUID, what: str = "record") -> str:
 
 def _cells(record: dict) -> dict[str, str]:
     return {j["code"]: j["descriptor_code"] for j in record["judgements"]}
-
-
-async def _client_headers(session: AsyncSession, world: World, *scopes: ClientScope) -> dict:
-    client = IntegrationClient(
-        name=f"only {'+'.join(scopes)}",
-        client_id=f"mbc_{uuid.uuid4().hex[:12]}",
-        secret_hash="unused",
-        scopes=sorted(scopes),
-        school_id=world.schools["A1"].id,
-    )
-    session.add(client)
-    await session.commit()
-    token = world.issuer.issue(TokenSubject("client", client.id))[0]
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _self_user(client, world: World, role: str, pupil_id: uuid.UUID | None) -> dict:
-    """A pupil or parent account made by the school's leader, and its auth headers."""
-    grant: dict = {"role": role, "school_id": str(world.schools["A1"].id)}
-    if pupil_id is not None:
-        grant["pupil_id"] = str(pupil_id)
-    response = await client.post(
-        "/v1/users",
-        json={
-            "email": f"{role}.{uuid.uuid4().hex[:8]}@family.example.org",
-            "display_name": f"A {role}",
-            "grants": [grant],
-        },
-        headers=world.headers("school_leader"),
-    )
-    assert response.status_code == 201, response.text
-    user = response.json()
-    assert [g["pupil_id"] for g in user["grants"]] == [None if pupil_id is None else str(pupil_id)]
-    token = world.issuer.issue(TokenSubject("user", uuid.UUID(user["id"])))[0]
-    return {"Authorization": f"Bearer {token}"}
 
 
 # --- What the record holds ---------------------------------------------------------------
@@ -263,7 +88,7 @@ async def test_a_leader_reads_the_whole_record_as_it_stands_now(client, world, s
         "recorded_at": judgement["recorded_at"],
         "note": "Explains it to others",
     }
-    assert datetime.fromisoformat(judgement["recorded_at"]) == _at(5)
+    assert datetime.fromisoformat(judgement["recorded_at"]) == at(5)
     values = {v["code"]: v for v in record["values"]}
     assert set(values) == {"KS2-MA-SS", "MA-TA"}
     number = values["KS2-MA-SS"]
@@ -325,7 +150,7 @@ async def test_a_working_year_set_by_a_teacher_shows_in_the_record(client, world
             academic_year=this_year(),
             school_id=world.schools["A1"].id,
             curriculum_year=3,
-            set_at=_at(20),
+            set_at=at(20),
             set_by=world.users["teacher"].id,
             version=20,
         )
@@ -386,7 +211,7 @@ async def test_a_teacher_sees_a_pupil_they_teach_and_not_one_they_do_not(client,
 async def test_a_pupil_or_parent_sees_the_pupil_their_grant_names_and_no_other(
     client, world, scene, role
 ):
-    headers = await _self_user(client, world, role, scene.taught.id)
+    headers = await self_user(client, world, role, scene.taught.id)
     response = await client.get(_url(scene.taught), headers=headers)
     assert response.status_code == 200, response.text
     record = response.json()
@@ -403,7 +228,7 @@ async def test_a_pupil_or_parent_sees_the_pupil_their_grant_names_and_no_other(
 
 @pytest.mark.parametrize("role", ["pupil", "parent"])
 async def test_a_pupil_or_parent_grant_naming_nobody_reaches_no_record(client, world, scene, role):
-    headers = await _self_user(client, world, role, None)
+    headers = await self_user(client, world, role, None)
     for pupil in (scene.taught, scene.untaught):
         assert (await client.get(_url(pupil), headers=headers)).status_code == 404
     # The world's own pupil and parent hold such grants too.
@@ -428,14 +253,14 @@ async def test_a_pupil_that_does_not_exist_is_not_found_in_the_same_words(client
 
 
 async def test_an_integration_sees_only_the_parts_its_scopes_allow(client, world, scene, session):
-    values_only = await _client_headers(session, world, ClientScope.VALUES_READ)
+    values_only = await client_headers(session, world, ClientScope.VALUES_READ)
     record = (await client.get(_url(scene.taught), headers=values_only)).json()
     assert record["judgements"] is None and record["working_years"] is None
     assert {v["code"] for v in record["values"]} == {"KS2-MA-SS", "MA-TA"}
     history = await client.get(_url(scene.taught, "judgements"), headers=values_only)
     assert history.status_code == 404
 
-    judgements_only = await _client_headers(session, world, ClientScope.JUDGEMENTS_READ)
+    judgements_only = await client_headers(session, world, ClientScope.JUDGEMENTS_READ)
     record = (await client.get(_url(scene.taught), headers=judgements_only)).json()
     assert record["values"] is None
     assert _cells(record) == {"MA4-N1": "GDS"}
@@ -549,7 +374,7 @@ async def test_values_read_back_typed_by_their_measure(client, world, scene, ses
             measure_id=measures[code].id,
             assessment_point_id=world.points["A2"].id,
             school_id=a2.id,
-            recorded_at=_at(30),
+            recorded_at=at(30),
             recorded_by=world.users["trust_admin"].id,
             **columns,
         )

@@ -12,11 +12,18 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from app.api.schemas.pupil_record import (
+    JudgementHistoryItem,
+    RecordJudgement,
+    RecordValue,
+    RecordWorkingYear,
+)
 from app.auth.principal import Principal
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
-from app.db.roster import Pupil, TeachingGroup
+from app.db.roster import Enrolment, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
 from app.services import batches
+from app.services.batches import CellsKey, PupilAccess, ValuesKey
 
 T = TypeVar("T")
 SchoolKey = tuple[uuid.UUID, uuid.UUID | None]
@@ -35,6 +42,15 @@ class Loaders:
     frameworks_of_subject: DataLoader[uuid.UUID, list[Framework]]
     objectives_of_framework: DataLoader[uuid.UUID, list[Objective]]
     descriptors_of_scale: DataLoader[uuid.UUID, list[Descriptor]]
+    # A pupil and the parts of them the caller reaches; then those parts.
+    pupil_access: DataLoader[uuid.UUID, PupilAccess | None]
+    enrolments_of_pupil: DataLoader[uuid.UUID, list[Enrolment]]
+    classes_of_pupil: DataLoader[uuid.UUID, list[TeachingGroup]]
+    groups_of_pupil: DataLoader[uuid.UUID, list[PupilGroup]]
+    working_years_of_pupil: DataLoader[tuple[uuid.UUID, int], list[RecordWorkingYear] | None]
+    cells_of_pupil: DataLoader[CellsKey, list[RecordJudgement]]
+    judgements_of_pupil: DataLoader[tuple[uuid.UUID, uuid.UUID], list[JudgementHistoryItem]]
+    values_of_pupil: DataLoader[ValuesKey, list[RecordValue]]
 
 
 def make_loaders(session: AsyncSession, principal: Principal, lock: asyncio.Lock) -> Loaders:
@@ -60,4 +76,12 @@ def make_loaders(session: AsyncSession, principal: Principal, lock: asyncio.Lock
         frameworks_of_subject=loader(batches.frameworks_of_subjects, "subject_ids"),
         objectives_of_framework=loader(batches.objectives_of_frameworks, "framework_ids"),
         descriptors_of_scale=loader(batches.descriptors_of_scales, "scale_ids"),
+        pupil_access=loader(batches.access_to_pupils, "pupil_ids"),
+        enrolments_of_pupil=loader(batches.enrolments_of_pupils, "pupil_ids"),
+        classes_of_pupil=loader(batches.classes_of_pupils, "pupil_ids"),
+        groups_of_pupil=loader(batches.groups_of_pupils, "pupil_ids"),
+        working_years_of_pupil=loader(batches.working_years_of_pupils, "keys"),
+        cells_of_pupil=loader(batches.cells_of_pupils, "keys"),
+        judgements_of_pupil=loader(batches.judgements_of_pupils, "keys"),
+        values_of_pupil=loader(batches.values_of_pupils, "keys"),
     )

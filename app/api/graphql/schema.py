@@ -9,7 +9,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 
 from app.api.graphql.errors import MaskUnexpected
-from app.api.graphql.types import Grant, Me, School, Trust
+from app.api.graphql.types import Grant, Me, Pupil, School, Trust
+from app.domain.roles import PrincipalKind
 from app.errors import NotFound
 from app.services import auth, tenancy
 
@@ -26,15 +27,14 @@ class Query:
     def me(self, info: strawberry.Info) -> Me:
         found = auth.describe(info.context.principal)
         return Me(
-            kind=found.kind,
+            kind=PrincipalKind(found.kind),
             id=found.id,
             name=found.name,
             email=found.email,
             roles=[
-                Grant(role=g.role.value, trust_id=g.trust_id, school_id=g.school_id)
-                for g in found.roles
+                Grant(role=g.role, trust_id=g.trust_id, school_id=g.school_id) for g in found.roles
             ],
-            scopes=[s.value for s in found.scopes],
+            scopes=list(found.scopes),
             trust_ids=found.trust_ids,
             school_ids=found.school_ids,
             everything=found.everything,
@@ -61,6 +61,14 @@ class Query:
         except NotFound:
             return None
         return School.of(row)
+
+    @strawberry.field(
+        description="A pupil you reach: with pupil rights their roster details, with markbook "
+        "rights their record (pupils and parents: their own); null for any other."
+    )
+    async def pupil(self, info: strawberry.Info, id: uuid.UUID) -> Pupil | None:
+        access = await info.context.loaders.pupil_access.load(id)
+        return None if access is None else Pupil.of(access.pupil, access)
 
 
 # Extensions as classes or factories: each request gets its own instances.

@@ -13,16 +13,31 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
+from app.api.graphql.enums import (
+    Band,
+    ClientScope,
+    MeasureKind,
+    Phase,
+    PrincipalKind,
+    Role,
+    ScaleKind,
+    SenStatus,
+    Sex,
+)
 from app.api.graphql.errors import known
+from app.api.graphql.pupil_types import Cell, Enrolment, Group, Judgement, Value, WorkingYear
 from app.db.roster import Pupil as PupilRow
 from app.db.roster import TeachingGroup
 from app.db.tenancy import AssessmentPoint as PointRow
 from app.db.tenancy import School as SchoolRow
 from app.db.tenancy import Trust as TrustRow
+from app.domain.calendar import AcademicYear
+from app.domain.errors import DomainError
 from app.domain.reports import ReportTable
 from app.errors import AppError, InvalidInput, NotFound
 from app.reports.render import render_json
 from app.services import reports
+from app.services.batches import PupilAccess
 
 # The most rows one list field answers (the list is cut there; ask with `first`).
 MAX_FIRST = 500
@@ -151,7 +166,7 @@ class Descriptor:
     code: str
     label: str
     value: Decimal
-    band: str | None
+    band: Band | None
     colour: str | None
     position: int
 
@@ -160,7 +175,7 @@ class Descriptor:
 class Scale:
     id: uuid.UUID
     name: str
-    kind: str
+    kind: ScaleKind
     description: str | None
     secure_from: str | None
     trust_id: uuid.UUID | None
@@ -179,7 +194,7 @@ class Measure:
     id: uuid.UUID
     code: str
     name: str
-    kind: str
+    kind: MeasureKind
     subject_id: uuid.UUID | None
     scale_id: uuid.UUID | None
     minimum: Decimal | None
@@ -193,45 +208,205 @@ class Measure:
 
 @strawberry.type(description="A role the caller holds, and where.")
 class Grant:
-    role: str
+    role: Role
     trust_id: uuid.UUID | None
     school_id: uuid.UUID | None
 
 
 @strawberry.type(description="The caller and what they may reach.")
 class Me:
-    kind: str
+    kind: PrincipalKind
     id: uuid.UUID
     name: str
     email: str | None
     roles: list[Grant]
-    scopes: list[str]
+    scopes: list[ClientScope]
     trust_ids: list[uuid.UUID]
     school_ids: list[uuid.UUID]
     everything: bool
 
 
-@strawberry.type(description="A pupil (only for those who reach the pupil).")
+ROSTER_ONLY = "Null for those who read only the pupil's record (pupils, parents)."
+ACADEMIC_YEAR_HELP = "Start year (2025 is 2025/26); default: this academic year."
+
+
+def _academic_year(given: int | None) -> int:
+    """The academic year asked for (this one if none), checked by the calendar's rule."""
+    try:
+        year = AcademicYear.containing(date.today()) if given is None else AcademicYear(given)
+    except DomainError as exc:
+        raise known(InvalidInput.at("academicYear", exc.message)) from exc
+    return year.start_year
+
+
+@strawberry.type(
+    description="A pupil you reach. Their roster details (characteristics, enrolments, classes, "
+    "groups) are for those with pupil rights; their record (working years, cells, judgements, "
+    "values) for those who may read it, as GET /v1/pupils/{id}/record decides (pupils and "
+    "parents: their own). A part you may not read is null."
+)
 class Pupil:
     id: uuid.UUID
-    upn: str | None
-    legal_forename: str
-    legal_surname: str
+    school_id: uuid.UUID
+    forename: str = strawberry.field(description="Preferred forename, else legal.")
+    surname: str = strawberry.field(description="Preferred surname, else legal.")
+    upn: str | None = strawberry.field(description=ROSTER_ONLY)
+    legal_forename: str | None = strawberry.field(description=ROSTER_ONLY)
+    legal_surname: str | None = strawberry.field(description=ROSTER_ONLY)
     preferred_forename: str | None
     preferred_surname: str | None
-    date_of_birth: date
-    sex: str | None
+    date_of_birth: date | None = strawberry.field(description=ROSTER_ONLY)
+    sex: Sex | None
     pupil_premium: bool | None
     fsm: bool | None
-    sen_status: str | None
+    sen_status: SenStatus | None
     eal: bool | None
     looked_after: bool | None
-    ethnicity: str | None
-    left_on: date | None
+    ethnicity: str | None = strawberry.field(description="DfE ethnicity code, e.g. WBRI.")
+    left_on: date | None = strawberry.field(description="Left the school (no longer on roll).")
+    # Whether the roster details are shown; what else the caller reaches of the pupil, once
+    # known (a pupil found through a class is loaded without it).
+    roster: strawberry.Private[bool]
+    access: strawberry.Private[PupilAccess | None] = None
 
     @classmethod
-    def of(cls, row: PupilRow) -> Pupil:
-        return _view(cls, row)
+    def of(cls, row: PupilRow, access: PupilAccess | None = None) -> Pupil:
+        """A pupil reached through a class (``access`` None: with pupil rights), or with the
+        parts ``access`` says."""
+        roster = access is None or access.roster
+        shown = {name: getattr(row, name) if roster else None for name in _ROSTER_FIELDS}
+        return cls(
+            id=row.id,
+            school_id=row.school_id,
+            forename=row.preferred_forename or row.legal_forename,
+            surname=row.preferred_surname or row.legal_surname,
+            roster=roster,
+            access=access,
+            **shown,
+        )
+
+    async def _reached(self, info: strawberry.Info) -> PupilAccess | None:
+        if self.access is None:
+            self.access = await info.context.loaders.pupil_access.load(self.id)
+        return self.access
+
+    @strawberry.field(description="The pupil's enrolments, oldest year first. " + ROSTER_ONLY)
+    async def enrolments(self, info: strawberry.Info) -> list[Enrolment] | None:
+        if not self.roster:
+            return None
+        rows = await info.context.loaders.enrolments_of_pupil.load(self.id)
+        return [Enrolment.of(e) for e in rows]
+
+    @strawberry.field(description="The classes the pupil is in, latest year first. " + ROSTER_ONLY)
+    async def classes(
+        self,
+        info: strawberry.Info,
+        academic_year: Annotated[
+            int | None, strawberry.argument(description="Only this year's (2025 is 2025/26).")
+        ] = None,
+    ) -> list[SchoolClass] | None:
+        if not self.roster:
+            return None
+        rows = await info.context.loaders.classes_of_pupil.load(self.id)
+        return [
+            SchoolClass.of(c)
+            for c in rows
+            if academic_year is None or c.academic_year == academic_year
+        ]
+
+    @strawberry.field(description="The custom groups the pupil belongs to. " + ROSTER_ONLY)
+    async def groups(self, info: strawberry.Info) -> list[Group] | None:
+        if not self.roster:
+            return None
+        rows = await info.context.loaders.groups_of_pupil.load(self.id)
+        return [Group.of(g) for g in rows]
+
+    @strawberry.field(
+        description="The curriculum year the pupil works within in each subject of their "
+        "school (the one a teacher set, else their year group's); null if you may not read "
+        "their judgements."
+    )
+    async def working_years(
+        self,
+        info: strawberry.Info,
+        academic_year: Annotated[
+            int | None, strawberry.argument(description=ACADEMIC_YEAR_HELP)
+        ] = None,
+    ) -> list[WorkingYear] | None:
+        year = _academic_year(academic_year)
+        reached = await self._reached(info)
+        if reached is None or not reached.judgements:
+            return None
+        rows = await info.context.loaders.working_years_of_pupil.load((self.id, year))
+        return None if rows is None else [WorkingYear.of(w) for w in rows]
+
+    @strawberry.field(
+        description="The judgements standing in the pupil's cells of a subject (cleared cells "
+        "left out), in objective order: now, or as they stood on a date (the latest assessed "
+        "on or before it). Null if you may not read their judgements."
+    )
+    async def cells(
+        self,
+        info: strawberry.Info,
+        subject_id: uuid.UUID,
+        as_at: Annotated[
+            date | None, strawberry.argument(description="A past date; omit for now.")
+        ] = None,
+    ) -> list[Cell] | None:
+        reached = await self._reached(info)
+        if reached is None or not reached.judgements:
+            return None
+        rows = await info.context.loaders.cells_of_pupil.load((self.id, subject_id, as_at))
+        return [Cell.of(c) for c in rows]
+
+    @strawberry.field(
+        description="Every judgement recorded in one of the pupil's cells, newest first "
+        "(clearings too). Null if you may not read their judgements."
+    )
+    async def judgements(
+        self, info: strawberry.Info, objective_id: uuid.UUID
+    ) -> list[Judgement] | None:
+        reached = await self._reached(info)
+        if reached is None or not reached.judgements:
+            return None
+        rows = await info.context.loaders.judgements_of_pupil.load((self.id, objective_id))
+        return [Judgement.of(j) for j in rows]
+
+    @strawberry.field(
+        description="The pupil's current measure values, by point date, then measure. Null if "
+        "you may not read their values."
+    )
+    async def values(
+        self,
+        info: strawberry.Info,
+        point_id: Annotated[
+            uuid.UUID | None,
+            strawberry.argument(description="Only this assessment point's; omit for all."),
+        ] = None,
+    ) -> list[Value] | None:
+        reached = await self._reached(info)
+        if reached is None or not reached.values:
+            return None
+        rows = await info.context.loaders.values_of_pupil.load((self.id, point_id))
+        return [Value.of(v) for v in rows]
+
+
+_ROSTER_FIELDS = (
+    "upn",
+    "legal_forename",
+    "legal_surname",
+    "preferred_forename",
+    "preferred_surname",
+    "date_of_birth",
+    "sex",
+    "pupil_premium",
+    "fsm",
+    "sen_status",
+    "eal",
+    "looked_after",
+    "ethnicity",
+    "left_on",
+)
 
 
 @strawberry.type(name="Class", description="A class (teaching group) of an academic year.")
@@ -279,7 +454,7 @@ class School:
     id: uuid.UUID
     name: str
     urn: str
-    phase: str
+    phase: Phase
     trust_id: uuid.UUID | None
 
     @strawberry.field(description="The school's assessment points, year by year.")

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth.policy import Reach
+from app.db.queries.bulk import among
 from app.db.queries.reach import pupils_within
-from app.db.roster import ClassPupil, Pupil
+from app.db.roster import ClassPupil, Pupil, PupilGroup, PupilGroupMember, TeachingGroup
 
 Row = TypeVar("Row")
 
@@ -94,4 +95,46 @@ async def children_of(
     found: dict[uuid.UUID, list[Row]] = defaultdict(list)
     for row in await session.scalars(statement):
         found[getattr(row, parent)].append(row)
+    return found
+
+
+async def classes_of_pupils(
+    session: AsyncSession, reach: Reach, pupil_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[TeachingGroup]]:
+    """The classes each pupil that ``reach`` covers is in, latest year first, then by code."""
+    order = [col(TeachingGroup.academic_year).desc(), col(TeachingGroup.code)]
+    return await _memberships(session, reach, pupil_ids, ClassPupil, TeachingGroup, order)
+
+
+async def groups_of_pupils(
+    session: AsyncSession, reach: Reach, pupil_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[PupilGroup]]:
+    """The custom groups each pupil that ``reach`` covers belongs to, by name."""
+    order = [col(PupilGroup.name)]
+    return await _memberships(session, reach, pupil_ids, PupilGroupMember, PupilGroup, order)
+
+
+async def _memberships(
+    session: AsyncSession,
+    reach: Reach,
+    pupil_ids: Collection[uuid.UUID],
+    member: Any,
+    owner: Any,
+    order: list[sa.ColumnElement[Any]],
+) -> dict[uuid.UUID, list[Any]]:
+    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    if not pupil_ids:
+        return found
+    owner_id = member.class_id if member is ClassPupil else member.group_id
+    rows = await session.execute(
+        sa.select(member.pupil_id, owner)
+        .join(owner, col(owner.id) == owner_id)
+        .where(
+            among(session, member.pupil_id, set(pupil_ids)),
+            pupils_within(reach, pupil_column=member.pupil_id, school_column=member.school_id),
+        )
+        .order_by(*order, col(owner.id))
+    )
+    for pupil_id, group in rows:
+        found[pupil_id].append(group)
     return found

@@ -1,12 +1,14 @@
-"""Reading one pupil's record: whether the caller reaches the pupil, the judgements standing
-in their cells (now, or as at a date), their measure values, and the history of their cells.
+"""Reading pupils' records: whether the caller reaches each pupil, the judgements standing in
+their cells (now, or as at a date), their measure values, and the history of their cells.
 
-Each read is one statement for the one pupil, whatever the number of cells.
+Each read is one statement for the pupils asked about, whatever their number and the number
+of cells: the REST record asks for one pupil, GraphQL's DataLoaders for a batch.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,11 +20,35 @@ from sqlmodel import col
 from app.auth.policy import Reach
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.markbook import JudgementState, MeasureValue, ObjectiveJudgement
+from app.db.queries.bulk import among
 from app.db.queries.judgements import standing_rank
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
 from app.db.roster import Pupil
-from app.db.tenancy import AssessmentPoint
+from app.db.tenancy import AssessmentPoint, School
+
+
+async def pupils_reached(
+    session: AsyncSession, pupil_ids: Collection[uuid.UUID], reaches: Sequence[Reach]
+) -> dict[uuid.UUID, tuple[Pupil, tuple[bool, ...]]]:
+    """Each of the pupils that any of ``reaches`` covers, with whether each reach covers them
+    (in the order of ``reaches``); pupils none covers (or that do not exist) are left out."""
+    if not pupil_ids or not reaches:
+        return {}
+
+    def covered(reach: Reach) -> sa.ColumnElement[bool]:
+        return pupils_within(reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id))
+
+    statement = sa.select(
+        Pupil, *(sa.case((covered(r), sa.true()), else_=sa.false()) for r in reaches)
+    ).where(
+        among(session, col(Pupil.id), set(pupil_ids)),
+        sa.or_(*(covered(r) for r in reaches)),
+    )
+    return {
+        row[0].id: (row[0], tuple(bool(flag) for flag in row[1:]))
+        for row in await session.execute(statement)
+    }
 
 
 async def pupil_reached(
@@ -30,91 +56,122 @@ async def pupil_reached(
 ) -> tuple[Pupil, bool, bool] | None:
     """The pupil, and whether each reach (judgement read, value read) covers them; None if
     neither does (or there is no such pupil)."""
-
-    def covered(reach: Reach) -> sa.ColumnElement[bool]:
-        return pupils_within(reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id))
-
-    statement = sa.select(
-        Pupil,
-        sa.case((covered(judgements), sa.true()), else_=sa.false()),
-        sa.case((covered(values), sa.true()), else_=sa.false()),
-    ).where(col(Pupil.id) == pupil_id, sa.or_(covered(judgements), covered(values)))
-    row = (await session.execute(statement)).first()
-    if row is None:
+    found = (await pupils_reached(session, [pupil_id], [judgements, values])).get(pupil_id)
+    if found is None:
         return None
-    pupil, sees_judgements, sees_values = row
-    return pupil, bool(sees_judgements), bool(sees_values)
+    pupil, (sees_judgements, sees_values) = found
+    return pupil, sees_judgements, sees_values
 
 
-async def subject_ids_of_school(
-    session: AsyncSession, school_id: uuid.UUID, trust_id: uuid.UUID | None
-) -> list[uuid.UUID]:
-    """The subjects a school uses (its own and its trust's), in the school's order."""
-    used = col(Subject.school_id) == school_id
-    if trust_id is not None:
-        used = sa.or_(used, col(Subject.trust_id) == trust_id)
-    statement = sa.select(Subject.id).where(used).order_by(col(Subject.position), col(Subject.code))
-    return list(await session.scalars(statement))
-
-
-def _current(pupil_id: uuid.UUID) -> sa.Subquery:
-    state = JudgementState.__table__.c  # type: ignore[attr-defined]
-    return (
-        sa.select(
-            state.objective_id,
-            state.subject_id,
-            state.descriptor_id,
-            state.assessed_on,
-            state.recorded_at,
-            state.note,
+async def subject_ids_of_schools(
+    session: AsyncSession, school_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The subjects each school uses (its own and its trust's), in the school's order."""
+    found: dict[uuid.UUID, list[uuid.UUID]] = {school_id: [] for school_id in school_ids}
+    if not school_ids:
+        return found
+    statement = (
+        sa.select(School.id, Subject.id)
+        .join(
+            Subject,
+            sa.or_(
+                col(Subject.school_id) == col(School.id),
+                sa.and_(
+                    col(School.trust_id).is_not(None),
+                    col(Subject.trust_id) == col(School.trust_id),
+                ),
+            ),
         )
-        .where(state.pupil_id == pupil_id)
-        .subquery("cell")
+        .where(col(School.id).in_(list(school_ids)))
+        .order_by(col(School.id), col(Subject.position), col(Subject.code), col(Subject.id))
     )
+    for school_id, subject_id in await session.execute(statement):
+        found[school_id].append(subject_id)
+    return found
 
 
-def _as_at(pupil_id: uuid.UUID, as_at: date) -> sa.Subquery:
+def _current(
+    session: AsyncSession, pupil_ids: Collection[uuid.UUID], subject_id: uuid.UUID | None
+) -> sa.Subquery:
+    state = JudgementState.__table__.c  # type: ignore[attr-defined]
+    statement = sa.select(
+        state.pupil_id,
+        state.school_id,
+        state.objective_id,
+        state.subject_id,
+        state.descriptor_id,
+        state.assessed_on,
+        state.recorded_at,
+        state.note,
+    ).where(among(session, state.pupil_id, set(pupil_ids)))
+    if subject_id is not None:
+        statement = statement.where(state.subject_id == subject_id)
+    return statement.subquery("cell")
+
+
+def _as_at(
+    session: AsyncSession,
+    pupil_ids: Collection[uuid.UUID],
+    as_at: date,
+    subject_id: uuid.UUID | None,
+) -> sa.Subquery:
     """Per cell, the judgement standing as at the date (app.domain.markbook.standing): the
     latest assessed on or before it, ties going to the one recorded later."""
     history = ObjectiveJudgement.__table__.c  # type: ignore[attr-defined]
-    ranked = (
-        sa.select(
-            history.objective_id,
-            history.subject_id,
-            history.descriptor_id,
-            history.assessed_on,
-            history.recorded_at,
-            history.note,
-            standing_rank(history.pupil_id, history.objective_id),
-        )
-        .where(history.pupil_id == pupil_id, history.assessed_on <= as_at)
-        .subquery("ranked")
-    )
+    ranked = sa.select(
+        history.pupil_id,
+        history.school_id,
+        history.objective_id,
+        history.subject_id,
+        history.descriptor_id,
+        history.assessed_on,
+        history.recorded_at,
+        history.note,
+        standing_rank(history.pupil_id, history.objective_id),
+    ).where(among(session, history.pupil_id, set(pupil_ids)), history.assessed_on <= as_at)
+    if subject_id is not None:
+        ranked = ranked.where(history.subject_id == subject_id)
+    cells = ranked.subquery("ranked")
     return (
         sa.select(
-            ranked.c.objective_id,
-            ranked.c.subject_id,
-            ranked.c.descriptor_id,
-            ranked.c.assessed_on,
-            ranked.c.recorded_at,
-            ranked.c.note,
+            cells.c.pupil_id,
+            cells.c.school_id,
+            cells.c.objective_id,
+            cells.c.subject_id,
+            cells.c.descriptor_id,
+            cells.c.assessed_on,
+            cells.c.recorded_at,
+            cells.c.note,
         )
-        .where(ranked.c.rank == 1)
+        .where(cells.c.rank == 1)
         .subquery("cell")
     )
 
 
 async def standing_judgements(
-    session: AsyncSession, pupil_id: uuid.UUID, as_at: date | None
+    session: AsyncSession,
+    pupil_ids: Collection[uuid.UUID],
+    as_at: date | None,
+    *,
+    subject_id: uuid.UUID | None = None,
+    reach: Reach | None = None,
 ) -> list[dict[str, Any]]:
-    """The judgements standing in the pupil's cells (now, or as at ``as_at``) that hold a
-    descriptor, with their objective and descriptor, in subject and objective order.
+    """The judgements standing in the pupils' cells (now, or as at ``as_at``; of one subject
+    if ``subject_id`` is given; only pupils ``reach`` covers, if given) that hold a
+    descriptor, with their pupil, objective and descriptor, in subject and objective order.
     ``secure_value`` is the value of the framework scale's secure descriptor (None if it has
     none)."""
-    cell = _current(pupil_id) if as_at is None else _as_at(pupil_id, as_at)
+    if not pupil_ids:
+        return []
+    cell = (
+        _current(session, pupil_ids, subject_id)
+        if as_at is None
+        else _as_at(session, pupil_ids, as_at, subject_id)
+    )
     secure = aliased(Descriptor, name="secure")
     statement = (
         sa.select(
+            cell.c.pupil_id,
             cell.c.objective_id,
             col(Objective.framework_id),
             cell.c.subject_id,
@@ -152,15 +209,27 @@ async def standing_judgements(
             col(Objective.code),
         )
     )
+    if reach is not None:
+        statement = statement.where(
+            pupils_within(reach, pupil_column=cell.c.pupil_id, school_column=cell.c.school_id)
+        )
     return [dict(row) for row in (await session.execute(statement)).mappings()]
 
 
 async def current_values(
-    session: AsyncSession, pupil_id: uuid.UUID, as_at: date | None
+    session: AsyncSession,
+    pupil_ids: Collection[uuid.UUID],
+    as_at: date | None,
+    *,
+    point_id: uuid.UUID | None = None,
+    reach: Reach | None = None,
 ) -> list[Any]:
-    """The pupil's current measure values, at points assessed on or before ``as_at`` (all
-    points if None), by point date, then measure: rows of the value, its measure, its
-    descriptor (scale values; else None) and its point's code, academic year and date."""
+    """The pupils' current measure values, at points assessed on or before ``as_at`` (all
+    points if None; only ``point_id`` if given; only pupils ``reach`` covers, if given), by
+    point date, then measure: rows of the value (with its pupil), its measure, its descriptor
+    (scale values; else None) and its point's code, academic year and date."""
+    if not pupil_ids:
+        return []
     statement = (
         sa.select(
             MeasureValue,
@@ -173,7 +242,7 @@ async def current_values(
         .join(Measure, col(Measure.id) == col(MeasureValue.measure_id))
         .join(AssessmentPoint, col(AssessmentPoint.id) == col(MeasureValue.assessment_point_id))
         .outerjoin(Descriptor, col(Descriptor.id) == col(MeasureValue.descriptor_id))
-        .where(col(MeasureValue.pupil_id) == pupil_id)
+        .where(among(session, col(MeasureValue.pupil_id), set(pupil_ids)))
         .order_by(
             col(AssessmentPoint.assessed_on),
             col(AssessmentPoint.position),
@@ -183,6 +252,16 @@ async def current_values(
     )
     if as_at is not None:
         statement = statement.where(col(AssessmentPoint.assessed_on) <= as_at)
+    if point_id is not None:
+        statement = statement.where(col(MeasureValue.assessment_point_id) == point_id)
+    if reach is not None:
+        statement = statement.where(
+            pupils_within(
+                reach,
+                pupil_column=col(MeasureValue.pupil_id),
+                school_column=col(MeasureValue.school_id),
+            )
+        )
     return list(await session.execute(statement))
 
 
@@ -193,19 +272,11 @@ _HISTORY_ORDER: list[sa.ColumnElement[Any]] = [
 ]
 
 
-async def judgement_history(
-    session: AsyncSession,
-    pupil_id: uuid.UUID,
-    *,
-    objective_id: uuid.UUID | None,
-    subject_id: uuid.UUID | None,
-    cursor: str | None,
-    limit: int,
-) -> Page[dict[str, Any]]:
-    """Every judgement recorded for the pupil, clearings included, newest first."""
-    statement = (
+def _history() -> sa.Select[Any]:
+    return (
         sa.select(
             col(ObjectiveJudgement.id),
+            col(ObjectiveJudgement.pupil_id),
             col(ObjectiveJudgement.objective_id),
             col(Objective.code).label("objective_code"),
             col(ObjectiveJudgement.subject_id),
@@ -218,8 +289,20 @@ async def judgement_history(
         )
         .join(Objective, col(Objective.id) == col(ObjectiveJudgement.objective_id))
         .outerjoin(Descriptor, col(Descriptor.id) == col(ObjectiveJudgement.descriptor_id))
-        .where(col(ObjectiveJudgement.pupil_id) == pupil_id)
     )
+
+
+async def judgement_history(
+    session: AsyncSession,
+    pupil_id: uuid.UUID,
+    *,
+    objective_id: uuid.UUID | None,
+    subject_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[dict[str, Any]]:
+    """Every judgement recorded for the pupil, clearings included, newest first."""
+    statement = _history().where(col(ObjectiveJudgement.pupil_id) == pupil_id)
     if objective_id is not None:
         statement = statement.where(col(ObjectiveJudgement.objective_id) == objective_id)
     if subject_id is not None:
@@ -227,3 +310,25 @@ async def judgement_history(
     return await paginate(
         session, statement, order_by=_HISTORY_ORDER, cursor=cursor, limit=limit, descending=True
     )
+
+
+async def cell_histories(
+    session: AsyncSession, cells: Collection[tuple[uuid.UUID, uuid.UUID]], reach: Reach
+) -> list[dict[str, Any]]:
+    """Every judgement recorded in each cell (pupil, objective) of a pupil ``reach`` covers,
+    clearings included, newest first (in the order ``judgement_history`` pages them)."""
+    if not cells:
+        return []
+    statement = _history().where(
+        among(session, col(ObjectiveJudgement.pupil_id), {p for p, _ in cells}),
+        col(ObjectiveJudgement.objective_id).in_(list({o for _, o in cells})),
+        pupils_within(
+            reach,
+            pupil_column=col(ObjectiveJudgement.pupil_id),
+            school_column=col(ObjectiveJudgement.school_id),
+        ),
+    )
+    order = [column.desc() for column in _HISTORY_ORDER]
+    rows = (await session.execute(statement.order_by(*order))).mappings()
+    wanted = set(cells)
+    return [dict(row) for row in rows if (row["pupil_id"], row["objective_id"]) in wanted]

@@ -105,16 +105,21 @@ async def list_pupils(
 
 
 async def enrolments_of(
-    session: AsyncSession, pupil_ids: Collection[uuid.UUID]
+    session: AsyncSession, pupil_ids: Collection[uuid.UUID], reach: Reach | None = None
 ) -> dict[uuid.UUID, list[Enrolment]]:
+    """Each pupil's enrolments, oldest year first (only of pupils ``reach`` covers, if
+    given)."""
     found: dict[uuid.UUID, list[Enrolment]] = defaultdict(list)
     if not pupil_ids:
         return found
-    rows = await session.scalars(
-        sa.select(Enrolment)
-        .where(col(Enrolment.pupil_id).in_(list(pupil_ids)))
-        .order_by(col(Enrolment.academic_year))
-    )
+    statement = sa.select(Enrolment).where(among(session, col(Enrolment.pupil_id), set(pupil_ids)))
+    if reach is not None:
+        statement = statement.where(
+            pupils_within(
+                reach, pupil_column=col(Enrolment.pupil_id), school_column=col(Enrolment.school_id)
+            )
+        )
+    rows = await session.scalars(statement.order_by(col(Enrolment.academic_year)))
     for enrolment in rows:
         found[enrolment.pupil_id].append(enrolment)
     return found
