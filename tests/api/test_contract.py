@@ -743,9 +743,13 @@ graphql_schema = schemathesis.graphql.from_path(
 def test_graphql_keeps_its_contract_for_a_school_leader(
     case: schemathesis.Case, live: Live, principal: str
 ) -> None:
-    # About half of the generated ids name the leader's own school or its trust.
+    # About half of the generated ids name the leader's own school, its trust or its pupil.
     world = live.world
-    real = {"Query.school": world.schools["A1"].id, "Query.trust": world.trusts["A"].id}
+    real = {
+        "Query.school": world.schools["A1"].id,
+        "Query.trust": world.trusts["A"].id,
+        "Query.pupil": live.seeded.roster.pupil.id,
+    }
     if case.operation.label in real and isinstance(case.body, str):
         case.body = UUID.sub(
             lambda m: str(real[case.operation.label]) if _even_uuid(m.group()) else m.group(),

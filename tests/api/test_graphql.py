@@ -6,6 +6,9 @@ masked errors; and the SDL in openapi/schema.graphql kept current."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Awaitable
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -15,10 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.api.graphql.schema import MAX_ALIASES, MAX_DEPTH, sdl
 from app.cli import GRAPHQL_SDL_PATH
+from app.db.markbook import MeasureValue, ObjectiveJudgement
+from app.db.roster import ClassPupil, ClassTeacher, Enrolment, TeachingGroup
 from app.db.tenancy import School
 from app.services import batches
 from tests.api.test_reports import PUPILS, _starter_school
-from tests.support.roster import add_school_roster
+from tests.support.definitions import add_definitions
+from tests.support.pupil_record import at, write_cells
+from tests.support.roster import add_pupil, add_school_roster, this_year
 
 CLASSES = """
 query ($id: UUID!) {
@@ -279,6 +286,115 @@ async def test_statements_do_not_grow_with_schools_or_pupils(client, world, sess
     assert len(schools) == 12
     pupils = sum(len(p) for s in schools for p in classes_and_pupils(s).values())
     assert pupils == 2 + 32
+    assert small == large
+
+
+CLASS_RECORDS = """
+query ($s: UUID!, $subject: UUID!, $objective: UUID!) {
+  school(id: $s) {
+    classes { edges { node { code pupils(first: 500) { edges { node {
+      forename sex senStatus enrolments { yearGroup } classes { code } groups { name }
+      workingYears { curriculumYear isSet }
+      cells(subjectId: $subject) { objectiveCode descriptorCode secure }
+      judgements(objectiveId: $objective) { descriptorCode }
+      values { measureCode number band }
+    } } } } } }
+  }
+}
+"""
+
+
+async def _counted(engine: AsyncEngine, asking: Awaitable[dict[str, Any]]) -> tuple[int, Any]:
+    """The number of SQL statements sent while ``asking``, and its answer."""
+    sent: list[str] = []
+
+    def count(*event: Any) -> None:
+        sent.append(event[2])
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        answer = await asking
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
+    return len(sent), answer
+
+
+async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
+    client, world, session, engine
+):
+    """The teacher's class of 10, then of 200, with each pupil's roster, working years, cells,
+    a cell's history and values: the same statements for both."""
+    school = world.schools["A1"]
+    teacher = world.users["teacher"].id
+    defs = await add_definitions(session, school_id=school.id)
+    objective = defs.objectives[0]
+    class_ = TeachingGroup(school_id=school.id, academic_year=this_year(), code="4C", name="4C")
+    session.add(class_)
+    await session.flush()
+    session.add(ClassTeacher(class_id=class_.id, user_id=teacher, school_id=school.id))
+
+    async def grow(first: int, last: int) -> None:
+        pupils = [await add_pupil(session, school, serial) for serial in range(first, last)]
+        for number, pupil in enumerate(pupils):
+            mine = {"pupil_id": pupil.id, "school_id": school.id}
+            session.add(Enrolment(**mine, academic_year=this_year(), year_group="4"))
+            session.add(ClassPupil(**mine, class_id=class_.id))
+            session.add(
+                MeasureValue(
+                    **mine,
+                    measure_id=defs.measure.id,
+                    assessment_point_id=world.points["A1"].id,
+                    number=Decimal(95 + number % 20),
+                    recorded_at=at(number),
+                    recorded_by=teacher,
+                )
+            )
+        await write_cells(
+            session,
+            [
+                ObjectiveJudgement(
+                    school_id=school.id,
+                    pupil_id=pupil.id,
+                    objective_id=objective.id,
+                    subject_id=defs.subject.id,
+                    descriptor_id=defs.descriptors[number % 3].id,
+                    assessed_on=date.today(),
+                    recorded_at=at(number),
+                    recorded_by=teacher,
+                    version=number + 1,
+                )
+                for number, pupil in enumerate(pupils)
+            ],
+        )
+        await session.commit()
+
+    variables = {
+        "s": str(school.id),
+        "subject": str(defs.subject.id),
+        "objective": str(objective.id),
+    }
+
+    async def asked() -> tuple[int, list[dict[str, Any]]]:
+        sent, answer = await _counted(
+            engine, ask(client, world, "teacher", CLASS_RECORDS, **variables)
+        )
+        assert "errors" not in answer, answer
+        return sent, classes_and_pupils(answer["data"]["school"])["4C"]
+
+    await grow(1, 11)
+    small, ten = await asked()
+    await grow(11, 201)
+    large, two_hundred = await asked()
+    assert (len(ten), len(two_hundred)) == (10, 200)
+    assert all(
+        p["cells"][0]["objectiveCode"] == objective.code
+        and len(p["judgements"]) == 1
+        and p["workingYears"] == [{"curriculumYear": "4", "isSet": False}]
+        and p["values"][0]["measureCode"] == defs.measure.code
+        and p["enrolments"] == [{"yearGroup": "4"}]
+        and p["classes"] == [{"code": "4C"}]
+        for p in two_hundred
+    )
     assert small == large
 
 

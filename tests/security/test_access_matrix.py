@@ -1350,6 +1350,22 @@ GRAPHQL_QUERIES: dict[str, str] = {
     ),
     "school.scales": "query ($id: UUID!) { school(id: $id) { scales { id } } }",
     "school.measures": "query ($id: UUID!) { school(id: $id) { measures { id } } }",
+    "pupil": "query ($id: UUID!) { pupil(id: $id) { id } }",
+    "pupil.enrolments": "query ($id: UUID!) { pupil(id: $id) { enrolments { academicYear } } }",
+    "pupil.classes": "query ($id: UUID!) { pupil(id: $id) { classes { id } } }",
+    "pupil.groups": "query ($id: UUID!) { pupil(id: $id) { groups { id } } }",
+    "pupil.workingYears": (
+        "query ($id: UUID!) { pupil(id: $id) { workingYears { subjectId isSet } } }"
+    ),
+    "pupil.cells": (
+        "query ($id: UUID!, $subject: UUID!) "
+        "{ pupil(id: $id) { cells(subjectId: $subject) { descriptorCode } } }"
+    ),
+    "pupil.judgements": (
+        "query ($id: UUID!, $objective: UUID!) "
+        "{ pupil(id: $id) { judgements(objectiveId: $objective) { id } } }"
+    ),
+    "pupil.values": "query ($id: UUID!) { pupil(id: $id) { values { measureCode } } }",
 }
 GRAPHQL_SCHOOL_A1 = "401  obj  obj  obj  obj  obj  obj  obj  obj  null null obj  obj"
 GRAPHQL_OUT_B = "401  obj  null null null null null null null null obj  null null"
@@ -1358,6 +1374,24 @@ GRAPHQL_CLASSES_A1 = "401  obj  obj  obj  obj  obj  []   []   []   null null obj
 # school but holds no definition rights (as DEF_READ_A1).
 GRAPHQL_DEFINITIONS_A1 = "401  obj  obj  obj  obj  obj  obj  obj  obj  null null obj  []"
 # fmt: off
+# A pupil: their roster (enrolments, classes, groups) as GET /v1/pupils/{id} gives it; their
+# record (working years, cells, judgements, values) as GET /v1/pupils/{id}/record gives it
+# (the target pupils have no judgements or values, and "A1-untaught" is in no class or group
+# and not enrolled: "[]" where the caller may read them). The pupil is there for whoever
+# reaches either (test_graphql_pupils_agree_with_rest).
+GRAPHQL_PUPIL_ROSTER = {
+    "A1": GRAPHQL_CLASSES_A1.replace("[]  ", "null"),
+    "A1-untaught":          "401  []   []   []   []   null null null null null null []   []",
+    "B1": GRAPHQL_OUT_B,
+}
+GRAPHQL_PUPIL_YEARS = {
+    "A1":                   "401  obj  obj  obj  obj  obj  null obj  obj  null null obj  null",
+    "A1-untaught":          "401  obj  obj  obj  obj  null null null null null null obj  null",
+    "B1": GRAPHQL_OUT_B,
+}
+GRAPHQL_PUPIL_RECORD = {
+    target: row.replace("obj", "[] ") for target, row in GRAPHQL_PUPIL_YEARS.items()
+}
 GRAPHQL_MATRIX: dict[str, dict[str, str]] = {
     #                         anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
     "me": {"-":             "401  obj  obj  obj  obj  obj  obj  obj  obj  obj  obj  obj  obj"},
@@ -1384,6 +1418,18 @@ GRAPHQL_MATRIX: dict[str, dict[str, str]] = {
     "school.subjects.frameworks": {"A1": GRAPHQL_DEFINITIONS_A1, "B1": GRAPHQL_OUT_B},
     "school.scales": {"A1": GRAPHQL_DEFINITIONS_A1, "B1": GRAPHQL_OUT_B},
     "school.measures": {"A1": GRAPHQL_DEFINITIONS_A1, "B1": GRAPHQL_OUT_B},
+    "pupil": {
+        "A1":               "401  obj  obj  obj  obj  obj  null obj  obj  null null obj  obj",
+        "A1-untaught":      "401  obj  obj  obj  obj  null null null null null null obj  obj",
+        "B1": GRAPHQL_OUT_B,
+    },
+    "pupil.enrolments": GRAPHQL_PUPIL_ROSTER,
+    "pupil.classes": GRAPHQL_PUPIL_ROSTER,
+    "pupil.groups": GRAPHQL_PUPIL_ROSTER,
+    "pupil.workingYears": GRAPHQL_PUPIL_YEARS,
+    "pupil.cells": GRAPHQL_PUPIL_RECORD,
+    "pupil.judgements": GRAPHQL_PUPIL_RECORD,
+    "pupil.values": GRAPHQL_PUPIL_RECORD,
 }
 # fmt: on
 
@@ -1418,7 +1464,13 @@ async def test_graphql_access(
 ) -> None:
     targets = shared.targets
     variables: dict[str, Any] = {"d": PUPILS_AT_AUTUMN}
-    if target in targets.world.trusts:
+    if field_.startswith("pupil"):
+        # A pupil, and their school's subject and objective.
+        definitions = targets.definitions[target.split("-")[0]]
+        variables["id"] = str(targets.pupils[target].id)
+        variables["subject"] = str(definitions.subject.id)
+        variables["objective"] = str(definitions.objectives[0].id)
+    elif target in targets.world.trusts:
         variables["id"] = str(targets.trust(target).id)
     elif target in targets.world.schools:
         variables["id"] = str(targets.school(target).id)
@@ -1453,6 +1505,28 @@ def test_graphql_reports_agree_with_rest() -> None:
     ):
         rest = " ".join(shapes[cell] for cell in MATRIX[route][target].split())
         assert " ".join(GRAPHQL_MATRIX[field_][target].split()) == rest, field_
+
+
+def test_graphql_pupils_agree_with_rest() -> None:
+    """A pupil's roster over GraphQL is there for exactly those REST gives the pupil to, their
+    record for exactly those it gives the record to, and the pupil for either."""
+    shapes = {"401": "401", "200": "obj", "404": "null"}
+
+    def rest(route: Route, target: str) -> list[str]:
+        return [shapes[cell] for cell in MATRIX[route][target].split()]
+
+    def graphql(field_: str, target: str) -> list[str]:
+        return [cell.replace("[]", "obj") for cell in GRAPHQL_MATRIX[field_][target].split()]
+
+    for target in ("A1", "A1-untaught", "B1"):
+        roster = rest(("GET", "/v1/pupils/{pupil_id}"), target)
+        record = rest(("GET", "/v1/pupils/{pupil_id}/record"), target)
+        for field_ in ("pupil.enrolments", "pupil.classes", "pupil.groups"):
+            assert graphql(field_, target) == roster, (field_, target)
+        for field_ in ("pupil.workingYears", "pupil.cells", "pupil.judgements", "pupil.values"):
+            assert graphql(field_, target) == record, (field_, target)
+        either = [b if a == "null" else a for a, b in zip(roster, record, strict=True)]
+        assert graphql("pupil", target) == either, target
 
 
 def test_graphql_is_served_and_only_by_post(app: FastAPI) -> None:
