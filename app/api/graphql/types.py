@@ -226,7 +226,7 @@ class Me:
     everything: bool
 
 
-ROSTER_ONLY = "Null for those who read only the pupil's record (pupils, parents)."
+ROSTER_ONLY = "Null for those who read only the pupil's record (pupils, parents, markbook clients)."
 ACADEMIC_YEAR_HELP = "Start year (2025 is 2025/26); default: this academic year."
 
 
