@@ -323,7 +323,9 @@ async def test_a_database_that_does_not_answer_is_503_with_retry_after_as_in_res
     app = create_app(make_settings(_unreachable_database(database_url), tmp_path))
     async with make_client(app) as client:
         rest = await client.get("/v1/me", headers=world.headers("teacher"))
-        graphql = await post(client, world, "{ me { name } }", who="teacher", accept=GRAPHQL_RESPONSE)
+        graphql = await post(
+            client, world, "{ me { name } }", who="teacher", accept=GRAPHQL_RESPONSE
+        )
     for answer in (rest, graphql):
         assert answer.status_code == 503, answer.text
         assert answer.headers["retry-after"] == "5"

@@ -97,9 +97,7 @@ def _uuid_literal(node: ValueNode, _variables: Any = None) -> uuid.UUID:
             return uuid.UUID(node.value)
         except ValueError:
             pass
-    raise GraphQLError(
-        f"not a UUID: {print_ast(node)}", nodes=node, extensions={"code": BAD_INPUT}
-    )
+    raise GraphQLError(f"not a UUID: {print_ast(node)}", nodes=node, extensions={"code": BAD_INPUT})
 
 
 # Strawberry's UUID scalar, but a bad literal is reported at its place in the query.
@@ -166,7 +164,11 @@ class RequestErrorCodes(SchemaExtension):
         if (document := self.execution_context.graphql_document) is not None:
             visit(document, arguments)
         for error in errors:
-            if error.path is not None or _unexpected(error) or code_of(error) not in (None, BAD_INPUT):
+            if (
+                error.path is not None
+                or _unexpected(error)
+                or code_of(error) not in (None, BAD_INPUT)
+            ):
                 continue
             # What the error already says (a bad id's BAD_INPUT) stands; the field is added.
             error.extensions = {**_classify(error, arguments), **(error.extensions or {})}
