@@ -5,6 +5,7 @@ page, and the explorer served from the service's own files."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from pathlib import Path
@@ -273,6 +274,27 @@ async def test_a_query_past_its_time_budget_stops_with_time_limit(client, world,
     settings.graphql_time_budget_seconds = 10.0
     again = await post(client, world, TRUST, t=str(world.trusts["A"].id))
     assert again.json()["data"]["trust"]["name"] == "Trust A"
+
+
+async def test_a_stopped_query_cancels_the_batches_still_running(
+    client, world, settings, monkeypatch
+):
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def never_answers(*_: Any, **__: Any) -> Any:
+        started.set()
+        try:
+            await asyncio.Event().wait()  # a statement that never ends
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    monkeypatch.setattr(batches, "points_of_schools", never_answers)
+    settings.graphql_time_budget_seconds = 2.0
+    answer = await post(client, world, SCHOOL, who="school_leader", s=str(world.schools["A1"].id))
+    assert answer.json()["errors"][0]["extensions"]["code"] == "TIME_LIMIT"
+    # The DataLoader batch runs in a task of its own: stopping the query cancelled it too.
+    assert started.is_set() and cancelled.is_set()
 
 
 postgres_only = pytest.mark.skipif(not SERVER_URL, reason="statement_timeout is PostgreSQL's")

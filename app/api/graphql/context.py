@@ -3,7 +3,6 @@ REST's), fresh DataLoaders, and the query's budgets of rows and time."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.graphql.limits import RowBudget
+from app.api.graphql.limits import RowBudget, SessionTurns
 from app.api.graphql.loaders import Loaders, make_loaders
 from app.auth.principal import Principal
 from app.db.engine import limit_statement_time
@@ -29,13 +28,19 @@ class GraphContext(BaseContext):
         self.rows = RowBudget(settings.graphql_max_rows)
         self.seconds = settings.graphql_time_budget_seconds
         # An AsyncSession runs one statement at a time; resolvers run concurrently.
-        self.lock = asyncio.Lock()
+        self.lock = SessionTurns()
         self.loaders: Loaders = make_loaders(session, principal, self.lock)
 
     async def call(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` with the session, once no other resolver is using it."""
         async with self.lock:
             return await work(self.session)
+
+    async def abandon(self) -> None:
+        """The query was stopped: cancel what still uses the session, and drop its connection
+        (a statement may have been cut off half way) rather than hand it back to the pool."""
+        await self.lock.stop()
+        await self.session.invalidate()
 
 
 async def get_context(

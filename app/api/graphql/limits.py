@@ -3,7 +3,9 @@ how long it runs (see the router). Past either, the query fails whole: no partia
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from types import TracebackType
 from typing import Any, TypeVar
 
 import strawberry
@@ -38,3 +40,43 @@ def charged(info: strawberry.Info[Any, Any], rows: Sequence[T]) -> Sequence[T]:
     """``rows``, once they are counted against the query's budget."""
     info.context.rows.charge(info, len(rows))
     return rows
+
+
+class SessionTurns:
+    """The one session of a query, taken in turns (``async with turns:``) by its resolvers and
+    DataLoader batches, which run concurrently. When the query is stopped, whatever still holds
+    or awaits a turn is cancelled (DataLoader batches run in tasks of their own, which stopping
+    the query does not reach) and no turn is given again."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopped = False
+
+    async def __aenter__(self) -> None:
+        if self._stopped:
+            raise asyncio.CancelledError("the query was stopped")
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            self._tasks.discard(task)
+            raise
+
+    async def __aexit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self._lock.release()
+        self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def stop(self) -> None:
+        self._stopped = True
+        others = [t for t in self._tasks if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)

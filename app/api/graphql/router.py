@@ -145,8 +145,7 @@ class MarkbookGraphQL(GraphQLRouter):
         except TimeoutError:
             if not budget.expired():
                 raise
-            # A statement may have been cut off half way: the connection is not reused.
-            await context.session.invalidate()
+            await context.abandon()
             result = ExecutionResult(data=None, errors=[time_limit(context.seconds)])
         media_type = answer_type(request)
         sub_response.media_type = media_type
