@@ -60,6 +60,11 @@ REFUSED = [
     ("{ school { name } }", {"code": "GRAPHQL_VALIDATION_FAILED", "field": "school"}),
     ('{ school(id: "not-a-uuid") { name } }', {"code": "BAD_INPUT", "field": "id"}),
     ("{ trust(id: 7) { name } }", {"code": "BAD_INPUT", "field": "id"}),
+    ("{ me(x: 1) { name } }", {"code": "GRAPHQL_VALIDATION_FAILED", "field": "x"}),
+    (
+        "query ($s: String) { school(id: $s) { name } }",
+        {"code": "GRAPHQL_VALIDATION_FAILED", "field": "id"},
+    ),
 ]
 
 

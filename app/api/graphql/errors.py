@@ -132,8 +132,9 @@ def _values(node: Node) -> Iterator[Node]:
             yield from _values(member.value)
 
 
-def _classify(error: GraphQLError, arguments: _Arguments) -> dict[str, Any]:
-    """The code (and field) of an error that refused the whole request."""
+def _classify(error: GraphQLError, arguments: _Arguments, validating: bool) -> dict[str, Any]:
+    """The code (and field) of an error that refused the whole request: ``validating`` if
+    validation found it (a variable's value found wrong is found later, by execution)."""
     if isinstance(error, GraphQLSyntaxError):
         return {"code": PARSE_FAILED}
     node = error.nodes[0] if error.nodes else None
@@ -141,7 +142,8 @@ def _classify(error: GraphQLError, arguments: _Arguments) -> dict[str, Any]:
         variable = node.variable.name.value
         used_for = sorted(set(arguments.of_variable.get(variable, [])))
         field = used_for[0] if len(used_for) == 1 else f"${variable}"
-        return {"code": BAD_INPUT, "field": field}
+        # A variable declared wrong is the query's mistake; a value given wrong, the input's.
+        return {"code": VALIDATION_FAILED if validating else BAD_INPUT, "field": field}
     if isinstance(node, ValueNode | ObjectFieldNode):
         field = arguments.of_value.get(id(node))
         return {"code": BAD_INPUT, **({"field": field} if field else {})}
@@ -153,6 +155,14 @@ def _classify(error: GraphQLError, arguments: _Arguments) -> dict[str, Any]:
 class RequestErrorCodes(SchemaExtension):
     """Codes for the errors that refuse a query before it runs (syntax, validation, variables),
     which graphql-core reports without one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._found_validating: set[int] = set()
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._found_validating = {id(e) for e in self.execution_context.pre_execution_errors or ()}
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -171,7 +181,8 @@ class RequestErrorCodes(SchemaExtension):
             ):
                 continue
             # What the error already says (a bad id's BAD_INPUT) stands; the field is added.
-            error.extensions = {**_classify(error, arguments), **(error.extensions or {})}
+            found = _classify(error, arguments, id(error) in self._found_validating)
+            error.extensions = {**found, **(error.extensions or {})}
 
 
 # --- Errors while the query runs -------------------------------------------------------------

@@ -28,7 +28,13 @@ from strawberry.types.unset import UNSET
 from app.api.deps import GRAPHQL_PATH
 from app.api.graphql import explorer
 from app.api.graphql.context import GraphContext, get_context
-from app.api.graphql.errors import SERVICE_UNAVAILABLE, WHOLE_QUERY, code_of, time_limit
+from app.api.graphql.errors import (
+    INTERNAL,
+    SERVICE_UNAVAILABLE,
+    WHOLE_QUERY,
+    code_of,
+    time_limit,
+)
 from app.api.graphql.schema import schema
 from app.api.problems import RETRY_AFTER_SECONDS, problem_response
 
@@ -73,7 +79,9 @@ def _refused_before_running(result: ExecutionResult) -> bool:
     return (
         result.data is None
         and bool(result.errors)
-        and all(e.path is None and code_of(e) not in WHOLE_QUERY for e in result.errors)
+        and all(
+            e.path is None and code_of(e) not in WHOLE_QUERY | {INTERNAL} for e in result.errors
+        )
     )
 
 
