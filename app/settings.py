@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     auto_migrate: bool = True
+    report_work_mem_mb: int = Field(
+        default=64,
+        ge=4,
+        le=2048,
+        description="PostgreSQL work_mem (MiB) for a report's statements, for its transaction "
+        "only: a trust's pupils hashed and sorted in memory rather than on disk.",
+    )
     sql_echo: bool = False
     log_level: str = "INFO"
 
