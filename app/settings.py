@@ -41,6 +41,13 @@ class Settings(BaseSettings):
         "TIME_LIMIT (on PostgreSQL each statement is also cut off there).",
     )
     auto_migrate: bool = True
+    report_work_mem_mb: int = Field(
+        default=64,
+        ge=4,
+        le=2048,
+        description="PostgreSQL work_mem (MiB) for a report's statements, for its transaction "
+        "only: a trust's pupils hashed and sorted in memory rather than on disk.",
+    )
     sql_echo: bool = False
     log_level: str = "INFO"
 

@@ -437,7 +437,8 @@ async def _resolve_names(
                 rule.subject, rule.point, measure_ids=frozenset(r.id for r in chosen)
             )
         )
-    # A measure standing for only some of the schools counts only their pupils' values.
+    # A trust's measure standing for only some of the schools counts only their pupils'
+    # values.
     partial = {
         measure_id: frozenset(schools)
         for measure_id, schools in stands_for.items()
@@ -455,7 +456,8 @@ def _choose_measures(
     """The measure ``name`` (a code or an id) stands for in each school: the school's own
     before its trust's (as for every definition of the same code). Each one's schools are
     added to ``stands_for``: a pupil's values of a measure their school does not use under
-    that name are not counted."""
+    that name are not counted (a trust's measure: the schools with their own measure of the
+    code count theirs instead)."""
     by_school: dict[uuid.UUID, Any] = {}
     for row in rows:
         if row.code != name and str(row.id) != name:
@@ -466,7 +468,11 @@ def _choose_measures(
     if not by_school:
         raise DefinitionError(f"no measure {name!r} in these schools", field=where)
     for school_id, row in by_school.items():
-        stands_for[row.id].add(school_id)
+        # A school's own measure has values in that school only: nothing to check. (Checked
+        # per school, a trust's 100 schools' own measures made a filter of 100 terms that
+        # every pupil's row was tested against.)
+        if row.owner_school_id is None:
+            stands_for[row.id].add(school_id)
     return list({row.id: row for row in by_school.values()}.values())
 
 
