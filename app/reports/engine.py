@@ -15,6 +15,7 @@ school means.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
@@ -504,8 +505,9 @@ def _with_subject_codes(definition: ReportDefinition, subject: Any) -> ReportDef
 
 
 # --- Rows ---------------------------------------------------------------------------------------
-def _rolled(definition: ReportDefinition) -> list[Dimension]:
-    return [d for d in definition.dimensions if d is not Dimension.SUBJECT]
+@functools.lru_cache(maxsize=64)  # asked for every row of a report
+def _rolled(definition: ReportDefinition) -> tuple[Dimension, ...]:
+    return tuple(d for d in definition.dimensions if d is not Dimension.SUBJECT)
 
 
 def _row_key(context: _Context, found: Mapping[str, Any]) -> RowKey:
