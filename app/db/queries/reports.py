@@ -518,10 +518,23 @@ def _measure_match(
 
 
 def _values_of(name: str, measure_ids: Collection[uuid.UUID]) -> Any:
-    """The values of these measures only: joined by pupil and point, a small hash (the
+    """The values of these measures only, each with what places it (its measure's kind and
+    thresholds, its descriptor's band): joined by pupil and point, one small hash (the
     subject's measure is checked on each match), not every value of the pupils."""
     return (
-        sa.select(VALUE)
+        sa.select(
+            VALUE.c.pupil_id,
+            VALUE.c.assessment_point_id,
+            VALUE.c.measure_id,
+            VALUE.c.number,
+            VALUE.c.curriculum_year,
+            MEASURE.c.kind,
+            MEASURE.c.expected_from,
+            MEASURE.c.above_from,
+            DESCRIPTOR.c.band,
+        )
+        .join(MEASURE, MEASURE.c.id == VALUE.c.measure_id)
+        .outerjoin(DESCRIPTOR, DESCRIPTOR.c.id == VALUE.c.descriptor_id)
         .where(VALUE.c.measure_id.in_(sorted(measure_ids) or [uuid.UUID(int=0)]))
         .subquery(name)
     )
@@ -673,32 +686,26 @@ def _build(plan: ReportPlan) -> _Built:
     numbers: dict[int, str] = {}
     for slot, choice in sorted(plan.measures.items()):
         value = _values_of(f"v{slot}", {i for ids in choice.by_subject.values() for i in ids})
-        measure = MEASURE.alias(f"vm{slot}")
-        descriptor = DESCRIPTOR.alias(f"vd{slot}")
-        source = (
-            source.outerjoin(
-                value,
-                sa.and_(
-                    value.c.pupil_id == PUPIL.c.id,
-                    value.c.assessment_point_id == point_map.c.point_id,
-                    _measure_match(plan, choice, code, value.c.measure_id, PUPIL.c.school_id),
-                ),
-            )
-            .outerjoin(measure, measure.c.id == value.c.measure_id)
-            .outerjoin(descriptor, descriptor.c.id == value.c.descriptor_id)
+        source = source.outerjoin(
+            value,
+            sa.and_(
+                value.c.pupil_id == PUPIL.c.id,
+                value.c.assessment_point_id == point_map.c.point_id,
+                _measure_match(plan, choice, code, value.c.measure_id, PUPIL.c.school_id),
+            ),
         )
         number = value.c.number
         banded = sa.or_(
-            sa.and_(measure.c.kind == "number", measure.c.expected_from.is_not(None)),
-            sa.and_(measure.c.kind == "scale", descriptor.c.band.is_not(None)),
+            sa.and_(value.c.kind == "number", value.c.expected_from.is_not(None)),
+            sa.and_(value.c.kind == "scale", value.c.band.is_not(None)),
         )
         expected = sa.or_(
-            sa.and_(measure.c.kind == "number", number >= measure.c.expected_from),
-            sa.and_(measure.c.kind == "scale", descriptor.c.band.in_(["at", "above"])),
+            sa.and_(value.c.kind == "number", number >= value.c.expected_from),
+            sa.and_(value.c.kind == "scale", value.c.band.in_(["at", "above"])),
         )
         above = sa.or_(
-            sa.and_(measure.c.kind == "number", number >= measure.c.above_from),
-            sa.and_(measure.c.kind == "scale", descriptor.c.band == "above"),
+            sa.and_(value.c.kind == "number", number >= value.c.above_from),
+            sa.and_(value.c.kind == "scale", value.c.band == "above"),
         )
         has = number.is_not(None)
         base_columns += [
@@ -713,64 +720,57 @@ def _build(plan: ReportPlan) -> _Built:
     category: Any = sa.null()
     earlier: Any = working < default_year
     if plan.rules:
-        rule_values: Any = VALUE.alias("rv")
-        rule_measure = MEASURE.alias("rm")
-        rule_descriptor = DESCRIPTOR.alias("rd")
         measured = [r for r in plan.rules if r.measure_ids]
+        rule_values = _values_of("rv", {i for r in measured for i in r.measure_ids})
         if measured:
-            rule_values = _values_of("rv", {i for r in measured for i in r.measure_ids})
-            source = (
-                source.outerjoin(
-                    rule_values,
-                    sa.and_(
-                        rule_values.c.pupil_id == PUPIL.c.id,
-                        rule_values.c.assessment_point_id == point_map.c.point_id,
-                        sa.or_(
-                            *(
-                                sa.and_(
-                                    _rule_applies(plan, r, code, col),
-                                    _of_measures(
-                                        plan,
-                                        r.measure_ids,
-                                        rule_values.c.measure_id,
-                                        PUPIL.c.school_id,
-                                    ),
-                                )
-                                for r in measured
+            source = source.outerjoin(
+                rule_values,
+                sa.and_(
+                    rule_values.c.pupil_id == PUPIL.c.id,
+                    rule_values.c.assessment_point_id == point_map.c.point_id,
+                    sa.or_(
+                        *(
+                            sa.and_(
+                                _rule_applies(plan, r, code, col),
+                                _of_measures(
+                                    plan,
+                                    r.measure_ids,
+                                    rule_values.c.measure_id,
+                                    PUPIL.c.school_id,
+                                ),
                             )
-                        ),
+                            for r in measured
+                        )
                     ),
-                )
-                .outerjoin(rule_measure, rule_measure.c.id == rule_values.c.measure_id)
-                .outerjoin(rule_descriptor, rule_descriptor.c.id == rule_values.c.descriptor_id)
+                ),
             )
             earlier = sa.func.coalesce(rule_values.c.curriculum_year, working) < default_year
         number = rule_values.c.number
         by_measure = sa.case(
             (
-                rule_measure.c.kind == "scale",
+                rule_values.c.kind == "scale",
                 sa.case(
-                    (rule_descriptor.c.band == "below", Category.BELOW.value),
-                    (rule_descriptor.c.band == "at", Category.AT.value),
-                    (rule_descriptor.c.band == "above", Category.ABOVE.value),
+                    (rule_values.c.band == "below", Category.BELOW.value),
+                    (rule_values.c.band == "at", Category.AT.value),
+                    (rule_values.c.band == "above", Category.ABOVE.value),
                     else_=Category.NOT_ASSESSED.value,
                 ),
             ),
             (
                 sa.and_(
-                    rule_measure.c.kind == "number",
-                    rule_measure.c.expected_from.is_not(None),
+                    rule_values.c.kind == "number",
+                    rule_values.c.expected_from.is_not(None),
                     number.is_not(None),
                 ),
                 sa.case(
                     (
                         sa.and_(
-                            rule_measure.c.above_from.is_not(None),
-                            number >= rule_measure.c.above_from,
+                            rule_values.c.above_from.is_not(None),
+                            number >= rule_values.c.above_from,
                         ),
                         Category.ABOVE.value,
                     ),
-                    (number >= rule_measure.c.expected_from, Category.AT.value),
+                    (number >= rule_values.c.expected_from, Category.AT.value),
                     else_=Category.BELOW.value,
                 ),
             ),
