@@ -3,7 +3,6 @@ and what one caller may see is not another's)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from app.api.graphql.limits import SessionTurns
 from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
     RecordJudgement,
@@ -53,7 +53,7 @@ class Loaders:
     values_of_pupil: DataLoader[ValuesKey, list[RecordValue]]
 
 
-def make_loaders(session: AsyncSession, principal: Principal, lock: asyncio.Lock) -> Loaders:
+def make_loaders(session: AsyncSession, principal: Principal, lock: SessionTurns) -> Loaders:
     def loader(
         batch: Callable[..., Awaitable[list[T]]], keyword: str, **fixed: Any
     ) -> DataLoader[Any, T]:

@@ -25,6 +25,7 @@ from app.api.graphql.enums import (
     Sex,
 )
 from app.api.graphql.errors import known
+from app.api.graphql.limits import charged
 from app.api.graphql.pupil_types import Cell, Enrolment, Group, Judgement, Value, WorkingYear
 from app.db.roster import Pupil as PupilRow
 from app.db.roster import TeachingGroup
@@ -73,10 +74,15 @@ def _cursor(row_id: uuid.UUID) -> str:
 
 
 def page(
-    rows: Sequence[Any], first: int, after: str | None, view: Callable[[Any], Node]
+    info: strawberry.Info,
+    rows: Sequence[Any],
+    first: int,
+    after: str | None,
+    view: Callable[[Any], Node],
 ) -> Connection[Node]:
     """A page of ``rows`` (all of one parent's, loaded in one batch) after the row named by
-    ``after``: the same rows in the same order every time, so the cursor is the row's id."""
+    ``after``: the same rows in the same order every time, so the cursor is the row's id.
+    The page's nodes count against the query's row budget."""
     if not 0 <= first <= MAX_FIRST:
         raise known(InvalidInput.at("first", f"give a number from 0 to {MAX_FIRST}"))
     start = 0
@@ -85,7 +91,7 @@ def page(
         if after not in cursors:
             raise known(InvalidInput.at("after", "not a cursor of this list"))
         start = cursors.index(after) + 1
-    chosen = rows[start : start + first]
+    chosen = charged(info, rows[start : start + first])
     edges = [Edge(cursor=_cursor(r.id), node=view(r)) for r in chosen]
     return Connection(
         edges=edges,
@@ -107,6 +113,8 @@ async def _report(
         return None
     except AppError as exc:
         raise known(exc) from exc
+    # A report's rows count against the query's row budget like a list's items.
+    info.context.rows.charge(info, sum(len(section.rows) for section in table.sections))
     return render_json(table)
 
 
@@ -142,7 +150,7 @@ class Framework:
         self, info: strawberry.Info, first: First = 100, after: After = None
     ) -> Connection[Objective]:
         rows = await info.context.loaders.objectives_of_framework.load(self.id)
-        return page(rows, first, after, lambda o: _view(Objective, o))
+        return page(info, rows, first, after, lambda o: _view(Objective, o))
 
 
 @strawberry.type
@@ -157,7 +165,7 @@ class Subject:
     @strawberry.field(description="Its frameworks you may read.")
     async def frameworks(self, info: strawberry.Info) -> list[Framework]:
         rows = await info.context.loaders.frameworks_of_subject.load(self.id)
-        return [_view(Framework, f) for f in rows]
+        return [_view(Framework, f) for f in charged(info, rows)]
 
 
 @strawberry.type(description="A step of a scale, e.g. Greater depth.")
@@ -184,7 +192,7 @@ class Scale:
     @strawberry.field(description="Its current descriptors, lowest first.")
     async def descriptors(self, info: strawberry.Info) -> list[Descriptor]:
         rows = await info.context.loaders.descriptors_of_scale.load(self.id)
-        return [_view(Descriptor, d) for d in rows]
+        return [_view(Descriptor, d) for d in charged(info, rows)]
 
 
 @strawberry.type(
@@ -295,7 +303,7 @@ class Pupil:
         if not self.roster:
             return None
         rows = await info.context.loaders.enrolments_of_pupil.load(self.id)
-        return [Enrolment.of(e) for e in rows]
+        return [Enrolment.of(e) for e in charged(info, rows)]
 
     @strawberry.field(description="The classes the pupil is in, latest year first. " + ROSTER_ONLY)
     async def classes(
@@ -308,18 +316,15 @@ class Pupil:
         if not self.roster:
             return None
         rows = await info.context.loaders.classes_of_pupil.load(self.id)
-        return [
-            SchoolClass.of(c)
-            for c in rows
-            if academic_year is None or c.academic_year == academic_year
-        ]
+        chosen = [c for c in rows if academic_year is None or c.academic_year == academic_year]
+        return [SchoolClass.of(c) for c in charged(info, chosen)]
 
     @strawberry.field(description="The custom groups the pupil belongs to. " + ROSTER_ONLY)
     async def groups(self, info: strawberry.Info) -> list[Group] | None:
         if not self.roster:
             return None
         rows = await info.context.loaders.groups_of_pupil.load(self.id)
-        return [Group.of(g) for g in rows]
+        return [Group.of(g) for g in charged(info, rows)]
 
     @strawberry.field(
         description="The curriculum year the pupil works within in each subject of their "
@@ -338,7 +343,7 @@ class Pupil:
         if reached is None or not reached.judgements:
             return None
         rows = await info.context.loaders.working_years_of_pupil.load((self.id, year))
-        return None if rows is None else [WorkingYear.of(w) for w in rows]
+        return None if rows is None else [WorkingYear.of(w) for w in charged(info, rows)]
 
     @strawberry.field(
         description="The judgements standing in the pupil's cells of a subject (cleared cells "
@@ -357,7 +362,7 @@ class Pupil:
         if reached is None or not reached.judgements:
             return None
         rows = await info.context.loaders.cells_of_pupil.load((self.id, subject_id, as_at))
-        return [Cell.of(c) for c in rows]
+        return [Cell.of(c) for c in charged(info, rows)]
 
     @strawberry.field(
         description="Every judgement recorded in one of the pupil's cells, newest first "
@@ -370,7 +375,7 @@ class Pupil:
         if reached is None or not reached.judgements:
             return None
         rows = await info.context.loaders.judgements_of_pupil.load((self.id, objective_id))
-        return [Judgement.of(j) for j in rows]
+        return [Judgement.of(j) for j in charged(info, rows)]
 
     @strawberry.field(
         description="The pupil's current measure values, by point date, then measure. Null if "
@@ -388,7 +393,7 @@ class Pupil:
         if reached is None or not reached.values:
             return None
         rows = await info.context.loaders.values_of_pupil.load((self.id, point_id))
-        return [Value.of(v) for v in rows]
+        return [Value.of(v) for v in charged(info, rows)]
 
 
 _ROSTER_FIELDS = (
@@ -422,7 +427,7 @@ class SchoolClass:
         self, info: strawberry.Info, first: First = 100, after: After = None
     ) -> Connection[Pupil]:
         rows = await info.context.loaders.pupils_of_class.load(self.id)
-        return page(rows, first, after, Pupil.of)
+        return page(info, rows, first, after, Pupil.of)
 
     @classmethod
     def of(cls, row: TeachingGroup) -> SchoolClass:
@@ -462,26 +467,23 @@ class School:
         self, info: strawberry.Info, academic_year: int | None = None
     ) -> list[AssessmentPoint]:
         rows = await info.context.loaders.points_of_school.load(self.id)
-        return [
-            AssessmentPoint.of(p)
-            for p in rows
-            if academic_year is None or p.academic_year == academic_year
-        ]
+        chosen = [p for p in rows if academic_year is None or p.academic_year == academic_year]
+        return [AssessmentPoint.of(p) for p in charged(info, chosen)]
 
     @strawberry.field(description="The school's subjects and its trust's, as you may read them.")
     async def subjects(self, info: strawberry.Info) -> list[Subject]:
         rows = await info.context.loaders.subjects_of_school.load((self.id, self.trust_id))
-        return [_view(Subject, s) for s in rows]
+        return [_view(Subject, s) for s in charged(info, rows)]
 
     @strawberry.field(description="The school's scales and its trust's.")
     async def scales(self, info: strawberry.Info) -> list[Scale]:
         rows = await info.context.loaders.scales_of_school.load((self.id, self.trust_id))
-        return [_view(Scale, s) for s in rows]
+        return [_view(Scale, s) for s in charged(info, rows)]
 
     @strawberry.field(description="The school's measures and its trust's.")
     async def measures(self, info: strawberry.Info) -> list[Measure]:
         rows = await info.context.loaders.measures_of_school.load((self.id, self.trust_id))
-        return [_view(Measure, m) for m in rows]
+        return [_view(Measure, m) for m in charged(info, rows)]
 
     @strawberry.field(description="The school's classes, latest year first.")
     async def classes(
@@ -493,7 +495,7 @@ class School:
     ) -> Connection[SchoolClass]:
         rows = await info.context.loaders.classes_of_school.load(self.id)
         chosen = [c for c in rows if academic_year is None or c.academic_year == academic_year]
-        return page(chosen, first, after, SchoolClass.of)
+        return page(info, chosen, first, after, SchoolClass.of)
 
     @strawberry.field(
         description="A report over the school's pupils you reach (governors: small groups "
@@ -531,7 +533,7 @@ class Trust:
         self, info: strawberry.Info, first: First = 100, after: After = None
     ) -> Connection[School]:
         rows = await info.context.loaders.schools_of_trust.load(self.id)
-        return page(rows, first, after, School.of)
+        return page(info, rows, first, after, School.of)
 
     @strawberry.field(
         description="A report across the trust's schools you may report on, from the pupils "
