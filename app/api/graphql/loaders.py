@@ -14,12 +14,15 @@ from strawberry.dataloader import DataLoader
 
 from app.auth.principal import Principal
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
+from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import Pupil, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
-from app.services import batches
+from app.domain.reports import ReportDefinition, ReportTable
+from app.services import batches, reports
 
 T = TypeVar("T")
 SchoolKey = tuple[uuid.UUID, uuid.UUID | None]
+ReportKey = tuple[uuid.UUID, ReportDefinition]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,11 @@ class Loaders:
     frameworks_of_subject: DataLoader[uuid.UUID, list[Framework]]
     objectives_of_framework: DataLoader[uuid.UUID, list[Objective]]
     descriptors_of_scale: DataLoader[uuid.UUID, list[Descriptor]]
+    # Reports: keyed by (school id, definition), each definition run once for all its schools.
+    report_of_school: DataLoader[ReportKey, ReportTable | None]
+    templates_of_school: DataLoader[SchoolKey, list[ReportTemplate] | None]
+    templates_of_trust: DataLoader[uuid.UUID, list[ReportTemplate] | None]
+    versions_of_template: DataLoader[uuid.UUID, list[ReportTemplateVersion]]
 
 
 def make_loaders(session: AsyncSession, principal: Principal, lock: asyncio.Lock) -> Loaders:
@@ -60,4 +68,8 @@ def make_loaders(session: AsyncSession, principal: Principal, lock: asyncio.Lock
         frameworks_of_subject=loader(batches.frameworks_of_subjects, "subject_ids"),
         objectives_of_framework=loader(batches.objectives_of_frameworks, "framework_ids"),
         descriptors_of_scale=loader(batches.descriptors_of_scales, "scale_ids"),
+        report_of_school=loader(reports.school_reports, "keys"),
+        templates_of_school=loader(batches.templates_of_schools, "schools"),
+        templates_of_trust=loader(batches.templates_of_trusts, "trust_ids"),
+        versions_of_template=loader(batches.versions_of_templates, "template_ids"),
     )
