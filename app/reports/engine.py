@@ -10,6 +10,10 @@ reaches only the pupils they teach) and the schools the caller may report on, an
 ``suppress_below`` (None for viewers who may see small groups; else the threshold, at least
 3). Trust figures are computed from the pupils of all the schools together, never as a mean of
 school means.
+
+``run_for_schools`` runs one definition for many schools at once (a trust's dashboard), each
+school getting exactly the table ``run_report`` would give it alone, in the statements of one
+report.
 """
 
 from __future__ import annotations
