@@ -135,6 +135,8 @@ async def run_for_schools(
     if not isinstance(definition, ReportDefinition):
         definition = parse_definition(definition)
     found: dict[uuid.UUID, ReportTable | DefinitionError] = {}
+    if not suppress_below:
+        return found
     if Dimension.SCHOOL in definition.dimensions or any(p.as_at for p in definition.points):
         for school_id, threshold in suppress_below.items():
             try:
@@ -373,7 +375,7 @@ async def _prepare(
 ) -> _Context:
     if not isinstance(definition, ReportDefinition):
         definition = parse_definition(definition)
-    effective_threshold(suppress_below, definition)
+    effective_threshold(suppress_below, definition)  # a bad threshold: refused before reading
     lookups = await _load(session, definition, school_ids, today)
     return _resolve(definition, lookups, reach=reach, suppress_below=suppress_below, today=today)
 

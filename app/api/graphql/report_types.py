@@ -243,10 +243,10 @@ def bad_definition(
     """A refusal as a GraphQL error; a definition's field named as the input names it."""
     if isinstance(exc, InvalidInput) and exc.errors:
         field, reason = exc.errors[0]["field"], exc.errors[0]["reason"]
-        if field == where or field.startswith(f"{where}."):
-            inner = field.removeprefix(where).removeprefix(".")
+        if field.startswith(f"{where}."):
+            inner = field.removeprefix(f"{where}.")
             named = given.field(inner) if given is not None else graphql_field(inner)
-            field = ".".join(p for p in (where, named) if p).replace(".[", "[")
+            field = f"{where}.{named}"
         else:
             field = graphql_field(field)
         exc = InvalidInput.at(field, reason)
