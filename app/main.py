@@ -12,10 +12,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as package_doc
 from app.api import problems
+from app.api.graphql import explorer
 from app.api.graphql.router import make_router as graphql_router
 from app.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.api.rest import (
@@ -123,6 +125,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     ):
         app.include_router(router)
     app.include_router(graphql_router())
+    # The explorer's files (GraphiQL and React, vendored): no CDN, so it works offline.
+    app.mount(explorer.STATIC_PATH, StaticFiles(directory=explorer.STATIC_DIR), name="static")
     logging.getLogger("markbook").setLevel(settings.log_level)
 
     def openapi() -> dict[str, Any]:

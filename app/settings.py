@@ -27,7 +27,27 @@ class Settings(BaseSettings):
     jwt_audience: str = "markbook-api"
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    graphql_max_rows: int = Field(
+        default=10_000,
+        ge=1,
+        description="The most rows (list items and connection nodes, all lists together) one "
+        "GraphQL query may answer; past it the query fails with ROWS_LIMIT.",
+    )
+    graphql_time_budget_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="How long one GraphQL query may run; past it the query stops with "
+        "TIME_LIMIT (on PostgreSQL each statement is also cut off there).",
+    )
     auto_migrate: bool = True
+    report_work_mem_mb: int = Field(
+        default=64,
+        ge=4,
+        le=2048,
+        description="PostgreSQL work_mem (MiB) for a report's statements, for its transaction "
+        "only: a trust's pupils hashed and sorted in memory rather than on disk.",
+    )
     sql_echo: bool = False
     log_level: str = "INFO"
 

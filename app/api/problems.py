@@ -8,6 +8,7 @@ the same shape. Problem ``type`` URIs are stable: ``/problems/<slug>``.
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from typing import Any
 
@@ -15,14 +16,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db.engine import database_unavailable
 from app.domain.errors import DomainError
 from app.errors import AppError, InvalidInput, field_error
 
 log = logging.getLogger("markbook.errors")
 PROBLEM_JSON = "application/problem+json"
+# How long a client should wait before retrying when the database falters (503).
+RETRY_AFTER_SECONDS = 5
 
 _HTTP_SLUGS = {
     400: ("bad-request", "Bad request"),
@@ -166,6 +171,27 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def unavailable_response(request: Request | None) -> JSONResponse:
+    """503 with Retry-After: the database is not answering; the request may be retried."""
+    return problem_response(
+        request,
+        status=503,
+        slug="service-unavailable",
+        title="Service unavailable",
+        detail="the database is not answering just now; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        return await _unexpected(request, exc)
+    # The driver's own words, not SQLAlchemy's message (which quotes the statement and its
+    # parameters, pupils' data among them); the client is told only to retry.
+    log.warning("database unavailable, answered 503: %s", getattr(exc, "orig", None) or exc)
+    return unavailable_response(request)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     correlation_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     log.exception("unhandled error [request_id=%s]", correlation_id, exc_info=exc)
@@ -185,4 +211,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    for faltering in (DBAPIError, PoolTimeout, ConnectionError, socket.gaierror):
+        app.add_exception_handler(faltering, _database_error)
     app.add_exception_handler(Exception, _unexpected)

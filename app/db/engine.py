@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import socket
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func as sa_func
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,6 +19,13 @@ from sqlalchemy.ext.asyncio import (
 
 # Execution option: this session's transaction will write (see _prepare_sqlite).
 WRITES = "markbook_writes"
+
+# PostgreSQL SQLSTATE classes and codes of a database that is there but not answering now:
+# connection exceptions (08), insufficient resources such as too many connections (53),
+# and a server shutting down or starting up (57P01-57P03).
+_UNAVAILABLE_CLASSES = ("08", "53")
+_UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03"})
+_QUERY_CANCELED = "57014"
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
@@ -54,3 +65,42 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is ``exc`` the database faltering (unreachable, locked, out of connections, shutting
+    down) rather than a mistake in the request? Such a request may succeed if retried."""
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.TimeoutError):
+        # OperationalError: SQLite busy or unopenable, a lost connection; TimeoutError: the
+        # pool had no connection to give in time.
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        state = _sqlstate(exc)
+        return exc.connection_invalidated or (
+            state is not None
+            and (state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_CODES)
+        )
+    # asyncpg raises these unwrapped when it cannot connect at all.
+    return isinstance(exc, ConnectionError | socket.gaierror)
+
+
+def statement_timed_out(exc: BaseException) -> bool:
+    """Did PostgreSQL cancel a statement (its statement_timeout, see limit_statement_time)?"""
+    return isinstance(exc, sa_exc.DBAPIError) and _sqlstate(exc) == _QUERY_CANCELED
+
+
+async def limit_statement_time(session: AsyncSession, seconds: float) -> None:
+    """On PostgreSQL, cut off every further statement of the session's transaction that runs
+    longer than ``seconds`` (SET LOCAL statement_timeout), so a query the caller gave up on
+    stops on the server too. SQLite has no such setting; its statements run in this process."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    milliseconds = max(1, math.ceil(seconds * 1000))
+    await session.execute(
+        select(sa_func.set_config("statement_timeout", f"{milliseconds}ms", True))
+    )

@@ -303,8 +303,13 @@ def _year_group_label(value: str) -> str:
     return f"Year {value}"
 
 
-def group_values(dimension: str) -> list[tuple[str, str]]:
+@functools.cache
+def group_values(dimension: str) -> tuple[tuple[str, str], ...]:
     """A key group's values in report order, with their labels."""
+    return tuple(_group_values(dimension))
+
+
+def _group_values(dimension: str) -> list[tuple[str, str]]:
     if dimension.startswith(CUSTOM_GROUP_PREFIX):
         name = dimension.removeprefix(CUSTOM_GROUP_PREFIX)
         return [(IN_GROUP, name), (NOT_IN_GROUP, f"Not {name}")]
@@ -1036,24 +1041,49 @@ def plan_columns(
 # --- Aggregates to figures --------------------------------------------------------------------
 # The engine hands each row's aggregates at each point as a mapping of names (see
 # ``aggregate_names``) to numbers; ``figure`` turns them into a cell.
-def aggregate_names(spec: MetricSpec, slot: int) -> list[str]:
-    """The aggregates a metric needs, as the engine's SQL names them."""
+_SUMMARY_TOPS = {
+    Metric.DEPTH_SCORE: ("depth_sum",),
+    Metric.PERCENT_SECURED: ("secured_sum",),
+    Metric.OBJECTIVES_JUDGED: ("judged_sum",),
+    Metric.PERCENT_SECURED_OF_YEAR: ("year_n", "year_sum"),
+}
+_MEASURE_STATS = {
+    Metric.MEASURE_MEAN: ("sum",),
+    Metric.MEASURE_MEDIAN: ("median",),
+    Metric.MEASURE_MIN: ("min",),
+    Metric.MEASURE_MAX: ("max",),
+}
+
+
+def metric_aggregates(spec: MetricSpec, slot: int) -> list[str]:
+    """The aggregates a metric's cells (``figure``) and their suppression
+    (``relations_of_row``) read, as the engine's SQL names them."""
     m = spec.metric
     if m is Metric.PUPILS:
         return ["pupils"]
     if m in SUMMARY_METRICS:
-        return ["assessed", "depth_sum", "secured_sum", "judged_sum", "year_n", "year_sum"]
-    if m is Metric.ATTAINMENT or m is Metric.PERCENT_AT_OR_ABOVE:
+        return ["assessed", "year_n", *_SUMMARY_TOPS[m]]
+    if m in (Metric.ATTAINMENT, Metric.PERCENT_AT_OR_ABOVE, Metric.PROGRESS_MATRIX):
+        # A matrix's sums are the table's attainment counts at its two points.
         return [f"cat_{c.value}" for c in Category]
     if m in MEASURE_METRICS and m is not Metric.PROGRESS_MEASURE:
-        return [f"m{slot}_{s}" for s in ("n", "sum", "min", "max", "median", "ref", "exp", "abv")]
+        stats = ("n", "ref", "exp", "abv", *_MEASURE_STATS.get(m, ()))
+        return [f"m{slot}_{s}" for s in stats]
     if m is Metric.COMBINED_AT_OR_ABOVE:
         return [f"comb{slot}"]
     if m is Metric.CATEGORY_MOVEMENT:
         return [f"mv{slot}_{mv.value}" for mv in Movement]
-    if m in PROGRESS_METRICS and m is not Metric.PROGRESS_MATRIX:
+    if m in PROGRESS_METRICS:
         return [f"p{slot}_n", f"p{slot}_sum"]
     return []
+
+
+def aggregate_names(definition: ReportDefinition) -> frozenset[str]:
+    """Every aggregate a report's table needs: its pupils, and each metric's."""
+    return frozenset(
+        ["pupils"]
+        + [n for slot, spec in enumerate(definition.metrics) for n in metric_aggregates(spec, slot)]
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ standardised scores (STD-READ, STD-MATH). ``ensure`` finds it, checks that every
 markbook is whole (pupils and cells as generated) and re-makes any school another case has
 damaged.
 
-No case is registered here until the report routes exist. The floors, each one statement as
-a hand-written report would send it, in a read-only transaction:
+Each case times a report route against its floor: one statement as a hand-written report
+would send it, in a read-only transaction with the settings the engine gives its own
+statements (no JIT; the report's work_mem):
 
 - ``page_school_sql``: "Data on a page" for one school (the leader's: the trust's school with
   the lowest URN): per subject x point x key group (all pupils, pupil premium, FSM, SEN, EAL,
@@ -26,7 +27,7 @@ a hand-written report would send it, in a read-only transaction:
   group as at a date, from the history: each cell's latest judgement on or before the date
   (DISTINCT ON), among the objectives of the pupil's working year.
 
-Run them alone (no API yet): ``uv run python -m bench.cases.reports --size trust --reuse``.
+Run the floors alone: ``uv run python -m bench.cases.reports --size trust --reuse``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import httpx
 import openpyxl
 
 from app.services import starter
+from app.settings import get_settings
 from bench import generate as gen
 from bench import schooldata
 from bench.core import Case, Context, load_subjects, register
@@ -334,29 +336,33 @@ def _headline() -> tuple[list[str], list[str | None], list[str | None], list[str
     return codes, [HEADLINE[c][0] for c in codes], [HEADLINE[c][1] for c in codes], list(POINTS)
 
 
+async def _floor(ctx: Context, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """One floor statement in a read-only transaction, with the settings the engine gives its
+    own statements (app.db.queries.reports: no JIT, the report's work_mem)."""
+    work_mem = get_settings().report_work_mem_mb
+    async with ctx.pg.transaction(isolation="repeatable_read", readonly=True):
+        await ctx.pg.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{work_mem}MB'")
+        return await ctx.pg.fetch(sql, *args)
+
+
 async def page_school_sql(ctx: Context) -> list[asyncpg.Record]:
     """Floor of "Data on a page" for the leader's school."""
     reports = await ensure(ctx)
-    async with ctx.pg.transaction(isolation="repeatable_read", readonly=True):
-        return await ctx.pg.fetch(
-            PAGE_SCHOOL, reports.school_id, reports.academic_year, *_headline()
-        )
+    return await _floor(ctx, PAGE_SCHOOL, reports.school_id, reports.academic_year, *_headline())
 
 
 async def page_trust_sql(ctx: Context) -> list[asyncpg.Record]:
     """Floor of "Data on a page" across the trust's schools."""
     reports = await ensure(ctx)
-    async with ctx.pg.transaction(isolation="repeatable_read", readonly=True):
-        return await ctx.pg.fetch(PAGE_TRUST, reports.trust_id, reports.academic_year, *_headline())
+    return await _floor(ctx, PAGE_TRUST, reports.trust_id, reports.academic_year, *_headline())
 
 
 async def as_at_school_sql(ctx: Context, on: date | None = None) -> list[asyncpg.Record]:
     """Floor of the leader's school's figures as at a date (default ``Reports.as_at``)."""
     reports = await ensure(ctx)
-    async with ctx.pg.transaction(isolation="repeatable_read", readonly=True):
-        return await ctx.pg.fetch(
-            AS_AT_SCHOOL, reports.school_id, reports.academic_year, on or reports.as_at
-        )
+    return await _floor(
+        ctx, AS_AT_SCHOOL, reports.school_id, reports.academic_year, on or reports.as_at
+    )
 
 
 FLOORS = {

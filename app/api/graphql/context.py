@@ -1,29 +1,34 @@
 """The context of one GraphQL request: its session and principal (the same dependencies as
-REST's), and fresh DataLoaders."""
+REST's), fresh DataLoaders, and the query's budgets of rows and time."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
 from app.api.deps import PrincipalDep, SessionDep
+from app.api.graphql.limits import RowBudget, SessionTurns
 from app.api.graphql.loaders import Loaders, make_loaders
 from app.auth.principal import Principal
+from app.db.engine import limit_statement_time
+from app.settings import Settings
 
 T = TypeVar("T")
 
 
 class GraphContext(BaseContext):
-    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+    def __init__(self, session: AsyncSession, principal: Principal, settings: Settings) -> None:
         super().__init__()
         self.session = session
         self.principal = principal
+        self.rows = RowBudget(settings.graphql_max_rows)
+        self.seconds = settings.graphql_time_budget_seconds
         # An AsyncSession runs one statement at a time; resolvers run concurrently.
-        self.lock = asyncio.Lock()
+        self.lock = SessionTurns()
         self.loaders: Loaders = make_loaders(session, principal, self.lock)
 
     async def call(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -31,6 +36,18 @@ class GraphContext(BaseContext):
         async with self.lock:
             return await work(self.session)
 
+    async def abandon(self) -> None:
+        """The query was stopped: cancel what still uses the session, and drop its connection
+        (a statement may have been cut off half way) rather than hand it back to the pool."""
+        await self.lock.stop()
+        await self.session.invalidate()
 
-async def get_context(session: SessionDep, principal: PrincipalDep) -> GraphContext:
-    return GraphContext(session, principal)
+
+async def get_context(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> GraphContext:
+    settings: Settings = request.app.state.settings
+    # PostgreSQL stops any statement that outlives the query's budget, so a query stopped
+    # here (see the router) does not go on running on the server.
+    await limit_statement_time(session, settings.graphql_time_budget_seconds)
+    return GraphContext(session, principal, settings)

@@ -3,7 +3,6 @@ and what one caller may see is not another's)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from app.api.graphql.limits import SessionTurns
 from app.auth.principal import Principal
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.reports import ReportTemplate, ReportTemplateVersion
@@ -45,7 +45,7 @@ class Loaders:
     versions_of_template: DataLoader[uuid.UUID, list[ReportTemplateVersion]]
 
 
-def make_loaders(session: AsyncSession, principal: Principal, lock: asyncio.Lock) -> Loaders:
+def make_loaders(session: AsyncSession, principal: Principal, lock: SessionTurns) -> Loaders:
     def loader(
         batch: Callable[..., Awaitable[list[T]]], keyword: str, **fixed: Any
     ) -> DataLoader[Any, T]:

@@ -22,6 +22,7 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from app.api.graphql.errors import known
+from app.api.graphql.limits import charged
 from app.db.reports import ReportTemplate as TemplateRow
 from app.db.reports import ReportTemplateVersion as VersionRow
 from app.domain import reports as domain
@@ -100,21 +101,20 @@ class ReportMetricInput:
 
 
 @strawberry.input(
-    one_of=True,
-    description="A column's point: its code, its place in the academic year, or a date (one "
-    "school, read from the markbook's history).",
+    description="A column's point, one of: its code, its place in the academic year, or a date "
+    "(one school, read from the markbook's history)."
 )
 class ReportPointInput:
-    code: str | None = strawberry.UNSET
-    at: ReportPointAt | None = strawberry.UNSET  # type: ignore[valid-type]
-    as_at: date | None = strawberry.UNSET
+    code: str | None = None
+    at: ReportPointAt | None = None  # type: ignore[valid-type]
+    as_at: date | None = None
 
     def raw(self) -> dict[str, Any]:
-        if self.at:
-            return {"at": self.at.value}
-        if self.as_at:
-            return {"as_at": self.as_at.isoformat()}
-        return {"code": self.code}
+        return _present(
+            code=self.code,
+            at=self.at and self.at.value,
+            as_at=self.as_at and self.as_at.isoformat(),
+        )
 
 
 @strawberry.input(description="Keep only the pupils whose value is (or is not) one of these.")
@@ -342,7 +342,10 @@ class ReportTable:
     notes: list[str] = strawberry.field(description="What the figures count; the key to c.")
 
     @classmethod
-    def of(cls, table: domain.ReportTable) -> ReportTable:
+    def charged(cls, info: strawberry.Info, table: domain.ReportTable) -> ReportTable:
+        """The table, once its rows are counted against the query's row budget (as a list's
+        items are)."""
+        info.context.rows.charge(info, sum(len(section.rows) for section in table.sections))
         return cls(
             title=table.title,
             suppress_below=table.suppress_below,
@@ -410,7 +413,7 @@ async def school_report(
         table = await info.context.loaders.report_of_school.load((school_id, definition))
     except AppError as exc:
         raise bad_definition(exc) from exc
-    return None if table is None else ReportTable.of(table)
+    return None if table is None else ReportTable.charged(info, table)
 
 
 async def trust_report(
@@ -432,7 +435,7 @@ async def trust_report(
         return None
     except AppError as exc:
         raise bad_definition(exc) from exc
-    return ReportTable.of(table)
+    return ReportTable.charged(info, table)
 
 
 # --- Templates --------------------------------------------------------------------------------
@@ -476,7 +479,7 @@ class ReportTemplate:
     @strawberry.field(description="Every version, oldest first.")
     async def versions(self, info: strawberry.Info) -> list[ReportTemplateVersion]:
         rows = await info.context.loaders.versions_of_template.load(self.id)
-        return [ReportTemplateVersion.of(v) for v in rows]
+        return [ReportTemplateVersion.of(v) for v in charged(info, rows)]
 
     @strawberry.field(
         description="The report for the school (or trust) it is listed under: its current "

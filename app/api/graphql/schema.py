@@ -8,7 +8,7 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
-from app.api.graphql.errors import MaskUnexpected
+from app.api.graphql.errors import UUID_SCALAR, MaskUnexpected, RequestErrorCodes
 from app.api.graphql.types import Grant, Me, School, Trust
 from app.errors import NotFound
 from app.services import auth, tenancy
@@ -63,7 +63,8 @@ class Query:
         return School.of(row)
 
 
-# Extensions as classes or factories: each request gets its own instances.
+# Extensions as classes or factories: each request gets its own instances. The row cap and
+# the time budget are the context's and the router's (they come from the settings).
 schema = strawberry.Schema(
     query=Query,
     config=StrawberryConfig(auto_camel_case=True),
@@ -71,8 +72,10 @@ schema = strawberry.Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        RequestErrorCodes,
         MaskUnexpected,
     ],
+    scalar_overrides={uuid.UUID: UUID_SCALAR},
 )
 
 

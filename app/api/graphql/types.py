@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import strawberry
 
 from app.api.graphql.errors import known
+from app.api.graphql.limits import charged
 from app.api.graphql.report_types import (
     ReportDefinitionInput,
     ReportTable,
@@ -60,10 +61,15 @@ def _cursor(row_id: uuid.UUID) -> str:
 
 
 def page(
-    rows: Sequence[Any], first: int, after: str | None, view: Callable[[Any], Node]
+    info: strawberry.Info,
+    rows: Sequence[Any],
+    first: int,
+    after: str | None,
+    view: Callable[[Any], Node],
 ) -> Connection[Node]:
     """A page of ``rows`` (all of one parent's, loaded in one batch) after the row named by
-    ``after``: the same rows in the same order every time, so the cursor is the row's id."""
+    ``after``: the same rows in the same order every time, so the cursor is the row's id.
+    The page's nodes count against the query's row budget."""
     if not 0 <= first <= MAX_FIRST:
         raise known(InvalidInput.at("first", f"give a number from 0 to {MAX_FIRST}"))
     start = 0
@@ -72,7 +78,7 @@ def page(
         if after not in cursors:
             raise known(InvalidInput.at("after", "not a cursor of this list"))
         start = cursors.index(after) + 1
-    chosen = rows[start : start + first]
+    chosen = charged(info, rows[start : start + first])
     edges = [Edge(cursor=_cursor(r.id), node=view(r)) for r in chosen]
     return Connection(
         edges=edges,
@@ -116,7 +122,7 @@ class Framework:
         self, info: strawberry.Info, first: First = 100, after: After = None
     ) -> Connection[Objective]:
         rows = await info.context.loaders.objectives_of_framework.load(self.id)
-        return page(rows, first, after, lambda o: _view(Objective, o))
+        return page(info, rows, first, after, lambda o: _view(Objective, o))
 
 
 @strawberry.type
@@ -131,7 +137,7 @@ class Subject:
     @strawberry.field(description="Its frameworks you may read.")
     async def frameworks(self, info: strawberry.Info) -> list[Framework]:
         rows = await info.context.loaders.frameworks_of_subject.load(self.id)
-        return [_view(Framework, f) for f in rows]
+        return [_view(Framework, f) for f in charged(info, rows)]
 
 
 @strawberry.type(description="A step of a scale, e.g. Greater depth.")
@@ -158,7 +164,7 @@ class Scale:
     @strawberry.field(description="Its current descriptors, lowest first.")
     async def descriptors(self, info: strawberry.Info) -> list[Descriptor]:
         rows = await info.context.loaders.descriptors_of_scale.load(self.id)
-        return [_view(Descriptor, d) for d in rows]
+        return [_view(Descriptor, d) for d in charged(info, rows)]
 
 
 @strawberry.type(
@@ -236,7 +242,7 @@ class SchoolClass:
         self, info: strawberry.Info, first: First = 100, after: After = None
     ) -> Connection[Pupil]:
         rows = await info.context.loaders.pupils_of_class.load(self.id)
-        return page(rows, first, after, Pupil.of)
+        return page(info, rows, first, after, Pupil.of)
 
     @classmethod
     def of(cls, row: TeachingGroup) -> SchoolClass:
@@ -276,26 +282,23 @@ class School:
         self, info: strawberry.Info, academic_year: int | None = None
     ) -> list[AssessmentPoint]:
         rows = await info.context.loaders.points_of_school.load(self.id)
-        return [
-            AssessmentPoint.of(p)
-            for p in rows
-            if academic_year is None or p.academic_year == academic_year
-        ]
+        chosen = [p for p in rows if academic_year is None or p.academic_year == academic_year]
+        return [AssessmentPoint.of(p) for p in charged(info, chosen)]
 
     @strawberry.field(description="The school's subjects and its trust's, as you may read them.")
     async def subjects(self, info: strawberry.Info) -> list[Subject]:
         rows = await info.context.loaders.subjects_of_school.load((self.id, self.trust_id))
-        return [_view(Subject, s) for s in rows]
+        return [_view(Subject, s) for s in charged(info, rows)]
 
     @strawberry.field(description="The school's scales and its trust's.")
     async def scales(self, info: strawberry.Info) -> list[Scale]:
         rows = await info.context.loaders.scales_of_school.load((self.id, self.trust_id))
-        return [_view(Scale, s) for s in rows]
+        return [_view(Scale, s) for s in charged(info, rows)]
 
     @strawberry.field(description="The school's measures and its trust's.")
     async def measures(self, info: strawberry.Info) -> list[Measure]:
         rows = await info.context.loaders.measures_of_school.load((self.id, self.trust_id))
-        return [_view(Measure, m) for m in rows]
+        return [_view(Measure, m) for m in charged(info, rows)]
 
     @strawberry.field(description="The school's classes, latest year first.")
     async def classes(
@@ -307,7 +310,7 @@ class School:
     ) -> Connection[SchoolClass]:
         rows = await info.context.loaders.classes_of_school.load(self.id)
         chosen = [c for c in rows if academic_year is None or c.academic_year == academic_year]
-        return page(chosen, first, after, SchoolClass.of)
+        return page(info, chosen, first, after, SchoolClass.of)
 
     @strawberry.field(
         description="A report over the school's pupils you reach (governors: small groups "
@@ -325,7 +328,11 @@ class School:
     )
     async def report_templates(self, info: strawberry.Info) -> list[ReportTemplate] | None:
         rows = await info.context.loaders.templates_of_school.load((self.id, self.trust_id))
-        return None if rows is None else [*map(ReportTemplate.listed(school_id=self.id), rows)]
+        return (
+            None
+            if rows is None
+            else [*map(ReportTemplate.listed(school_id=self.id), charged(info, rows))]
+        )
 
     @classmethod
     def of(cls, row: SchoolRow) -> School:
@@ -342,7 +349,7 @@ class Trust:
         self, info: strawberry.Info, first: First = 100, after: After = None
     ) -> Connection[School]:
         rows = await info.context.loaders.schools_of_trust.load(self.id)
-        return page(rows, first, after, School.of)
+        return page(info, rows, first, after, School.of)
 
     @strawberry.field(
         description="A report across the trust's schools you may report on, from the pupils "
@@ -359,7 +366,11 @@ class Trust:
     )
     async def report_templates(self, info: strawberry.Info) -> list[ReportTemplate] | None:
         rows = await info.context.loaders.templates_of_trust.load(self.id)
-        return None if rows is None else [*map(ReportTemplate.listed(trust_id=self.id), rows)]
+        return (
+            None
+            if rows is None
+            else [*map(ReportTemplate.listed(trust_id=self.id), charged(info, rows))]
+        )
 
     @classmethod
     def of(cls, row: TrustRow) -> Trust:

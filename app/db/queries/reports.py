@@ -70,8 +70,10 @@ from app.domain.reports import (
     Movement,
     OutOfYear,
     ReportDefinition,
+    aggregate_names,
     working_year_of,
 )
+from app.settings import get_settings
 
 PUPIL = Pupil.__table__  # type: ignore[attr-defined]
 ENROLMENT = Enrolment.__table__  # type: ignore[attr-defined]
@@ -516,10 +518,23 @@ def _measure_match(
 
 
 def _values_of(name: str, measure_ids: Collection[uuid.UUID]) -> Any:
-    """The values of these measures only: joined by pupil and point, a small hash (the
+    """The values of these measures only, each with what places it (its measure's kind and
+    thresholds, its descriptor's band): joined by pupil and point, one small hash (the
     subject's measure is checked on each match), not every value of the pupils."""
     return (
-        sa.select(VALUE)
+        sa.select(
+            VALUE.c.pupil_id,
+            VALUE.c.assessment_point_id,
+            VALUE.c.measure_id,
+            VALUE.c.number,
+            VALUE.c.curriculum_year,
+            MEASURE.c.kind,
+            MEASURE.c.expected_from,
+            MEASURE.c.above_from,
+            DESCRIPTOR.c.band,
+        )
+        .join(MEASURE, MEASURE.c.id == VALUE.c.measure_id)
+        .outerjoin(DESCRIPTOR, DESCRIPTOR.c.id == VALUE.c.descriptor_id)
         .where(VALUE.c.measure_id.in_(sorted(measure_ids) or [uuid.UUID(int=0)]))
         .subquery(name)
     )
@@ -671,32 +686,26 @@ def _build(plan: ReportPlan) -> _Built:
     numbers: dict[int, str] = {}
     for slot, choice in sorted(plan.measures.items()):
         value = _values_of(f"v{slot}", {i for ids in choice.by_subject.values() for i in ids})
-        measure = MEASURE.alias(f"vm{slot}")
-        descriptor = DESCRIPTOR.alias(f"vd{slot}")
-        source = (
-            source.outerjoin(
-                value,
-                sa.and_(
-                    value.c.pupil_id == PUPIL.c.id,
-                    value.c.assessment_point_id == point_map.c.point_id,
-                    _measure_match(plan, choice, code, value.c.measure_id, PUPIL.c.school_id),
-                ),
-            )
-            .outerjoin(measure, measure.c.id == value.c.measure_id)
-            .outerjoin(descriptor, descriptor.c.id == value.c.descriptor_id)
+        source = source.outerjoin(
+            value,
+            sa.and_(
+                value.c.pupil_id == PUPIL.c.id,
+                value.c.assessment_point_id == point_map.c.point_id,
+                _measure_match(plan, choice, code, value.c.measure_id, PUPIL.c.school_id),
+            ),
         )
         number = value.c.number
         banded = sa.or_(
-            sa.and_(measure.c.kind == "number", measure.c.expected_from.is_not(None)),
-            sa.and_(measure.c.kind == "scale", descriptor.c.band.is_not(None)),
+            sa.and_(value.c.kind == "number", value.c.expected_from.is_not(None)),
+            sa.and_(value.c.kind == "scale", value.c.band.is_not(None)),
         )
         expected = sa.or_(
-            sa.and_(measure.c.kind == "number", number >= measure.c.expected_from),
-            sa.and_(measure.c.kind == "scale", descriptor.c.band.in_(["at", "above"])),
+            sa.and_(value.c.kind == "number", number >= value.c.expected_from),
+            sa.and_(value.c.kind == "scale", value.c.band.in_(["at", "above"])),
         )
         above = sa.or_(
-            sa.and_(measure.c.kind == "number", number >= measure.c.above_from),
-            sa.and_(measure.c.kind == "scale", descriptor.c.band == "above"),
+            sa.and_(value.c.kind == "number", number >= value.c.above_from),
+            sa.and_(value.c.kind == "scale", value.c.band == "above"),
         )
         has = number.is_not(None)
         base_columns += [
@@ -711,64 +720,57 @@ def _build(plan: ReportPlan) -> _Built:
     category: Any = sa.null()
     earlier: Any = working < default_year
     if plan.rules:
-        rule_values: Any = VALUE.alias("rv")
-        rule_measure = MEASURE.alias("rm")
-        rule_descriptor = DESCRIPTOR.alias("rd")
         measured = [r for r in plan.rules if r.measure_ids]
+        rule_values = _values_of("rv", {i for r in measured for i in r.measure_ids})
         if measured:
-            rule_values = _values_of("rv", {i for r in measured for i in r.measure_ids})
-            source = (
-                source.outerjoin(
-                    rule_values,
-                    sa.and_(
-                        rule_values.c.pupil_id == PUPIL.c.id,
-                        rule_values.c.assessment_point_id == point_map.c.point_id,
-                        sa.or_(
-                            *(
-                                sa.and_(
-                                    _rule_applies(plan, r, code, col),
-                                    _of_measures(
-                                        plan,
-                                        r.measure_ids,
-                                        rule_values.c.measure_id,
-                                        PUPIL.c.school_id,
-                                    ),
-                                )
-                                for r in measured
+            source = source.outerjoin(
+                rule_values,
+                sa.and_(
+                    rule_values.c.pupil_id == PUPIL.c.id,
+                    rule_values.c.assessment_point_id == point_map.c.point_id,
+                    sa.or_(
+                        *(
+                            sa.and_(
+                                _rule_applies(plan, r, code, col),
+                                _of_measures(
+                                    plan,
+                                    r.measure_ids,
+                                    rule_values.c.measure_id,
+                                    PUPIL.c.school_id,
+                                ),
                             )
-                        ),
+                            for r in measured
+                        )
                     ),
-                )
-                .outerjoin(rule_measure, rule_measure.c.id == rule_values.c.measure_id)
-                .outerjoin(rule_descriptor, rule_descriptor.c.id == rule_values.c.descriptor_id)
+                ),
             )
             earlier = sa.func.coalesce(rule_values.c.curriculum_year, working) < default_year
         number = rule_values.c.number
         by_measure = sa.case(
             (
-                rule_measure.c.kind == "scale",
+                rule_values.c.kind == "scale",
                 sa.case(
-                    (rule_descriptor.c.band == "below", Category.BELOW.value),
-                    (rule_descriptor.c.band == "at", Category.AT.value),
-                    (rule_descriptor.c.band == "above", Category.ABOVE.value),
+                    (rule_values.c.band == "below", Category.BELOW.value),
+                    (rule_values.c.band == "at", Category.AT.value),
+                    (rule_values.c.band == "above", Category.ABOVE.value),
                     else_=Category.NOT_ASSESSED.value,
                 ),
             ),
             (
                 sa.and_(
-                    rule_measure.c.kind == "number",
-                    rule_measure.c.expected_from.is_not(None),
+                    rule_values.c.kind == "number",
+                    rule_values.c.expected_from.is_not(None),
                     number.is_not(None),
                 ),
                 sa.case(
                     (
                         sa.and_(
-                            rule_measure.c.above_from.is_not(None),
-                            number >= rule_measure.c.above_from,
+                            rule_values.c.above_from.is_not(None),
+                            number >= rule_values.c.above_from,
                         ),
                         Category.ABOVE.value,
                     ),
-                    (number >= rule_measure.c.expected_from, Category.AT.value),
+                    (number >= rule_values.c.expected_from, Category.AT.value),
                     else_=Category.BELOW.value,
                 ),
             ),
@@ -1029,8 +1031,9 @@ _Aggregate = tuple[str, Any, Any]  # (name, aggregate over rows, aggregate over 
 def _aggregates(
     plan: ReportPlan, row: Callable[[str], Any], *, postgres: bool
 ) -> tuple[list[_Aggregate], list[int]]:
-    """The report's aggregates over rows whose metric columns ``row`` gives by name, and the
-    measure slots whose medians SQLite needs from a statement of their own."""
+    """The report's aggregates over rows whose metric columns ``row`` gives by name (those
+    its metrics read: app.domain.reports.aggregate_names), and the measure slots whose
+    medians SQLite needs from a statement of their own."""
     definition = plan.definition
     total, least, most = sa.func.sum, sa.func.min, sa.func.max
     judged = row("judged") > 0
@@ -1074,10 +1077,26 @@ def _aggregates(
                 (f"p{slot}_n", sa.func.count(change), total),
                 (f"p{slot}_sum", sa.func.sum(change), total),
             ]
-    return found, medians
+    needed = aggregate_names(definition)
+    return [a for a in found if a[0] in needed], medians
 
 
 _BANDED = ("ref", "exp", "abv")
+
+
+async def _tune(session: AsyncSession) -> None:
+    """PostgreSQL, for this transaction only: a report's statement joins and aggregates
+    hundreds of thousands of rows at once. Compiling it (JIT) costs seconds more than it
+    saves, and the default work_mem would send its hashes and sorts to disk."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    work_mem = f"{get_settings().report_work_mem_mb}MB"
+    await session.execute(
+        sa.select(
+            sa.func.set_config("jit", "off", True),
+            sa.func.set_config("work_mem", work_mem, True),
+        )
+    )
 
 
 async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, Any]]:
@@ -1091,6 +1110,7 @@ async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, A
     the rows of every rollup level and key group are added up from those few partial rows,
     instead of from every pupil's row once per level and key group."""
     built = _build(plan)
+    await _tune(session)
     postgres = session.get_bind().dialect.name == "postgresql"
     definition = plan.definition
     facts = built.facts
@@ -1102,18 +1122,20 @@ async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, A
     decomposable = all(combine is not None for _, _, combine in aggregates) and not medians
     if decomposable and Dimension.CLASS not in definition.dimensions:
         statement = _from_partials(plan, facts, aggregates)
-        return [_clean(dict(row._mapping)) for row in await session.execute(statement)]
+        return [dict(row._mapping) for row in await session.execute(statement)]
 
     union = built.union
     aggregates, medians = _aggregates(plan, lambda name: union.c[name], postgres=postgres)
     keys = _keys(union)
-    statement = sa.select(*keys, *(agg.label(name) for name, agg, _ in aggregates)).group_by(*keys)
+    statement = sa.select(*keys, *(_typed(name, agg) for name, agg, _ in aggregates)).group_by(
+        *keys
+    )
     found = {_key(row): dict(row._mapping) for row in await session.execute(statement)}
     for slot in medians:
         for key, median in await _median_sqlite(session, union, slot):
             if key in found:
                 found[key][f"m{slot}_median"] = median
-    return [_clean(row) for row in found.values()]
+    return list(found.values())
 
 
 def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate]) -> Any:
@@ -1156,7 +1178,7 @@ def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate
     union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("report_rows")
     keys = _keys(union)
     return sa.select(
-        *keys, *(combine(union.c[name]).label(name) for name, _, combine in aggregates)
+        *keys, *(_typed(name, combine(union.c[name])) for name, _, combine in aggregates)
     ).group_by(*keys)
 
 
@@ -1164,28 +1186,18 @@ def _key(row: Any) -> tuple[Any, ...]:
     return tuple(row._mapping[name] for name in KEY_COLUMNS)
 
 
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    """Counts as ints (SQLite and PostgreSQL differ: Decimal, float, int)."""
-    for name, value in list(row.items()):
-        if isinstance(value, Decimal) and name in _COUNT_NAMES:
-            row[name] = int(value)
-        elif isinstance(value, float) and name in _COUNT_NAMES:
-            row[name] = int(value)
-    return row
+def _typed(name: str, aggregate: Any) -> Any:
+    """An aggregate labelled with its name; counts as integers (PostgreSQL sums them as
+    numeric, and the domain counts pupils in ints)."""
+    return (sa.cast(aggregate, sa.BigInteger) if _is_count(name) else aggregate).label(name)
 
 
-class _Counts(set[str]):
-    def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        return (
-            name in {"pupils", "assessed", "year_n"}
-            or name.startswith(("cat_", "comb", "mv"))
-            or name.endswith(("_n", "_ref", "_exp", "_abv"))
-        )
-
-
-_COUNT_NAMES = _Counts()
+def _is_count(name: str) -> bool:
+    return (
+        name in {"pupils", "assessed", "year_n"}
+        or name.startswith(("cat_", "comb", "mv"))
+        or name.endswith(("_n", "_ref", "_exp", "_abv"))
+    )
 
 
 async def _median_sqlite(session: AsyncSession, union: Any, slot: int) -> list[Any]:
@@ -1217,6 +1229,7 @@ async def _median_sqlite(session: AsyncSession, union: Any, slot: int) -> list[A
 async def matrix(session: AsyncSession, plan: ReportPlan, slot: int) -> list[Any]:
     """Pupils by category at ``from`` x category at ``to``, per row key."""
     built = _build(plan)
+    await _tune(session)
     union = built.union
     _, last = plan.definition.progress_pair(plan.definition.metrics[slot])
     before = sa.func.coalesce(union.c[f"before{slot}"], Category.NOT_ASSESSED.value)
@@ -1243,6 +1256,7 @@ async def matrix_pupils(
     """The pupils behind one cell of a progress matrix (a row key, a category at ``from`` and
     at ``to``)."""
     built = _build(plan)
+    await _tune(session)
     union = built.union
     _, last = plan.definition.progress_pair(plan.definition.metrics[slot])
     keys = dict(zip(KEY_COLUMNS[:-1], key, strict=True))
