@@ -9,6 +9,7 @@ that the rest of the request filters with that same answer instead of asking aga
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -18,7 +19,7 @@ from app.auth.policy import Action, Reach, Resource, reach
 from app.auth.principal import Principal
 from app.db.import_jobs import ImportJob
 from app.db.queries.roster import get_import_job
-from app.db.queries.tenancy import get_school, get_trust, school_ids_of_trusts
+from app.db.queries.tenancy import get_school, get_schools, get_trust, school_ids_of_trusts
 from app.db.tenancy import School, Trust
 from app.errors import Forbidden, NotFound
 
@@ -50,6 +51,19 @@ async def school_to_read(
     if school is None:
         raise NotFound("school not found")
     return SchoolReach(school, readable)
+
+
+async def schools_to_read(
+    session: AsyncSession,
+    principal: Principal,
+    resource: Resource,
+    school_ids: Collection[uuid.UUID],
+) -> dict[uuid.UUID, School]:
+    """Of many schools at once, those ``school_to_read`` would find (the caller reaches some
+    of their ``resource``), by id; the others are simply not there. One statement."""
+    readable = reach(principal, resource, Action.READ)
+    wanted = {s for s in school_ids if readable.touches(school_id=s)}
+    return {school.id: school for school in await get_schools(session, wanted)}
 
 
 async def school_for(

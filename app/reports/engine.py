@@ -10,6 +10,10 @@ reaches only the pupils they teach) and the schools the caller may report on, an
 ``suppress_below`` (None for viewers who may see small groups; else the threshold, at least
 3). Trust figures are computed from the pupils of all the schools together, never as a mean of
 school means.
+
+``run_for_schools`` runs one definition for many schools at once (a trust's dashboard), each
+school getting exactly the table ``run_report`` would give it alone, in the statements of one
+report.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import dataclasses
 import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -106,8 +110,140 @@ async def run_report(
         suppress_below=suppress_below,
         today=today or date.today(),
     )
+    return _table(context, *await _aggregate(session, context.plan))
+
+
+async def run_for_schools(
+    session: AsyncSession,
+    *,
+    definition: ReportDefinition | Mapping[str, Any],
+    reach: Reach,
+    suppress_below: Mapping[uuid.UUID, int | None],
+    today: date | None = None,
+) -> dict[uuid.UUID, ReportTable | DefinitionError]:
+    """One report for each of several schools (``suppress_below``: school id -> its viewer's
+    threshold), each exactly as ``run_report`` gives it for that school alone, in as many
+    statements as one report takes, whatever the number of schools (a trust's dashboard).
+
+    The definition is resolved against each school on its own (its points, subjects and
+    measures; what cannot run there is that school's DefinitionError, as it would be alone).
+    The schools where it resolves alike are then aggregated together, once, with the school
+    as an extra breakdown (the first, so that each school's rows are its own report's rows),
+    and the table is split per school: each built and suppressed by itself, with its own
+    threshold, as if it had been run alone. A definition read "as at" a date (one school's
+    history) or already broken down by school runs school by school."""
+    today = today or date.today()
+    if not isinstance(definition, ReportDefinition):
+        definition = parse_definition(definition)
+    found: dict[uuid.UUID, ReportTable | DefinitionError] = {}
+    if not suppress_below:
+        return found
+    if Dimension.SCHOOL in definition.dimensions or any(p.as_at for p in definition.points):
+        for school_id, threshold in suppress_below.items():
+            try:
+                found[school_id] = await run_report(
+                    session,
+                    definition=definition,
+                    reach=reach,
+                    school_ids=[school_id],
+                    suppress_below=threshold,
+                    today=today,
+                )
+            except DefinitionError as exc:
+                found[school_id] = exc
+        return found
+
+    lookups = await _load(session, definition, suppress_below.keys(), today)
+    contexts: dict[uuid.UUID, _Context] = {}
+    for school_id, threshold in suppress_below.items():
+        try:
+            contexts[school_id] = _resolve(
+                definition,
+                lookups.only(school_id),
+                reach=reach,
+                suppress_below=threshold,
+                today=today,
+            )
+        except DefinitionError as exc:
+            found[school_id] = exc
+    alike: dict[Hashable, list[uuid.UUID]] = defaultdict(list)
+    for school_id, context in contexts.items():
+        alike[_resolved_alike(context.plan)].append(school_id)
+    for ids in alike.values():
+        if len(ids) == 1:
+            context = contexts[ids[0]]
+            found[ids[0]] = _table(context, *await _aggregate(session, context.plan))
+            continue
+        by_school = dataclasses.replace(
+            definition, dimensions=(Dimension.SCHOOL, *definition.dimensions)
+        )
+        together = _resolve(
+            by_school, lookups.only(*ids), reach=reach, suppress_below=None, today=today, size=False
+        )
+        rows, matrices = await _aggregate(session, together.plan)
+        for school_id, (own_rows, own_matrices) in _split(rows, matrices, ids).items():
+            found[school_id] = _table(contexts[school_id], own_rows, own_matrices)
+    return found
+
+
+def _resolved_alike(plan: queries.ReportPlan) -> Hashable:
+    """What must be the same for schools to be aggregated in one statement and give each
+    school what it would get alone: the definition as resolved (subjects by code), and which
+    subjects each measure metric and rule has a measure for (the SQL matches a row's measure
+    by its subject; which measure it is may differ from school to school)."""
+    return (
+        plan.definition,
+        tuple(sorted((slot, frozenset(c.by_subject)) for slot, c in plan.measures.items())),
+        tuple((r.subject, r.point, bool(r.measure_ids)) for r in plan.rules),
+    )
+
+
+def _split(
+    rows: Sequence[Mapping[str, Any]],
+    matrices: Mapping[int, Sequence[Mapping[str, Any]]],
+    school_ids: Sequence[uuid.UUID],
+) -> dict[uuid.UUID, tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]]:
+    """Rows aggregated with the school as the first rolled-up dimension, back as each
+    school's own: its rows one level down (its "all" row was the school's row), the rows of
+    all the schools together dropped."""
+    by_text = {str(school_id): school_id for school_id in school_ids}
+    found = {school_id: ([], {slot: [] for slot in matrices}) for school_id in school_ids}
+
+    def own(row: Mapping[str, Any]) -> tuple[uuid.UUID, dict[str, Any]] | None:
+        if row["d_school"] is None:
+            return None
+        return by_text[str(row["d_school"])], {**row, "level": int(row["level"]) - 1}
+
+    for row in rows:
+        if (mine := own(row)) is not None:
+            found[mine[0]][0].append(mine[1])
+    for slot, matrix_rows in matrices.items():
+        for row in matrix_rows:
+            if (mine := own(row)) is not None:
+                found[mine[0]][1][slot].append(mine[1])
+    return found
+
+
+async def _aggregate(
+    session: AsyncSession, plan: queries.ReportPlan
+) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+    """The plan's aggregates, and each progress matrix's counts (by metric slot)."""
+    rows = await queries.aggregate(session, plan)
+    matrices = {
+        slot: [dict(row._mapping) for row in await queries.matrix(session, plan, slot)]
+        for slot, spec in enumerate(plan.definition.metrics)
+        if spec.metric is Metric.PROGRESS_MATRIX
+    }
+    return rows, matrices
+
+
+def _table(
+    context: _Context,
+    rows: Sequence[Mapping[str, Any]],
+    matrices: Mapping[int, Sequence[Mapping[str, Any]]],
+) -> ReportTable:
+    """The report's table from its aggregates: figures, progress matrices, suppression."""
     definition = context.definition
-    rows = await queries.aggregate(session, context.plan)
     aggregates, row_specs = _collect(context, rows)
     columns = plan_columns(definition, context.point_labels, context.measure_labels)
     section, disclosure = build_section(
@@ -124,9 +260,8 @@ async def run_report(
             continue
         first, last = definition.progress_pair(spec)
         counts: dict[tuple[RowKey, str, str], int] = {}
-        for row in await queries.matrix(session, context.plan, slot):
-            key = _row_key(context, row._mapping)
-            counts[key, row.before, row.after] = int(row.n)
+        for row in matrices[slot]:
+            counts[_row_key(context, row), row["before"], row["after"]] = int(row["n"])
         sections.append(
             build_matrix(
                 dataclasses.replace(spec, from_point=first, to_point=last),
@@ -204,6 +339,32 @@ async def matrix_cell_pupils(
 
 
 # --- Resolving a definition against the schools ---------------------------------------------
+@dataclasses.dataclass
+class _Lookups:
+    """What a definition is resolved against for some schools, read in a few statements: the
+    schools, their points of the year, the subjects and measures they use (by school), and
+    their classes of the years the report reads."""
+
+    schools: list[Any]
+    year: int
+    points: dict[uuid.UUID, list[KnownPoint]]
+    subjects: list[Any]
+    measures: list[Any]
+    classes: list[Any]
+
+    def only(self, *school_ids: uuid.UUID) -> _Lookups:
+        """The same, for some of the schools."""
+        ids = set(school_ids)
+        return _Lookups(
+            schools=[s for s in self.schools if s.id in ids],
+            year=self.year,
+            points={k: v for k, v in self.points.items() if k in ids},
+            subjects=[r for r in self.subjects if r.school_id in ids],
+            measures=[r for r in self.measures if r.school_id in ids],
+            classes=[r for r in self.classes if r.school_id in ids],
+        )
+
+
 async def _prepare(
     session: AsyncSession,
     *,
@@ -215,19 +376,60 @@ async def _prepare(
 ) -> _Context:
     if not isinstance(definition, ReportDefinition):
         definition = parse_definition(definition)
-    threshold = effective_threshold(suppress_below, definition)
+    effective_threshold(suppress_below, definition)  # a bad threshold: refused before reading
+    lookups = await _load(session, definition, school_ids, today)
+    return _resolve(definition, lookups, reach=reach, suppress_below=suppress_below, today=today)
+
+
+async def _load(
+    session: AsyncSession,
+    definition: ReportDefinition,
+    school_ids: Collection[uuid.UUID],
+    today: date,
+) -> _Lookups:
     schools = await queries.school_rows(session, school_ids)
     if not schools:
         raise DefinitionError("no school to report on", field="school_ids")
     ids = tuple(s.id for s in schools)
     year = definition.academic_year or AcademicYear.containing(today).start_year
-
-    # Points: each school's own point for each column.
     known: dict[uuid.UUID, list[KnownPoint]] = defaultdict(list)
     for p in await queries.points_of(session, ids, year):
         known[p.school_id].append(
             KnownPoint(p.id, p.code, p.name, p.position, p.assessed_on, p.academic_year)
         )
+    names = definition.measure_codes
+    years = {year} | {
+        AcademicYear.containing(p.as_at).start_year for p in definition.points if p.as_at
+    }
+    return _Lookups(
+        schools=schools,
+        year=year,
+        points=known,
+        subjects=await queries.subjects_of(session, ids),
+        measures=await queries.measures_of(session, ids, names) if names else [],
+        classes=await queries.class_rows(session, ids, years),
+    )
+
+
+def _resolve(
+    definition: ReportDefinition,
+    lookups: _Lookups,
+    *,
+    reach: Reach,
+    suppress_below: int | None,
+    today: date,
+    size: bool = True,
+) -> _Context:
+    """The definition resolved against the schools (each school's own point for each
+    column, subjects and measures by code), or a DefinitionError naming what cannot run
+    there; ``size``: refuse a table over the cap."""
+    threshold = effective_threshold(suppress_below, definition)
+    if not lookups.schools:
+        raise DefinitionError("no school to report on", field="school_ids")
+    ids = tuple(s.id for s in lookups.schools)
+    year = lookups.year
+
+    # Points: each school's own point for each column.
     columns: list[queries.PointColumn] = []
     labels: list[str] = []
     points_json: list[dict[str, Any]] = []
@@ -250,7 +452,9 @@ async def _prepare(
             points_json.append({"index": index, "label": spec.label, "as_at": str(spec.as_at)})
             continue
         found = {
-            school_id: resolve_point(spec, known[school_id], academic_year=year, today=today)
+            school_id: resolve_point(
+                spec, lookups.points.get(school_id, []), academic_year=year, today=today
+            )
             for school_id in ids
         }
         resolved = {k: v for k, v in found.items() if v is not None}
@@ -282,7 +486,7 @@ async def _prepare(
             }
         )
 
-    names = await _resolve_names(session, definition, ids)
+    names = _names(definition, lookups.subjects, lookups.measures, ids)
     definition, subjects = names.definition, names.subjects
 
     needed: frozenset[str] | None = None
@@ -294,22 +498,20 @@ async def _prepare(
             s for spec in definition.metrics for s in spec.subjects
         }
 
-    classes = {
-        str(row.id): (row.code, row.name)
-        for row in await queries.class_rows(session, ids, {c.academic_year for c in columns})
-    }
+    classes = {str(row.id): (row.code, row.name) for row in lookups.classes}
     year_filter = [f for f in definition.filters if f.dimension == Dimension.YEAR_GROUP]
-    check_size(
-        definition,
-        {
-            Dimension.SUBJECT.value: len(needed or subjects),
-            Dimension.SCHOOL.value: len(ids),
-            Dimension.YEAR_GROUP.value: len(year_filter[0].values)
-            if year_filter and year_filter[0].op is FilterOp.IN
-            else len(YearGroup),
-            Dimension.CLASS.value: len(classes) + 1,
-        },
-    )
+    if size:
+        check_size(
+            definition,
+            {
+                Dimension.SUBJECT.value: len(needed or subjects),
+                Dimension.SCHOOL.value: len(ids),
+                Dimension.YEAR_GROUP.value: len(year_filter[0].values)
+                if year_filter and year_filter[0].op is FilterOp.IN
+                else len(YearGroup),
+                Dimension.CLASS.value: len(classes) + 1,
+            },
+        )
     plan = queries.ReportPlan(
         definition=definition,
         reach=reach,
@@ -326,7 +528,7 @@ async def _prepare(
         point_labels=labels,
         points=points_json,
         subjects=subjects,
-        schools={str(s.id): s.name for s in schools},
+        schools={str(s.id): s.name for s in lookups.schools},
         classes=classes,
         measure_labels=names.measure_labels,
         threshold=threshold,
@@ -352,15 +554,27 @@ async def check_names(
     """Refuse (DefinitionError naming the field) a definition naming a subject or measure
     that none of the schools uses, or a measure that cannot give its figures: what a template
     is checked against when it is saved (its points are resolved only when it runs)."""
-    if school_ids:
-        await _resolve_names(session, definition, tuple(school_ids))
+    if not school_ids:
+        return
+    ids = tuple(school_ids)
+    names = definition.measure_codes
+    _names(
+        definition,
+        await queries.subjects_of(session, ids),
+        await queries.measures_of(session, ids, names) if names else [],
+        ids,
+    )
 
 
-async def _resolve_names(
-    session: AsyncSession, definition: ReportDefinition, ids: tuple[uuid.UUID, ...]
+def _names(
+    definition: ReportDefinition,
+    subject_rows: Sequence[Any],
+    measure_rows: Sequence[Any],
+    ids: tuple[uuid.UUID, ...],
 ) -> _Names:
+    """The definition's subjects and measures found among those the schools use
+    (``subject_rows`` and ``measure_rows``: the lookups for ``ids``)."""
     # Subjects, by code (an id is read as its subject's code).
-    subject_rows = await queries.subjects_of(session, ids)
     subjects: dict[str, tuple[str, int]] = {}
     by_id: dict[str, str] = {}
     for row in subject_rows:
@@ -376,8 +590,6 @@ async def _resolve_names(
     definition = _with_subject_codes(definition, subject)
 
     # Measures, by code or id: per school its own before its trust's.
-    names = definition.measure_codes
-    measure_rows = await queries.measures_of(session, ids, names) if names else []
     measure_labels: dict[str, str] = {}
     plan_measures: dict[int, queries.MeasureChoice] = {}
     # Per measure id, the schools it stands for (a school's own hides its trust's).

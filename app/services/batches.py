@@ -30,12 +30,13 @@ from app.api.schemas.pupil_record import (
     RecordValue,
     RecordWorkingYear,
 )
-from app.auth.policy import Action, Resource, reach
+from app.auth.policy import Action, Reach, Resource, reach, template_readers
 from app.auth.principal import Principal
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.queries import batches as queries
 from app.db.queries import pupil_record as record_queries
 from app.db.queries.roster import enrolments_of
+from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import Enrolment, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
 from app.services.pupil_record import record_judgement, record_value, record_working_years
@@ -46,8 +47,10 @@ Key = TypeVar("Key", bound=Hashable)
 CellsKey = tuple[uuid.UUID, uuid.UUID, date | None]
 # A pupil's values at one assessment point, or at every point (None).
 ValuesKey = tuple[uuid.UUID, uuid.UUID | None]
+Shared = TypeVar("Shared", Subject, Scale, Measure, ReportTemplate)
 # The order each kind of definition is listed in.
 _ORDER = {Subject: ("position", "name"), Scale: ("name",), Measure: ("position", "name")}
+_TEMPLATE_ORDER = ("name", "code")
 
 
 async def schools_of_trusts(
@@ -116,18 +119,78 @@ async def definitions_of_schools(
     readable = reach(principal, Resource.DEFINITION, Action.READ)
     if readable.empty:
         return [[] for _ in schools]
+    return await _owned_by_schools(session, readable, model, schools, order_by=_ORDER[model])
+
+
+async def _owned_by_schools(
+    session: AsyncSession,
+    readable: Reach,
+    model: type[Shared],
+    schools: Sequence[tuple[uuid.UUID, uuid.UUID | None]],
+    *,
+    order_by: Sequence[str],
+    current_only: bool = False,
+) -> list[list[Shared]]:
+    """Each school's own rows of ``model`` and its trust's, those ``readable`` covers."""
     rows = await queries.owned_by(
         session,
         model,
         school_ids={s for s, _ in schools},
         trust_ids={t for _, t in schools if t is not None},
-        order_by=_ORDER[model],
+        order_by=order_by,
+        current_only=current_only,
     )
     visible = [r for r in rows if readable.covers(trust_id=r.trust_id, school_id=r.school_id)]
     return [
         [r for r in visible if r.school_id == s or (t is not None and r.trust_id == t)]
         for s, t in schools
     ]
+
+
+async def templates_of_schools(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    schools: Sequence[tuple[uuid.UUID, uuid.UUID | None]],
+) -> list[list[ReportTemplate] | None]:
+    """Each school's report templates (``schools``: (school id, its trust's id)), as
+    ``GET /v1/report-templates?school_id=`` lists them: the school's own and its trust's,
+    not archived, those the caller may read (``template_readers``); None for a school whose
+    templates the caller may not read (not found there)."""
+    readable = template_readers(principal)
+    wanted = [(s, t) for s, t in schools if readable.covers(school_id=s)]
+    found = await _owned_by_schools(
+        session, readable, ReportTemplate, wanted, order_by=_TEMPLATE_ORDER, current_only=True
+    )
+    lists = dict(zip((s for s, _ in wanted), found, strict=True))
+    return [lists.get(s) for s, _ in schools]
+
+
+async def templates_of_trusts(
+    session: AsyncSession, *, principal: Principal, trust_ids: Sequence[uuid.UUID]
+) -> list[list[ReportTemplate] | None]:
+    """Each trust's own report templates, not archived, as ``GET /v1/report-templates
+    ?trust_id=`` lists them; None for a trust whose templates the caller may not read."""
+    readable = template_readers(principal)
+    wanted = [t for t in trust_ids if readable.covers(trust_id=t)]
+    found = (
+        await queries.children_of(
+            session, ReportTemplate, "trust_id", wanted, order_by=_TEMPLATE_ORDER, current_only=True
+        )
+        if wanted
+        else {}
+    )
+    return [found.get(t, []) if t in wanted else None for t in trust_ids]
+
+
+async def versions_of_templates(
+    session: AsyncSession, *, principal: Principal, template_ids: Sequence[uuid.UUID]
+) -> list[list[ReportTemplateVersion]]:
+    """Each template's versions, oldest first (the template was read first)."""
+    found = await queries.children_of(
+        session, ReportTemplateVersion, "template_id", template_ids, order_by=("version",)
+    )
+    return [found.get(t, []) for t in template_ids]
 
 
 async def frameworks_of_subjects(

@@ -24,6 +24,7 @@ kept and stays runnable. Templates are archived, never deleted. Every change is 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -113,11 +114,13 @@ def _invalid(exc: DefinitionError, prefix: str) -> InvalidInput:
     return InvalidInput.at(f"{prefix}.{exc.field}" if exc.field else prefix, exc.message)
 
 
-def _parsed(raw: Any, prefix: str) -> ReportDefinition:
+def read_definition(raw: Any, where: str) -> ReportDefinition:
+    """A definition read and checked (app.domain.reports.parse_definition), or refused naming
+    its field under ``where``."""
     try:
         return parse_definition(raw)
     except DefinitionError as exc:
-        raise _invalid(exc, prefix) from exc
+        raise _invalid(exc, where) from exc
 
 
 async def run_report(
@@ -130,7 +133,11 @@ async def run_report(
 ) -> ReportTable:
     """Run a definition for an audience (``school_audience`` or ``trust_audience``). A
     definition that cannot run here is refused naming its field under ``where``."""
-    parsed = definition if isinstance(definition, ReportDefinition) else _parsed(definition, where)
+    parsed = (
+        definition
+        if isinstance(definition, ReportDefinition)
+        else read_definition(definition, where)
+    )
     try:
         return await engine.run_report(
             session,
@@ -142,6 +149,44 @@ async def run_report(
         )
     except DefinitionError as exc:
         raise _invalid(exc, where) from exc
+
+
+async def school_reports(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    keys: Sequence[tuple[uuid.UUID, ReportDefinition]],
+    where: str = "definition",
+    today: date | None = None,
+) -> list[ReportTable | InvalidInput | None]:
+    """Reports for many schools at once (a trust's dashboard), for each (school, definition)
+    exactly what ``school_audience`` and ``run_report`` give for that school alone: None
+    where the caller may run no reports (the school is not found for them), the refusal
+    where the definition cannot run there. Each definition runs once over all its schools
+    (``engine.run_for_schools``), so the statements do not grow with the schools."""
+    schools = await guards.schools_to_read(
+        session, principal, Resource.REPORT, {school_id for school_id, _ in keys}
+    )
+    wanted: dict[ReportDefinition, dict[uuid.UUID, Audience]] = defaultdict(dict)
+    for school_id, definition in keys:
+        if school_id in schools:
+            school = schools[school_id]
+            wanted[definition][school_id] = _audience(principal, [school], school.trust_id)
+    found: dict[tuple[uuid.UUID, ReportDefinition], ReportTable | InvalidInput] = {}
+    for definition, audiences in wanted.items():
+        # One principal: one reach over pupils; the thresholds are each school's.
+        (reach_,) = {audience.reach for audience in audiences.values()}
+        tables = await engine.run_for_schools(
+            session,
+            definition=definition,
+            reach=reach_,
+            suppress_below={s: audience.suppress_below for s, audience in audiences.items()},
+            today=today,
+        )
+        for school_id, table in tables.items():
+            refused = isinstance(table, DefinitionError)
+            found[school_id, definition] = _invalid(table, where) if refused else table
+    return [found.get(key) for key in keys]
 
 
 async def run_template(
@@ -212,7 +257,7 @@ async def matrix_pupils(
         where = "definition"
     else:
         raw = request.definition or {}
-    definition = _parsed(raw, where)
+    definition = read_definition(raw, where)
     fields = {"metric": "body.metric", "from": "body.from_category", "to": "body.to_category"}
     try:
         ids = await engine.matrix_cell_pupils(
@@ -253,7 +298,7 @@ async def _owner_schools(session: AsyncSession, owner: Any) -> list[uuid.UUID]:
 async def _checked(session: AsyncSession, owner: Any, raw: Any) -> dict[str, Any]:
     """A template's definition as it will be stored: parsed, and its subjects and measures
     found among those its owner uses (a measure of another school is refused)."""
-    definition = _parsed(raw, "body.definition")
+    definition = read_definition(raw, "body.definition")
     try:
         await engine.check_names(
             session, definition=definition, school_ids=await _owner_schools(session, owner)

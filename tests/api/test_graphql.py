@@ -19,12 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.api.graphql.schema import MAX_ALIASES, MAX_DEPTH, sdl
 from app.cli import GRAPHQL_SDL_PATH
 from app.db.markbook import MeasureValue, ObjectiveJudgement
+from app.db.people import RoleGrant
 from app.db.roster import ClassPupil, ClassTeacher, Enrolment, TeachingGroup
-from app.db.tenancy import School
+from app.db.tenancy import AssessmentPoint, School
+from app.domain.roles import Role
 from app.services import batches
-from tests.api.test_reports import PUPILS, _starter_school
-from tests.support.definitions import add_definitions
+from tests.support.definitions import add_definitions, add_template
 from tests.support.pupil_record import at, write_cells
+from tests.support.reports import (
+    PUPILS,
+    REPORT_TABLE,
+    enter_values,
+    graphql_definition,
+    rest_report,
+    school_with_values,
+    starter_school,
+)
 from tests.support.roster import add_pupil, add_school_roster, this_year
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -148,7 +158,7 @@ query ($s: UUID!) {
 
 
 async def test_a_school_s_definitions_with_the_starter_pack(client, world):
-    setup = await _starter_school(client, world, "A1", "school_leader", PUPILS[:1])
+    setup = await starter_school(client, world, "A1", "school_leader", PUPILS[:1])
     answer = await ask(client, world, "teacher", DEFINITIONS, s=str(setup.school_id))
     school = answer["data"]["school"]
     rest = await client.get(
@@ -168,57 +178,272 @@ async def test_a_school_s_definitions_with_the_starter_pack(client, world):
 
 # --- Reports -----------------------------------------------------------------------------------
 DEFINITION = {"metrics": ["pupils"], "dimensions": ["subject"], "points": ["AUT"]}
-DASHBOARD = """
-query ($t: UUID!, $d: JSON!) {
-  trust(id: $t) {
-    schools { edges { node { name report(definition: $d) } } }
-    report(definition: $d)
-  }
+SCHOOL_REPORT = (
+    "query ($s: UUID!, $d: ReportDefinitionInput!) { school(id: $s) { report(definition: $d) { "
+    + REPORT_TABLE
+    + " } } }"
+)
+DASHBOARD = (
+    "query ($t: UUID!, $d: ReportDefinitionInput!) { trust(id: $t) { "
+    "schools { edges { node { id name report(definition: $d) { " + REPORT_TABLE + " } } } } "
+    "report(definition: $d) { " + REPORT_TABLE + " } } }"
+)
+# Data on a page, the starter pack's way: maths by year group, pupil premium against the rest,
+# at autumn and summer; teacher assessment, standardised scores and a progress matrix.
+MATHS = {
+    "title": "Maths",
+    "metrics": [
+        "pupils",
+        "percent_at_or_above",
+        {"metric": "measure_mean", "measures": ["STD-MATH"]},
+        {"metric": "progress_matrix"},
+    ],
+    "dimensions": ["subject", "year_group"],
+    "groups": ["pupil_premium", "group:@risk"],
+    "points": ["AUT", "SUM"],
+    "filters": [{"dimension": "subject", "op": "in", "values": ["MA"]}],
+    "attainment": [{"subject": "MA", "measure": "MATH-TA"}],
 }
-"""
+
+
+async def _rest_report(client: Any, world: Any, who: str, school_id: Any, definition: Any) -> Any:
+    answer = await client.post(
+        f"/v1/schools/{school_id}/reports",
+        json={"definition": definition},
+        headers=world.headers(who),
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 @pytest.mark.parametrize("who", ["governor", "school_leader", "teacher"])
 async def test_a_school_report_is_exactly_what_rest_gives(client, world, who):
-    setup = await _starter_school(client, world, "A1", "school_leader", PUPILS)
-    rest = await client.post(
-        f"/v1/schools/{setup.school_id}/reports",
-        json={"definition": DEFINITION},
-        headers=world.headers(who),
-    )
-    query = "query ($s: UUID!, $d: JSON!) { school(id: $s) { report(definition: $d) } }"
-    answer = await ask(client, world, who, query, s=str(setup.school_id), d=DEFINITION)
-    assert answer["data"]["school"]["report"] == rest.json()
+    setup = await school_with_values(client, world)
+    for definition in (DEFINITION, MATHS):
+        rest = await _rest_report(client, world, who, setup.school_id, definition)
+        answer = await ask(
+            client,
+            world,
+            who,
+            SCHOOL_REPORT,
+            s=str(setup.school_id),
+            d=graphql_definition(definition),
+        )
+        assert rest_report(answer["data"]["school"]["report"]) == rest
 
 
 async def test_a_trust_dashboard_is_one_query(client, world):
-    await _starter_school(client, world, "A1", "school_leader", PUPILS)
-    await _starter_school(client, world, "A2", "other_school_leader", PUPILS[:3])
+    await starter_school(client, world, "A1", "school_leader", PUPILS)
+    await starter_school(client, world, "A2", "other_school_leader", PUPILS[:3])
     trust_id = world.trusts["A"].id
-    answer = await ask(client, world, "trust_analyst", DASHBOARD, t=str(trust_id), d=DEFINITION)
+    answer = await ask(
+        client,
+        world,
+        "trust_analyst",
+        DASHBOARD,
+        t=str(trust_id),
+        d=graphql_definition(DEFINITION),
+    )
     trust = answer["data"]["trust"]
     rest = await client.post(
         f"/v1/trusts/{trust_id}/reports",
         json={"definition": DEFINITION},
         headers=world.headers("trust_analyst"),
     )
-    assert trust["report"] == rest.json()
+    assert rest_report(trust["report"]) == rest.json()
     assert [s["name"] for s in nodes(trust["schools"])] == ["School A1", "School A2"]
-    assert all(s["report"]["sections"] for s in nodes(trust["schools"]))
+    for school in nodes(trust["schools"]):
+        alone = await _rest_report(client, world, "trust_analyst", school["id"], DEFINITION)
+        assert rest_report(school["report"]) == alone
     # A governor of A1 sees the trust, its own school only, and no report it may not run.
-    governor = await ask(client, world, "governor", DASHBOARD, t=str(trust_id), d=DEFINITION)
+    governor = await ask(
+        client, world, "governor", DASHBOARD, t=str(trust_id), d=graphql_definition(DEFINITION)
+    )
     schools = nodes(governor["data"]["trust"]["schools"])
     assert [s["name"] for s in schools] == ["School A1"]
-    assert schools[0]["report"]["suppress_below"] is not None
+    assert schools[0]["report"]["suppressBelow"] == 6
+    assert governor["data"]["trust"]["report"]["suppressBelow"] == 6
 
 
-async def test_a_definition_with_an_unknown_metric_is_bad_input_naming_the_field(client, world):
-    query = "query ($s: UUID!, $d: JSON!) { school(id: $s) { report(definition: $d) } }"
-    bad = {**DEFINITION, "metrics": ["pupils", "mode"]}
-    answer = await ask(client, world, "school_leader", query, s=str(world.schools["A1"].id), d=bad)
+@pytest.mark.parametrize("who", ["trust_admin", "governor", "school_leader"])
+async def test_schools_reported_on_together_get_what_each_gets_alone(client, world, session, who):
+    """Every school of a dashboard asking the same definition runs in one go; each school's
+    report is still exactly the one it gets alone: for a trust admin (nothing hidden), a
+    governor of both schools (each hidden by its own threshold), and A1's leader who also
+    governs A2 (A1 in full, A2 suppressed)."""
+    setup = await school_with_values(client, world)
+    a2 = await starter_school(client, world, "A2", "other_school_leader", PUPILS[:5])
+    leader = world.headers("other_school_leader")
+    await enter_values(client, leader, a2, "AUT", "MATH-TA", ["EXS", "GDS", "WTS", "EXS", "EXS"])
+    await enter_values(client, leader, a2, "SUM", "MATH-TA", ["EXS", "GDS", "EXS", "EXS", "WTS"])
+    await enter_values(client, leader, a2, "AUT", "STD-MATH", [99, 104, 88, 100, 112])
+    school = await session.get(School, a2.school_id)
+    school.report_threshold = 4
+    if who in ("governor", "school_leader"):
+        session.add(RoleGrant(user_id=world.users[who].id, role=Role.GOVERNOR, school_id=school.id))
+    await session.commit()
+    answer = await ask(
+        client, world, who, DASHBOARD, t=str(world.trusts["A"].id), d=graphql_definition(MATHS)
+    )
+    schools = {s["id"]: s for s in nodes(answer["data"]["trust"]["schools"])}
+    assert set(schools) == {str(setup.school_id), str(a2.school_id)}
+    thresholds = {}
+    for school_id, found in schools.items():
+        alone = await _rest_report(client, world, who, school_id, MATHS)
+        assert rest_report(found["report"]) == alone
+        assert alone["sections"][0]["rows"] and alone["sections"][1]["rows"]
+        thresholds[school_id] = alone["suppress_below"]
+    expected = {
+        "trust_admin": (None, None),
+        "governor": (6, 4),
+        "school_leader": (None, 4),
+    }[who]
+    assert (thresholds[str(setup.school_id)], thresholds[str(a2.school_id)]) == expected
+
+
+TEMPLATES = (
+    "query ($s: UUID!, $t: UUID!) { school(id: $s) { reportTemplates "
+    "{ id code name version versions { version name } run { " + REPORT_TABLE + " } } } "
+    "trust(id: $t) { reportTemplates { code run { title } } } }"
+)
+
+
+async def test_templates_the_school_may_run_run_as_rest_runs_them(client, world):
+    setup = await school_with_values(client, world)
+    headers = world.headers("school_leader")
+    page = setup.templates["DATA-ON-A-PAGE"]
+    for who in ("school_leader", "governor", "teacher"):
+        answer = await ask(
+            client, world, who, TEMPLATES, s=str(setup.school_id), t=str(world.trusts["A"].id)
+        )
+        templates = {t["code"]: t for t in answer["data"]["school"]["reportTemplates"]}
+        assert set(templates) == set(setup.templates)
+        for code, template_id in setup.templates.items():
+            rest = await client.get(
+                f"/v1/schools/{setup.school_id}/report-templates/{template_id}/report",
+                headers=world.headers(who),
+            )
+            assert rest.status_code == 200, rest.text
+            assert rest_report(templates[code]["run"]) == rest.json(), (who, code)
+        # Trust A has no templates of its own: a list, empty, for those who may read them.
+        assert answer["data"]["trust"]["reportTemplates"] == []
+    # A new version; the old one stays runnable.
+    changed = await client.patch(
+        f"/v1/report-templates/{page}",
+        json={"name": "Data on a page (maths)", "definition": MATHS},
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.text
+    query = (
+        "query ($s: UUID!) { school(id: $s) { reportTemplates { code version "
+        "versions { version name } now: run { title } then: run(version: 1) { title } "
+        "none: run(version: 9) { title } } } }"
+    )
+    answer = await client.post(
+        "/graphql",
+        json={"query": query, "variables": {"s": str(setup.school_id)}},
+        headers=headers,
+    )
+    body = answer.json()
+    template = next(
+        t for t in body["data"]["school"]["reportTemplates"] if t["code"] == "DATA-ON-A-PAGE"
+    )
+    assert template["version"] == 2
+    assert template["versions"] == [
+        {"version": 1, "name": "Data on a page"},
+        {"version": 2, "name": "Data on a page (maths)"},
+    ]
+    assert template["now"] == {"title": "Maths"}
+    assert template["then"] == {"title": "Data on a page"}
+    assert template["none"] is None
+    missing = [e for e in body["errors"] if e["path"][-1] == "none"]
+    assert missing and all(e["extensions"]["code"] == "NOT_FOUND" for e in missing)
+
+
+async def test_a_trusts_templates_run_across_the_trust(client, world):
+    await school_with_values(client, world)
+    created = await client.post(
+        "/v1/report-templates",
+        json={
+            "trust_id": str(world.trusts["A"].id),
+            "code": "TRUST-MATHS",
+            "name": "Trust maths",
+            "definition": MATHS,
+        },
+        headers=world.headers("trust_admin"),
+    )
+    assert created.status_code == 201, created.text
+    trust_id = world.trusts["A"].id
+    query = (
+        "query ($t: UUID!) { trust(id: $t) { reportTemplates { code run { "
+        + REPORT_TABLE
+        + " } } schools { edges { node { name reportTemplates { code } } } } } }"
+    )
+    answer = await ask(client, world, "trust_analyst", query, t=str(trust_id))
+    trust = answer["data"]["trust"]
+    (template,) = trust["reportTemplates"]
+    rest = await client.get(
+        f"/v1/trusts/{trust_id}/report-templates/{created.json()['id']}/report",
+        headers=world.headers("trust_analyst"),
+    )
+    assert rest_report(template["run"]) == rest.json()
+    # Shared with its schools: listed (and runnable) at each, beside the school's own.
+    listed = {s["name"]: {t["code"] for t in s["reportTemplates"]} for s in nodes(trust["schools"])}
+    assert "TRUST-MATHS" in listed["School A1"] and "DATA-ON-A-PAGE" in listed["School A1"]
+    assert listed["School A2"] == {"TRUST-MATHS"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"metrics": [{"metric": "MEASURE_MEAN"}]}, "definition.metrics[0].measures"),
+        ({"suppressBelow": 2}, "definition.suppressBelow"),
+        ({"points": [{"code": "NOPE"}]}, "definition.points[0]"),
+        ({"points": [{"code": "AUT", "at": "START"}]}, "definition.points[0]"),
+        ({"points": [{}]}, "definition.points[0]"),
+        ({"metrics": [{"metric": "PROGRESS_MATRIX"}]}, "definition.metrics[0]"),
+        ({"customGroups": [" "]}, "definition.customGroups[0]"),
+        (
+            {"filters": [{"customGroup": "@risk", "values": []}]},
+            "definition.filters[0].values",
+        ),
+        (
+            {"filters": [{"dimension": "SEX", "customGroup": "@risk", "values": ["F"]}]},
+            "definition.filters[0].dimension",
+        ),
+        ({"groups": ["SUBJECT"]}, "definition.groups[0]"),
+        ({"attainment": [{"subject": "XX", "measure": "MATH-TA"}]}, "definition.attainment[0]"),
+        (
+            {"metrics": [{"metric": "MEASURE_MEAN", "measures": ["NO-SUCH"]}]},
+            "definition.metrics[0].measures[0]",
+        ),
+    ],
+)
+async def test_a_definition_that_cannot_run_is_bad_input_naming_the_field(
+    client, world, change, field
+):
+    setup = await starter_school(client, world, "A1", "school_leader", PUPILS[:1])
+    bad = {**graphql_definition(DEFINITION), **change}
+    answer = await ask(client, world, "school_leader", SCHOOL_REPORT, s=str(setup.school_id), d=bad)
     (error,) = answer["errors"]
-    assert error["extensions"] == {"code": "BAD_INPUT", "field": "definition.metrics.1.metric"}
+    assert error["extensions"]["code"] == "BAD_INPUT"
+    assert error["extensions"]["field"].startswith(field), error
     assert error["path"] == ["school", "report"]
+    assert answer["data"] == {"school": {"report": None}}
+
+
+async def test_an_unknown_metric_is_refused_before_anything_runs(client, world):
+    field = "definition.metrics[0].metric"
+    bad = {**graphql_definition(DEFINITION), "metrics": [{"metric": "MODE"}]}
+    answer = await client.post(
+        "/graphql",
+        json={"query": SCHOOL_REPORT, "variables": {"s": str(world.schools["A1"].id), "d": bad}},
+        headers=world.headers("school_leader"),
+    )
+    assert answer.status_code in (200, 400), answer.text
+    (error,) = answer.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_INPUT", "field": field}, error
+    assert answer.json().get("data") is None
 
 
 # --- Statements per query ----------------------------------------------------------------------
@@ -241,7 +466,12 @@ query ($t: UUID!) {
 
 
 async def _statements(
-    engine: AsyncEngine, client: httpx.AsyncClient, world: Any, trust_id: str
+    engine: AsyncEngine,
+    client: httpx.AsyncClient,
+    world: Any,
+    trust_id: str,
+    query: str = ROSTER,
+    **variables: Any,
 ) -> tuple[int, dict[str, Any]]:
     sent: list[str] = []
 
@@ -250,7 +480,7 @@ async def _statements(
 
     sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
-        answer = await ask(client, world, "trust_admin", ROSTER, t=trust_id)
+        answer = await ask(client, world, "trust_admin", query, t=trust_id, **variables)
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
     return len(sent), answer
@@ -300,6 +530,28 @@ query ($s: UUID!, $subject: UUID!, $objective: UUID!) {
       judgements(objectiveId: $objective) { descriptorCode }
       values { measureCode number band }
     } } } } } }
+  }
+}
+"""
+
+
+# A trust's dashboard: each school's report and its templates run, and the trust's.
+DASHBOARD_FIGURES = """
+query ($t: UUID!, $d: ReportDefinitionInput!) {
+  trust(id: $t) {
+    report(definition: $d) { sections { rows { cells { value } } } }
+    reportTemplates { code run { title } }
+    schools(first: 50) {
+      edges {
+        node {
+          name
+          report(definition: $d) { suppressBelow sections { rows { cells { value n } } } }
+          reportTemplates {
+            code versions { version } run { sections { rows { cells { value } } } }
+          }
+        }
+      }
+    }
   }
 }
 """
@@ -396,6 +648,83 @@ async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
         and p["classes"] == [{"code": "4C"}]
         for p in two_hundred
     )
+    assert small == large
+
+
+async def test_a_dashboard_s_statements_do_not_grow_with_its_schools(
+    client, world, session, engine
+):
+    trust = world.trusts["A"]
+    creator = world.users["trust_admin"].id
+    # Trust A's subject and template, shared with every school; each school's own point now.
+    await add_definitions(session, trust_id=trust.id)
+    await add_template(session, trust_id=trust.id)
+    year, serial = this_year(), 0
+
+    async def add(school: School, pupils: int) -> None:
+        nonlocal serial
+        session.add(
+            AssessmentPoint(
+                school_id=school.id,
+                academic_year=year,
+                code="NOW",
+                name="This term",
+                position=1,
+                assessed_on=date(year, 12, 1),
+            )
+        )
+        for _ in range(pupils):
+            serial += 1
+            await add_school_roster(
+                session, school, serial=serial, teacher_id=None, job_creator_id=creator
+            )
+
+    for school in (world.schools["A1"], world.schools["A2"]):
+        await add(school, pupils=1)
+    await session.commit()
+    definition = {
+        "metrics": [{"metric": "PUPILS"}],
+        "dimensions": ["SUBJECT"],
+        "groups": ["SEX"],
+        "points": [{"code": "NOW"}],
+        "academicYear": year,
+    }
+    small, first = await _statements(
+        engine, client, world, str(trust.id), DASHBOARD_FIGURES, d=definition
+    )
+    for index in range(18):
+        school = School(
+            name=f"Grown {index:02d}",
+            urn=f"{300000 + index}",
+            phase="primary",
+            trust_id=trust.id,
+        )
+        session.add(school)
+        await session.flush()
+        await add(school, pupils=2)
+        # Trust A's template at each school's own autumn point (of 2025, as the world's).
+        session.add(
+            AssessmentPoint(
+                school_id=school.id,
+                academic_year=2025,
+                code="AUT",
+                name="Autumn",
+                position=1,
+                assessed_on=date(2025, 12, 12),
+            )
+        )
+    await session.commit()
+    large, second = await _statements(
+        engine, client, world, str(trust.id), DASHBOARD_FIGURES, d=definition
+    )
+    for answer, count in ((first, 2), (second, 20)):
+        assert "errors" not in answer, answer["errors"]
+        schools = nodes(answer["data"]["trust"]["schools"])
+        assert len(schools) == count
+        assert all(s["report"]["sections"][0]["rows"] for s in schools)
+        assert all(t["run"] for s in schools for t in s["reportTemplates"])
+    trust_rows = second["data"]["trust"]["report"]["sections"][0]["rows"]
+    assert trust_rows[0]["cells"][0]["value"] == 2 + 18 * 2  # all pupils, all schools
     assert small == large
 
 

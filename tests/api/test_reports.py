@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -20,115 +18,18 @@ import pytest
 
 from app.db.people import RoleGrant
 from app.domain.roles import Role
-from tests.support.roster import this_year
+from tests.support.reports import (
+    StarterSchool,
+    school_with_values,
+    starter_school,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# Eight Year 4 pupils: p0-p4 in 4A (taught by the world's teacher), p5-p7 in 4B; p0-p2 pupil
-# premium; p0 and p1 in the custom group "@risk" (a name a spreadsheet would take for a formula).
-PUPILS = [
-    {"pupil_premium": True, "classes": ["4A"], "groups": ["@risk"]},
-    {"pupil_premium": True, "classes": ["4A"], "groups": ["@risk"]},
-    {"pupil_premium": True, "classes": ["4A"]},
-    {"pupil_premium": False, "classes": ["4A"]},
-    {"pupil_premium": False, "classes": ["4A"]},
-    {"pupil_premium": False, "classes": ["4B"]},
-    {"pupil_premium": False, "classes": ["4B"]},
-    {"pupil_premium": False, "classes": ["4B"]},
-]
-# Maths teacher assessment at autumn and summer, and the standardised maths score at autumn.
-AUTUMN_TA = ["EXS", "GDS", "WTS", "EXS", "EXS", "EXS", "WTS", "GDS"]
-SUMMER_TA = ["GDS", "GDS", "EXS", "EXS", "EXS", "EXS", "WTS", "GDS"]
-AUTUMN_STD = [100, 120, 84, 95, 101, 99, 90, 111]
-
-
-@dataclass
-class Setup:
-    school_id: uuid.UUID
-    pupils: list[uuid.UUID]
-    templates: dict[str, str]  # code -> id
-    points: dict[str, str]  # code -> id
-    measures: dict[str, str]  # code -> id
-
-
-async def _starter_school(
-    client: httpx.AsyncClient, world: Any, key: str, leader: str, pupils: list[dict[str, Any]]
-) -> Setup:
-    school_id = world.schools[key].id
-    headers = world.headers(leader)
-    teachers = ["teacher@world.example.org"] if key == "A1" else []
-    pack = await client.post(f"/v1/schools/{school_id}/starter-pack", headers=headers)
-    assert pack.status_code == 200, pack.text
-    rows = [
-        {
-            "external_id": f"{key}-{index}",
-            "legal_forename": f"Pupil{index}",
-            "legal_surname": key,
-            "date_of_birth": "2017-01-15",
-            "year_group": "4",
-            **row,
-        }
-        for index, row in enumerate(pupils)
-    ]
-    synced = await client.post(
-        f"/v1/schools/{school_id}/roster/sync",
-        json={
-            "academic_year": this_year(),
-            "classes": [
-                {"code": "4A", "name": "Class 4A", "teacher_emails": teachers},
-                {"code": "4B", "name": "Class 4B"},
-            ],
-            "pupils": rows,
-        },
-        headers=headers,
-    )
-    assert synced.status_code == 200, synced.text
-    ids = {r["key"]: uuid.UUID(r["id"]) for r in synced.json()["pupils"]}
-    listed = await client.get(
-        "/v1/report-templates", params={"school_id": str(school_id)}, headers=headers
-    )
-    points = await client.get(
-        f"/v1/schools/{school_id}/assessment-points",
-        params={"academic_year": this_year()},
-        headers=headers,
-    )
-    measures = await client.get(
-        "/v1/measures", params={"school_id": str(school_id), "limit": 100}, headers=headers
-    )
-    return Setup(
-        school_id=school_id,
-        pupils=[ids[f"{key}-{i}"] for i in range(len(pupils))],
-        templates={t["code"]: t["id"] for t in listed.json()["items"]},
-        points={p["code"]: p["id"] for p in points.json()["items"]},
-        measures={m["code"]: m["id"] for m in measures.json()["items"]},
-    )
-
-
-async def _values(
-    client: httpx.AsyncClient, headers: Any, setup: Setup, point: str, code: str, values: list
-) -> None:
-    saved = await client.post(
-        f"/v1/schools/{setup.school_id}/values",
-        json={
-            "assessment_point_id": setup.points[point],
-            "values": [
-                {"pupil_id": str(p), "measure_id": setup.measures[code], "value": v}
-                for p, v in zip(setup.pupils, values, strict=False)
-            ],
-        },
-        headers=headers,
-    )
-    assert saved.status_code == 200, saved.text
-
 
 @pytest.fixture
-async def school(client: httpx.AsyncClient, world: Any) -> Setup:
-    setup = await _starter_school(client, world, "A1", "school_leader", PUPILS)
-    leader = world.headers("school_leader")
-    await _values(client, leader, setup, "AUT", "MATH-TA", AUTUMN_TA)
-    await _values(client, leader, setup, "SUM", "MATH-TA", SUMMER_TA)
-    await _values(client, leader, setup, "AUT", "STD-MATH", AUTUMN_STD)
-    return setup
+async def school(client: httpx.AsyncClient, world: Any) -> StarterSchool:
+    return await school_with_values(client, world)
 
 
 def _cells(report: dict[str, Any], section: int = 0) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -550,7 +451,7 @@ async def test_bad_definitions_are_refused_naming_the_field(client, world, schoo
 
 async def test_refused_templates_store_nothing(client, world, school):
     leader = world.headers("school_leader")
-    a2 = await _starter_school(client, world, "A2", "other_school_leader", [{}])
+    a2 = await starter_school(client, world, "A2", "other_school_leader", [{}])
     before = await client.get(
         "/v1/report-templates", params={"include_archived": "true", "limit": 1000}, headers=leader
     )

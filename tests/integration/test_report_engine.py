@@ -17,12 +17,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.policy import Reach
-from app.db.curriculum import Measure
+from app.db.curriculum import Measure, Subject
 from app.db.markbook import MeasureValue, WorkingYearHistory
 from app.db.tenancy import AssessmentPoint
 from app.db.tenancy import School as SchoolRow
 from app.domain.reports import DefinitionError, ReportTable
-from app.reports.engine import matrix_cell_pupils, run_report
+from app.reports.engine import matrix_cell_pupils, run_for_schools, run_report
 from app.reports.render import render_csv, render_json, render_xlsx
 
 YEAR = 2026
@@ -684,6 +684,201 @@ async def test_bad_definitions_are_refused_naming_the_field(session, trust):
             suppress_below=2,
         )
     assert low.value.field == "suppress_below"
+
+
+# --- Several schools at once (a trust's dashboard) --------------------------------------------
+# Definitions that take every path of the SQL: medians (a statement of their own on SQLite),
+# classes (rows from every pupil, not from partial sums), key groups, progress matrices and
+# movement, combined subjects, each suppressed or not.
+BATCHED = {
+    "maths on a page": MATHS_ON_A_PAGE,
+    "by class": {
+        **MATHS_ON_A_PAGE,
+        "metrics": [
+            "pupils",
+            "attainment",
+            "depth_score",
+            {"metric": "progress_matrix"},
+            {"metric": "category_movement"},
+            {"metric": "combined_at_or_above", "subjects": ["MA", "EN"]},
+        ],
+        "dimensions": ["subject", "year_group", "class"],
+        "groups": ["pupil_premium", "sex", "sen_status"],
+        "filters": [],
+        "attainment": [
+            {"subject": "MA", "measure": "MATH-TA"},
+            {"subject": "EN", "secured": {"at": 1}},
+        ],
+    },
+    "by year group, partial sums": {
+        **MATHS_ON_A_PAGE,
+        "metrics": ["pupils", "percent_secured_of_year", "percent_at_or_above"],
+        "dimensions": ["year_group", "subject"],
+        "groups": ["pupil_premium", "out_of_year"],
+    },
+}
+# Whom the reports are for, by the threshold each school's report is suppressed at: a trust
+# admin (nothing hidden), a governor of both schools (each school's own threshold), and one
+# who leads A1 and governs A2.
+AUDIENCES = {
+    "trust admin": {"A1": None, "A2": None},
+    "governor": {"A1": 6, "A2": 3},
+    "leader and governor": {"A1": None, "A2": 5},
+}
+
+
+def _count_statements(session: Any) -> list[str]:
+    """The statements sent from now on (a transaction's BEGIN aside)."""
+    sent: list[str] = []
+
+    def count(*event: Any) -> None:
+        if not event[2].startswith("BEGIN"):
+            sent.append(event[2])
+
+    sa.event.listen(session.bind.sync_engine, "before_cursor_execute", count)
+    return sent
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+async def test_schools_run_together_get_exactly_what_each_gets_alone(session, trust, audience):
+    schools = {key: trust[key].id for key in ("A1", "A2")}
+    thresholds = {schools[key]: value for key, value in AUDIENCES[audience].items()}
+    reach = Reach(school_ids=frozenset(schools.values()))
+    sent = _count_statements(session)
+    for name, definition in BATCHED.items():
+        sent.clear()
+        together = await run_for_schools(
+            session, definition=definition, reach=reach, suppress_below=thresholds, today=TODAY
+        )
+        batched = len(sent)
+        for school_id, threshold in thresholds.items():
+            sent.clear()
+            alone = await run_report(
+                session,
+                definition=definition,
+                reach=reach,
+                school_ids=[school_id],
+                suppress_below=threshold,
+                today=TODAY,
+            )
+            assert len(sent) == batched, name  # two schools in the statements of one
+            table = together[school_id]
+            assert isinstance(table, ReportTable), name
+            assert render_json(table) == render_json(alone), name
+            assert table.sections[0].rows, "the comparison must be over figures"
+        hidden = any(
+            c.suppressed
+            for t in together.values()
+            for r in t.sections[0].rows  # type: ignore[union-attr]
+            for c in r.cells
+        )
+        assert hidden == (audience != "trust admin"), name
+
+
+async def test_schools_run_together_are_refused_each_as_alone(session, trust):
+    # A measure of A1's own, and a point only A2 has: each school's refusal is its own, and
+    # the other school's report runs.
+    a1, a2 = trust["A1"], trust["A2"]
+    session.add(Measure(school_id=a1.id, code="A1-ONLY", name="A1's own", kind="number"))
+    session.add(
+        AssessmentPoint(
+            school_id=a2.id,
+            academic_year=YEAR,
+            code="P3",
+            name="Point 3",
+            position=6,
+            assessed_on=date(2026, 11, 24),
+        )
+    )
+    await session.commit()
+    reach = Reach(school_ids=frozenset({a1.id, a2.id}))
+    thresholds = {a1.id: None, a2.id: 3}
+    for definition, refused, field in (
+        (
+            {**MATHS_ON_A_PAGE, "metrics": [{"metric": "measure_max", "measures": ["A1-ONLY"]}]},
+            a2.id,
+            "metrics.0.measures.0",
+        ),
+        ({**MATHS_ON_A_PAGE, "metrics": ["pupils"], "points": ["P3"]}, a1.id, "points.0"),
+    ):
+        together = await run_for_schools(
+            session, definition=definition, reach=reach, suppress_below=thresholds
+        )
+        for school_id, threshold in thresholds.items():
+            try:
+                alone: Any = await run_report(
+                    session,
+                    definition=definition,
+                    reach=reach,
+                    school_ids=[school_id],
+                    suppress_below=threshold,
+                )
+            except DefinitionError as exc:
+                alone = exc
+            found = together[school_id]
+            if school_id == refused:
+                assert isinstance(found, DefinitionError) and isinstance(alone, DefinitionError)
+                assert (found.field, found.message) == (alone.field, alone.message)
+                assert found.field == field
+            else:
+                assert isinstance(found, ReportTable) and isinstance(alone, ReportTable)
+                assert render_json(found) == render_json(alone)
+
+
+async def test_schools_whose_measures_differ_by_subject_still_get_their_own(session, trust):
+    # KS-SCORE: A1's own, of maths; trust A's, of no subject (serving every subject), in A2.
+    # The SQL matches a measure to a row by its subject, so the two run apart, each right.
+    a1, a2 = trust["A1"], trust["A2"]
+    trust_id = (await session.get(SchoolRow, a1.id)).trust_id
+    maths = await session.scalar(
+        sa.select(Subject.id).where(Subject.school_id == a1.id, Subject.code == "MA")
+    )
+    common = {"code": "KS-SCORE", "kind": "number", "expected_from": 100}
+    own = Measure(school_id=a1.id, name="A1 score", subject_id=maths, **common)
+    trusts = Measure(trust_id=trust_id, name="Trust score", **common)
+    session.add_all([own, trusts])
+    await session.flush()
+    for school, measure, numbers in ((a1, own, [104, 99]), (a2, trusts, [96, 100])):
+        for pupil, number in enumerate(numbers):
+            session.add(
+                MeasureValue(
+                    pupil_id=school.pupils[pupil],
+                    measure_id=measure.id,
+                    assessment_point_id=school.points["P2"],
+                    school_id=school.id,
+                    number=number,
+                    recorded_by=uuid.uuid4(),
+                    recorded_at=datetime.now(UTC),
+                )
+            )
+    await session.commit()
+    definition = {
+        "metrics": [{"metric": "measure_mean", "measures": ["KS-SCORE"]}],
+        "dimensions": ["subject"],
+        "academic_year": YEAR,
+        "points": ["P2"],
+    }
+    reach = Reach(school_ids=frozenset({a1.id, a2.id}))
+    together = await run_for_schools(
+        session, definition=definition, reach=reach, suppress_below={a1.id: None, a2.id: None}
+    )
+    for school in (a1, a2):
+        alone = await run_report(
+            session, definition=definition, reach=reach, school_ids=[school.id], suppress_below=None
+        )
+        assert render_json(together[school.id]) == render_json(alone)  # type: ignore[arg-type]
+    means = {
+        row.keys["subject"]: row.cells[0].value
+        for row in together[a2.id].sections[0].rows  # type: ignore[union-attr]
+        if row.keys["group"] is None
+    }
+    assert means["MA"] == 98.0 and means["EN"] == 98.0  # A2: the trust's serves every subject
+    a1_means = {
+        row.keys["subject"]: row.cells[0].value
+        for row in together[a1.id].sections[0].rows  # type: ignore[union-attr]
+        if row.keys["group"] is None
+    }
+    assert a1_means["MA"] == 101.5 and a1_means["EN"] is None
 
 
 async def test_csv_and_xlsx_round_trip_the_table(session, trust):

@@ -50,6 +50,7 @@ from tests.security.checks import Snapshot, assert_problem, assert_unchanged
 from tests.security.conftest import Shared, Targets
 from tests.support.definitions import CASE_PACKAGE, OBJECTIVES_CSV, PUPILS_AT_AUTUMN
 from tests.support.files import ctf_xml, oneroster_zip
+from tests.support.reports import graphql_definition
 from tests.support.roster import this_year
 from tests.support.world import CLIENT_SECRET, PASSWORD, PRINCIPALS
 
@@ -1332,7 +1333,14 @@ GRAPHQL_QUERIES: dict[str, str] = {
     "trust.schools": (
         "query ($id: UUID!) { trust(id: $id) { schools { edges { node { id } } } } }"
     ),
-    "trust.report": "query ($id: UUID!, $d: JSON!) { trust(id: $id) { report(definition: $d) } }",
+    "trust.report": (
+        "query ($id: UUID!, $d: ReportDefinitionInput!) "
+        "{ trust(id: $id) { report(definition: $d) { title } } }"
+    ),
+    "trust.reportTemplates": "query ($id: UUID!) { trust(id: $id) { reportTemplates { id } } }",
+    "trust.reportTemplates.run": (
+        "query ($id: UUID!) { trust(id: $id) { reportTemplates { run { title } } } }"
+    ),
     "school": "query ($id: UUID!) { school(id: $id) { id } }",
     "school.assessmentPoints": "query ($id: UUID!) { school(id: $id) { assessmentPoints { id } } }",
     "school.classes": (
@@ -1343,7 +1351,12 @@ GRAPHQL_QUERIES: dict[str, str] = {
         "{ classes { edges { node { pupils { edges { node { id } } } } } } } }"
     ),
     "school.report": (
-        "query ($id: UUID!, $d: JSON!) { school(id: $id) { report(definition: $d) } }"
+        "query ($id: UUID!, $d: ReportDefinitionInput!) "
+        "{ school(id: $id) { report(definition: $d) { title } } }"
+    ),
+    "school.reportTemplates": "query ($id: UUID!) { school(id: $id) { reportTemplates { id } } }",
+    "school.reportTemplates.run": (
+        "query ($id: UUID!) { school(id: $id) { reportTemplates { run { title } } } }"
     ),
     "school.subjects.frameworks": (
         "query ($id: UUID!) { school(id: $id) { subjects { frameworks { id } } } }"
@@ -1407,12 +1420,31 @@ GRAPHQL_MATRIX: dict[str, dict[str, str]] = {
         "A":                "401  obj  obj  obj  obj  obj  obj  null null obj  null obj  null",
         "B": GRAPHQL_OUT_B,
     },
+    # Templates: whoever reads the owner's definitions or runs its reports (as REST's list);
+    # each runs where its reports run. Trust A's own: its template, read by its schools' people.
+    "trust.reportTemplates": {
+        "A":                "401  obj  obj  obj  obj  obj  obj  null null obj  null obj  null",
+        "B": GRAPHQL_OUT_B,
+    },
+    "trust.reportTemplates.run": {
+        "A":                "401  obj  obj  obj  obj  obj  obj  null null obj  null obj  null",
+        "B": GRAPHQL_OUT_B,
+    },
     "school": {"A1": GRAPHQL_SCHOOL_A1, "B1": GRAPHQL_OUT_B},
     "school.assessmentPoints": {"A1": GRAPHQL_SCHOOL_A1, "B1": GRAPHQL_OUT_B},
     "school.classes": {"A1": GRAPHQL_CLASSES_A1, "B1": GRAPHQL_OUT_B},
     "school.classes.pupils": {"A1": GRAPHQL_CLASSES_A1, "B1": GRAPHQL_OUT_B},
     "school.report": {
         "A1":               "401  obj  obj  obj  obj  obj  obj  null null null null obj  null",
+        "B1": GRAPHQL_OUT_B,
+    },
+    # A1's templates and trust A's (as DEF_LIST_A1); pupils and parents read them, run none.
+    "school.reportTemplates": {
+        "A1":               "401  obj  obj  obj  obj  obj  obj  obj  obj  null null obj  null",
+        "B1": GRAPHQL_OUT_B,
+    },
+    "school.reportTemplates.run": {
+        "A1":               "401  obj  obj  obj  obj  obj  obj  []   []   null null obj  null",
         "B1": GRAPHQL_OUT_B,
     },
     "school.subjects.frameworks": {"A1": GRAPHQL_DEFINITIONS_A1, "B1": GRAPHQL_OUT_B},
@@ -1463,7 +1495,7 @@ async def test_graphql_access(
     field_: str, target: str, principal: str, expected: str, shared: Shared
 ) -> None:
     targets = shared.targets
-    variables: dict[str, Any] = {"d": PUPILS_AT_AUTUMN}
+    variables: dict[str, Any] = {"d": graphql_definition(PUPILS_AT_AUTUMN)}
     if field_.startswith("pupil"):
         # A pupil, and their school's subject and objective.
         definitions = targets.definitions[target.split("-")[0]]

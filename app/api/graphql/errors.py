@@ -18,6 +18,7 @@ The codes:
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -132,6 +133,10 @@ def _values(node: Node) -> Iterator[Node]:
             yield from _values(member.value)
 
 
+# graphql-core says where in a variable's value it went wrong: "... invalid value at .a[0].b: ..."
+_VALUE_PATH = re.compile(r" invalid value at ((?:\.\w+|\[\d+\])+)[:;]")
+
+
 def _classify(error: GraphQLError, arguments: _Arguments, validating: bool) -> dict[str, Any]:
     """The code (and field) of an error that refused the whole request: ``validating`` if
     validation found it (a variable's value found wrong is found later, by execution)."""
@@ -142,6 +147,9 @@ def _classify(error: GraphQLError, arguments: _Arguments, validating: bool) -> d
         variable = node.variable.name.value
         used_for = sorted(set(arguments.of_variable.get(variable, [])))
         field = used_for[0] if len(used_for) == 1 else f"${variable}"
+        # Where in the value (an input object's field): "definition.metrics[0].metric".
+        if not validating and (inside := _VALUE_PATH.search(error.message)):
+            field += inside.group(1)
         # A variable declared wrong is the query's mistake; a value given wrong, the input's.
         return {"code": VALIDATION_FAILED if validating else BAD_INPUT, "field": field}
     if isinstance(node, ValueNode | ObjectFieldNode):

@@ -20,13 +20,16 @@ from app.api.schemas.pupil_record import (
 )
 from app.auth.principal import Principal
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
+from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import Enrolment, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
-from app.services import batches
+from app.domain.reports import ReportDefinition, ReportTable
+from app.services import batches, reports
 from app.services.batches import CellsKey, PupilAccess, ValuesKey
 
 T = TypeVar("T")
 SchoolKey = tuple[uuid.UUID, uuid.UUID | None]
+ReportKey = tuple[uuid.UUID, ReportDefinition]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,11 @@ class Loaders:
     cells_of_pupil: DataLoader[CellsKey, list[RecordJudgement]]
     judgements_of_pupil: DataLoader[tuple[uuid.UUID, uuid.UUID], list[JudgementHistoryItem]]
     values_of_pupil: DataLoader[ValuesKey, list[RecordValue]]
+    # Reports: keyed by (school id, definition), each definition run once for all its schools.
+    report_of_school: DataLoader[ReportKey, ReportTable | None]
+    templates_of_school: DataLoader[SchoolKey, list[ReportTemplate] | None]
+    templates_of_trust: DataLoader[uuid.UUID, list[ReportTemplate] | None]
+    versions_of_template: DataLoader[uuid.UUID, list[ReportTemplateVersion]]
 
 
 def make_loaders(session: AsyncSession, principal: Principal, lock: SessionTurns) -> Loaders:
@@ -84,4 +92,8 @@ def make_loaders(session: AsyncSession, principal: Principal, lock: SessionTurns
         cells_of_pupil=loader(batches.cells_of_pupils, "keys"),
         judgements_of_pupil=loader(batches.judgements_of_pupils, "keys"),
         values_of_pupil=loader(batches.values_of_pupils, "keys"),
+        report_of_school=loader(reports.school_reports, "keys"),
+        templates_of_school=loader(batches.templates_of_schools, "schools"),
+        templates_of_trust=loader(batches.templates_of_trusts, "trust_ids"),
+        versions_of_template=loader(batches.versions_of_templates, "template_ids"),
     )

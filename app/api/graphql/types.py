@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.scalars import JSON
 
 from app.api.graphql.enums import (
     Band,
@@ -27,6 +25,14 @@ from app.api.graphql.enums import (
 from app.api.graphql.errors import known
 from app.api.graphql.limits import charged
 from app.api.graphql.pupil_types import Cell, Enrolment, Group, Judgement, Value, WorkingYear
+from app.api.graphql.report_types import (
+    ReportDefinitionInput,
+    ReportTable,
+    ReportTemplate,
+    read,
+    school_report,
+    trust_report,
+)
 from app.db.roster import Pupil as PupilRow
 from app.db.roster import TeachingGroup
 from app.db.tenancy import AssessmentPoint as PointRow
@@ -34,15 +40,11 @@ from app.db.tenancy import School as SchoolRow
 from app.db.tenancy import Trust as TrustRow
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
-from app.domain.reports import ReportTable
-from app.errors import AppError, InvalidInput, NotFound
-from app.reports.render import render_json
-from app.services import reports
+from app.errors import InvalidInput
 from app.services.batches import PupilAccess
 
 # The most rows one list field answers (the list is cut there; ask with `first`).
 MAX_FIRST = 500
-DEFINITION_HELP = "A report definition, exactly as POST /v1/schools/{id}/reports takes it."
 First = Annotated[
     int, strawberry.argument(description=f"How many to answer (at most {MAX_FIRST}).")
 ]
@@ -101,21 +103,6 @@ def page(
         ),
         total_count=len(rows),
     )
-
-
-async def _report(
-    info: strawberry.Info, run: Callable[[AsyncSession], Awaitable[ReportTable]]
-) -> JSON | None:
-    """A report as REST's JSON answer; null where the caller may run no reports."""
-    try:
-        table = await info.context.call(run)
-    except NotFound:
-        return None
-    except AppError as exc:
-        raise known(exc) from exc
-    # A report's rows count against the query's row budget like a list's items.
-    info.context.rows.charge(info, sum(len(section.rows) for section in table.sections))
-    return render_json(table)
 
 
 def _view(cls: type[Any], row: Any) -> Any:
@@ -499,24 +486,25 @@ class School:
 
     @strawberry.field(
         description="A report over the school's pupils you reach (governors: small groups "
-        "suppressed, as in REST); null if you may run no reports here."
+        "suppressed, as in REST); null if you may run no reports here. The schools of a "
+        "query asking with the same definition are run together, in one go."
     )
     async def report(
-        self,
-        info: strawberry.Info,
-        definition: Annotated[JSON, strawberry.argument(description=DEFINITION_HELP)],
-    ) -> JSON | None:
-        principal = info.context.principal
+        self, info: strawberry.Info, definition: ReportDefinitionInput
+    ) -> ReportTable | None:
+        return await school_report(info, self.id, read(definition))
 
-        async def run(session: AsyncSession) -> ReportTable:
-            audience = await reports.school_audience(
-                session, principal=principal, school_id=self.id
-            )
-            return await reports.run_report(
-                session, audience=audience, definition=definition, where="definition"
-            )
-
-        return await _report(info, run)
+    @strawberry.field(
+        description="The report templates the school may run (its own and its trust's) that "
+        "you may read; null if you may read none here."
+    )
+    async def report_templates(self, info: strawberry.Info) -> list[ReportTemplate] | None:
+        rows = await info.context.loaders.templates_of_school.load((self.id, self.trust_id))
+        return (
+            None
+            if rows is None
+            else [*map(ReportTemplate.listed(school_id=self.id), charged(info, rows))]
+        )
 
     @classmethod
     def of(cls, row: SchoolRow) -> School:
@@ -540,19 +528,21 @@ class Trust:
         "of all of them; null if you may run no reports here."
     )
     async def report(
-        self,
-        info: strawberry.Info,
-        definition: Annotated[JSON, strawberry.argument(description=DEFINITION_HELP)],
-    ) -> JSON | None:
-        principal = info.context.principal
+        self, info: strawberry.Info, definition: ReportDefinitionInput
+    ) -> ReportTable | None:
+        return await trust_report(info, self.id, read(definition))
 
-        async def run(session: AsyncSession) -> ReportTable:
-            audience = await reports.trust_audience(session, principal=principal, trust_id=self.id)
-            return await reports.run_report(
-                session, audience=audience, definition=definition, where="definition"
-            )
-
-        return await _report(info, run)
+    @strawberry.field(
+        description="The trust's own report templates (shared with its schools) that you may "
+        "read, each run across the trust; null if you may read none here."
+    )
+    async def report_templates(self, info: strawberry.Info) -> list[ReportTemplate] | None:
+        rows = await info.context.loaders.templates_of_trust.load(self.id)
+        return (
+            None
+            if rows is None
+            else [*map(ReportTemplate.listed(trust_id=self.id), charged(info, rows))]
+        )
 
     @classmethod
     def of(cls, row: TrustRow) -> Trust:

@@ -54,8 +54,10 @@ async def owned_by(
     school_ids: Collection[uuid.UUID],
     trust_ids: Collection[uuid.UUID],
     order_by: Collection[str],
+    current_only: bool = False,
 ) -> list[Row]:
-    """Definitions (subjects, scales, measures) owned by any of the schools or trusts."""
+    """Definitions (subjects, scales, measures, report templates) owned by any of the schools
+    or trusts; ``current_only`` leaves out archived ones."""
     table: Any = model
     statement = (
         sa.select(model)
@@ -67,6 +69,8 @@ async def owned_by(
         )
         .order_by(*(getattr(table, name) for name in order_by), col(table.id))
     )
+    if current_only:
+        statement = statement.where(sa.not_(col(table.archived)))
     return list((await session.scalars(statement)).all())
 
 
@@ -80,9 +84,9 @@ async def children_of(
     current_only: bool = False,
 ) -> dict[uuid.UUID, list[Row]]:
     """The rows of ``model`` under each parent (schools of a trust, points and classes of a
-    school, frameworks of a subject, objectives of a framework, descriptors of a scale), in
-    ``order_by`` (a leading ``-``: descending), then by id; ``current_only`` leaves out archived
-    ones."""
+    school, frameworks of a subject, objectives of a framework, descriptors of a scale, a
+    trust's report templates, a template's versions), in ``order_by`` (a leading ``-``:
+    descending), then by primary key; ``current_only`` leaves out archived ones."""
     table: Any = model
     statement = sa.select(model).where(col(getattr(table, parent)).in_(list(parent_ids)))
     if current_only:
@@ -91,7 +95,7 @@ async def children_of(
         col(getattr(table, name[1:])).desc() if name.startswith("-") else getattr(table, name)
         for name in order_by
     ]
-    statement = statement.order_by(*order, col(table.id))
+    statement = statement.order_by(*order, *sa.inspect(model).primary_key)
     found: dict[uuid.UUID, list[Row]] = defaultdict(list)
     for row in await session.scalars(statement):
         found[getattr(row, parent)].append(row)

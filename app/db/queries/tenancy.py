@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,6 +22,13 @@ async def get_trust(session: AsyncSession, trust_id: uuid.UUID) -> Trust | None:
 
 async def get_school(session: AsyncSession, school_id: uuid.UUID) -> School | None:
     return await session.get(School, school_id)
+
+
+async def get_schools(session: AsyncSession, school_ids: Collection[uuid.UUID]) -> list[School]:
+    """The schools (those that exist), in one statement."""
+    if not school_ids:
+        return []
+    return list(await session.scalars(sa.select(School).where(col(School.id).in_(school_ids))))
 
 
 async def get_assessment_point(
