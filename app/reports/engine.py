@@ -113,6 +113,132 @@ async def run_report(
     return _table(context, *await _aggregate(session, context.plan))
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Total:
+    """Ask a batch for the table of all its schools together too (a trust's report over
+    them), for a viewer with this threshold."""
+
+    suppress_below: int | None
+
+
+@dataclasses.dataclass
+class Batch:
+    """One definition aggregated once over several schools (a trust's dashboard): each
+    school's table, built on demand for its viewer's threshold, is exactly the one
+    ``run_report`` gives that school alone; ``total`` (when asked) is the one ``run_report``
+    gives for all the schools together."""
+
+    definition: ReportDefinition
+    # Per school: its context (threshold left out) and its own rows, or why it cannot run.
+    found: dict[uuid.UUID, tuple[_Context, _Aggregates] | DefinitionError]
+    total: ReportTable | DefinitionError | None = None
+
+    def school(
+        self, school_id: uuid.UUID, suppress_below: int | None
+    ) -> ReportTable | DefinitionError:
+        """The school's table for a viewer with this threshold (see ``run_report``)."""
+        found = self.found[school_id]
+        if isinstance(found, DefinitionError):
+            return found
+        context, (rows, matrices) = found
+        try:
+            threshold = effective_threshold(suppress_below, self.definition)
+        except DefinitionError as exc:
+            return exc
+        return _table(dataclasses.replace(context, threshold=threshold), rows, matrices)
+
+
+async def run_batch(
+    session: AsyncSession,
+    *,
+    definition: ReportDefinition | Mapping[str, Any],
+    reach: Reach,
+    school_ids: Collection[uuid.UUID],
+    total: Total | None = None,
+    today: date | None = None,
+) -> Batch:
+    """Aggregate one definition for several schools at once, in as many statements as one
+    report takes whatever the number of schools (see ``Batch``).
+
+    The definition is resolved against each school on its own (its points, subjects and
+    measures; what cannot run there is that school's DefinitionError, as it would be alone).
+    The schools where it resolves alike are then aggregated together, once, with the school
+    as an extra breakdown (the first, so that each school's rows are its own report's rows),
+    and, when ``total`` asks for it, the rows of all of them together at every level of the
+    other breakdowns (a trust report's rows), in the same statement. A definition read "as
+    at" a date (one school's history) or already broken down by school runs school by
+    school, and its total as a report of its own."""
+    today = today or date.today()
+    if not isinstance(definition, ReportDefinition):
+        definition = parse_definition(definition)
+    batch = Batch(definition, {})
+    if not school_ids:
+        return batch
+    if total is not None:
+        try:
+            effective_threshold(total.suppress_below, definition)
+        except DefinitionError as exc:
+            batch.total = exc
+            total = None
+    lookups = await _load(session, definition, school_ids, today)
+    contexts: dict[uuid.UUID, _Context] = {}
+    for school_id in school_ids:
+        try:
+            contexts[school_id] = _resolve(
+                definition, lookups.only(school_id), reach=reach, suppress_below=None, today=today
+            )
+        except DefinitionError as exc:
+            batch.found[school_id] = exc
+    alone = Dimension.SCHOOL in definition.dimensions or any(p.as_at for p in definition.points)
+    alike: dict[Hashable, list[uuid.UUID]] = defaultdict(list)
+    for school_id, context in contexts.items():
+        alike[school_id if alone else _resolved_alike(context.plan)].append(school_id)
+    # The total comes with the schools' rows when they all aggregate together.
+    with_total = total is not None and not alone and len(alike) == 1 and not batch.found
+    for ids in alike.values():
+        if len(ids) == 1 and not with_total:
+            context = contexts[ids[0]]
+            batch.found[ids[0]] = context, await _aggregate(session, context.plan)
+            continue
+        by_school = dataclasses.replace(
+            definition, dimensions=(Dimension.SCHOOL, *definition.dimensions)
+        )
+        together = _resolve(
+            by_school, lookups.only(*ids), reach=reach, suppress_below=None, today=today, size=False
+        )
+        plan = dataclasses.replace(together.plan, totals=with_total)
+        rows, matrices = await _aggregate(session, plan)
+        split, rest = _split(rows, matrices, ids)
+        for school_id, own in split.items():
+            batch.found[school_id] = contexts[school_id], own
+        if with_total:
+            assert total is not None
+            try:
+                context = _resolve(
+                    definition,
+                    lookups,
+                    reach=reach,
+                    suppress_below=total.suppress_below,
+                    today=today,
+                )
+                batch.total = _table(context, *rest)
+            except DefinitionError as exc:
+                batch.total = exc
+    if total is not None and not with_total:
+        try:
+            batch.total = await run_report(
+                session,
+                definition=definition,
+                reach=reach,
+                school_ids=school_ids,
+                suppress_below=total.suppress_below,
+                today=today,
+            )
+        except DefinitionError as exc:
+            batch.total = exc
+    return batch
+
+
 async def run_for_schools(
     session: AsyncSession,
     *,
@@ -123,67 +249,11 @@ async def run_for_schools(
 ) -> dict[uuid.UUID, ReportTable | DefinitionError]:
     """One report for each of several schools (``suppress_below``: school id -> its viewer's
     threshold), each exactly as ``run_report`` gives it for that school alone, in as many
-    statements as one report takes, whatever the number of schools (a trust's dashboard).
-
-    The definition is resolved against each school on its own (its points, subjects and
-    measures; what cannot run there is that school's DefinitionError, as it would be alone).
-    The schools where it resolves alike are then aggregated together, once, with the school
-    as an extra breakdown (the first, so that each school's rows are its own report's rows),
-    and the table is split per school: each built and suppressed by itself, with its own
-    threshold, as if it had been run alone. A definition read "as at" a date (one school's
-    history) or already broken down by school runs school by school."""
-    today = today or date.today()
-    if not isinstance(definition, ReportDefinition):
-        definition = parse_definition(definition)
-    found: dict[uuid.UUID, ReportTable | DefinitionError] = {}
-    if not suppress_below:
-        return found
-    if Dimension.SCHOOL in definition.dimensions or any(p.as_at for p in definition.points):
-        for school_id, threshold in suppress_below.items():
-            try:
-                found[school_id] = await run_report(
-                    session,
-                    definition=definition,
-                    reach=reach,
-                    school_ids=[school_id],
-                    suppress_below=threshold,
-                    today=today,
-                )
-            except DefinitionError as exc:
-                found[school_id] = exc
-        return found
-
-    lookups = await _load(session, definition, suppress_below.keys(), today)
-    contexts: dict[uuid.UUID, _Context] = {}
-    for school_id, threshold in suppress_below.items():
-        try:
-            contexts[school_id] = _resolve(
-                definition,
-                lookups.only(school_id),
-                reach=reach,
-                suppress_below=threshold,
-                today=today,
-            )
-        except DefinitionError as exc:
-            found[school_id] = exc
-    alike: dict[Hashable, list[uuid.UUID]] = defaultdict(list)
-    for school_id, context in contexts.items():
-        alike[_resolved_alike(context.plan)].append(school_id)
-    for ids in alike.values():
-        if len(ids) == 1:
-            context = contexts[ids[0]]
-            found[ids[0]] = _table(context, *await _aggregate(session, context.plan))
-            continue
-        by_school = dataclasses.replace(
-            definition, dimensions=(Dimension.SCHOOL, *definition.dimensions)
-        )
-        together = _resolve(
-            by_school, lookups.only(*ids), reach=reach, suppress_below=None, today=today, size=False
-        )
-        rows, matrices = await _aggregate(session, together.plan)
-        for school_id, (own_rows, own_matrices) in _split(rows, matrices, ids).items():
-            found[school_id] = _table(contexts[school_id], own_rows, own_matrices)
-    return found
+    statements as one report takes (``run_batch``)."""
+    batch = await run_batch(
+        session, definition=definition, reach=reach, school_ids=list(suppress_below), today=today
+    )
+    return {school_id: batch.school(school_id, t) for school_id, t in suppress_below.items()}
 
 
 def _resolved_alike(plan: queries.ReportPlan) -> Hashable:
@@ -198,35 +268,39 @@ def _resolved_alike(plan: queries.ReportPlan) -> Hashable:
     )
 
 
+_Aggregates = tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]
+
+
 def _split(
     rows: Sequence[Mapping[str, Any]],
     matrices: Mapping[int, Sequence[Mapping[str, Any]]],
     school_ids: Sequence[uuid.UUID],
-) -> dict[uuid.UUID, tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]]:
+) -> tuple[dict[uuid.UUID, _Aggregates], _Aggregates]:
     """Rows aggregated with the school as the first rolled-up dimension, back as each
-    school's own: its rows one level down (its "all" row was the school's row), the rows of
-    all the schools together dropped."""
+    school's own (its rows one level down: its "all" row was the school's row), and the rows
+    of all the schools together (their levels are those of a report without the school)."""
     by_text = {str(school_id): school_id for school_id in school_ids}
-    found = {school_id: ([], {slot: [] for slot in matrices}) for school_id in school_ids}
+    found: dict[uuid.UUID, _Aggregates] = {
+        school_id: ([], {slot: [] for slot in matrices}) for school_id in school_ids
+    }
+    together: _Aggregates = ([], {slot: [] for slot in matrices})
 
-    def own(row: Mapping[str, Any]) -> tuple[uuid.UUID, dict[str, Any]] | None:
+    def place(row: Mapping[str, Any]) -> tuple[_Aggregates, dict[str, Any]]:
         if row["d_school"] is None:
-            return None
-        return by_text[str(row["d_school"])], {**row, "level": int(row["level"]) - 1}
+            return together, dict(row)
+        return found[by_text[str(row["d_school"])]], {**row, "level": int(row["level"]) - 1}
 
     for row in rows:
-        if (mine := own(row)) is not None:
-            found[mine[0]][0].append(mine[1])
+        into, own = place(row)
+        into[0].append(own)
     for slot, matrix_rows in matrices.items():
         for row in matrix_rows:
-            if (mine := own(row)) is not None:
-                found[mine[0]][1][slot].append(mine[1])
-    return found
+            into, own = place(row)
+            into[1][slot].append(own)
+    return found, together
 
 
-async def _aggregate(
-    session: AsyncSession, plan: queries.ReportPlan
-) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+async def _aggregate(session: AsyncSession, plan: queries.ReportPlan) -> _Aggregates:
     """The plan's aggregates, and each progress matrix's counts (by metric slot)."""
     rows = await queries.aggregate(session, plan)
     matrices = {

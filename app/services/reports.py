@@ -151,19 +151,53 @@ async def run_report(
         raise _invalid(exc, where) from exc
 
 
+async def trust_batch(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    trust_id: uuid.UUID,
+    definition: ReportDefinition,
+    today: date | None = None,
+) -> engine.Batch:
+    """A trust's report (``Batch.total``: what ``trust_audience`` and ``run_report`` give)
+    aggregated in the same statements as each of its schools' own, which ``school_reports``
+    then takes from it: a trust's dashboard asks for both, at the cost of one report. Not
+    found for those who may run no reports there."""
+    audience = await trust_audience(session, principal=principal, trust_id=trust_id)
+    return await engine.run_batch(
+        session,
+        definition=definition,
+        reach=audience.reach,
+        school_ids=audience.school_ids,
+        total=engine.Total(audience.suppress_below),
+        today=today,
+    )
+
+
+def trust_table(batch: engine.Batch, where: str = "definition") -> ReportTable:
+    """The trust's table of a ``trust_batch``, or the refusal naming its field."""
+    if isinstance(batch.total, DefinitionError):
+        raise _invalid(batch.total, where)
+    assert batch.total is not None
+    return batch.total
+
+
 async def school_reports(
     session: AsyncSession,
     *,
     principal: Principal,
     keys: Sequence[tuple[uuid.UUID, ReportDefinition]],
+    batches: Sequence[engine.Batch] = (),
     where: str = "definition",
     today: date | None = None,
 ) -> list[ReportTable | InvalidInput | None]:
     """Reports for many schools at once (a trust's dashboard), for each (school, definition)
     exactly what ``school_audience`` and ``run_report`` give for that school alone: None
     where the caller may run no reports (the school is not found for them), the refusal
-    where the definition cannot run there. Each definition runs once over all its schools
-    (``engine.run_for_schools``), so the statements do not grow with the schools."""
+    where the definition cannot run there. A school already aggregated in one of ``batches``
+    (the caller's, e.g. its trust's ``trust_batch``) is taken from it; each definition runs
+    once over all the other schools (``engine.run_batch``), so the statements do not grow
+    with the schools."""
     schools = await guards.schools_to_read(
         session, principal, Resource.REPORT, {school_id for school_id, _ in keys}
     )
@@ -174,16 +208,22 @@ async def school_reports(
             wanted[definition][school_id] = _audience(principal, [school], school.trust_id)
     found: dict[tuple[uuid.UUID, ReportDefinition], ReportTable | InvalidInput] = {}
     for definition, audiences in wanted.items():
-        # One principal: one reach over pupils; the thresholds are each school's.
-        (reach_,) = {audience.reach for audience in audiences.values()}
-        tables = await engine.run_for_schools(
-            session,
-            definition=definition,
-            reach=reach_,
-            suppress_below={s: audience.suppress_below for s, audience in audiences.items()},
-            today=today,
-        )
-        for school_id, table in tables.items():
+        ran = {
+            school_id: batch
+            for batch in batches
+            if batch.definition == definition
+            for school_id in batch.found
+        }
+        rest = [school_id for school_id in audiences if school_id not in ran]
+        if rest:
+            # One principal: one reach over pupils; the thresholds are each school's.
+            (reach_,) = {audiences[school_id].reach for school_id in rest}
+            batch = await engine.run_batch(
+                session, definition=definition, reach=reach_, school_ids=rest, today=today
+            )
+            ran.update(dict.fromkeys(rest, batch))
+        for school_id, audience in audiences.items():
+            table = ran[school_id].school(school_id, audience.suppress_below)
             refused = isinstance(table, DefinitionError)
             found[school_id, definition] = _invalid(table, where) if refused else table
     return [found.get(key) for key in keys]

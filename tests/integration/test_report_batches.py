@@ -1,7 +1,9 @@
 """Many schools' reports run together (a trust's dashboard) are, school by school, exactly the
-reports each school gets alone: over random schools of a trust (pupils, their groups and year
-groups, scores at a point) and random viewers' thresholds (nothing hidden, or each school's
-own), ``run_for_schools`` answers every school the table ``run_report`` gives it."""
+reports each school gets alone, and their total is the trust's report: over random schools of
+a trust (pupils, their groups and year groups, scores at a point) and random viewers'
+thresholds (nothing hidden, or each school's own), ``run_batch`` answers every school the
+table ``run_report`` gives it, and all the schools together the table ``run_report`` gives
+for them all."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from app.db.markbook import MeasureValue
 from app.db.roster import Enrolment
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear
-from app.reports.engine import run_for_schools, run_report
+from app.reports.engine import Total, run_batch, run_report
 from app.reports.render import render_json
 from tests.support.definitions import add_definitions
 from tests.support.roster import add_pupil
@@ -116,28 +118,59 @@ async def _trust(session: AsyncSession, schools: list[dict]) -> dict[uuid.UUID, 
 
 
 @hypothesis.settings(
-    max_examples=15,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     database=None,
     # Each example makes its own trust in the one database the test is given.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(schools=st.lists(school, min_size=2, max_size=4))
-async def test_each_school_run_together_gets_what_it_gets_alone(session, schools):  # type: ignore[no-untyped-def]
+@given(
+    schools=st.lists(school, min_size=2, max_size=4),
+    total=st.none() | st.integers(3, 7),
+    by_year_group=st.booleans(),
+    with_median=st.booleans(),
+)
+async def test_schools_run_together_get_what_they_get_alone(  # type: ignore[no-untyped-def]
+    session, schools, total, by_year_group, with_median
+):
     thresholds = await _trust(session, schools)
     reach = Reach(school_ids=frozenset(thresholds))
-    together = await run_for_schools(
-        session, definition=DEFINITION, reach=reach, suppress_below=thresholds, today=TODAY
+    # A median is aggregated from the pupils' rows; the other figures from partial sums.
+    definition = {
+        **DEFINITION,
+        "metrics": [
+            m
+            for m in DEFINITION["metrics"]
+            if with_median or not (isinstance(m, dict) and m["metric"] == "measure_median")
+        ],
+        "dimensions": ["subject", "year_group"] if by_year_group else ["subject"],
+    }
+    batch = await run_batch(
+        session,
+        definition=definition,
+        reach=reach,
+        school_ids=list(thresholds),
+        total=Total(total),
+        today=TODAY,
     )
-    assert set(together) == set(thresholds)
+    assert set(batch.found) == set(thresholds)
     for school_id, threshold in thresholds.items():
         alone = await run_report(
             session,
-            definition=DEFINITION,
+            definition=definition,
             reach=reach,
             school_ids=[school_id],
             suppress_below=threshold,
             today=TODAY,
         )
-        assert render_json(together[school_id]) == render_json(alone)  # type: ignore[arg-type]
+        assert render_json(batch.school(school_id, threshold)) == render_json(alone)  # type: ignore[arg-type]
+    trust = await run_report(
+        session,
+        definition=definition,
+        reach=reach,
+        school_ids=list(thresholds),
+        suppress_below=total,
+        today=TODAY,
+    )
+    assert render_json(batch.total) == render_json(trust)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ and what one caller may see is not another's)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -24,12 +25,43 @@ from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import Enrolment, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
 from app.domain.reports import ReportDefinition, ReportTable
+from app.reports.engine import Batch
 from app.services import batches, reports
 from app.services.batches import CellsKey, PupilAccess, ValuesKey
 
 T = TypeVar("T")
 SchoolKey = tuple[uuid.UUID, uuid.UUID | None]
 ReportKey = tuple[uuid.UUID, ReportDefinition]
+
+
+class TrustBatches:
+    """A query's trust reports, each aggregated with its schools' own (``reports.trust_batch``)
+    in a task of its own, started as soon as the trust's report is asked for: the schools'
+    reports of a dashboard are asked for later (once the schools are loaded), and take theirs
+    from it rather than aggregating again."""
+
+    def __init__(self, session: AsyncSession, principal: Principal, lock: SessionTurns) -> None:
+        self._session, self._principal, self._lock = session, principal, lock
+        self._tasks: dict[ReportKey, asyncio.Task[Batch]] = {}
+
+    def of(self, trust_id: uuid.UUID, definition: ReportDefinition) -> asyncio.Task[Batch]:
+        key = (trust_id, definition)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.create_task(self._run(trust_id, definition))
+        return self._tasks[key]
+
+    async def _run(self, trust_id: uuid.UUID, definition: ReportDefinition) -> Batch:
+        async with self._lock:
+            return await reports.trust_batch(
+                self._session, principal=self._principal, trust_id=trust_id, definition=definition
+            )
+
+    async def of_definitions(self, definitions: set[ReportDefinition]) -> list[Batch]:
+        """The batches of these definitions asked for so far, once they are done (those that
+        failed left out)."""
+        tasks = [task for (_, d), task in self._tasks.items() if d in definitions]
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return [batch for batch in done if isinstance(batch, Batch)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +86,9 @@ class Loaders:
     cells_of_pupil: DataLoader[CellsKey, list[RecordJudgement]]
     judgements_of_pupil: DataLoader[tuple[uuid.UUID, uuid.UUID], list[JudgementHistoryItem]]
     values_of_pupil: DataLoader[ValuesKey, list[RecordValue]]
-    # Reports: keyed by (school id, definition), each definition run once for all its schools.
+    # Reports: keyed by (school id, definition), each definition run once for all its schools
+    # (or taken from their trust's batch).
+    trust_batches: TrustBatches
     report_of_school: DataLoader[ReportKey, ReportTable | None]
     templates_of_school: DataLoader[SchoolKey, list[ReportTemplate] | None]
     templates_of_trust: DataLoader[uuid.UUID, list[ReportTemplate] | None]
@@ -72,6 +106,15 @@ def make_loaders(session: AsyncSession, principal: Principal, lock: SessionTurns
                 return await batch(session, principal=principal, **arguments)
 
         return DataLoader(load_fn=load)
+
+    trust_batches = TrustBatches(session, principal, lock)
+
+    async def load_reports(keys: Sequence[ReportKey]) -> list[ReportTable | None]:
+        ran = await trust_batches.of_definitions({definition for _, definition in keys})
+        async with lock:
+            return await reports.school_reports(  # type: ignore[return-value]
+                session, principal=principal, keys=list(keys), batches=ran
+            )
 
     return Loaders(
         schools_of_trust=loader(batches.schools_of_trusts, "trust_ids"),
@@ -92,7 +135,8 @@ def make_loaders(session: AsyncSession, principal: Principal, lock: SessionTurns
         cells_of_pupil=loader(batches.cells_of_pupils, "keys"),
         judgements_of_pupil=loader(batches.judgements_of_pupils, "keys"),
         values_of_pupil=loader(batches.values_of_pupils, "keys"),
-        report_of_school=loader(reports.school_reports, "keys"),
+        trust_batches=trust_batches,
+        report_of_school=DataLoader(load_fn=load_reports),
         templates_of_school=loader(batches.templates_of_schools, "schools"),
         templates_of_trust=loader(batches.templates_of_trusts, "trust_ids"),
         versions_of_template=loader(batches.versions_of_templates, "template_ids"),

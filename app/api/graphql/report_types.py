@@ -420,17 +420,14 @@ async def trust_report(
     info: strawberry.Info, trust_id: uuid.UUID, raw: dict[str, Any] | ReportDefinition
 ) -> ReportTable | None:
     """A trust's report from the pupils of all its schools the caller may report on; null
-    where they may run no reports there."""
-    principal = info.context.principal
-
-    async def run(session: Any) -> domain.ReportTable:
-        audience = await reports.trust_audience(session, principal=principal, trust_id=trust_id)
-        return await reports.run_report(
-            session, audience=audience, definition=raw, where="definition"
-        )
-
+    where they may run no reports there. Aggregated with its schools' own reports, which the
+    same query's ``School.report`` fields take from it (a trust's dashboard)."""
     try:
-        table = await info.context.call(run)
+        definition = (
+            raw if isinstance(raw, ReportDefinition) else reports.read_definition(raw, "definition")
+        )
+        batch = await info.context.loaders.trust_batches.of(trust_id, definition)
+        table = reports.trust_table(batch)
     except NotFound:
         return None
     except AppError as exc:

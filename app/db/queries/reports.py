@@ -140,6 +140,24 @@ class ReportPlan:
     # Measures that stand for their code in only some of the schools (a school's own measure
     # hides its trust's of the same code there): measure id -> those schools.
     measure_schools: Mapping[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
+    # With the school as the first breakdown: also the rows of all the schools together, at
+    # every level of the other breakdowns (a trust's rows beside its schools', in one go).
+    totals: bool = False
+
+
+def levels(plan: ReportPlan) -> list[tuple[int, frozenset[Dimension]]]:
+    """The rollup levels of the rows: (level, the breakdowns kept). Level n keeps the first n
+    rolled-up breakdowns (the subject is never rolled up), down to 0, all pupils. With
+    ``totals``, the rows of all the schools together follow, labelled with the levels they
+    have without the school (their 0 is the school-first rollup's 0, shared)."""
+    rolled = [d for d in plan.definition.dimensions if d is not Dimension.SUBJECT]
+    found = [(level, frozenset(rolled[:level])) for level in range(len(rolled), -1, -1)]
+    if plan.totals:
+        if rolled[:1] != [Dimension.SCHOOL]:
+            raise ValueError("totals need the school as the first breakdown")
+        rest = rolled[1:]
+        found += [(level, frozenset(rest[:level])) for level in range(len(rest), 0, -1)]
+    return found
 
 
 # --- Lookups the service resolves a definition with -------------------------------------------
@@ -956,7 +974,6 @@ def _group_value(dimension: str, facts: Any) -> Any:
 def _rows(plan: ReportPlan, facts: Any, extra: Mapping[str, Any]) -> Any:
     """One SELECT per rollup level x key group breakdown, labelling its rows; UNION ALL."""
     definition = plan.definition
-    rolled = [d for d in definition.dimensions if d is not Dimension.SUBJECT]
     classes = (
         sa.select(CLASS_PUPIL.c.pupil_id, CLASS.c.id.label("class_id"), CLASS.c.academic_year)
         .join(CLASS, CLASS.c.id == CLASS_PUPIL.c.class_id)
@@ -984,8 +1001,7 @@ def _rows(plan: ReportPlan, facts: Any, extra: Mapping[str, Any]) -> Any:
 
     filters = _filters(plan, facts)
     parts = []
-    for level in range(len(rolled), -1, -1):
-        kept = set(rolled[:level])
+    for level, kept in levels(plan):
         for group in (None, *definition.groups):
             keys = [
                 sa.literal(level).label("level"),
@@ -1159,8 +1175,7 @@ def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate
         .cte("fine")
     )
     parts = []
-    for level in range(len(rolled), -1, -1):
-        kept = set(rolled[:level])
+    for level, kept in levels(plan):
         for index, group in [(None, None), *enumerate(definition.groups)]:
             keys = [
                 sa.literal(level).label("level"),
