@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
+    RecordFigures,
     RecordJudgement,
     RecordValue,
     RecordWorkingYear,
@@ -39,7 +40,12 @@ from app.db.queries.roster import enrolments_of
 from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import Enrolment, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
-from app.services.pupil_record import record_judgement, record_value, record_working_years
+from app.services.pupil_record import (
+    record_figures,
+    record_judgement,
+    record_value,
+    record_working_years,
+)
 
 Owned = TypeVar("Owned", Subject, Scale, Measure)
 Key = TypeVar("Key", bound=Hashable)
@@ -47,6 +53,8 @@ Key = TypeVar("Key", bound=Hashable)
 CellsKey = tuple[uuid.UUID, uuid.UUID, date | None]
 # A pupil's values at one assessment point, or at every point (None).
 ValuesKey = tuple[uuid.UUID, uuid.UUID | None]
+# A pupil's figures in one subject (or every subject: None) at the points of an academic year.
+FiguresKey = tuple[uuid.UUID, uuid.UUID | None, int]
 Shared = TypeVar("Shared", Subject, Scale, Measure, ReportTemplate)
 # The order each kind of definition is listed in.
 _ORDER = {Subject: ("position", "name"), Scale: ("name",), Measure: ("position", "name")}
@@ -375,4 +383,24 @@ async def values_of_pupils(
             )
             for row in rows:
                 found[row[0].pupil_id, point_id].append(record_value(row))
+    return [found.get(key, []) for key in keys]
+
+
+async def figures_of_pupils(
+    session: AsyncSession, *, principal: Principal, keys: Sequence[FiguresKey]
+) -> list[list[RecordFigures]]:
+    """Each (pupil, subject, academic year)'s figures at the points of the year, as the pupil
+    record gives them; of pupils whose judgements the caller may read."""
+    readable = reach(principal, Resource.JUDGEMENT, Action.READ)
+    found: dict[FiguresKey, list[RecordFigures]] = defaultdict(list)
+    if not readable.empty:
+        grouped = _by_second(
+            [(pupil_id, (subject_id, year)) for pupil_id, subject_id, year in keys]
+        )
+        for (subject_id, year), pupil_ids in grouped.items():
+            rows = await record_queries.figures(
+                session, pupil_ids, year, subject_id=subject_id, reach=readable
+            )
+            for row in rows:
+                found[row["pupil_id"], subject_id, year].append(record_figures(row))
     return [found.get(key, []) for key in keys]

@@ -20,6 +20,7 @@ from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
     JudgementHistoryPage,
     PupilRecord,
+    RecordFigures,
     RecordJudgement,
     RecordPupil,
     RecordValue,
@@ -34,6 +35,7 @@ from app.db.roster import Pupil
 from app.domain.calendar import AcademicYear
 from app.domain.curriculum import year_label
 from app.domain.errors import DomainError
+from app.domain.markbook import Figures
 from app.domain.scales import is_secure
 from app.domain.values import StoredValue, band, measure_rule, shown
 from app.errors import InvalidInput, NotFound
@@ -87,6 +89,30 @@ def record_judgement(row: dict[str, Any]) -> RecordJudgement:
     return RecordJudgement(**row, secure=is_secure(row["value"], row["secure_value"]))
 
 
+def record_figures(row: dict[str, Any]) -> RecordFigures:
+    """A row of ``queries.figures`` as the record shows it, each figure by its one rule
+    (app.domain.markbook.Figures)."""
+    found = Figures(row["judged"], row["value_sum"], row["secure"])
+
+    def number(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    return RecordFigures(
+        subject_id=row["subject_id"],
+        assessment_point_id=row["assessment_point_id"],
+        assessment_point_code=row["assessment_point_code"],
+        academic_year=row["academic_year"],
+        assessed_on=row["assessed_on"],
+        curriculum_year=year_label(row["curriculum_year"]),
+        judged=found.judged,
+        secure=found.secure,
+        objectives=row["objectives"],
+        depth_score=number(found.depth_score),
+        percent_secured=number(found.percent_secured(found.judged)),
+        percent_secured_of_year=number(found.percent_secured(row["objectives"])),
+    )
+
+
 async def record_working_years(
     session: AsyncSession, academic_year: int, pupils: Sequence[Pupil]
 ) -> dict[uuid.UUID, list[RecordWorkingYear]]:
@@ -120,10 +146,11 @@ async def read_record(
 ) -> PupilRecord:
     """The pupil's record. Judgements: the one standing in each cell, now (``as_at`` None) or
     as it stood on ``as_at`` (the latest assessed on or before that date; the later recorded
-    of two assessed the same day); cleared cells are left out. Values: the current value at
-    each assessment point, only points assessed on or before ``as_at`` when given. The year
-    group and working years are those of ``academic_year`` (default: the year containing
-    ``as_at``, or today)."""
+    of two assessed the same day); cleared cells are left out. Figures: per subject, at each
+    point of the year assessed by ``as_at`` (all, without it), from the maintained summaries,
+    with the judgements. Values: the current value at each assessment point, only points
+    assessed on or before ``as_at`` when given. The year group, working years and figures are
+    those of ``academic_year`` (default: the year containing ``as_at``, or today)."""
     found = await queries.pupil_reached(
         session,
         pupil_id,
@@ -138,11 +165,16 @@ async def read_record(
 
     record_years: list[RecordWorkingYear] | None = None
     judgements: list[RecordJudgement] | None = None
+    figures: list[RecordFigures] | None = None
     if sees_judgements:
         record_years = (await record_working_years(session, year, [pupil]))[pupil.id]
         judgements = [
             record_judgement(row)
             for row in await queries.standing_judgements(session, [pupil.id], as_at)
+        ]
+        figures = [
+            record_figures(row)
+            for row in await queries.figures(session, [pupil.id], year, as_at=as_at)
         ]
 
     values: list[RecordValue] | None = None
@@ -158,6 +190,7 @@ async def read_record(
         working_years=record_years,
         judgements=judgements,
         values=values,
+        figures=figures,
     )
 
 

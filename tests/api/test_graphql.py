@@ -24,6 +24,7 @@ from app.db.roster import ClassPupil, ClassTeacher, Enrolment, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
 from app.domain.roles import Role
 from app.services import batches
+from app.services.summaries import refresh_summaries
 from tests.support.definitions import add_definitions, add_template
 from tests.support.pupil_record import at, write_cells
 from tests.support.reports import (
@@ -530,6 +531,7 @@ query ($s: UUID!, $subject: UUID!, $objective: UUID!) {
       cells(subjectId: $subject) { objectiveCode descriptorCode secure }
       judgements(objectiveId: $objective) { descriptorCode }
       values { measureCode number band }
+      figures(subjectId: $subject) { assessmentPointCode curriculumYear judged depthScore }
     } } } } } }
   }
 }
@@ -586,6 +588,16 @@ async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
     session.add(class_)
     await session.flush()
     session.add(ClassTeacher(class_id=class_.id, user_id=teacher, school_id=school.id))
+    session.add(
+        AssessmentPoint(
+            school_id=school.id,
+            academic_year=this_year(),
+            code="NOW",
+            name="Now",
+            position=1,
+            assessed_on=date.today(),
+        )
+    )
 
     async def grow(first: int, last: int) -> None:
         pupils = [await add_pupil(session, school, serial) for serial in range(first, last)]
@@ -620,6 +632,14 @@ async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
                 for number, pupil in enumerate(pupils)
             ],
         )
+        # Their figures at the point, counted as a grid write counts them.
+        await refresh_summaries(
+            session,
+            school=school,
+            pupil_ids=[p.id for p in pupils],
+            subject_ids=[defs.subject.id],
+            since=date.min,
+        )
         await session.commit()
 
     variables = {
@@ -640,6 +660,7 @@ async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
     await grow(11, 201)
     large, two_hundred = await asked()
     assert (len(ten), len(two_hundred)) == (10, 200)
+    value = {d.code: d.value for d in defs.descriptors}
     assert all(
         p["cells"][0]["objectiveCode"] == objective.code
         and len(p["judgements"]) == 1
@@ -647,6 +668,15 @@ async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
         and p["values"][0]["measureCode"] == defs.measure.code
         and p["enrolments"] == [{"yearGroup": "4"}]
         and p["classes"] == [{"code": "4C"}]
+        and p["figures"]
+        == [
+            {
+                "assessmentPointCode": "NOW",
+                "curriculumYear": "4",
+                "judged": 1,
+                "depthScore": float(value[p["cells"][0]["descriptorCode"]]),
+            }
+        ]
         for p in two_hundred
     )
     assert small == large

@@ -45,6 +45,7 @@ query ($id: UUID!, $subject: UUID!, $year: Int) {
       measureId measureCode kind assessmentPointId assessmentPointCode academicYear assessedOn
       number descriptorId descriptorCode text flag dateValue band curriculumYear
     }
+    figures { subjectId assessmentPointId judged secure depthScore percentSecuredOfYear }
   }
 }
 """
@@ -89,6 +90,17 @@ async def test_a_leader_reads_the_pupil_s_record_exactly_as_rest_gives_it(client
     assert pupil["workingYears"] == [
         {"subjectId": w["subject_id"], "curriculumYear": w["curriculum_year"], "isSet": w["is_set"]}
         for w in rest["working_years"]
+    ]
+    assert pupil["figures"] == [
+        {
+            "subjectId": f["subject_id"],
+            "assessmentPointId": f["assessment_point_id"],
+            "judged": f["judged"],
+            "secure": f["secure"],
+            "depthScore": f["depth_score"],
+            "percentSecuredOfYear": f["percent_secured_of_year"],
+        }
+        for f in rest["figures"]
     ]
     assert [
         {
@@ -310,11 +322,12 @@ async def test_an_integration_reads_only_the_parts_its_scopes_allow(client, worl
     roster_only = await _record(client, world, scene, "integration_roster_read")
     assert roster_only["legalForename"] == "Target1" and roster_only["enrolments"]
     assert roster_only["cells"] is None and roster_only["workingYears"] is None
-    assert roster_only["values"] is None
+    assert roster_only["values"] is None and roster_only["figures"] is None
     headers = await client_headers(session, world, ClientScope.VALUES_READ)
     values_only = await _record(client, world, scene, headers)
     assert values_only["legalForename"] is None and values_only["enrolments"] is None
     assert values_only["cells"] is None and values_only["workingYears"] is None
+    assert values_only["figures"] is None
     assert {v["measureCode"] for v in values_only["values"]} == {"KS2-MA-SS", "MA-TA"}
 
 

@@ -8,7 +8,7 @@ these tests do not depend on the write routes.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.curriculum import Measure
 from app.db.markbook import MeasureValue, WorkingYear
 from app.db.roster import Pupil
+from app.domain.calendar import AcademicYear
 from app.domain.roles import ClientScope
 from tests.support.pupil_record import (
     BEFORE_ALL,
@@ -256,6 +257,7 @@ async def test_an_integration_sees_only_the_parts_its_scopes_allow(client, world
     values_only = await client_headers(session, world, ClientScope.VALUES_READ)
     record = (await client.get(_url(scene.taught), headers=values_only)).json()
     assert record["judgements"] is None and record["working_years"] is None
+    assert record["figures"] is None
     assert {v["code"] for v in record["values"]} == {"KS2-MA-SS", "MA-TA"}
     history = await client.get(_url(scene.taught, "judgements"), headers=values_only)
     assert history.status_code == 404
@@ -397,3 +399,53 @@ async def test_values_read_back_typed_by_their_measure(client, world, scene, ses
     assert (
         await client.get(_url(scene.elsewhere), headers=world.headers("school_leader"))
     ).status_code == 404
+
+
+async def test_the_record_gives_the_figures_at_each_point_of_the_year(client, world, scene):
+    """Two points added through the API (their figures counted then): one after the first
+    day's judgements, one after the last day's; each point's figures are those of the
+    judgements standing on its date among the objectives of Tilly's working year (4)."""
+    leader = world.headers("school_leader")
+    points = {"EARLY": D1 + timedelta(days=5), "LATE": D3 + timedelta(days=5)}
+    for position, (code, day) in enumerate(points.items(), start=1):
+        response = await client.post(
+            f"/v1/schools/{world.schools['A1'].id}/assessment-points",
+            json={
+                "academic_year": AcademicYear.containing(day).start_year,
+                "code": code,
+                "name": code.title(),
+                "position": position + 10,
+                "assessed_on": day.isoformat(),
+            },
+            headers=leader,
+        )
+        assert response.status_code == 201, response.text
+    found = {}
+    for year in {AcademicYear.containing(day).start_year for day in points.values()}:
+        response = await client.get(
+            _url(scene.taught), params={"academic_year": year}, headers=leader
+        )
+        assert response.status_code == 200, response.text
+        found |= {f["assessment_point_code"]: f for f in response.json()["figures"]}
+    assert set(found) == set(points)
+    subject = str(scene.defs.subject.id)
+    # As at the early point: MA4-N1 at EXS (moderated, the later of two that day), MA4-N2
+    # at EXS: both secure (EXS is secure), depth 2.
+    assert {k: v for k, v in found["EARLY"].items() if k != "assessment_point_id"} == {
+        "subject_id": subject,
+        "assessment_point_code": "EARLY",
+        "academic_year": AcademicYear.containing(points["EARLY"]).start_year,
+        "assessed_on": points["EARLY"].isoformat(),
+        "curriculum_year": "4",
+        "judged": 2,
+        "secure": 2,
+        "objectives": 2,
+        "depth_score": 2.0,
+        "percent_secured": 100.0,
+        "percent_secured_of_year": 100.0,
+    }
+    # As at the late point: MA4-N1 at GDS, MA4-N2 cleared: one of two objectives judged.
+    late = found["LATE"]
+    assert (late["judged"], late["secure"], late["objectives"]) == (1, 1, 2)
+    assert (late["depth_score"], late["percent_secured"]) == (3.0, 100.0)
+    assert late["percent_secured_of_year"] == 50.0

@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from app.api.graphql.limits import SessionTurns
 from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
+    RecordFigures,
     RecordJudgement,
     RecordValue,
     RecordWorkingYear,
@@ -27,7 +28,7 @@ from app.db.tenancy import AssessmentPoint, School
 from app.domain.reports import ReportDefinition, ReportTable
 from app.reports.engine import Batch
 from app.services import batches, reports
-from app.services.batches import CellsKey, PupilAccess, ValuesKey
+from app.services.batches import CellsKey, FiguresKey, PupilAccess, ValuesKey
 
 T = TypeVar("T")
 SchoolKey = tuple[uuid.UUID, uuid.UUID | None]
@@ -86,6 +87,7 @@ class Loaders:
     cells_of_pupil: DataLoader[CellsKey, list[RecordJudgement]]
     judgements_of_pupil: DataLoader[tuple[uuid.UUID, uuid.UUID], list[JudgementHistoryItem]]
     values_of_pupil: DataLoader[ValuesKey, list[RecordValue]]
+    figures_of_pupil: DataLoader[FiguresKey, list[RecordFigures]]
     # Reports: keyed by (school id, definition), each definition run once for all its schools
     # (or taken from their trust's batch).
     trust_batches: TrustBatches
@@ -135,6 +137,7 @@ def make_loaders(session: AsyncSession, principal: Principal, lock: SessionTurns
         cells_of_pupil=loader(batches.cells_of_pupils, "keys"),
         judgements_of_pupil=loader(batches.judgements_of_pupils, "keys"),
         values_of_pupil=loader(batches.values_of_pupils, "keys"),
+        figures_of_pupil=loader(batches.figures_of_pupils, "keys"),
         trust_batches=trust_batches,
         report_of_school=DataLoader(load_fn=load_reports),
         templates_of_school=loader(batches.templates_of_schools, "schools"),

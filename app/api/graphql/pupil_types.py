@@ -12,6 +12,7 @@ import strawberry
 from app.api.graphql.enums import Band, MeasureKind
 from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
+    RecordFigures,
     RecordJudgement,
     RecordValue,
     RecordWorkingYear,
@@ -176,3 +177,36 @@ class Value:
             curriculum_year=row.curriculum_year,
             recorded_at=row.recorded_at,
         )
+
+
+@strawberry.type(
+    description="A pupil's figures in one subject at one assessment point, from the judgements "
+    "standing on the point's date among the objectives of their working curriculum year."
+)
+class Figures:
+    subject_id: uuid.UUID
+    assessment_point_id: uuid.UUID
+    assessment_point_code: str
+    academic_year: int
+    assessed_on: date = strawberry.field(description="The assessment point's date.")
+    curriculum_year: str = strawberry.field(
+        description="The working curriculum year counted (R, 1-13)."
+    )
+    judged: int = strawberry.field(description="Objectives of that year judged.")
+    secure: int = strawberry.field(
+        description="Of those, judged at or above the scale's secure point."
+    )
+    objectives: int = strawberry.field(description="Objectives covering that year.")
+    depth_score: float | None = strawberry.field(
+        description="Mean value of the descriptors judged; null with none judged."
+    )
+    percent_secured: float | None = strawberry.field(
+        description="Secure as a % of the objectives judged; null with none judged."
+    )
+    percent_secured_of_year: float | None = strawberry.field(
+        description="Secure as a % of the objectives covering the year; null if none do."
+    )
+
+    @classmethod
+    def of(cls, row: RecordFigures) -> Figures:
+        return cls(**row.model_dump())

@@ -24,7 +24,15 @@ from app.api.graphql.enums import (
 )
 from app.api.graphql.errors import known
 from app.api.graphql.limits import charged
-from app.api.graphql.pupil_types import Cell, Enrolment, Group, Judgement, Value, WorkingYear
+from app.api.graphql.pupil_types import (
+    Cell,
+    Enrolment,
+    Figures,
+    Group,
+    Judgement,
+    Value,
+    WorkingYear,
+)
 from app.api.graphql.report_types import (
     ReportDefinitionInput,
     ReportTable,
@@ -350,6 +358,29 @@ class Pupil:
             return None
         rows = await info.context.loaders.cells_of_pupil.load((self.id, subject_id, as_at))
         return [Cell.of(c) for c in charged(info, rows)]
+
+    @strawberry.field(
+        description="The pupil's figures at each assessment point of an academic year, subject "
+        "by subject (or in one subject), by point date: the working year counted, objectives "
+        "judged and secure, depth score and % secured. Null if you may not read their "
+        "judgements."
+    )
+    async def figures(
+        self,
+        info: strawberry.Info,
+        subject_id: Annotated[
+            uuid.UUID | None, strawberry.argument(description="Only this subject's.")
+        ] = None,
+        academic_year: Annotated[
+            int | None, strawberry.argument(description=ACADEMIC_YEAR_HELP)
+        ] = None,
+    ) -> list[Figures] | None:
+        year = _academic_year(academic_year)
+        reached = await self._reached(info)
+        if reached is None or not reached.judgements:
+            return None
+        rows = await info.context.loaders.figures_of_pupil.load((self.id, subject_id, year))
+        return [Figures.of(f) for f in charged(info, rows)]
 
     @strawberry.field(
         description="Every judgement recorded in one of the pupil's cells, newest first "

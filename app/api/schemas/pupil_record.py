@@ -79,8 +79,32 @@ class RecordValue(BaseModel):
     recorded_at: datetime
 
 
+class RecordFigures(BaseModel):
+    """A pupil's figures in one subject at one assessment point, from the judgements standing
+    on the point's date among the objectives of their working curriculum year."""
+
+    subject_id: uuid.UUID
+    assessment_point_id: uuid.UUID
+    assessment_point_code: str
+    academic_year: int
+    assessed_on: date = Field(description="The assessment point's date.")
+    curriculum_year: str = Field(description="The working curriculum year counted (R, 1-13).")
+    judged: int = Field(description="Objectives of that year judged.")
+    secure: int = Field(description="Of those, judged at or above the scale's secure point.")
+    objectives: int = Field(description="Objectives (not archived) covering that year.")
+    depth_score: float | None = Field(
+        description="Mean value of the descriptors judged; null with none judged."
+    )
+    percent_secured: float | None = Field(
+        description="Secure as a % of the objectives judged; null with none judged."
+    )
+    percent_secured_of_year: float | None = Field(
+        description="Secure as a % of the objectives covering the year; null if none do."
+    )
+
+
 class PupilRecord(BaseModel):
-    """One pupil's record, as far as the caller may see it. ``judgements`` and
+    """One pupil's record, as far as the caller may see it. ``judgements``, ``figures`` and
     ``working_years`` are null when the caller may read the pupil's values but not their
     judgements; ``values`` is null when they may read judgements but not values."""
 
@@ -92,6 +116,10 @@ class PupilRecord(BaseModel):
         description="Cells with a standing descriptor (cleared cells are left out)."
     )
     values: list[RecordValue] | None
+    figures: list[RecordFigures] | None = Field(
+        description="The pupil's figures in each subject at the assessment points of the "
+        "academic year (to ``as_at``, if given), with the judgements; null with them."
+    )
 
 
 class JudgementHistoryItem(BaseModel):

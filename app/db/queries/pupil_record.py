@@ -19,11 +19,12 @@ from sqlmodel import col
 
 from app.auth.policy import Reach
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
-from app.db.markbook import JudgementState, MeasureValue, ObjectiveJudgement
+from app.db.markbook import JudgementState, JudgementSummary, MeasureValue, ObjectiveJudgement
 from app.db.queries.bulk import among
 from app.db.queries.judgements import standing_rank
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
+from app.db.queries.reports import year_objectives
 from app.db.roster import Pupil
 from app.db.tenancy import AssessmentPoint, School
 
@@ -263,6 +264,71 @@ async def current_values(
             )
         )
     return list(await session.execute(statement))
+
+
+async def figures(
+    session: AsyncSession,
+    pupil_ids: Collection[uuid.UUID],
+    academic_year: int,
+    *,
+    subject_id: uuid.UUID | None = None,
+    as_at: date | None = None,
+    reach: Reach | None = None,
+) -> list[dict[str, Any]]:
+    """The pupils' figures at each assessment point of ``academic_year`` (assessed on or
+    before ``as_at``, if given), from the maintained summaries (of one subject if
+    ``subject_id`` is given; only pupils ``reach`` covers, if given): the curriculum year
+    counted, the objectives judged, their values summed, how many are secure, and how many
+    objectives cover that year (``objectives``). By point date, then subject."""
+    if not pupil_ids:
+        return []
+    summary = JudgementSummary.__table__.c  # type: ignore[attr-defined]
+    among_pupils = among(session, summary.pupil_id, set(pupil_ids))
+    curriculum = year_objectives(
+        sa.select(col(Pupil.school_id)).where(among(session, col(Pupil.id), set(pupil_ids)))
+    )
+    statement = (
+        sa.select(
+            summary.pupil_id,
+            summary.subject_id,
+            summary.assessment_point_id,
+            col(AssessmentPoint.code).label("assessment_point_code"),
+            col(AssessmentPoint.academic_year),
+            col(AssessmentPoint.assessed_on),
+            summary.curriculum_year,
+            summary.judged,
+            summary.value_sum,
+            summary.secure,
+            sa.func.coalesce(curriculum.c.objectives, 0).label("objectives"),
+        )
+        .select_from(JudgementSummary.__table__)  # type: ignore[attr-defined]
+        .join(AssessmentPoint, col(AssessmentPoint.id) == summary.assessment_point_id)
+        .join(Subject, col(Subject.id) == summary.subject_id)
+        .outerjoin(
+            curriculum,
+            sa.and_(
+                curriculum.c.school_id == summary.school_id,
+                curriculum.c.subject_id == summary.subject_id,
+                curriculum.c.year == summary.curriculum_year,
+            ),
+        )
+        .where(among_pupils, col(AssessmentPoint.academic_year) == academic_year)
+        .order_by(
+            col(AssessmentPoint.assessed_on),
+            col(AssessmentPoint.position),
+            col(Subject.position),
+            col(Subject.code),
+        )
+    )
+    if subject_id is not None:
+        statement = statement.where(summary.subject_id == subject_id)
+    if as_at is not None:
+        statement = statement.where(col(AssessmentPoint.assessed_on) <= as_at)
+    if reach is not None:
+        statement = statement.where(
+            pupils_within(reach, pupil_column=summary.pupil_id, school_column=summary.school_id)
+        )
+    return [dict(row) for row in (await session.execute(statement)).mappings()]
 
 
 # --- History -----------------------------------------------------------------------------

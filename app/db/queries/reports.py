@@ -449,9 +449,10 @@ def _as_at_years(plan: ReportPlan) -> sa.CTE | None:
     return (sa.union_all(*parts) if len(parts) > 1 else parts[0]).cte("as_at_years")
 
 
-def _year_objectives(plan: ReportPlan) -> sa.CTE:
+def year_objectives(school_ids: Collection[uuid.UUID] | sa.Select[Any]) -> sa.CTE:
     """Per school x subject x curriculum year: the objectives (not archived) of the school's
-    and its trust's frameworks that cover the year."""
+    and its trust's frameworks that cover the year (what "% secured of the working year's
+    curriculum" counts against)."""
     years = sa.union_all(
         *(sa.select(sa.literal(y).label("year")) for y in range(FIRST_YEAR, LAST_YEAR + 1))
     ).subquery("years")
@@ -469,7 +470,10 @@ def _year_objectives(plan: ReportPlan) -> sa.CTE:
             years,
             sa.and_(years.c.year >= OBJECTIVE.c.year_from, years.c.year <= OBJECTIVE.c.year_to),
         )
-        .where(SCHOOL.c.id.in_(list(plan.school_ids)), ~OBJECTIVE.c.archived)
+        .where(
+            SCHOOL.c.id.in_(school_ids if isinstance(school_ids, sa.Select) else list(school_ids)),
+            ~OBJECTIVE.c.archived,
+        )
         .group_by(SCHOOL.c.id, FRAMEWORK.c.subject_id, years.c.year)
         .cte("year_objectives")
     )
@@ -595,7 +599,7 @@ def _build(plan: ReportPlan) -> _Built:
     definition = plan.definition
     point_map = _point_map(plan)
     as_at = _judged_as_at_columns(plan)
-    year_objectives = _year_objectives(plan)
+    objectives_of_year = year_objectives(plan.school_ids)
 
     needed: frozenset[str] | None = plan.subject_codes
     subjects = _subjects(plan, needed)
@@ -661,17 +665,17 @@ def _build(plan: ReportPlan) -> _Built:
             default_year,
         )
     source = source.outerjoin(
-        year_objectives,
+        objectives_of_year,
         sa.and_(
-            year_objectives.c.school_id == PUPIL.c.school_id,
-            year_objectives.c.subject_id == subjects.c.subject_id,
-            year_objectives.c.year == working,
+            objectives_of_year.c.school_id == PUPIL.c.school_id,
+            objectives_of_year.c.subject_id == subjects.c.subject_id,
+            objectives_of_year.c.year == working,
         ),
     )
     code, col = subjects.c.code, point_map.c.col
     judged_n = sa.func.coalesce(judged.c.judged, 0)
     assessed = judged_n > 0
-    objectives = sa.func.coalesce(year_objectives.c.objectives, 0)
+    objectives = sa.func.coalesce(objectives_of_year.c.objectives, 0)
     base_columns += [
         PUPIL.c.id.label("pupil_id"),
         PUPIL.c.school_id.label("school_id"),
