@@ -8,7 +8,7 @@ from importlib import import_module
 
 from bench.core import CASES
 
-MODULES = ("auth", "tenancy", "me", "roster", "markbook", "reports")
+MODULES = ("auth", "tenancy", "me", "roster", "markbook", "reports", "graphql")
 GROUPS: dict[str, tuple[str, ...]] = {}
 
 for _module in MODULES:

@@ -205,7 +205,9 @@ def _schools(trust: bool) -> str:
     return "IN (SELECT id FROM school WHERE trust_id = $1::uuid)" if trust else "= $1::uuid"
 
 
-def page_sql(*, trust: bool, groups: Sequence[tuple[str, str]] = KEY_GROUPS) -> str:
+def page_sql(
+    *, trust: bool, groups: Sequence[tuple[str, str]] = KEY_GROUPS, by: str = "year_group"
+) -> str:
     """The statement of "Data on a page" for one school ($1 its id) or a trust's schools ($1
     the trust's id); $2 the academic year; $3-$5 the subjects' codes and their headline
     teacher assessment and standardised score codes; $6 the points' codes. One row per pupil
@@ -237,7 +239,7 @@ WITH cohort AS (
     LEFT JOIN measure sc ON sc.school_id = s.school_id AND sc.code = h.score
     WHERE s.school_id {schools}
 ), figures AS (
-    SELECT h.subject, c.position, c.point, c.year_group{columns},
+    SELECT h.subject, c.position, c.point, c.{by}{columns},
            CASE WHEN js.judged > 0 THEN js.secure * 1.0 / cur.objectives END AS secured,
            CASE WHEN h.ta_id IS NOT NULL
                 THEN coalesce(d.band IN ('at', 'above'), false)
@@ -259,18 +261,18 @@ WITH cohort AS (
     LEFT JOIN measure_value scv ON scv.pupil_id = c.pupil_id AND scv.measure_id = h.score_id
          AND scv.assessment_point_id = c.point_id
 ), sums AS (
-    SELECT subject, position, point, year_group{names}, count(*) AS n,
+    SELECT subject, position, point, {by}{names}, count(*) AS n,
            sum(secured) AS secured, count(secured) AS secured_n,
            sum(at_or_above::int) AS at_or_above, sum(score) AS score, count(score) AS scored
     FROM figures
-    GROUP BY subject, position, point, year_group{names}
+    GROUP BY subject, position, point, {by}{names}
 )
-SELECT f.subject, f.point, g.name AS key_group, g.value, f.year_group, sum(f.n) AS n,
+SELECT f.subject, f.point, g.name AS key_group, g.value, f.{by}, sum(f.n) AS n,
        sum(f.secured) AS secured, sum(f.secured_n) AS secured_n,
        sum(f.at_or_above) AS at_or_above, sum(f.score) AS score, sum(f.scored) AS scored
 FROM sums f
 CROSS JOIN LATERAL (VALUES {values}) AS g(name, value)
-GROUP BY f.subject, f.position, f.point, g.name, g.value, ROLLUP (f.year_group)
+GROUP BY f.subject, f.position, f.point, g.name, g.value, ROLLUP (f.{by})
 """
 
 
