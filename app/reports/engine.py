@@ -417,7 +417,7 @@ async def matrix_cell_pupils(
 class _Lookups:
     """What a definition is resolved against for some schools, read in a few statements: the
     schools, their points of the year, the subjects and measures they use (by school), and
-    their classes of the years the report reads."""
+    their classes of the years the report reads (for a report by class)."""
 
     schools: list[Any]
     year: int
@@ -427,8 +427,14 @@ class _Lookups:
     classes: list[Any]
 
     def only(self, *school_ids: uuid.UUID) -> _Lookups:
-        """The same, for some of the schools."""
+        """The same, for some of the schools (each school's rows in the order read)."""
         ids = set(school_ids)
+        if len(ids) == 1:  # school by school (a batch): from rows indexed once
+            (school_id,) = ids
+            return self._by_school.get(school_id) or self._keep(ids)
+        return self._keep(ids)
+
+    def _keep(self, ids: set[uuid.UUID]) -> _Lookups:
         return _Lookups(
             schools=[s for s in self.schools if s.id in ids],
             year=self.year,
@@ -437,6 +443,20 @@ class _Lookups:
             measures=[r for r in self.measures if r.school_id in ids],
             classes=[r for r in self.classes if r.school_id in ids],
         )
+
+    @functools.cached_property
+    def _by_school(self) -> dict[uuid.UUID, _Lookups]:
+        """Each school's lookups, the rows gone through once (a batch of a hundred schools
+        would otherwise go through every school's rows for each)."""
+        found = {s.id: _Lookups([s], self.year, {}, [], [], []) for s in self.schools}
+        for school_id, points in self.points.items():
+            if school_id in found:
+                found[school_id].points[school_id] = points
+        for name in ("subjects", "measures", "classes"):
+            for row in getattr(self, name):
+                if row.school_id in found:
+                    getattr(found[row.school_id], name).append(row)
+        return found
 
 
 async def _prepare(
@@ -481,7 +501,12 @@ async def _load(
         points=known,
         subjects=await queries.subjects_of(session, ids),
         measures=await queries.measures_of(session, ids, names) if names else [],
-        classes=await queries.class_rows(session, ids, years),
+        # Classes label a report's class rows; without them none are read.
+        classes=(
+            await queries.class_rows(session, ids, years)
+            if Dimension.CLASS in definition.dimensions
+            else []
+        ),
     )
 
 
