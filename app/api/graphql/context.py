@@ -30,6 +30,8 @@ class GraphContext(BaseContext):
         # An AsyncSession runs one statement at a time; resolvers run concurrently.
         self.lock = SessionTurns()
         self.loaders: Loaders = make_loaders(session, principal, self.lock)
+        # Input values converted once per request (report_types._definition_once).
+        self.converted_inputs: dict[int, tuple[object, object]] = {}
 
     async def call(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` with the session, once no other resolver is using it."""
