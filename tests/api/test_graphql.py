@@ -6,7 +6,9 @@ masked errors; and the SDL in openapi/schema.graphql kept current."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Awaitable
+import itertools
+import uuid
+from collections.abc import Awaitable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -682,6 +684,32 @@ async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
     assert small == large
 
 
+async def _add_roll(
+    session: AsyncSession,
+    school: School,
+    *,
+    pupils: int,
+    serials: Iterator[int],
+    creator: uuid.UUID,
+) -> None:
+    """A point this term at the school (NOW), and ``pupils`` pupils on its roll."""
+    year = this_year()
+    session.add(
+        AssessmentPoint(
+            school_id=school.id,
+            academic_year=year,
+            code="NOW",
+            name="This term",
+            position=1,
+            assessed_on=date(year, 12, 1),
+        )
+    )
+    for _ in range(pupils):
+        await add_school_roster(
+            session, school, serial=next(serials), teacher_id=None, job_creator_id=creator
+        )
+
+
 async def test_a_dashboard_s_statements_do_not_grow_with_its_schools(
     client, world, session, engine
 ):
@@ -690,25 +718,10 @@ async def test_a_dashboard_s_statements_do_not_grow_with_its_schools(
     # Trust A's subject and template, shared with every school; each school's own point now.
     await add_definitions(session, trust_id=trust.id)
     await add_template(session, trust_id=trust.id)
-    year, serial = this_year(), 0
+    year, serials = this_year(), itertools.count(1)
 
     async def add(school: School, pupils: int) -> None:
-        nonlocal serial
-        session.add(
-            AssessmentPoint(
-                school_id=school.id,
-                academic_year=year,
-                code="NOW",
-                name="This term",
-                position=1,
-                assessed_on=date(year, 12, 1),
-            )
-        )
-        for _ in range(pupils):
-            serial += 1
-            await add_school_roster(
-                session, school, serial=serial, teacher_id=None, job_creator_id=creator
-            )
+        await _add_roll(session, school, pupils=pupils, serials=serials, creator=creator)
 
     for school in (world.schools["A1"], world.schools["A2"]):
         await add(school, pupils=1)
@@ -789,23 +802,9 @@ async def test_a_dashboard_aggregates_its_trust_and_schools_once(client, world, 
     trust = world.trusts["A"]
     creator = world.users["trust_admin"].id
     await add_definitions(session, trust_id=trust.id)
-    year, serial = this_year(), 0
+    year, serials = this_year(), itertools.count(1)
     for school, pupils in ((world.schools["A1"], 2), (world.schools["A2"], 3)):
-        session.add(
-            AssessmentPoint(
-                school_id=school.id,
-                academic_year=year,
-                code="NOW",
-                name="This term",
-                position=1,
-                assessed_on=date(year, 12, 1),
-            )
-        )
-        for _ in range(pupils):
-            serial += 1
-            await add_school_roster(
-                session, school, serial=serial, teacher_id=None, job_creator_id=creator
-            )
+        await _add_roll(session, school, pupils=pupils, serials=serials, creator=creator)
     await session.commit()
     definition = {
         "metrics": [{"metric": "PUPILS"}, {"metric": "PERCENT_SECURED"}],
