@@ -15,8 +15,7 @@ T = TypeVar("T")
 # Texts that name other types (ids, dates, choices) are read from strings as ever: pydantic's
 # strict mode would refuse them, since request bodies reach it as parsed Python values.
 _STRICT_SCALARS = frozenset({"bool", "int", "float"})
-
-
+# Dates and times only as text: pydantic would read a number as seconds since 1970.
 _DATES = frozenset({"date", "datetime"})
 
 
@@ -27,10 +26,11 @@ def _text_not_number(value: Any) -> Any:
 
 
 def _strict_scalars(schema: Any) -> None:
+    """Make the scalars of a model's core schema (``handler``'s answer) strict, in place."""
     if isinstance(schema, dict):
         if schema.get("type") in _STRICT_SCALARS:
             schema["strict"] = True
-        elif schema.get("type") in _DATES:  # pydantic reads numbers as seconds since 1970
+        elif schema.get("type") in _DATES:
             inner = dict(schema)
             schema.clear()
             schema.update(core_schema.no_info_before_validator_function(_text_not_number, inner))
