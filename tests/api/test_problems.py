@@ -282,3 +282,17 @@ async def test_every_405_names_every_method_the_path_serves_in_allow(app, client
             assert response.headers["Allow"] == ", ".join(sorted(methods)), (method, path)
             checked += 1
     assert checked > 150
+
+
+async def test_body_schemas_stay_the_same_however_often_the_app_is_built(app):
+    from app.api.schemas.tenancy import AssessmentPointCreate
+    from app.main import create_app
+
+    def checks(schema) -> str:
+        return json.dumps(schema, default=lambda value: getattr(value, "__name__", "?"))
+
+    before = checks(AssessmentPointCreate.__pydantic_core_schema__)
+    for _ in range(3):
+        create_app(app.state.settings, engine=app.state.engine).openapi()
+    assert checks(AssessmentPointCreate.__pydantic_core_schema__) == before
+    assert before.count("_text_not_number") == 1

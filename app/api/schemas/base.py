@@ -25,11 +25,18 @@ def _text_not_number(value: Any) -> Any:
     return value
 
 
+def _is_date_check(schema: dict[str, Any]) -> bool:
+    function = schema.get("function")
+    return isinstance(function, dict) and function.get("function") is _text_not_number
+
+
 def _strict_scalars(schema: Any) -> None:
     """Make the scalars of a model's core schema (``handler``'s answer) strict, in place."""
     if isinstance(schema, dict):
         if schema.get("type") in _STRICT_SCALARS:
             schema["strict"] = True
+        elif _is_date_check(schema):  # already made (schemas are cached and shared)
+            return
         elif schema.get("type") in _DATES:
             inner = dict(schema)
             schema.clear()
