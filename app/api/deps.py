@@ -4,19 +4,20 @@ the calling principal, and paging parameters."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.tokens import TokenIssuer
 from app.db.engine import WRITES
 from app.db.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.domain.instants import NOT_ISO, in_utc, looks_iso
 from app.errors import Unauthorized
 from app.services.auth import principal_from_token
 
@@ -102,15 +103,16 @@ class Paging:
 PagingDep = Annotated[Paging, Depends()]
 
 
-def _in_utc(value: datetime) -> datetime:
-    """An instant as UTC; one that UTC cannot hold (0001-01-01T00:00+00:01) is refused."""
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("out of range: give an instant between years 1 and 9999 in UTC") from None
+def _iso_only(value: object) -> object:
+    """Only an ISO 8601 date and time: pydantic would read 0.5 as seconds since 1970."""
+    if isinstance(value, datetime) or looks_iso(value):
+        return value
+    raise ValueError(NOT_ISO)
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+# The one rule for instants (app.domain.instants): an offset, written as ISO 8601, that UTC
+# can hold (0001-01-01T00:00+00:01 cannot).
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(in_utc)]
 UpdatedSince = Annotated[
     Instant | None,
     Query(description="Only rows changed at or after this instant (ISO 8601 with offset)."),

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from app.db.engine import database_unavailable
 from app.domain.errors import DomainError
@@ -147,16 +148,41 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such resource: {request.method} {request.url.path}"
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return problem_response(
         request,
         status=exc.status_code,
         slug=slug,
         title=title,
         detail=detail,
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path (RFC 9110: a 405 carries Allow).
+    The router's own Allow names only the first route matching the path, and static files
+    give none: so ask every route about every method."""
+    scope = request.scope
+    probe = {
+        "type": "http",
+        "path": scope["path"],
+        "root_path": scope.get("app_root_path", scope.get("root_path", "")),
+    }
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Mount):  # the explorer's static files: GET and HEAD
+            if route.matches({**probe, "method": "GET"})[0] is not Match.NONE:
+                allowed |= {"GET", "HEAD"}
+            continue
+        allowed |= {m for m in _METHODS if route.matches({**probe, "method": m})[0] is Match.FULL}
+    return ", ".join(sorted(allowed))
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:

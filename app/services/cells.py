@@ -120,6 +120,16 @@ async def save_grid(
     except DomainError as exc:
         raise InvalidInput.at("body.assessed_on", exc.message) from exc
     version = await clock.tick(session, school.id)
+    if expected is not None and expected >= version:
+        # No grid of this school has been read at a version its clock has not reached: the
+        # ETag is forged or from elsewhere, and nothing can be known unchanged since it.
+        raise PreconditionFailed(
+            f"this grid has not reached version {expected} (the school's markbook is at "
+            f"{version - 1}): read the grid again, then write",
+            cells=[],
+            working_years=[],
+            version=version - 1,
+        )
 
     errors: list[dict[str, str]] = []
     objectives = await queries.objectives_to_judge(session, {c.objective_id for c in grid.cells})

@@ -163,6 +163,38 @@ async def test_a_stale_grid_gets_412_with_the_cells_changed_since(client, world,
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "header.if-match"
 
 
+async def test_an_etag_the_grid_has_not_reached_gets_412_not_an_overwrite(
+    client, world, mb, session
+):
+    teacher, leader = world.headers("teacher"), world.headers("school_leader")
+    colleague = await client.post(mb.url, json={"cells": [mb.cell(1, 2, "G")]}, headers=leader)
+    assert colleague.status_code == 200
+    now = colleague.json()["version"]
+    for ahead in ('"999999999999999999"', f'"{now + 1}"', f'W/"{now + 5}"'):
+        refused = await client.post(
+            mb.url,
+            params={"class_id": str(mb.class_id)},
+            json={"cells": [mb.cell(1, 2, "B")]},
+            headers={**teacher, "If-Match": ahead},
+        )
+        assert refused.status_code == 412, refused.text
+        problem = refused.json()
+        assert problem["type"] == "/problems/precondition-failed"
+        assert problem["version"] == now and problem["cells"] == []
+    states = (await session.execute(sa.select(JudgementState.version))).scalars().all()
+    assert states == [now] and await _count(session, ObjectiveJudgement) == 1
+
+    # The version the problem gives is one the grid has reached: the write goes through.
+    written = await client.post(
+        mb.url,
+        params={"class_id": str(mb.class_id)},
+        json={"cells": [mb.cell(1, 2, "B")]},
+        headers={**teacher, "If-Match": f'"{now}"'},
+    )
+    assert written.status_code == 200, written.text
+    assert written.json()["version"] == now + 1
+
+
 async def test_bad_cells_are_named_and_nothing_is_stored(client, world, mb, session):
     teacher, leader = world.headers("teacher"), world.headers("school_leader")
     other_school = world.schools["A2"].id

@@ -1,14 +1,52 @@
-"""What every request body and page shares: unknown fields refused, no NUL in text, and
-one shape of page with a cursor."""
+"""What every request body and page shares: unknown fields refused, types taken as JSON gives
+them (never coerced), no NUL in text, and one shape of page with a cursor."""
 
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, field_validator
+from pydantic_core import CoreSchema, core_schema
 from sqlmodel import SQLModel
 
 T = TypeVar("T")
+# Scalars JSON gives directly, validated strictly: true/false only for a boolean (not 0 or
+# "yes"), a JSON number for a number (not "5"; an integer for an integer, not 1.0 or true).
+# Texts that name other types (ids, dates, choices) are read from strings as ever: pydantic's
+# strict mode would refuse them, since request bodies reach it as parsed Python values.
+_STRICT_SCALARS = frozenset({"bool", "int", "float"})
+# Dates and times only as text: pydantic would read a number as seconds since 1970.
+_DATES = frozenset({"date", "datetime"})
+
+
+def _text_not_number(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise ValueError("give a date as ISO 8601 text, not a number")
+    return value
+
+
+def _is_date_check(schema: dict[str, Any]) -> bool:
+    function = schema.get("function")
+    return isinstance(function, dict) and function.get("function") is _text_not_number
+
+
+def _strict_scalars(schema: Any) -> None:
+    """Make the scalars of a model's core schema (``handler``'s answer) strict, in place."""
+    if isinstance(schema, dict):
+        if schema.get("type") in _STRICT_SCALARS:
+            schema["strict"] = True
+        elif _is_date_check(schema):  # already made (schemas are cached and shared)
+            return
+        elif schema.get("type") in _DATES:
+            inner = dict(schema)
+            schema.clear()
+            schema.update(core_schema.no_info_before_validator_function(_text_not_number, inner))
+            return
+        for value in schema.values():
+            _strict_scalars(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            _strict_scalars(item)
 
 
 class Input(SQLModel):
@@ -16,6 +54,14 @@ class Input(SQLModel):
     character (PostgreSQL cannot store it, and no school data needs it)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[BaseModel], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        schema = handler(source)
+        _strict_scalars(schema)
+        return schema
 
     @field_validator("*", mode="after")
     @classmethod

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.instants import parse_instant
 from app.errors import InvalidInput
 
 T = TypeVar("T")
@@ -40,18 +41,33 @@ def _decode(cursor: str, columns: list[sa.ColumnElement[Any]]) -> list[Any]:
         if not isinstance(raw, list) or len(raw) != len(columns):
             raise ValueError("wrong shape")
         return [_coerce(value, column) for value, column in zip(raw, columns, strict=True)]
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput.at("query.cursor", "not a cursor this list issued") from exc
 
 
-def _coerce(value: str, column: sa.ColumnElement[Any]) -> Any:
+# The integers each column type can hold (SQLite's INTEGER is 64-bit; PostgreSQL's INTEGER is
+# 32-bit), so a forged position is refused here rather than overflowing in the database.
+_INTEGER_BITS = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
+
+
+def _coerce(value: object, column: sa.ColumnElement[Any]) -> Any:
+    """One position of a cursor as the column's type; ValueError for anything ``_encode``
+    could not have written (every position is a string) or the column cannot hold."""
+    if not isinstance(value, str):
+        raise ValueError("cursor positions are strings")
     python_type = column.type.python_type
     if python_type is uuid.UUID:
         return uuid.UUID(value)
     if python_type is datetime:
-        return datetime.fromisoformat(value)
+        return parse_instant(value)
     if python_type is date:
         return date.fromisoformat(value)
+    if python_type is int:
+        number = int(value)
+        bits = next((b for kind, b in _INTEGER_BITS if isinstance(column.type, kind)), 32)
+        if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+            raise ValueError("out of the column's range")
+        return number
     return python_type(value)
 
 
