@@ -75,9 +75,12 @@ class InvalidInput(AppError):
         **extensions: Any,
     ) -> InvalidInput:
         """Several field errors; the detail sums up the first five (of ``total``, if more
-        were found than are listed)."""
+        were found than are listed). An error of a bulk row may carry the row's ``key``."""
         total = len(errors) if total is None else total
-        summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+        summary = "; ".join(
+            f"{e['field']}" + (f" ({e['key']})" if e.get("key") else "") + f": {e['reason']}"
+            for e in errors[:5]
+        )
         if total > 5:
             summary += f"; and {total - 5} more"
         return cls(lead + summary, errors=list(errors), **extensions)

@@ -48,6 +48,11 @@ _HTTP_SLUGS = {
 class FieldError(BaseModel):
     field: str = Field(description="Where: body.urn, query.limit, body.grants.0.role ...")
     reason: str
+    key: str | None = Field(
+        default=None,
+        description="For a refused row of a bulk write: the row's key (a pupil's MIS id, else "
+        "their UPN; a class's code), so it can be found without counting rows.",
+    )
 
 
 class Problem(BaseModel):

@@ -31,6 +31,10 @@ _QUERY_CANCELED = "57014"
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     """SQLite as a real transactional store: foreign keys on, WAL, and a BEGIN we control.
 
+    ``synchronous=FULL``: in WAL mode NORMAL may lose the last commits on power loss (the WAL
+    is synced only at checkpoints); FULL syncs the WAL at every commit, so a write the API
+    acknowledged survives a crash of the machine, at the cost of one fsync per commit.
+
     pysqlite opens transactions lazily and never for SELECT; emitting BEGIN ourselves gives
     every session one transaction from its first statement, as on PostgreSQL. A session that
     will write (``WRITES`` in its connection's execution options) begins IMMEDIATE: it waits
@@ -44,7 +48,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from app.db.base import created_at_field, id_field, updated_at_field
 from app.domain.errors import DomainError
-from app.domain.pupils import SenStatus, Sex, check_ethnicity, check_upn
+from app.domain.pupils import SenStatus, Sex, check_ethnicity, check_name, check_upn
 
 
 def _valid_upn(value: str | None) -> str | None:
@@ -61,6 +61,24 @@ ExternalId = Annotated[
     ),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def _valid_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_name(value, field="name")
+    except DomainError as exc:
+        raise ValueError(exc.message) from exc
+
+
+# A name as written by a client or a file (REST pupils, roster sync, CTF, OneRoster): stored
+# NFC-normalised, control and bidirectional characters refused (domain.pupils.check_name).
+# Only on input: what is read back is shown as stored.
+PupilName = Annotated[Name, AfterValidator(_valid_name)]
+OptionalPupilName = Annotated[
+    str | None, Field(default=None, min_length=1, max_length=100), AfterValidator(_valid_name)
+]
 
 
 # --- Pupil -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Pure rules, no I/O; the roster services and the file importers (CTF, OneRoster) 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -127,13 +128,53 @@ def check_ethnicity(raw: str) -> str:
     return value
 
 
+# Unicode's Bidi_Control characters: the marks (ALM, LRM, RLM) and the embeddings, overrides
+# and isolates that can make a name display as something else than what is stored.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Control characters (C0, DEL, C1), lone surrogates, and line and paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def check_name(raw: str, *, field: str) -> str:
+    """A pupil's name as stored: NFC-normalised, so the same name typed on two systems (a
+    precomposed "é" or "e" and a combining accent) is stored, matched and sorted as one.
+
+    Control characters (tabs, line breaks, NUL ...) and bidirectional controls are refused: a
+    name never needs them, and an override can make a name read differently on screen from
+    what is stored (a spoofed name in a class list). Joiners (ZWJ, ZWNJ), which some scripts
+    need, are kept.
+    """
+    value = unicodedata.normalize("NFC", raw)
+    for character in value:
+        if character in _BIDI_CONTROLS:
+            raise DomainError(
+                f"a name may not hold a bidirectional control character (U+{ord(character):04X})",
+                field=field,
+            )
+        if unicodedata.category(character) in _REFUSED_CATEGORIES:
+            raise DomainError(
+                f"a name may not hold a control character (U+{ord(character):04X})", field=field
+            )
+    return value
+
+
 def check_dates(
-    *, date_of_birth: date | None, joined_on: date | None, left_on: date | None
+    *,
+    date_of_birth: date | None,
+    joined_on: date | None,
+    left_on: date | None,
+    today: date,
 ) -> None:
-    """Dates a pupil record can really have: a birth date from 1990 on, born before joining,
-    and joined before leaving."""
+    """Dates a pupil record can really have: a birth date from 1990 on and not after
+    ``today``, born before joining, and joined before leaving."""
     if date_of_birth is not None and not date(1990, 1, 1) <= date_of_birth <= date(2099, 12, 31):
         raise DomainError("date of birth is not plausible for a pupil", field="date_of_birth")
+    if date_of_birth is not None and date_of_birth > today:
+        raise DomainError(
+            f"date of birth {date_of_birth.isoformat()} is in the future", field="date_of_birth"
+        )
     if joined_on is not None and left_on is not None and left_on < joined_on:
         raise DomainError("left before joining", field="left_on")
     if date_of_birth is not None and joined_on is not None and joined_on <= date_of_birth:

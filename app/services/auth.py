@@ -9,7 +9,7 @@ from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Grant, Principal
 from app.auth.secrets import verify_secret_async
 from app.auth.tokens import InvalidToken, TokenIssuer, TokenSubject
-from app.db.queries import people, tenancy
+from app.db.queries import people, roster, tenancy
 from app.domain.roles import ClientScope, Role
 from app.errors import OAuthError, Unauthorized
 
@@ -97,17 +97,31 @@ async def _client_principal(session: AsyncSession, subject: TokenSubject) -> Pri
     )
 
 
-def describe(principal: Principal) -> Me:
-    """Who the caller is, their roles and scopes, and the trusts and schools they can see."""
+async def describe(session: AsyncSession, principal: Principal) -> Me:
+    """Who the caller is, their roles and scopes, and the trusts and schools they can see. A
+    pupil or parent grant names its pupil (id and name), so a frontend can open the record."""
     schools = reach(principal, Resource.SCHOOL, Action.READ)
     trusts = reach(principal, Resource.TRUST, Action.READ)
+    pupil_ids = {g.pupil_id for g in principal.grants if g.pupil_id is not None}
+    # Named if the caller may open the pupil's record: as a pupil, their judgements or values.
+    record_reaches = [
+        reach(principal, resource, Action.READ)
+        for resource in (Resource.PUPIL, Resource.JUDGEMENT, Resource.VALUE)
+    ]
+    names = await roster.pupil_names(session, record_reaches, pupil_ids)
     return Me(
         kind=principal.kind,
         id=principal.id,
         name=principal.name,
         email=principal.email,
         roles=[
-            GrantView(role=g.role, trust_id=g.trust_id, school_id=g.school_id)
+            GrantView(
+                role=g.role,
+                trust_id=g.trust_id,
+                school_id=g.school_id,
+                pupil_id=g.pupil_id,
+                pupil_name=names.get(g.pupil_id) if g.pupil_id else None,
+            )
             for g in principal.grants
         ],
         scopes=sorted(principal.scopes),

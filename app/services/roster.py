@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,7 +78,9 @@ def _check_pupil(pupil: Pupil) -> None:
     if pupil.external_id is None and pupil.upn is None:
         raise InvalidInput.at("body", "give external_id or upn: the pupil needs a key")
     try:
-        check_dates(date_of_birth=pupil.date_of_birth, joined_on=None, left_on=None)
+        check_dates(
+            date_of_birth=pupil.date_of_birth, joined_on=None, left_on=None, today=date.today()
+        )
     except DomainError as exc:
         raise InvalidInput.at(f"body.{exc.field}", exc.message) from exc
     pupil.upn_temporary = bool(pupil.upn) and pupil.upn[-1].isalpha()  # type: ignore[index]
@@ -201,6 +203,7 @@ async def put_enrolment(
             date_of_birth=pupil.date_of_birth,
             joined_on=enrolment_in.joined_on,
             left_on=enrolment_in.left_on,
+            today=date.today(),
         )
     except DomainError as exc:
         raise InvalidInput.at(f"body.{exc.field}", exc.message) from exc

@@ -57,15 +57,18 @@ class _Row:
     id: uuid.UUID | None = None
 
     def reject(self, field: str, reason: str) -> None:
+        """Refuse the row: nothing of it is stored, so it answers with no id."""
         self.errors.append({"field": field, "reason": reason})
         self.status = "rejected"
+        self.id = None
 
     def result(self) -> dict[str, Any]:
+        stored = self.id is not None and self.status != "rejected"
         return {
             "index": self.index,
             "key": self.key,
             "status": self.status,
-            "id": str(self.id) if self.id else None,
+            "id": str(self.id) if stored else None,
             "errors": self.errors or None,
         }
 
@@ -205,6 +208,7 @@ class _Sync:
                     date_of_birth=item.date_of_birth,
                     joined_on=item.joined_on,
                     left_on=item.left_on,
+                    today=self.today,
                 )
             except ValidationError as exc:
                 for error in exc.errors():
@@ -650,7 +654,9 @@ def _json(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _errors(rows: list[_Row]) -> list[dict[str, str]]:
-    return [error for row in rows for error in row.errors]
+    """The refused rows' errors, each with its row's key (the MIS id, else the UPN: a CTF's
+    pupils have only a UPN), so the sender can find the pupil without counting rows."""
+    return [{**error, "key": row.key} if row.key else error for row in rows for error in row.errors]
 
 
 async def sync_roster(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+from datetime import date
 
 import jwt
 
+from app.db.roster import Pupil
+from app.domain.pupils import make_upn
 from tests.support.world import CLIENT_SECRET, PASSWORD
 
 
@@ -30,7 +33,13 @@ async def test_a_person_signs_in_with_the_password_grant(client, world):
 
     me = await client.get("/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.json()["roles"] == [
-        {"role": "teacher", "trust_id": None, "school_id": str(world.schools["A1"].id)}
+        {
+            "role": "teacher",
+            "trust_id": None,
+            "school_id": str(world.schools["A1"].id),
+            "pupil_id": None,
+            "pupil_name": None,
+        }
     ]
 
 
@@ -114,3 +123,45 @@ async def test_nothing_but_health_token_and_docs_answers_without_a_token(client,
     response = await client.get("/v1/schools")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_me_names_the_pupil_of_each_pupil_and_parent_grant(client, world, session):
+    school = world.schools["A1"]
+    child = Pupil(
+        school_id=school.id,
+        upn=make_upn("801200025001"),
+        legal_forename="Alexandra",
+        preferred_forename="Alex",
+        legal_surname="Okafor",
+        date_of_birth=date(2016, 3, 4),
+    )
+    session.add(child)
+    await session.flush()
+    for name in ("pupil", "parent"):
+        world.grants[name].pupil_id = child.id
+        session.add(world.grants[name])
+    await session.commit()
+    for name in ("pupil", "parent"):
+        me = await client.get("/v1/me", headers=world.headers(name))
+        assert me.status_code == 200, me.text
+        assert me.json()["roles"] == [
+            {
+                "role": name,
+                "trust_id": None,
+                "school_id": str(school.id),
+                "pupil_id": str(child.id),
+                "pupil_name": "Alex Okafor",
+            }
+        ]
+        record = await client.get(
+            f"/v1/pupils/{me.json()['roles'][0]['pupil_id']}/record", headers=world.headers(name)
+        )
+        assert record.status_code == 200, record.text
+        graphql = await client.post(
+            "/graphql",
+            json={"query": "{ me { roles { role pupilId pupilName } } }"},
+            headers=world.headers(name),
+        )
+        assert graphql.json()["data"]["me"]["roles"] == [
+            {"role": name.upper(), "pupilId": str(child.id), "pupilName": "Alex Okafor"}
+        ], graphql.text

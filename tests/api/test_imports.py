@@ -11,6 +11,7 @@ from app.services import imports
 from tests.support.files import (
     ctf_xml,
     oneroster_zip,
+    sample_classes,
     sample_pupils,
     xml_bomb,
     xxe_ctf,
@@ -143,3 +144,63 @@ async def test_a_large_file_with_a_bad_row_fails_its_job_and_stores_nothing(
     assert job["status"] == "failed"
     assert job["problem"]["errors"][0]["field"] == "body.pupils.3.year_group"
     assert await count(engine, Pupil) == 0
+
+
+async def test_a_refused_ctf_names_the_upn_it_refused(client, world, engine):
+    pupils = sample_pupils(3)
+    pupils[2]["year_group"] = "14"
+    response = await client.post(
+        url(world, "ctf"), content=ctf_xml(pupils), headers=world.headers("integration")
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["errors"][0]["field"] == "body.pupils.2.year_group"
+    assert problem["errors"][0]["key"] == pupils[2]["upn"]
+    assert pupils[2]["upn"] in problem["detail"]
+    assert await count(engine, Pupil) == 0
+
+
+async def test_ctf_names_are_stored_nfc_and_bidi_overrides_refused(client, world, session):
+    pupils = sample_pupils(2)
+    pupils[0]["legal_surname"] = "Le\u0301a"
+    pupils[1]["legal_forename"] = "Amy\u202eecila"
+    response = await client.post(
+        url(world, "ctf"),
+        params={"mode": "partial"},
+        content=ctf_xml(pupils),
+        headers=world.headers("integration"),
+    )
+    assert response.status_code == 201, response.text
+    rejected = response.json()["result"]["rejected_rows"]
+    assert [(r["key"], r["errors"][0]["field"]) for r in rejected] == [
+        (pupils[1]["upn"], "body.pupils.1.legal_forename")
+    ]
+    stored = await session.scalar(sa.select(Pupil).where(Pupil.upn == pupils[0]["upn"]))
+    assert stored is not None and stored.legal_surname == "L\u00e9a"
+
+
+async def test_oneroster_pupils_refused_for_a_refused_class_carry_no_id(client, world, engine):
+    classes = sample_classes(2, [TEACHER])
+    classes[1]["name"] = (
+        "x" * 300
+    )  # too long: the class is refused, so its pupils' class is unknown
+    pupils = sample_pupils(4)
+    for index, pupil in enumerate(pupils):
+        pupil["classes"] = [classes[index % 2]["code"]]
+    response = await client.post(
+        url(world, "oneroster"),
+        params={"mode": "partial"},
+        content=oneroster_zip(pupils, classes, [TEACHER]),
+        headers=world.headers("school_leader"),
+    )
+    assert response.status_code == 201, response.text
+    result = response.json()["result"]
+    assert result["created"] == 2
+    refused = [(r["key"], r["errors"][0]["field"]) for r in result["rejected_rows"]]
+    assert refused == [
+        ("stu-00001", "body.pupils.1.classes.0"),
+        ("stu-00003", "body.pupils.3.classes.0"),
+        (classes[1]["code"], "body.classes.1.name"),
+    ]
+    assert all(r["id"] is None for r in result["rejected_rows"])
+    assert await count(engine, Pupil) == 2

@@ -4,7 +4,7 @@ teacher's reach through their classes, and erasure."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -212,3 +212,43 @@ async def test_erasure_removes_the_pupil_and_their_personal_data_from_the_audit(
     ).all()
     assert [e.action for e in events] == ["create", "delete"]
     assert all("Ada1" not in str(e.before) + str(e.after) for e in events)
+
+
+async def test_names_are_stored_nfc_and_control_or_bidi_characters_are_refused(client, world):
+    stored = await add_pupil(
+        client, world, 1, legal_forename="Zoe\u0308", legal_surname="Le\u0301a"
+    )
+    assert (stored["legal_forename"], stored["legal_surname"]) == ("Zo\u00eb", "L\u00e9a")
+    url = f"/v1/schools/{world.schools['A1'].id}/pupils"
+    headers = world.headers("school_leader")
+    cases = {
+        "legal_forename": new_pupil(2, legal_forename="Amy\u202eecila"),
+        "legal_surname": new_pupil(2, legal_surname="Smith\x00"),
+        "preferred_forename": new_pupil(2, preferred_forename="Amy\nSmith"),
+    }
+    for field, body in cases.items():
+        response = await client.post(url, json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == f"body.{field}", response.text
+    renamed = await client.patch(
+        f"/v1/pupils/{stored['id']}",
+        json={"preferred_surname": "Le\u0301a\u2066"},
+        headers=headers,
+    )
+    assert renamed.status_code == 422, renamed.text
+    assert renamed.json()["errors"][0]["field"] == "body.preferred_surname"
+
+
+async def test_a_date_of_birth_in_the_future_is_refused(client, world):
+    url = f"/v1/schools/{world.schools['A1'].id}/pupils"
+    headers = world.headers("school_leader")
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    response = await client.post(url, json=new_pupil(1, date_of_birth=tomorrow), headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "body.date_of_birth"
+    pupil = await add_pupil(client, world, 2)
+    changed = await client.patch(
+        f"/v1/pupils/{pupil['id']}", json={"date_of_birth": tomorrow}, headers=headers
+    )
+    assert changed.status_code == 422, changed.text
+    assert changed.json()["errors"][0]["field"] == "body.date_of_birth"

@@ -3,6 +3,7 @@ idempotency keys and the all-or-nothing rule."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -121,3 +122,62 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(client, worl
     assert other.status_code == 422
     assert other.json()["errors"][0]["field"] == "header.idempotency-key"
     assert await count(engine, Pupil) == 1
+
+
+async def test_a_row_rejected_for_an_unknown_class_answers_with_no_id(client, world, engine):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    headers = world.headers("integration")
+    await client.post(url, json=payload([pupil_row(1)]), headers=headers)
+    rows = [pupil_row(1, classes=["9Z"]), pupil_row(2, classes=["9Z"]), pupil_row(3)]
+    response = await client.post(url, json=payload(rows, mode="partial"), headers=headers)
+    assert response.status_code == 200, response.text
+    results = response.json()["pupils"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "created"]
+    assert [r["id"] for r in results[:2]] == [None, None]
+    assert results[1]["errors"] == [
+        {"field": "body.pupils.1.classes.0", "reason": "no class 9Z in 2025/26"}
+    ]
+    async with engine.connect() as connection:
+        stored = {str(i) for i in (await connection.execute(sa.select(Pupil.id))).scalars()}
+    assert len(stored) == 2 and results[2]["id"] in stored  # MIS-1 from before, and MIS-3
+
+
+async def test_a_refused_sync_names_each_refused_pupil_by_key(client, world, engine):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    bad = pupil_row(2, external_id=None, classes=["9Z"])
+    response = await client.post(
+        url, json=payload([pupil_row(1), bad]), headers=world.headers("integration")
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["errors"] == [
+        {"field": "body.pupils.1.classes.0", "reason": "no class 9Z in 2025/26", "key": bad["upn"]}
+    ]
+    assert bad["upn"] in problem["detail"]
+    assert await count(engine, Pupil) == 0
+
+
+async def test_names_are_stored_nfc_and_bidi_overrides_and_future_births_refused(
+    client, world, session
+):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    rows = [
+        pupil_row(1, legal_forename="Zoe\u0308"),
+        pupil_row(2, legal_surname="Smith\u202e"),
+        pupil_row(3, preferred_forename="Amy\tJane"),
+        pupil_row(4, date_of_birth=tomorrow),
+    ]
+    response = await client.post(
+        url, json=payload(rows, mode="partial"), headers=world.headers("integration")
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["pupils"]
+    assert [r["status"] for r in results] == ["created", "rejected", "rejected", "rejected"]
+    assert [r["errors"][0]["field"] for r in results[1:]] == [
+        "body.pupils.1.legal_surname",
+        "body.pupils.2.preferred_forename",
+        "body.pupils.3.date_of_birth",
+    ]
+    stored = await session.scalar(sa.select(Pupil).where(Pupil.external_id == "MIS-1"))
+    assert stored is not None and stored.legal_forename == "Zo\u00eb"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.errors import DomainError
-from app.domain.pupils import YearGroup, check_dates, check_upn, make_upn
+from app.domain.pupils import YearGroup, check_dates, check_name, check_upn, make_upn
 from app.domain.roster import changed, merge, replace_set
 
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
@@ -76,12 +76,52 @@ def test_year_groups_are_ordered_nursery_reception_then_years() -> None:
     assert ranks == sorted(ranks) and YearGroup.R.rank == 0 and YearGroup.N1.rank == -2
 
 
+def test_a_date_of_birth_after_today_is_refused_and_today_is_not() -> None:
+    today = date(2026, 11, 30)
+    check_dates(date_of_birth=today, joined_on=None, left_on=None, today=today)
+    with pytest.raises(DomainError, match="in the future") as refused:
+        check_dates(date_of_birth=date(2026, 12, 1), joined_on=None, left_on=None, today=today)
+    assert refused.value.field == "date_of_birth"
+
+
+def test_names_are_stored_nfc_normalised() -> None:
+    decomposed = "Zoe\u0308 Le\u0301a"  # e + combining diaeresis, e + combining acute
+    assert check_name(decomposed, field="legal_forename") == "Zo\u00eb L\u00e9a"
+    assert check_name("\u0141ucja \u0627\u0644\u0639\u0631\u0628\u064a", field="x") == (
+        "\u0141ucja \u0627\u0644\u0639\u0631\u0628\u064a"
+    )
+    assert (
+        check_name("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", field="x").count("\u200c")
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("Amy\u202egnirts", "bidirectional"),  # right-to-left override
+        ("Amy\u2066x\u2069", "bidirectional"),  # isolates
+        ("Amy\u200f", "bidirectional"),  # right-to-left mark
+        ("Amy\x00", "control"),
+        ("Amy\tSmith", "control"),
+        ("Amy\nSmith", "control"),
+        ("Amy\x85", "control"),  # C1 next line
+        ("Amy\u2028Smith", "control"),  # line separator
+        ("Amy\ud800", "control"),  # a lone surrogate
+    ],
+)
+def test_names_with_control_or_bidi_characters_are_refused(name: str, words: str) -> None:
+    with pytest.raises(DomainError, match=words) as refused:
+        check_name(name, field="legal_surname")
+    assert refused.value.field == "legal_surname"
+
+
 @given(st.dates(), st.dates(), st.dates())
 def test_dates_accepted_only_in_life_order(born: date, joined: date, left: date) -> None:
     plausible = date(1990, 1, 1) <= born <= date(2099, 12, 31)
     ok = plausible and born < joined <= left
     try:
-        check_dates(date_of_birth=born, joined_on=joined, left_on=left)
+        check_dates(date_of_birth=born, joined_on=joined, left_on=left, today=date(2099, 12, 31))
     except DomainError:
         assert not ok
     else:

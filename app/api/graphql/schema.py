@@ -24,15 +24,23 @@ MAX_TOKENS = 2000
 @strawberry.type
 class Query:
     @strawberry.field(description="The caller and what they may reach.")
-    def me(self, info: strawberry.Info) -> Me:
-        found = auth.describe(info.context.principal)
+    async def me(self, info: strawberry.Info) -> Me:
+        principal = info.context.principal
+        found = await info.context.call(lambda session: auth.describe(session, principal))
         return Me(
             kind=PrincipalKind(found.kind),
             id=found.id,
             name=found.name,
             email=found.email,
             roles=[
-                Grant(role=g.role, trust_id=g.trust_id, school_id=g.school_id) for g in found.roles
+                Grant(
+                    role=g.role,
+                    trust_id=g.trust_id,
+                    school_id=g.school_id,
+                    pupil_id=g.pupil_id,
+                    pupil_name=g.pupil_name,
+                )
+                for g in found.roles
             ],
             scopes=list(found.scopes),
             trust_ids=found.trust_ids,

@@ -214,6 +214,12 @@ class Grant:
     role: Role
     trust_id: uuid.UUID | None
     school_id: uuid.UUID | None
+    pupil_id: uuid.UUID | None = strawberry.field(
+        description="Pupil and parent grants: the pupil whose record the grant opens."
+    )
+    pupil_name: str | None = strawberry.field(
+        description="That pupil's name as they go by it (preferred, else legal)."
+    )
 
 
 @strawberry.type(description="The caller and what they may reach.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import PrincipalDep
+from app.api.deps import PrincipalDep, SessionDep
 from app.api.rest.common import problems
 from app.api.schemas.me import Me
 from app.services.auth import describe
@@ -13,5 +13,5 @@ router = APIRouter(prefix="/v1", tags=["me"])
 
 
 @router.get("/me", response_model=Me, responses=problems(), summary="The caller and their reach")
-async def read_me(principal: PrincipalDep) -> Me:
-    return describe(principal)
+async def read_me(principal: PrincipalDep, session: SessionDep) -> Me:
+    return await describe(session, principal)

@@ -13,6 +13,14 @@ class GrantView(BaseModel):
     role: Role
     trust_id: uuid.UUID | None
     school_id: uuid.UUID | None
+    pupil_id: uuid.UUID | None = Field(
+        default=None,
+        description="Pupil and parent grants: the pupil whose record the grant opens "
+        "(GET /v1/pupils/{pupil_id}/record).",
+    )
+    pupil_name: str | None = Field(
+        default=None, description="That pupil's name as they go by it (preferred, else legal)."
+    )
 
 
 class Me(BaseModel):

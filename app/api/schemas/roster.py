@@ -18,8 +18,9 @@ from app.db.roster import (
     Ethnicity,
     ExternalId,
     GroupFields,
-    Name,
+    OptionalPupilName,
     PupilFields,
+    PupilName,
 )
 from app.domain.errors import DomainError
 from app.domain.pupils import SenStatus, Sex, YearGroup
@@ -42,6 +43,11 @@ YearGroupIn = Annotated[
 
 
 class PupilCreate(PupilFields, Input):
+    legal_forename: PupilName
+    legal_surname: PupilName
+    preferred_forename: OptionalPupilName
+    preferred_surname: OptionalPupilName
+
     @model_validator(mode="after")
     def _has_key(self) -> PupilCreate:
         if self.external_id is None and self.upn is None:
@@ -53,10 +59,10 @@ class PupilUpdate(Input):
     # Omit a field to leave it as it is; null clears an optional one.
     external_id: ExternalId
     upn: UPN
-    legal_forename: Name = None  # type: ignore[assignment]
-    legal_surname: Name = None  # type: ignore[assignment]
-    preferred_forename: str | None = Field(default=None, min_length=1, max_length=100)
-    preferred_surname: str | None = Field(default=None, min_length=1, max_length=100)
+    legal_forename: PupilName = None  # type: ignore[assignment]
+    legal_surname: PupilName = None  # type: ignore[assignment]
+    preferred_forename: OptionalPupilName
+    preferred_surname: OptionalPupilName
     date_of_birth: date = None  # type: ignore[assignment]
     sex: Sex | None = None
     pupil_premium: bool | None = None
@@ -172,10 +178,10 @@ class PupilSyncRow(Input):
 
     external_id: ExternalId
     upn: UPN
-    legal_forename: Name
-    legal_surname: Name
-    preferred_forename: str | None = Field(default=None, min_length=1, max_length=100)
-    preferred_surname: str | None = Field(default=None, min_length=1, max_length=100)
+    legal_forename: PupilName
+    legal_surname: PupilName
+    preferred_forename: OptionalPupilName
+    preferred_surname: OptionalPupilName
     date_of_birth: date
     sex: Sex | None = None
     pupil_premium: bool | None = None

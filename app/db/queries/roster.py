@@ -55,6 +55,27 @@ async def get_pupil(session: AsyncSession, reach: Reach, pupil_id: uuid.UUID) ->
     return await session.scalar(statement)
 
 
+async def pupil_names(
+    session: AsyncSession, reaches: Collection[Reach], pupil_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The name each pupil goes by (preferred, else legal: "forename surname"), for the pupils
+    of ``pupil_ids`` within any of ``reaches``; others are left out."""
+    if not pupil_ids or not reaches:
+        return {}
+    forename = sa.func.coalesce(col(Pupil.preferred_forename), col(Pupil.legal_forename))
+    surname = sa.func.coalesce(col(Pupil.preferred_surname), col(Pupil.legal_surname))
+    statement = sa.select(col(Pupil.id), forename, surname).where(
+        col(Pupil.id).in_(list(pupil_ids)),
+        sa.or_(
+            *(
+                pupils_within(r, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id))
+                for r in reaches
+            )
+        ),
+    )
+    return {row[0]: f"{row[1]} {row[2]}" for row in await session.execute(statement)}
+
+
 async def list_pupils(
     session: AsyncSession,
     reach: Reach,
