@@ -230,6 +230,15 @@ async def remove_grant(
         raise Forbidden("you may not remove this role")
     if grant.user_id == principal.id and grant.role in {"system_admin", "trust_admin"}:
         raise InvalidInput.at("grant_id", "you cannot remove your own administrator role")
+    # A leader may not leave their school without one: someone else is made leader first.
+    if (
+        grant.user_id == principal.id
+        and grant.role == "school_leader"
+        and grant.school_id is not None
+        and await queries.count_grants(session, role="school_leader", school_id=grant.school_id)
+        <= 1
+    ):
+        raise Conflict("this is the school's last leader grant: make someone else leader first")
     before = snapshot(grant)
     await session.delete(grant)
     record(session, principal, action="delete", entity=grant, before=before, **scope)

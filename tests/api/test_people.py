@@ -123,6 +123,27 @@ async def test_roles_are_given_and_taken_away(client, world):
     assert [r["role"] for r in me.json()["roles"]] == ["governor"]
 
 
+async def test_a_leader_cannot_remove_the_school_s_last_leader_grant(client, world):
+    leader = world.users["school_leader"]
+    headers = world.headers("school_leader")
+    own = f"/v1/users/{leader.id}/grants/{world.grants['school_leader'].id}"
+    refused = await client.delete(own, headers=headers)
+    assert refused.status_code == 409, refused.text
+    assert "last leader" in refused.json()["detail"]
+    me = await client.get("/v1/me", headers=headers)
+    assert "school_leader" in [r["role"] for r in me.json()["roles"]]
+
+    # With a second leader, the first may step down.
+    teacher = world.users["teacher"]
+    added = await client.post(
+        f"/v1/users/{teacher.id}/grants",
+        json={"role": "school_leader", "school_id": str(world.schools["A1"].id)},
+        headers=headers,
+    )
+    assert added.status_code == 201, added.text
+    assert (await client.delete(own, headers=headers)).status_code == 204
+
+
 # --- Pupil and parent grants name their pupil ---------------------------------------------
 async def _pupils(session, world):
     """Two pupils of school A1 and one of A2, committed for the app to see."""

@@ -38,6 +38,16 @@ async def grants_of(
     return found
 
 
+async def count_grants(session: AsyncSession, *, role: str, school_id: uuid.UUID) -> int:
+    """How many grants of ``role`` a school has."""
+    found = await session.scalar(
+        sa.select(sa.func.count()).where(
+            col(RoleGrant.role) == role, col(RoleGrant.school_id) == school_id
+        )
+    )
+    return int(found or 0)
+
+
 def _grant_in_reach(reach: Reach) -> sa.ColumnElement[bool]:
     return within(
         reach, school_column=col(RoleGrant.school_id), trust_column=col(RoleGrant.trust_id)
