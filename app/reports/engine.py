@@ -195,6 +195,7 @@ async def run_batch(
         alike[school_id if alone else _resolved_alike(context.plan)].append(school_id)
     # The total comes with the schools' rows when they all aggregate together.
     with_total = total is not None and not alone and len(alike) == 1 and not batch.found
+    together_rows: _Aggregates | None = None
     for ids in alike.values():
         if len(ids) == 1 and not with_total:
             context = contexts[ids[0]]
@@ -212,28 +213,16 @@ async def run_batch(
         for school_id, own in split.items():
             batch.found[school_id] = contexts[school_id], own
         if with_total:
-            assert total is not None
-            try:
-                context = _resolve(
-                    definition,
-                    lookups,
-                    reach=reach,
-                    suppress_below=total.suppress_below,
-                    today=today,
-                )
-                batch.total = _table(context, *rest)
-            except DefinitionError as exc:
-                batch.total = exc
-    if total is not None and not with_total:
+            together_rows = rest
+    if total is not None:
+        # All the schools as one report (what run_report gives them), from the lookups read.
         try:
-            batch.total = await run_report(
-                session,
-                definition=definition,
-                reach=reach,
-                school_ids=school_ids,
-                suppress_below=total.suppress_below,
-                today=today,
+            context = _resolve(
+                definition, lookups, reach=reach, suppress_below=total.suppress_below, today=today
             )
+            if together_rows is None:
+                together_rows = await _aggregate(session, context.plan)
+            batch.total = _table(context, *together_rows)
         except DefinitionError as exc:
             batch.total = exc
     return batch
