@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +31,9 @@ from app.services.audit import record, snapshot
 
 
 # --- Users -------------------------------------------------------------------------------
-def _audit_scope(found: Reach, grants: list[RoleGrant]) -> dict[str, uuid.UUID | None]:
+def _audit_scope(
+    found: Reach, grants: Sequence[RoleGrant | RoleGrantCreate]
+) -> dict[str, uuid.UUID | None]:
     """File a change to a person under a school or trust the changer reaches, so that they (and
     whoever manages that scope) find it in the audit trail."""
     for grant in grants:
@@ -104,29 +107,40 @@ async def create_user(
     for index, grant_in in enumerate(user_in.grants):
         await _check_grantable(session, principal, grant_in, f"body.grants.{index}")
     email = str(user_in.email).lower()
-    if await queries.get_user_by_email(session, email) is not None:
-        raise Conflict(f"{email} already has an account")
-    user = User(
-        email=email,
-        display_name=user_in.display_name,
-        password_hash=await hash_secret_async(user_in.password) if user_in.password else None,
-    )
-    session.add(user)
-    await session.flush()
+    user = await queries.get_user_by_email(session, email)
+    if user is not None:
+        held = (await queries.grants_of(session, [user.id])).get(user.id, [])
+        readable = reach(principal, Resource.USER, Action.READ)
+        if readable.everything or any(guards.covers_scope(readable, g) for g in held):
+            raise Conflict(
+                f"{email} already has an account here: give them a role with "
+                f"POST /v1/users/{user.id}/grants"
+            )
+    else:
+        user = User(
+            email=email,
+            display_name=user_in.display_name,
+            password_hash=await hash_secret_async(user_in.password) if user_in.password else None,
+        )
+        session.add(user)
+        await session.flush()
+        record(
+            session,
+            principal,
+            action="create",
+            entity=user,
+            before=None,
+            **_audit_scope(writable, user_in.grants),
+        )
+    # A person already known elsewhere (a teacher in two schools, a parent with children at
+    # two) keeps one account: the roles are added to it, and its name and password stay
+    # theirs. The answer is a 201 either way: nobody learns where else they hold roles.
     grants: list[RoleGrant] = []
     for grant_in in user_in.grants:
         if _grant_key(grant_in) in {_grant_key(g) for g in grants}:
             continue
         grants.append(RoleGrant.model_validate(grant_in, update={"user_id": user.id}))
     session.add_all(grants)
-    record(
-        session,
-        principal,
-        action="create",
-        entity=user,
-        before=None,
-        **_audit_scope(writable, grants),
-    )
     for grant in grants:
         record(
             session, principal, action="create", entity=grant, before=None, **_grant_scope(grant)

@@ -89,6 +89,38 @@ async def test_an_email_has_one_account(client, world):
     }
     response = await client.post("/v1/users", json=body, headers=world.headers("school_leader"))
     assert response.status_code == 409
+    assert f"/v1/users/{world.users['teacher'].id}/grants" in response.json()["detail"]
+
+
+async def test_a_person_known_elsewhere_gets_the_role_without_anyone_learning_where(client, world):
+    """Trust B's admin is unknown to school A1's leader: adding them answers as a creation
+    would, adds only the role, and leaves their name, password and other roles theirs."""
+    elsewhere = world.users["other_trust_admin"]
+    body = {
+        "email": elsewhere.email,
+        "display_name": "Renamed By A1",
+        "password": "a password set by A1",
+        "grants": [{"role": "governor", "school_id": str(world.schools["A1"].id)}],
+    }
+    response = await client.post("/v1/users", json=body, headers=world.headers("school_leader"))
+    assert response.status_code == 201, response.text
+    linked = response.json()
+    assert linked["id"] == str(elsewhere.id)
+    assert [g["role"] for g in linked["grants"]] == ["governor"]  # trust B's role stays private
+
+    def sign_in(password: str) -> dict[str, str]:
+        return {"grant_type": "password", "username": elsewhere.email, "password": password}
+
+    assert (await client.post("/v1/auth/token", data=sign_in(body["password"]))).status_code == 400
+    token = await client.post("/v1/auth/token", data=sign_in(PASSWORD))
+    me = await client.get(
+        "/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    assert me.json()["name"] == "Other Trust Admin"
+    assert {r["role"] for r in me.json()["roles"]} == {"trust_admin", "governor"}
+
+    again = await client.post("/v1/users", json=body, headers=world.headers("school_leader"))
+    assert again.status_code == 409  # now a person of the school, so known here
 
 
 async def test_users_are_listed_within_reach(client, world):
