@@ -33,6 +33,10 @@ clients = APIRouter(prefix="/v1/integration-clients", tags=["integration-clients
 async def create_user(
     user_in: UserCreate, session: SessionDep, principal: PrincipalDep, response: Response
 ) -> UserRead:
+    """Add a person with their roles. If the email already has an account outside your reach
+    (someone working in two schools, a parent with children at two), the roles are added to
+    that account, whose name and password stay its own; an email already within your reach is
+    a 409 naming the account."""
     user = await service.create_user(session, principal=principal, user_in=user_in)
     response.headers["Location"] = f"/v1/users/{user.id}"
     return user
