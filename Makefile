@@ -1,8 +1,10 @@
 # Markbook: the few commands a developer or CI needs.
 #
-#   make serve   install (uv sync --frozen) and run the API with the demo trust on SQLite
-#   make test    install and run the test suite on every core (PostgreSQL when
-#                MARKBOOK_TEST_DATABASE_URL is set)
+#   make serve   install what serving needs (uv sync --frozen --no-dev: no test or lint tools)
+#                and run the API with the demo trust on SQLite
+#   make test    install everything (uv sync --frozen) and run the test suite on every core
+#                (PostgreSQL when MARKBOOK_TEST_DATABASE_URL is set; the browser tests in
+#                tests/browser need Debian's chromium, and skip without it outside CI)
 #   make lint    ruff check + ruff format --check + lint-imports (the import contracts)
 #   make openapi regenerate openapi/openapi.json
 #   make bench   run the benchmarks (see bench/README.md)
@@ -26,19 +28,35 @@ TEST_WORKERS ?= auto
 BENCH_ARGS ?= --size small
 LINT_PATHS := $(wildcard app tests bench migrations)
 
-# Shell snippet: set $uv to a working uv command, installing uv first if there is none.
+# Exit status 0 when pip may not install into $(PYTHON)'s environment (PEP 668: a system Python
+# outside a virtual environment with an EXTERNALLY-MANAGED marker, as Debian's python3 has).
+EXTERNALLY_MANAGED = import os, sys, sysconfig; \
+	sys.exit(sys.prefix != sys.base_prefix or not os.path.exists( \
+	os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))
+
+# Shell snippet: set $uv to a working uv command, installing uv first if there is none. Where pip
+# may not install into the Python environment, uv goes into $(UV_TARGET), with one line saying so
+# rather than pip's refusal.
+PIP_INSTALL = $(PYTHON) -m pip install -qq --disable-pip-version-check --root-user-action=ignore
 ENSURE_UV = \
 	if command -v uv >/dev/null 2>&1; then uv=uv; \
 	elif $(PYTHON) -m uv --version >/dev/null 2>&1; then uv="$(PYTHON) -m uv"; \
 	elif "$(UV_TARGET)/bin/uv" --version >/dev/null 2>&1; then uv="$(UV_TARGET)/bin/uv"; \
 	else \
-		echo ">> uv not found: installing uv==$(UV_VERSION) with pip" >&2; \
-		if $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)" \
-			&& $(PYTHON) -m uv --version >/dev/null 2>&1; then \
-			uv="$(PYTHON) -m uv"; \
+		uv=""; \
+		if $(PYTHON) -c '$(EXTERNALLY_MANAGED)'; then \
+			echo ">> uv not found; $(PYTHON) is externally managed (PEP 668): installing uv==$(UV_VERSION) into $(UV_TARGET)" >&2; \
 		else \
-			echo ">> installing uv into $(UV_TARGET) instead" >&2; \
-			$(PYTHON) -m pip install --quiet --upgrade --target "$(UV_TARGET)" "uv==$(UV_VERSION)"; \
+			echo ">> uv not found: installing uv==$(UV_VERSION) with pip" >&2; \
+			if pip_error=$$($(PIP_INSTALL) "uv==$(UV_VERSION)" 2>&1) \
+				&& $(PYTHON) -m uv --version >/dev/null 2>&1; then \
+				uv="$(PYTHON) -m uv"; \
+			else \
+				echo ">> pip could not ($$(printf '%s\n' "$$pip_error" | grep -m1 -i error | cut -c1-160 || echo 'uv does not run')): installing uv into $(UV_TARGET) instead" >&2; \
+			fi; \
+		fi; \
+		if [ -z "$$uv" ]; then \
+			$(PIP_INSTALL) --upgrade --target "$(UV_TARGET)" "uv==$(UV_VERSION)"; \
 			uv="$(UV_TARGET)/bin/uv"; \
 		fi; \
 	fi; \
@@ -61,8 +79,8 @@ sync:
 
 .PHONY: serve
 serve:
-	@$(ENSURE_UV); set -x; $$uv sync --frozen; \
-	exec $$uv run --frozen markbook serve --demo --host "$(HOST)" --port "$(PORT)"
+	@$(ENSURE_UV); set -x; $$uv sync --frozen --no-dev --inexact; \
+	exec $$uv run --frozen --no-dev markbook serve --demo --host "$(HOST)" --port "$(PORT)"
 
 .PHONY: test
 test:

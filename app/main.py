@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as package_doc
-from app.api import problems
+from app.api import docs, problems
 from app.api.graphql import explorer
 from app.api.graphql.router import make_router as graphql_router
 from app.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # FastAPI's own /docs and /redoc load from a CDN: app.api.docs serves them offline.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     ):
         app.include_router(router)
     app.include_router(graphql_router())
+    docs.install(app)  # before the explorer's /static mount, which would shadow /static/docs
     # The explorer's files (GraphiQL and React, vendored): no CDN, so it works offline.
     app.mount(explorer.STATIC_PATH, StaticFiles(directory=explorer.STATIC_DIR), name="static")
     logging.getLogger("markbook").setLevel(settings.log_level)
