@@ -8,6 +8,7 @@
 #   make lint    ruff check + ruff format --check + lint-imports (the import contracts)
 #   make openapi regenerate openapi/openapi.json
 #   make bench   run the benchmarks (see bench/README.md)
+#   make graphiql refresh the GraphQL explorer's files from npm (maintainers only; needs npm)
 #
 # Only python3 (3.11+) with pip, make and git are needed: uv is used from PATH, else as
 # `python3 -m uv`, else installed with pip (into a cache directory if the Python environment
@@ -26,6 +27,9 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test`: auto is one per core; 0 runs in one process.
 TEST_WORKERS ?= auto
 BENCH_ARGS ?= --size small
+# The GraphQL explorer's files in app/static/graphiql come from these npm packages (make graphiql).
+GRAPHIQL_VERSION ?= 3.9.0
+REACT_VERSION ?= 18.3.1
 LINT_PATHS := $(wildcard app tests bench migrations)
 
 # Exit status 0 when pip may not install into $(PYTHON)'s environment (PEP 668: a system Python
@@ -72,6 +76,7 @@ help:
 	@echo "make lint     ruff check, ruff format --check and lint-imports"
 	@echo "make openapi  regenerate openapi/openapi.json"
 	@echo "make bench    run the benchmarks (BENCH_ARGS='$(BENCH_ARGS)')"
+	@echo "make graphiql refresh app/static/graphiql from npm (maintainers; needs npm)"
 
 .PHONY: sync
 sync:
@@ -104,3 +109,21 @@ openapi:
 bench:
 	@$(ENSURE_UV); set -x; $$uv sync --frozen; \
 	$$uv run --frozen python -m bench.run $(BENCH_ARGS)
+
+# The explorer's files, taken from the published npm packages (no build): the service serves them
+# itself, so `make serve` needs no npm. Prints their checksums for app/static/graphiql/README.md,
+# which tests/api/test_graphql_http.py checks.
+.PHONY: graphiql
+graphiql:
+	@set -x; out=app/static/graphiql; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent "graphiql@$(GRAPHIQL_VERSION)" "react@$(REACT_VERSION)" \
+		"react-dom@$(REACT_VERSION)" >/dev/null); \
+	for name in graphiql react react-dom; do \
+		mkdir "$$tmp/$$name" && tar -xzf "$$tmp/$$name"-[0-9]*.tgz -C "$$tmp/$$name"; \
+		cp "$$tmp/$$name/package/LICENSE" "$$out/LICENSE.$$name"; \
+	done; \
+	cp "$$tmp"/graphiql/package/graphiql.min.js "$$tmp"/graphiql/package/graphiql.min.css "$$out/"; \
+	cp "$$tmp"/react/package/umd/react.production.min.js "$$out/"; \
+	cp "$$tmp"/react-dom/package/umd/react-dom.production.min.js "$$out/"; \
+	cd "$$out" && sha256sum graphiql.min.js graphiql.min.css react.production.min.js \
+		react-dom.production.min.js
