@@ -19,6 +19,7 @@ from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.queries import demo as demo_queries
 from app.db.queries import judgements as judgement_queries
 from app.db.queries import people as people_queries
+from app.db.queries import roster as roster_queries
 from app.db.queries import tenancy as tenancy_queries
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear, default_assessment_points
@@ -319,8 +320,50 @@ def _class_code(code: str, year_group: int) -> str:
     return f"{year_group}{code[1:]}"
 
 
-def sign_in_help(base_url: str) -> str:
-    """What the demo prints on start-up: how to sign in as each role."""
+POINT_NAMES = {"AUT": "AUTUMN", "SPR": "SPRING", "SUM": "SUMMER"}
+
+
+async def demo_ids(session: AsyncSession, *, today: date | None = None) -> dict[str, str]:
+    """The ids the README's tours use, by the shell variable they are kept in: Oak Hill's and
+    Elm Park's schools, the trust, maths and its headline measures, Year 4 Beech, this year's
+    points, the "Data on a page" template, Priya Patel; and the years (start years)."""
+    year = AcademicYear.containing(today or date.today())
+    oak = await tenancy_queries.get_school_by_urn(session, SCHOOLS[0][1])
+    elm = await tenancy_queries.get_school_by_urn(session, SCHOOLS[1][1])
+    if oak is None or elm is None or oak.trust_id is None:
+        return {}
+    subjects = await demo_queries.subjects_by_code(session, oak.id)
+    measures = await demo_queries.measures_by_code(session, oak.id)
+    templates = await demo_queries.templates_by_code(session, oak.id)
+    points = await demo_queries.points_of_years(session, oak.id, [year.start_year])
+    class_4b = await roster_queries.class_by_code(session, oak.id, year.start_year, "4B")
+    pupils = await demo_queries.pupils_by_external_id(session, oak.id)
+    found: dict[str, object] = {
+        "SCHOOL": oak.id,
+        "ELM_PARK": elm.id,
+        "TRUST": oak.trust_id,
+        "MATHS": subjects.get("MA"),
+        "ENGLISH": subjects.get("EN"),
+        "MATH_TA": measures.get("MATH-TA"),
+        "STD_MATH": measures.get("STD-MATH"),
+        "CLASS_4B": class_4b.id if class_4b else None,
+        **{POINT_NAMES[p.code]: p.id for p in points if p.code in POINT_NAMES},
+        "PAGE": templates.get("DATA-ON-A-PAGE"),
+        "PUPIL": pupils.get(DEMO_CHILD),
+        "YEAR": year.start_year,
+        "LAST_YEAR": year.start_year - 1,
+    }
+    return {name: str(value) for name, value in found.items() if value is not None}
+
+
+def shell_ids(ids: dict[str, str]) -> str:
+    """The ids as shell assignments, for ``eval "$(markbook demo ids)"``."""
+    return "".join(f"{name}={value}\n" for name, value in ids.items())
+
+
+def sign_in_help(base_url: str, ids: dict[str, str] | None = None) -> str:
+    """What the demo prints on start-up: how to sign in as each role, and the ids the README's
+    tours use."""
     lines = [
         "",
         f"Markbook demo: {TRUST_NAME} with {SCHOOLS[0][0]} and {SCHOOLS[1][0]}.",
@@ -346,4 +389,10 @@ def sign_in_help(base_url: str) -> str:
         f"  API docs: {base_url}/docs",
         "",
     ]
+    if ids:
+        lines += [
+            '  The README\'s tours use these ids (`eval "$(markbook demo ids)"` sets them):',
+            *(f"  {line}" for line in shell_ids(ids).splitlines()),
+            "",
+        ]
     return "\n".join(lines)

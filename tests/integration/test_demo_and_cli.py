@@ -143,9 +143,21 @@ async def _history_spans_both_years_and_both_schools(session) -> None:
     )
 
 
-async def test_the_demo_pupil_and_parent_see_the_same_named_pupil(session, client):
-    await seed_demo(session)
-    await session.commit()
+async def test_the_demo_pupil_and_parent_see_the_same_named_pupil(
+    session, client, database_url, monkeypatch, capsys
+):
+    monkeypatch.setenv("MARKBOOK_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        assert in_own_thread(cli.main, ["demo", "ids"]) == 1  # nothing seeded yet
+        await seed_demo(session)
+        await session.commit()
+        capsys.readouterr()
+        assert in_own_thread(cli.main, ["demo", "ids"]) == 0
+    finally:
+        get_settings.cache_clear()
+    ids = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    assert set(ids) >= {"SCHOOL", "TRUST", "MATHS", "CLASS_4B", "AUTUMN", "PAGE", "PUPIL", "YEAR"}
     for email in ("pupil@oakhill.example.org", "parent@oakhill.example.org"):
         token = await client.post(
             "/v1/auth/token",
@@ -155,7 +167,7 @@ async def test_the_demo_pupil_and_parent_see_the_same_named_pupil(session, clien
             "/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
         )
         (grant,) = me.json()["roles"]
-        assert grant["pupil_name"] == "Priya Patel"
+        assert grant["pupil_name"] == "Priya Patel" and grant["pupil_id"] == ids["PUPIL"]
         assert me.json()["name"].endswith("Patel")
 
 

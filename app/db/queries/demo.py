@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.db.curriculum import Measure, Subject
+from app.db.reports import ReportTemplate
 from app.db.roster import Pupil
 from app.db.tenancy import AssessmentPoint
 
@@ -58,3 +59,12 @@ async def points_of_years(
         .order_by(col(AssessmentPoint.assessed_on))
     )
     return list(rows)
+
+
+async def templates_by_code(session: AsyncSession, school_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    rows = await session.execute(
+        sa.select(ReportTemplate.code, ReportTemplate.id).where(
+            col(ReportTemplate.school_id) == school_id
+        )
+    )
+    return {code: template_id for code, template_id in rows}
