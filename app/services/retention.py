@@ -79,7 +79,8 @@ async def forget_pupil(session: AsyncSession, pupil: Pupil) -> None:
             job.filename = "[erased]"
 
 
-async def _sweep_now(sessions: async_sessionmaker[AsyncSession], retention: timedelta) -> None:
+async def sweep_now(sessions: async_sessionmaker[AsyncSession], retention: timedelta) -> None:
+    """One sweep as at now, in a transaction of its own (what the background task runs)."""
     async with sessions() as session:
         if session.get_bind().dialect.name == "sqlite":
             await session.connection(execution_options={WRITES: True})
@@ -96,7 +97,7 @@ async def sweep_forever(
     again next time."""
     while True:
         try:
-            await _sweep_now(sessions, job_retention)
+            await sweep_now(sessions, job_retention)
         except Exception:
             log.exception("retention sweep failed; trying again in %s", every)
         await asyncio.sleep(every.total_seconds())

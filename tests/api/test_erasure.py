@@ -5,6 +5,7 @@ details after the retention period (app.services.retention)."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -227,6 +228,25 @@ async def test_import_jobs_keep_their_details_only_for_the_retention_period(
     again = await retention.sweep(session, now=now + timedelta(days=32), job_retention=RETENTION)
     assert again.jobs == 0
     assert await session.scalar(sa.select(sa.func.count()).select_from(ImportJob)) == 2
+
+
+async def test_the_background_sweep_forgets_expired_answers_in_its_own_transaction(app, session):
+    principal_id = uuid.uuid4()
+    session.add_all(
+        IdempotencyRecord(
+            principal_id=principal_id,
+            key=key,
+            fingerprint="0" * 64,
+            status_code=200,
+            response={},
+            created_at=utcnow() - age,
+        )
+        for key, age in (("old", timedelta(days=2)), ("new", timedelta(hours=1)))
+    )
+    await session.commit()
+    await retention.sweep_now(app.state.sessions, RETENTION)
+    kept = await session.scalars(sa.select(IdempotencyRecord.key))
+    assert list(kept) == ["new"]
 
 
 async def test_the_app_sweeps_in_the_background_while_it_runs(settings, engine):
