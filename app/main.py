@@ -42,7 +42,7 @@ from app.api.rest.common import extra_schemas, problem_media_types
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import head_revision
-from app.services import retention
+from app.services import imports, retention
 from app.settings import Settings, get_settings
 
 API_VERSION = "0.1.0"
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         # Everything loaded so far (modules, the app, its schemas) lives as long as the process:
         # keep it out of the garbage collector's scans, which large syncs trigger many times.
         gc.freeze()
+        await imports.fail_interrupted_jobs(_app.state.sessions)
         sweeper = _start_sweeper(_app, settings)
         yield
         if sweeper is not None:

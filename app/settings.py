@@ -40,6 +40,22 @@ class Settings(BaseSettings):
         description="How long one GraphQL query may run; past it the query stops with "
         "TIME_LIMIT (on PostgreSQL each statement is also cut off there).",
     )
+    import_max_unpacked_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=1024,
+        description="The most a OneRoster zip may unpack to, all its files together; past it "
+        "the upload is refused (422) as it is read, naming the file.",
+    )
+    import_max_file_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="The most any one file in a OneRoster zip may unpack to.",
+    )
+    import_max_rows: int = Field(
+        default=250_000,
+        ge=1,
+        description="The most data rows any one CSV file in a OneRoster zip may have.",
+    )
     auto_migrate: bool = True
     report_work_mem_mb: int = Field(
         default=64,

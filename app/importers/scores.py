@@ -42,7 +42,9 @@ MAX_COLUMNS = 200
 # Blank rows are skipped, but each costs a step: a sheet may run this far past its header.
 MAX_SHEET_ROWS = 100_000
 # A workbook is small next to a roster zip; its XML may unpack to at most this much.
-XLSX_LIMITS = ZipLimits(max_members=500, max_total_bytes=128 * 1024 * 1024)
+XLSX_LIMITS = ZipLimits(
+    max_members=500, max_total_bytes=128 * 1024 * 1024, max_member_bytes=128 * 1024 * 1024
+)
 SNIFF_LINES = 50
 DELIMITERS = (",", ";", "\t")
 
@@ -286,7 +288,7 @@ def check_workbook_zip(data: bytes, *, filename: str, limits: ZipLimits = XLSX_L
     with SafeZip(data, filename=filename, limits=limits) as archive:
         names = archive.names
         for name in names:
-            archive.read(name)
+            archive.drain(name)
         if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
             if "mimetype" in names:
                 reason = "an OpenDocument file: save it as .xlsx or CSV"
