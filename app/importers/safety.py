@@ -159,6 +159,11 @@ class SafeZip:
         return size > limits.ratio_checked_above and size > max(compressed, 1) * limits.max_ratio
 
     @property
+    def bytes_unpacked(self) -> int:
+        """How many bytes the members read so far have unpacked to."""
+        return self._bytes_read
+
+    @property
     def names(self) -> list[str]:
         """The files in the archive (directories left out), in archive order."""
         return list(self._members)
