@@ -41,13 +41,13 @@ class Settings(BaseSettings):
         "TIME_LIMIT (on PostgreSQL each statement is also cut off there).",
     )
     import_max_unpacked_bytes: int = Field(
-        default=128 * 1024 * 1024,
+        default=64 * 1024 * 1024,
         ge=1024,
         description="The most a OneRoster zip may unpack to, all its files together; past it "
         "the upload is refused (422) as it is read, naming the file.",
     )
     import_max_file_bytes: int = Field(
-        default=64 * 1024 * 1024,
+        default=32 * 1024 * 1024,
         ge=1024,
         description="The most any one file in a OneRoster zip may unpack to.",
     )
