@@ -71,6 +71,14 @@ FormatQuery = Annotated[
 BomQuery = Annotated[
     bool, Query(description="CSV: start with a byte order mark, so Excel reads it as UTF-8.")
 ]
+ChartsQuery = Annotated[
+    bool,
+    Query(
+        description="JSON: add `charts`, the report's natural pictures as Vega-Lite "
+        "specifications (below/at/above, group comparisons, change over points, progress "
+        "matrices), suppressed as the table is."
+    ),
+]
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 
 
@@ -91,11 +99,13 @@ def _filename(title: str, format: Format) -> str:
     return f"{stem[:80]}.{format.value}"
 
 
-def answer(table: ReportTable, format: Format | None, accept: str | None, bom: bool) -> Response:
+def answer(
+    table: ReportTable, format: Format | None, accept: str | None, bom: bool, charts: bool = False
+) -> Response:
     """The report in the chosen format; CSV and XLSX are streamed as they are written."""
     chosen = _chosen(format, accept)
     if chosen is Format.JSON:
-        return JSONResponse(render_json(table))
+        return JSONResponse(render_json(table, charts=charts))
     headers = {"Content-Disposition": f'attachment; filename="{_filename(table.title, chosen)}"'}
     if chosen is Format.CSV:
         return StreamingResponse(
@@ -119,11 +129,12 @@ async def run_school_report(
     principal: PrincipalDep,
     format: FormatQuery = None,
     bom: BomQuery = False,
+    charts: ChartsQuery = False,
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.school_audience(session, principal=principal, school_id=school_id)
     table = await service.run_report(session, audience=audience, definition=body.definition)
-    return answer(table, format, accept, bom)
+    return answer(table, format, accept, bom, charts)
 
 
 @router.post(
@@ -140,11 +151,12 @@ async def run_trust_report(
     principal: PrincipalDep,
     format: FormatQuery = None,
     bom: BomQuery = False,
+    charts: ChartsQuery = False,
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.trust_audience(session, principal=principal, trust_id=trust_id)
     table = await service.run_report(session, audience=audience, definition=body.definition)
-    return answer(table, format, accept, bom)
+    return answer(table, format, accept, bom, charts)
 
 
 VersionQuery = Annotated[
@@ -166,13 +178,14 @@ async def run_school_template(
     version: VersionQuery = None,
     format: FormatQuery = None,
     bom: BomQuery = False,
+    charts: ChartsQuery = False,
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.school_audience(session, principal=principal, school_id=school_id)
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )
-    return answer(table, format, accept, bom)
+    return answer(table, format, accept, bom, charts)
 
 
 @router.get(
@@ -189,13 +202,14 @@ async def run_trust_template(
     version: VersionQuery = None,
     format: FormatQuery = None,
     bom: BomQuery = False,
+    charts: ChartsQuery = False,
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.trust_audience(session, principal=principal, trust_id=trust_id)
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )
-    return answer(table, format, accept, bom)
+    return answer(table, format, accept, bom, charts)
 
 
 @router.post(
