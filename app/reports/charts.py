@@ -7,8 +7,10 @@ access policy and suppression first):
 - **distribution**: for an attainment or category-movement metric, a stacked bar per row
   (subject, year group, key group) of the % in each category, a panel per point;
 - **comparison**: for any other figure, a bar per key group at the last point, with a rule at
-  the "All pupils" figure of the same subject and year group;
-- **trend**: the same figure at each point, a line per row, when the report has several;
+  the "All pupils" figure of the same subject and year group (the count of pupils only when
+  the report has nothing else);
+- **trend**: the same figure at each point, a line per row, when the report has several (not
+  for the count of pupils);
 - **matrix**: a progress matrix as a heat table, from-category by to-category, counts in the
   cells.
 
@@ -57,18 +59,21 @@ def chart_specs(table: ReportTable) -> list[dict[str, Any]]:
     """Every chart the report's table makes, in the order of its metrics, then its matrices."""
     charts: list[dict[str, Any]] = []
     main = next((s for s in table.sections if not s.name.startswith("matrix")), None)
-    if main is not None and main.rows:
-        for columns in _by_slot(main.columns).values():
+    if main is not None:
+        slots = list(_by_slot(main.columns).values())
+        # The count of pupils is drawn only when it is all the report has.
+        only_pupils = all(columns[0].metric is Metric.PUPILS for columns in slots)
+        for columns in slots:
             metric = columns[0].metric
-            if metric is Metric.PUPILS:
+            if metric is Metric.PUPILS and not only_pupils:
                 continue
             if metric in _DISTRIBUTIONS:
                 charts.append(_distribution(table, main, columns))
                 continue
             charts.append(_comparison(table, main, columns))
-            if len({c.point for c in columns}) > 1:
+            if metric is not Metric.PUPILS and len({c.point for c in columns}) > 1:
                 charts.append(_trend(table, main, columns))
-    charts += [_matrix(table, s) for s in table.sections if s.name.startswith("matrix") and s.rows]
+    charts += [_matrix(table, s) for s in table.sections if s.name.startswith("matrix")]
     return charts
 
 
@@ -141,7 +146,7 @@ def _distribution(table: ReportTable, section: Section, columns: list[Column]) -
         values=values,
         body={
             "facet": {"column": {"field": "point", "title": None, "sort": None}},
-            "spec": {"layer": [bars, text]},
+            "spec": {"layer": [bars, text, _suppressed_marks()]},
         },
     )
 
@@ -194,6 +199,7 @@ def _comparison(table: ReportTable, section: Section, columns: list[Column]) -> 
                 "text": {"field": "shown"},
             },
         },
+        _suppressed_marks(),
     ]
     return _spec(
         table,
@@ -307,6 +313,19 @@ def _matrix(table: ReportTable, section: Section) -> dict[str, Any]:
 
 
 # --- Pieces ----------------------------------------------------------------------------------
+def _suppressed_marks() -> dict[str, Any]:
+    """The suppression key "c" at the start of each row whose figure is suppressed."""
+    return {
+        "transform": [{"filter": f"datum.shown === '{SUPPRESSED}'"}],
+        "mark": {"type": "text", "align": "left", "dx": 3, "fontStyle": "italic"},
+        "encoding": {
+            "y": {"field": "row", "type": "nominal", "sort": None},
+            "x": {"datum": 0, "type": "quantitative"},
+            "text": {"value": SUPPRESSED},
+        },
+    }
+
+
 def _spec(
     table: ReportTable,
     *,
