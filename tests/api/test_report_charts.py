@@ -100,3 +100,17 @@ async def test_a_chart_is_served_as_an_accessible_svg_or_a_png(client, world, sc
     missing = await client.get(f"{url}/9", headers=world.headers("governor"))
     assert missing.status_code == 404
     assert missing.json()["detail"] == "this report has 1 charts (0 to 0)"
+
+
+async def test_graphql_gives_the_same_charts_as_rest(client, world, school):
+    query = "query ($s: UUID!) { school(id: $s) { reportTemplates { code run { charts } } } }"
+    answer = await client.post(
+        "/graphql",
+        json={"query": query, "variables": {"s": str(school.school_id)}},
+        headers=world.headers("governor"),
+    )
+    assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
+    templates = answer.json()["data"]["school"]["reportTemplates"]
+    for template in templates:
+        rest = await _report(client, world, school, template["code"], "governor")
+        assert template["run"]["charts"] == rest["charts"], template["code"]
