@@ -474,6 +474,16 @@ MATRIX: dict[Route, dict[str, str]] = {
         "A": REPORT_A,
         "B": OUT_B,
     },
+    # A template's chart is its report, drawn: the same audiences.
+    ("GET", "/v1/schools/{school_id}/report-templates/{template_id}/charts/{chart}"): {
+        "A1": REPORT_A1,
+        "A": REPORT_A1,
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/charts/{chart}"): {
+        "A": REPORT_A,
+        "B": OUT_B,
+    },
     ("POST", "/v1/report-templates"): DEF_CREATE,
     ("GET", "/v1/report-templates"): DEF_LISTS,
     ("GET", "/v1/report-templates/{template_id}"): DEF_READ,
@@ -930,6 +940,18 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/report"): lambda t, k: Call(
         path={"trust_id": t.trust(k).id, "template_id": t.templates[k].id}
     ),
+    ("GET", "/v1/schools/{school_id}/report-templates/{template_id}/charts/{chart}"): lambda t, k: (
+        Call(
+            path={
+                "school_id": t.school("A1" if k == "A" else k).id,
+                "template_id": t.templates[k].id,
+                "chart": 0,
+            }
+        )
+    ),
+    ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/charts/{chart}"): lambda t, k: (
+        Call(path={"trust_id": t.trust(k).id, "template_id": t.templates[k].id, "chart": 0})
+    ),
     ("POST", "/v1/report-templates"): lambda t, k: Call(
         json={"code": "NEW", "name": "New report", "definition": PUPILS_AT_AUTUMN, **t.scope(k)}
     ),
@@ -1053,7 +1075,8 @@ async def _check(
         f"{context}: expected {expected}, got {actual}: {response.text[:300]}"
     )
     last = path.rsplit("/", 1)[-1]
-    if actual == 200 and method in ("GET", "PATCH") and last.startswith("{"):
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    if actual == 200 and method in ("GET", "PATCH") and last.startswith("{") and is_json:
         shown = response.json().get("id")
         asked = call.path[last.strip("{}")]
         assert last == "{start_year}" or shown == str(asked), f"{context}: answered with {shown}"
