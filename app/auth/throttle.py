@@ -15,6 +15,7 @@ counts live in memory (one worker) or in a shared store such as Redis (several w
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -92,7 +93,8 @@ class SignInThrottle:
 
 
 def _key(account: str) -> str:
-    return account.strip().lower()
+    # Hashed: the shared store need not hold people's email addresses.
+    return hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:

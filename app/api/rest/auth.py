@@ -135,7 +135,8 @@ async def issue_token(
 )
 async def revoke_token(
     session: SessionDep,
-    token: Annotated[str, Form(max_length=256, description="The refresh token to revoke.")],
+    # Long enough for a bearer token, which may be sent too (and changes nothing).
+    token: Annotated[str, Form(max_length=4096, description="The refresh token to revoke.")],
     token_type_hint: Annotated[
         str | None, Form(max_length=64, description="refresh_token (others are ignored)")
     ] = None,
