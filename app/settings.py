@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -52,11 +53,12 @@ class Settings(BaseSettings):
         default="markbook", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"
     )
     hashing_threads: int = Field(
-        default=2,
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
         ge=1,
         le=64,
-        description="Password hashes (argon2, ~0.1 s of CPU each) computed at once per worker; "
-        "more wait their turn, so a flood of sign-ins cannot starve other requests.",
+        description="Password hashes (argon2, ~0.2 s of CPU each) computed at once per worker "
+        "(default: half the CPU cores, at least 1); more wait their turn, so a flood of "
+        "sign-ins cannot starve other requests.",
     )
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     graphql_max_rows: int = Field(

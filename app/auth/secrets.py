@@ -16,7 +16,7 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 # argon2 runs in its own small pool, not the event loop's default one: a flood of sign-ins
 # then queues here, bounded to a few hashes at once, instead of taking every thread and core
 # that the other requests of the worker need (set by create_app from MARKBOOK_HASHING_THREADS).
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 
 
 def set_hashing_threads(threads: int) -> None:
