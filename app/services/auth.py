@@ -28,7 +28,8 @@ from app.domain.roles import ClientScope, Role
 from app.errors import OAuthError, Unauthorized
 
 STALE = (
-    "this token was issued before the account's password, roles or status changed; sign in again"
+    "this token was issued before its holder's password or secret, roles or scopes, or status "
+    "changed; sign in again"
 )
 
 

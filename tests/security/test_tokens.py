@@ -224,9 +224,11 @@ async def test_a_token_outlives_no_removed_grant(
     stored: Callable[[], Awaitable[Snapshot]],
 ) -> None:
     """Grants are read afresh on every request, so a token minted before a grant was removed
-    carries nothing of it. The account is still active and the token still authenticates it,
-    so this is not a 401: the leader, now with no role, is out of reach of school A1 (404),
-    and GET /v1/me shows no roles and no schools. (See the report: the brief asked for 401.)
+    carries nothing of it, even when the grant goes behind the service's back (here, straight
+    from the database; through the API the token is refused outright, see
+    test_a_token_issued_before_a_change_to_its_person_is_401). The token still authenticates
+    the account, so this is not a 401: the leader, now with no role, is out of reach of school
+    A1 (404), and GET /v1/me shows no roles and no schools.
     """
     token = targets.world.token("school_leader")
     grant = await session.get(RoleGrant, targets.world.grants["school_leader"].id)
