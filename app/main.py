@@ -39,6 +39,8 @@ from app.api.rest import (
     values,
 )
 from app.api.rest.common import extra_schemas, problem_media_types
+from app.auth.secrets import set_hashing_threads
+from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import head_revision
@@ -50,7 +52,8 @@ API_VERSION = "0.1.0"
 DESCRIPTION = """
 Markbook is a headless assessment-tracking service for schools and multi-academy trusts in
 England. Sign in at `POST /v1/auth/token` (OAuth2 password or client_credentials grant) and send
-`Authorization: Bearer <token>`. Errors are RFC 9457 `application/problem+json`; lists page with
+`Authorization: Bearer <token>`; people refresh with `grant_type=refresh_token` and sign out at
+`POST /v1/auth/revoke`. Errors are RFC 9457 `application/problem+json`; lists page with
 `limit` and an opaque `cursor`.
 """
 
@@ -112,7 +115,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
     )
+    app.state.throttle = SignInThrottle.from_settings(
+        storage_url=settings.rate_limit_storage_url,
+        key_prefix=settings.rate_limit_key_prefix,
+        per_account=settings.sign_in_account_limit,
+        per_address=settings.sign_in_address_limit,
+    )
+    set_hashing_threads(settings.hashing_threads)
 
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -2,7 +2,8 @@
 
 DESIGN.md section 6 and app/auth/policy.py, written out as the status each caller must get:
 
-- no token: 401 (problem+json, WWW-Authenticate: Bearer), except health and the token endpoint;
+- no token: 401 (problem+json, WWW-Authenticate: Bearer), except health, the token endpoint
+  and signing out;
 - something outside the caller's reach, named in the URL: 404, exactly as if it did not exist;
 - something the caller can see but may not change: 403;
 - listing or creating in a resource family the caller has no right to at all: 403; except
@@ -130,6 +131,7 @@ MATRIX: dict[Route, dict[str, str]] = {
         "password": EVERYONE,
         "client": EVERYONE,
     },
+    ("POST", "/v1/auth/revoke"): {"-": EVERYONE},  # signing out: the refresh token is the key
     ("GET", "/v1/me"): {"-": SIGNED_IN},
     ("GET", "/v1/academic-years/current"): {"-": SIGNED_IN},
     ("GET", "/v1/academic-years/{start_year}"): {"-": SIGNED_IN},
@@ -704,6 +706,7 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("GET", "/healthz"): lambda t, k: Call(),
     ("GET", "/readyz"): lambda t, k: Call(),
     ("POST", "/v1/auth/token"): lambda t, k: Call(form=_token_form(t, k)),
+    ("POST", "/v1/auth/revoke"): lambda t, k: Call(form={"token": "mbr_not-one-issued"}),
     ("GET", "/v1/me"): lambda t, k: Call(),
     ("GET", "/v1/academic-years/current"): lambda t, k: Call(),
     ("GET", "/v1/academic-years/{start_year}"): lambda t, k: Call(path={"start_year": 2025}),
