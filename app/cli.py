@@ -1,4 +1,4 @@
-"""The `markbook` command: serve, migrate, openapi, create-admin."""
+"""The `markbook` command: serve, demo ids, migrate, openapi, create-admin."""
 
 from __future__ import annotations
 
@@ -23,15 +23,29 @@ def _migrate(revision: str = "head") -> None:
     upgrade(get_settings().database_url, revision)
 
 
-async def _seed_demo() -> None:
+async def _seed_demo() -> dict[str, str]:
+    """Seed the demo trust (adding only what is missing) and answer the ids the tours use."""
     from app.db.engine import create_engine, session_factory
-    from app.services.demo import seed_demo
+    from app.services.demo import demo_ids, seed_demo
 
     engine = create_engine(get_settings().database_url)
     try:
         async with session_factory(engine)() as session:
             await seed_demo(session)
             await session.commit()
+            return await demo_ids(session)
+    finally:
+        await engine.dispose()
+
+
+async def _demo_ids() -> dict[str, str]:
+    from app.db.engine import create_engine, session_factory
+    from app.services.demo import demo_ids
+
+    engine = create_engine(get_settings().database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return await demo_ids(session)
     finally:
         await engine.dispose()
 
@@ -46,8 +60,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:
         from app.services.demo import sign_in_help
 
-        asyncio.run(_seed_demo())
-        print(sign_in_help(f"http://{args.host}:{args.port}"), flush=True)
+        ids = asyncio.run(_seed_demo())
+        print(sign_in_help(f"http://{args.host}:{args.port}", ids), flush=True)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -57,6 +71,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         log_level=settings.log_level.lower(),
     )
+    return 0
+
+
+def cmd_demo_ids(args: argparse.Namespace) -> int:
+    from app.services.demo import shell_ids
+
+    ids = asyncio.run(_demo_ids())
+    if not ids:
+        print("no demo trust here: run `markbook serve --demo` first", file=sys.stderr)
+        return 1
+    print(shell_ids(ids), end="")
     return 0
 
 
@@ -135,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-migrate", action="store_true", help="do not upgrade the database first"
     )
     serve.set_defaults(handler=cmd_serve)
+
+    demo = commands.add_parser("demo", help="about the demo trust")
+    demo_commands = demo.add_subparsers(dest="demo_command", required=True)
+    ids = demo_commands.add_parser(
+        "ids", help='print the ids the README tours use, as shell assignments: eval "$(...)"'
+    )
+    ids.set_defaults(handler=cmd_demo_ids)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("--revision", default="head")

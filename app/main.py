@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any
 
@@ -38,9 +39,12 @@ from app.api.rest import (
     values,
 )
 from app.api.rest.common import extra_schemas, problem_media_types
+from app.auth.secrets import set_hashing_threads
+from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import head_revision
+from app.services import imports, retention
 from app.settings import Settings, get_settings
 
 API_VERSION = "0.1.0"
@@ -48,7 +52,8 @@ API_VERSION = "0.1.0"
 DESCRIPTION = """
 Markbook is a headless assessment-tracking service for schools and multi-academy trusts in
 England. Sign in at `POST /v1/auth/token` (OAuth2 password or client_credentials grant) and send
-`Authorization: Bearer <token>`. Errors are RFC 9457 `application/problem+json`; lists page with
+`Authorization: Bearer <token>`; people refresh with `grant_type=refresh_token` and sign out at
+`POST /v1/auth/revoke`. Errors are RFC 9457 `application/problem+json`; lists page with
 `limit` and an opaque `cursor`.
 """
 
@@ -56,6 +61,21 @@ England. Sign in at `POST /v1/auth/token` (OAuth2 password or client_credentials
 def operation_id(route: APIRoute) -> str:
     """`{tag}-{function}`, e.g. `schools-create_school`: readable in generated clients."""
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def _start_sweeper(app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:
+    """The background retention sweep (app.services.retention), unless turned off."""
+    if not settings.retention_sweep_seconds:
+        return None
+    app.state.sweeper = asyncio.create_task(
+        retention.sweep_forever(
+            app.state.sessions,
+            every=timedelta(seconds=settings.retention_sweep_seconds),
+            job_retention=timedelta(days=settings.import_job_retention_days),
+        ),
+        name="retention-sweep",
+    )
+    return app.state.sweeper
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
@@ -68,7 +88,13 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         # Everything loaded so far (modules, the app, its schemas) lives as long as the process:
         # keep it out of the garbage collector's scans, which large syncs trigger many times.
         gc.freeze()
+        await imports.fail_interrupted_jobs(_app.state.sessions)
+        sweeper = _start_sweeper(_app, settings)
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweeper
         if owns_engine:
             await engine.dispose()
 
@@ -92,7 +118,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
     )
+    app.state.throttle = SignInThrottle.from_settings(
+        storage_url=settings.rate_limit_storage_url,
+        key_prefix=settings.rate_limit_key_prefix,
+        per_account=settings.sign_in_account_limit,
+        per_address=settings.sign_in_address_limit,
+    )
+    set_hashing_threads(settings.hashing_threads)
 
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
 from app.db.engine import WRITES
 from app.db.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -26,13 +27,16 @@ GRAPHQL_PATH = "/graphql"
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reads that write an audit event (a subject access export): on SQLite they take the write lock
+# up front like any write.
+_AUDITED_READS = ("/subject-access",)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessions() as session:
         try:
             if (
-                request.method not in _READS
+                (request.method not in _READS or request.url.path.endswith(_AUDITED_READS))
                 # Signing in reads (argon2 takes ~0.2 s); GraphQL only reads.
                 and request.url.path not in (TOKEN_URL, GRAPHQL_PATH)
                 and request.app.state.engine.dialect.name == "sqlite"
@@ -56,7 +60,8 @@ oauth2 = OAuth2(
         clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL),
     ),
     scheme_name="oauth2",
-    description="Bearer tokens from POST /v1/auth/token (password or client_credentials).",
+    description="Bearer tokens from POST /v1/auth/token (password, refresh_token or "
+    "client_credentials).",
     auto_error=False,
 )
 
@@ -66,6 +71,13 @@ def get_issuer(request: Request) -> TokenIssuer:
 
 
 IssuerDep = Annotated[TokenIssuer, Depends(get_issuer)]
+
+
+def get_throttle(request: Request) -> SignInThrottle:
+    return request.app.state.throttle
+
+
+ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
 
 
 async def get_principal(

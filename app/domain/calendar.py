@@ -44,6 +44,9 @@ class AcademicYear:
     def contains(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
 
+    def previous(self) -> AcademicYear:
+        return AcademicYear(self.start_year - 1)
+
     @classmethod
     def containing(cls, day: date) -> AcademicYear:
         """The academic year a date falls in: September onwards belongs to the new year."""

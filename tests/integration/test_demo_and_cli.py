@@ -14,7 +14,9 @@ from app.db.models import (
     Framework,
     IntegrationClient,
     Measure,
+    MeasureValue,
     Objective,
+    ObjectiveJudgement,
     Pupil,
     RoleGrant,
     Scale,
@@ -45,6 +47,8 @@ TABLES = (
     Objective,
     Scale,
     Measure,
+    ObjectiveJudgement,
+    MeasureValue,
 )
 
 
@@ -61,8 +65,11 @@ async def test_demo_has_two_schools_and_a_person_of_every_role_and_seeds_once(se
     first = await _counts(session)
     assert first["Trust"] == 1
     assert first["School"] == 2
-    assert first["Pupil"] == first["Enrolment"] == first["ClassPupil"] == 145
-    assert first["TeachingGroup"] == 6
+    assert first["Pupil"] == 165
+    # This year and last, a year group lower, in last year's classes.
+    assert first["Enrolment"] == first["ClassPupil"] == 2 * 165
+    assert first["TeachingGroup"] == 2 * 7
+    assert first["AssessmentPoint"] == 2 * 2 * 3
     # The starter pack, in each school.
     assert (first["Framework"], first["Scale"], first["Measure"]) == (6, 4, 20)
     assert first["Objective"] > 600
@@ -72,6 +79,7 @@ async def test_demo_has_two_schools_and_a_person_of_every_role_and_seeds_once(se
     await seed_demo(session)
     await session.commit()
     assert await _counts(session) == first
+    await _history_spans_both_years_and_both_schools(session)
 
     for account in ACCOUNTS:
         response = await client.post(
@@ -107,6 +115,60 @@ async def test_demo_has_two_schools_and_a_person_of_every_role_and_seeds_once(se
     )
     assert pupils.status_code == 200
     assert len(pupils.json()["items"]) == 26
+
+
+async def _history_spans_both_years_and_both_schools(session) -> None:
+    """Judgements dated across last year's terms and this one's, in both schools; values at
+    each point: teacher assessments, scores, the phonics and multiplication tables checks."""
+    judged = await session.execute(
+        sa.select(School.urn, sa.func.min(ObjectiveJudgement.assessed_on), sa.func.count())
+        .select_from(ObjectiveJudgement)
+        .join(School, School.id == ObjectiveJudgement.school_id)
+        .group_by(School.urn)
+    )
+    spans = {urn: (earliest, count) for urn, earliest, count in judged}
+    assert set(spans) == {"999901", "999902"}
+    assert all(count > 3_000 for _, count in spans.values())
+    days = await session.scalars(sa.select(ObjectiveJudgement.assessed_on).distinct())
+    assert len(set(days)) > 100  # spread across the terms, not all on one day
+    measured = await session.execute(
+        sa.select(Measure.code, sa.func.count())
+        .select_from(MeasureValue)
+        .join(Measure, Measure.id == MeasureValue.measure_id)
+        .group_by(Measure.code)
+    )
+    counts = dict(measured.all())
+    assert {"READ-TA", "WRIT-TA", "MATH-TA", "STD-READ", "STD-MATH", "PHONICS", "MTC"} <= set(
+        counts
+    )
+
+
+async def test_the_demo_pupil_and_parent_see_the_same_named_pupil(
+    session, client, database_url, monkeypatch, capsys
+):
+    monkeypatch.setenv("MARKBOOK_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        assert in_own_thread(cli.main, ["demo", "ids"]) == 1  # nothing seeded yet
+        await seed_demo(session)
+        await session.commit()
+        capsys.readouterr()
+        assert in_own_thread(cli.main, ["demo", "ids"]) == 0
+    finally:
+        get_settings.cache_clear()
+    ids = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    assert set(ids) >= {"SCHOOL", "TRUST", "MATHS", "CLASS_4B", "AUTUMN", "PAGE", "PUPIL", "YEAR"}
+    for email in ("pupil@oakhill.example.org", "parent@oakhill.example.org"):
+        token = await client.post(
+            "/v1/auth/token",
+            data={"grant_type": "password", "username": email, "password": DEMO_PASSWORD},
+        )
+        me = await client.get(
+            "/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+        )
+        (grant,) = me.json()["roles"]
+        assert grant["pupil_name"] == "Priya Patel" and grant["pupil_id"] == ids["PUPIL"]
+        assert me.json()["name"].endswith("Patel")
 
 
 async def test_create_admin_makes_a_system_administrator_who_can_sign_in(

@@ -2,7 +2,8 @@
 
 DESIGN.md section 6 and app/auth/policy.py, written out as the status each caller must get:
 
-- no token: 401 (problem+json, WWW-Authenticate: Bearer), except health and the token endpoint;
+- no token: 401 (problem+json, WWW-Authenticate: Bearer), except health, the token endpoint
+  and signing out;
 - something outside the caller's reach, named in the URL: 404, exactly as if it did not exist;
 - something the caller can see but may not change: 403;
 - listing or creating in a resource family the caller has no right to at all: 403; except
@@ -130,6 +131,7 @@ MATRIX: dict[Route, dict[str, str]] = {
         "password": EVERYONE,
         "client": EVERYONE,
     },
+    ("POST", "/v1/auth/revoke"): {"-": EVERYONE},  # signing out: the refresh token is the key
     ("GET", "/v1/me"): {"-": SIGNED_IN},
     ("GET", "/v1/academic-years/current"): {"-": SIGNED_IN},
     ("GET", "/v1/academic-years/{start_year}"): {"-": SIGNED_IN},
@@ -444,6 +446,14 @@ MATRIX: dict[Route, dict[str, str]] = {
     ("GET", "/v1/pupils/{pupil_id}/values/history"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/record"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/judgements"): PUPIL_RECORD,
+    # Everything held about a pupil (subject access): exported by leaders and trust admins
+    # only; whoever else sees the pupil (their roster entry or their record) is forbidden.
+    ("GET", "/v1/pupils/{pupil_id}/subject-access"): {
+        #               anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1":          "401  200  200  403  200  403  404  403  403  404  404  403  403",
+        "A1-untaught": "401  200  200  403  200  404  404  404  404  404  404  403  403",
+        "B1": OUT_B,
+    },
 
     # --- reports: run by those with report rights over the school (a teacher: their pupils),
     # never by pupils and parents; a trust report covers the trust's schools the caller may
@@ -463,6 +473,16 @@ MATRIX: dict[Route, dict[str, str]] = {
         "B1": OUT_B,
     },
     ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/report"): {
+        "A": REPORT_A,
+        "B": OUT_B,
+    },
+    # A template's chart is its report, drawn: the same audiences.
+    ("GET", "/v1/schools/{school_id}/report-templates/{template_id}/charts/{chart}"): {
+        "A1": REPORT_A1,
+        "A": REPORT_A1,
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/charts/{chart}"): {
         "A": REPORT_A,
         "B": OUT_B,
     },
@@ -686,6 +706,7 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("GET", "/healthz"): lambda t, k: Call(),
     ("GET", "/readyz"): lambda t, k: Call(),
     ("POST", "/v1/auth/token"): lambda t, k: Call(form=_token_form(t, k)),
+    ("POST", "/v1/auth/revoke"): lambda t, k: Call(form={"token": "mbr_not-one-issued"}),
     ("GET", "/v1/me"): lambda t, k: Call(),
     ("GET", "/v1/academic-years/current"): lambda t, k: Call(),
     ("GET", "/v1/academic-years/{start_year}"): lambda t, k: Call(path={"start_year": 2025}),
@@ -892,6 +913,9 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("GET", "/v1/pupils/{pupil_id}/judgements"): lambda t, k: Call(
         path={"pupil_id": t.pupils[k].id}
     ),
+    ("GET", "/v1/pupils/{pupil_id}/subject-access"): lambda t, k: Call(
+        path={"pupil_id": t.pupils[k].id}
+    ),
     ("POST", "/v1/schools/{school_id}/working-years"): lambda t, k: Call(
         path={"school_id": t.school(_school_key(k)).id},
         json={
@@ -918,6 +942,18 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ),
     ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/report"): lambda t, k: Call(
         path={"trust_id": t.trust(k).id, "template_id": t.templates[k].id}
+    ),
+    ("GET", "/v1/schools/{school_id}/report-templates/{template_id}/charts/{chart}"): lambda t, k: (
+        Call(
+            path={
+                "school_id": t.school("A1" if k == "A" else k).id,
+                "template_id": t.templates[k].id,
+                "chart": 0,
+            }
+        )
+    ),
+    ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/charts/{chart}"): lambda t, k: (
+        Call(path={"trust_id": t.trust(k).id, "template_id": t.templates[k].id, "chart": 0})
     ),
     ("POST", "/v1/report-templates"): lambda t, k: Call(
         json={"code": "NEW", "name": "New report", "definition": PUPILS_AT_AUTUMN, **t.scope(k)}
@@ -1042,7 +1078,8 @@ async def _check(
         f"{context}: expected {expected}, got {actual}: {response.text[:300]}"
     )
     last = path.rsplit("/", 1)[-1]
-    if actual == 200 and method in ("GET", "PATCH") and last.startswith("{"):
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    if actual == 200 and method in ("GET", "PATCH") and last.startswith("{") and is_json:
         shown = response.json().get("id")
         asked = call.path[last.strip("{}")]
         assert last == "{start_year}" or shown == str(asked), f"{context}: answered with {shown}"
