@@ -25,6 +25,7 @@ from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.errors import AppError, InvalidInput, NotFound
 from app.importers import ImportedRoster, parse_ctf, parse_oneroster
+from app.logs import describe, redacted_traceback
 from app.services import roster_sync
 
 log = logging.getLogger("markbook.imports")
@@ -152,8 +153,9 @@ async def _run(
             return
     except AppError as exc:
         problem = _problem(exc)
-    except Exception:
-        log.exception("import job %s failed", job_id)
+    except Exception as exc:
+        # By kind and frames: the message may quote the file's rows (pupils' data).
+        log.error("import job %s failed: %s\n%s", job_id, describe(exc), redacted_traceback(exc))
         problem = {
             "type": "/problems/internal-error",
             "title": "Internal error",
