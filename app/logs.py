@@ -81,8 +81,18 @@ class AccessWithoutQuery(logging.Filter):
         return True
 
 
+# Loggers that write out statements with their parameters, or rows, when enabled (by a root
+# logger turned down to DEBUG, say): SQLAlchemy (statements at INFO, rows at DEBUG) and
+# aiosqlite (each call with its parameters at DEBUG). Held at WARNING unless configured;
+# sql_echo (SQLAlchemy's own echo) still shows statements, their parameters hidden.
+QUIET_LOGGERS = ("sqlalchemy.engine", "aiosqlite")
+
+
 def install() -> None:
     """Put the filters on the loggers that need them (once; harmless to call again)."""
+    for name in QUIET_LOGGERS:
+        if (quiet := logging.getLogger(name)).level == logging.NOTSET:
+            quiet.setLevel(logging.WARNING)
     for name, kind in [(ACCESS_LOGGER, AccessWithoutQuery)] + [
         (name, RedactTracebacks) for name in _TRACEBACK_LOGGERS
     ]:
