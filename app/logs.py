@@ -6,7 +6,7 @@ PostgreSQL's quotes the key that clashed (``Key (upn)=(A123...) already exists``
 quotes the input. So failures are logged by their type, their database error code and their
 stack frames (file, line, function, source line), without messages. Access logs carry the
 method, the path and the status: no query string, since some carry file names (a file named
-after a pupil) and filters.
+after a pupil) and filters, and no client address.
 """
 
 from __future__ import annotations
@@ -70,14 +70,14 @@ class RedactTracebacks(logging.Filter):
 
 
 class AccessWithoutQuery(logging.Filter):
-    """uvicorn's access line (client, method, path with query, HTTP version, status) without
-    the query string."""
+    """uvicorn's access line (client, method, path with query, HTTP version, status) with
+    neither the query string nor the client's address (a pupil's or parent's home, say)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            client, method, path, version, status = args
-            record.args = (client, method, path.partition("?")[0], version, status)
+            _client, method, path, version, status = args
+            record.args = ("-", method, path.partition("?")[0], version, status)
         return True
 
 

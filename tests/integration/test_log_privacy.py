@@ -128,7 +128,7 @@ async def test_a_pupil_written_in_a_failing_request_appears_in_no_log(
         assert secret not in failed.text, secret
 
 
-async def test_access_log_lines_carry_method_path_and_status_but_no_query(caplog):
+async def test_access_log_lines_carry_method_path_and_status_only(caplog):
     logs.install()
     access = logging.getLogger(logs.ACCESS_LOGGER)
     with caplog.at_level(logging.INFO, logger=logs.ACCESS_LOGGER):
@@ -142,5 +142,26 @@ async def test_access_log_lines_carry_method_path_and_status_but_no_query(caplog
             202,
         )
     (line,) = [r.getMessage() for r in caplog.records if r.name == logs.ACCESS_LOGGER]
-    assert "POST /v1/schools/x/pupils/import HTTP/1.1" in line and "202" in line
-    assert SURNAME not in line and UPNS[0] not in line
+    assert line == '- - "POST /v1/schools/x/pupils/import HTTP/1.1" 202'
+    assert SURNAME not in line and UPNS[0] not in line and "10.0.0.7" not in line
+
+
+async def test_a_graphql_query_quoting_a_pupil_in_its_variables_appears_in_no_log(
+    client, world, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    for name in (*LOGGERS, "strawberry", "strawberry.execution"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    answer = await client.post(
+        "/graphql",
+        json={
+            "query": "query ($id: UUID!) { pupil(id: $id) { id } }",
+            "variables": {"id": f"{FORENAME} {SURNAME} {UPNS[0]}"},
+        },
+        headers=world.headers("school_leader"),
+    )
+    assert answer.status_code == 200, answer.text
+    assert [e["extensions"]["code"] for e in answer.json()["errors"]] == ["BAD_INPUT"]
+    everything = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (FORENAME, SURNAME, UPNS[0]):
+        assert secret not in everything, secret
