@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as package_doc
+from app import logs
 from app.api import docs, problems
 from app.api.graphql import explorer
 from app.api.graphql.router import make_router as graphql_router
@@ -81,7 +82,9 @@ def _start_sweeper(app: FastAPI, settings: Settings) -> asyncio.Task[None] | Non
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
     settings = settings or get_settings()
     owns_engine = engine is None
-    engine = engine or create_engine(settings.database_url, echo=settings.sql_echo)
+    engine = engine or create_engine(
+        settings.database_url, echo=settings.sql_echo, wait_seconds=settings.database_wait_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -166,6 +169,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     # The explorer's files (GraphiQL and React, vendored): no CDN, so it works offline.
     app.mount(explorer.STATIC_PATH, StaticFiles(directory=explorer.STATIC_DIR), name="static")
     logging.getLogger("markbook").setLevel(settings.log_level)
+    logs.install()
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

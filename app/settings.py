@@ -90,6 +90,13 @@ class Settings(BaseSettings):
         ge=1,
         description="The most data rows any one CSV file in a OneRoster zip may have.",
     )
+    database_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="How long a request waits for a database connection (and, on SQLite, for "
+        "its turn to write) before it is answered 503 with Retry-After.",
+    )
     auto_migrate: bool = True
     report_work_mem_mb: int = Field(
         default=64,

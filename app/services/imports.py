@@ -29,6 +29,7 @@ from app.domain.calendar import AcademicYear
 from app.errors import AppError, InvalidInput, NotFound, field_error
 from app.importers import ImportedRoster, ZipLimits, parse_ctf, parse_oneroster
 from app.importers.safety import DEFAULT_ZIP_LIMITS
+from app.logs import describe, redacted_traceback
 from app.services import offload, roster_sync
 from app.settings import Settings
 
@@ -183,8 +184,9 @@ async def _run(
             return
     except AppError as exc:
         problem = _problem(exc)
-    except Exception:
-        log.exception("import job %s failed", job_id)
+    except Exception as exc:
+        # By kind and frames: the message may quote the file's rows (pupils' data).
+        log.error("import job %s failed: %s\n%s", job_id, describe(exc), redacted_traceback(exc))
         problem = {
             "type": "/problems/internal-error",
             "title": "Internal error",
