@@ -207,6 +207,45 @@ class Dimension(StrEnum):
     OUT_OF_YEAR = "out_of_year"
 
 
+# What each figure means, in plain words for a governor's pack (the rules above, said simply).
+MEANINGS = {
+    Metric.PUPILS: "Pupils: how many pupils on roll the row counts.",
+    Metric.DEPTH_SCORE: "Depth score: how deeply pupils have learnt what they have been taught "
+    "so far, on the school's scale (the average of each pupil's average).",
+    Metric.PERCENT_SECURED: "% secured of those assessed: of the objectives pupils have been "
+    "assessed on, the share they have secured (the average pupil's).",
+    Metric.PERCENT_SECURED_OF_YEAR: "% secured of the year's curriculum: the share of the whole "
+    "year's objectives the average pupil has secured; it grows through the year.",
+    Metric.OBJECTIVES_JUDGED: "Objectives judged: how many of the year's objectives the average "
+    "pupil has been assessed on.",
+    Metric.ATTAINMENT: "Below, at, above: how many pupils are below, at or above where the "
+    "school expects them to be, by the school's own rule; pupils working within an earlier "
+    "year's curriculum are counted apart, never as below.",
+    Metric.PERCENT_AT_OR_ABOVE: "% at or above: the share of pupils at or above where the school "
+    "expects them to be.",
+    Metric.MEASURE_MEAN: "Mean: the average of the pupils' scores that were entered.",
+    Metric.MEASURE_MEDIAN: "Median: the middle of the pupils' scores that were entered.",
+    Metric.MEASURE_MIN: "Lowest: the lowest score entered.",
+    Metric.MEASURE_MAX: "Highest: the highest score entered.",
+    Metric.MEASURE_COUNT: "Values: how many pupils have a score entered.",
+    Metric.MEASURE_PERCENT_EXPECTED: "% expected or above: the share of pupils with a score who "
+    "reach the expected standard.",
+    Metric.MEASURE_PERCENT_ABOVE: "% above: the share of pupils with a score who reach the "
+    "higher standard.",
+    Metric.COMBINED_AT_OR_ABOVE: "Combined: the share of pupils at or above in every one of "
+    "the subjects named at once.",
+    Metric.PROGRESS_DEPTH_SCORE: "Change in depth score: how much deeper the average pupil's "
+    "learning is between the two points.",
+    Metric.PROGRESS_PERCENT_SECURED: "Change in curriculum secured: how far the average pupil "
+    "has moved through the curriculum between the two points, in percentage points of a year.",
+    Metric.PROGRESS_MEASURE: "Change: the average change in the pupils' scores between the two "
+    "points.",
+    Metric.CATEGORY_MOVEMENT: "Movement: how many pupils moved up, stayed or moved down between "
+    "below, at and above from one point to the other.",
+    Metric.PROGRESS_MATRIX: "Progress matrix: how many pupils went from each category at the "
+    "first point to each category at the second.",
+}
+
 CROSSED = (Dimension.SUBJECT, Dimension.SCHOOL, Dimension.YEAR_GROUP, Dimension.CLASS)
 KEY_GROUPS = tuple(d for d in Dimension if d not in CROSSED)
 CUSTOM_GROUP_PREFIX = "group:"

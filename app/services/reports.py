@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.schemas.reports import (
@@ -51,6 +52,9 @@ from app.db.tenancy import School
 from app.domain.reports import DefinitionError, ReportDefinition, ReportTable, parse_definition
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.reports import engine
+from app.reports.charts import chart_specs
+from app.reports.pack import render_pdf
+from app.reports.pictures import render_png
 from app.services.audit import record, snapshot
 from app.services.curriculum import check_new_owner
 
@@ -66,6 +70,7 @@ class Audience:
     schools: tuple[School, ...]
     suppress_below: int | None
     trust_id: uuid.UUID | None
+    name: str = ""  # the school's or the trust's, for a printed pack
 
     @property
     def school_ids(self) -> list[uuid.UUID]:
@@ -73,7 +78,7 @@ class Audience:
 
 
 def _audience(
-    principal: Principal, schools: Sequence[School], trust_id: uuid.UUID | None
+    principal: Principal, schools: Sequence[School], trust_id: uuid.UUID | None, name: str
 ) -> Audience:
     hidden = [s for s in schools if not sees_pupils(principal, school_id=s.id)]
     return Audience(
@@ -81,6 +86,7 @@ def _audience(
         schools=tuple(schools),
         suppress_below=max((s.report_threshold for s in hidden), default=None),
         trust_id=trust_id,
+        name=name,
     )
 
 
@@ -90,7 +96,7 @@ async def school_audience(
     """A school's reports, as the caller may see them (the school is not found for those who
     may run no reports there)."""
     school = await guards.school_for(session, principal, Resource.REPORT, school_id)
-    return _audience(principal, [school], school.trust_id)
+    return _audience(principal, [school], school.trust_id, school.name)
 
 
 async def trust_audience(
@@ -107,7 +113,7 @@ async def trust_audience(
     ]
     if not schools:
         raise InvalidInput.at("path.trust_id", "the trust has no schools to report on")
-    return _audience(principal, schools, trust.id)
+    return _audience(principal, schools, trust.id, trust.name)
 
 
 def _invalid(exc: DefinitionError, prefix: str) -> InvalidInput:
@@ -521,3 +527,24 @@ async def add_starter_templates(
         await create_template(session, principal=principal, template_in=owner)
         created[owner.code] = True
     return created
+
+
+# On paper: the distributions, the figures over the year and the matrices. A comparison of
+# every key group is a screen's picture (a bar per row: too many rows for a page).
+PRINTED_CHARTS = frozenset({"distribution", "trend", "matrix"})
+
+
+async def printed_pack(audience: Audience, table: ReportTable, *, today: date) -> bytes:
+    """The report as a printable pack (app.reports.pack): the table, its charts drawn, the key
+    and what each figure means, under the school's (or trust's) name. Drawing and laying out
+    are CPU work, done off the event loop."""
+
+    def draw() -> bytes:
+        charts = [
+            render_png(spec)
+            for spec in chart_specs(table)
+            if spec["usermeta"]["markbook"]["kind"] in PRINTED_CHARTS
+        ]
+        return render_pdf(table, school=audience.name, printed_on=today, charts=charts)
+
+    return await anyio.to_thread.run_sync(draw)

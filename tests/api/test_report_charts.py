@@ -114,3 +114,18 @@ async def test_graphql_gives_the_same_charts_as_rest(client, world, school):
     for template in templates:
         rest = await _report(client, world, school, template["code"], "governor")
         assert template["run"]["charts"] == rest["charts"], template["code"]
+
+
+async def test_a_template_prints_as_a_pdf_pack(client, world, school):
+    template = school.templates["DATA-ON-A-PAGE"]
+    url = f"/v1/schools/{school.school_id}/report-templates/{template}/report"
+    pack = await client.get(url, params={"format": "pdf"}, headers=world.headers("governor"))
+    assert pack.status_code == 200, pack.text
+    assert pack.headers["content-type"] == "application/pdf"
+    assert pack.headers["content-disposition"] == 'attachment; filename="data-on-a-page.pdf"'
+    assert pack.content.startswith(b"%PDF-") and pack.content.rstrip().endswith(b"%%EOF")
+    assert pack.content.count(b"/Type /Page\n") >= 1
+    by_accept = await client.get(
+        url, headers={**world.headers("governor"), "Accept": "application/pdf"}
+    )
+    assert by_accept.headers["content-type"] == "application/pdf"

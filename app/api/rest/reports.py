@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -46,9 +47,11 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     XLSX = "xlsx"
+    PDF = "pdf"
 
 
-_MEDIA = {Format.JSON: "application/json", Format.CSV: CSV, Format.XLSX: XLSX}
+PDF = "application/pdf"
+_MEDIA = {Format.JSON: "application/json", Format.CSV: CSV, Format.XLSX: XLSX, Format.PDF: PDF}
 _DISPOSITION = {
     "Content-Disposition": {
         "description": 'CSV and XLSX: attachment; filename="<report title>.csv" (or .xlsx).',
@@ -58,11 +61,14 @@ _DISPOSITION = {
 REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "model": ReportRead,
-        "description": "The report, as JSON, CSV (RFC 4180, UTF-8) or XLSX: by `format`, else "
-        "by `Accept`. Suppressed figures are null in JSON and `c` in CSV and XLSX.",
+        "description": "The report, as JSON, CSV (RFC 4180, UTF-8), XLSX or a printable PDF "
+        "pack (A4: the table on one page, its charts, the key to c and what each figure "
+        "means): by `format`, else by `Accept`. Suppressed figures are null in JSON and `c` "
+        "in CSV, XLSX and PDF.",
         "content": {
             CSV: {"schema": {"type": "string"}},
             XLSX: {"schema": {"type": "string", "format": "binary"}},
+            PDF: {"schema": {"type": "string", "format": "binary"}},
         },
         "headers": _DISPOSITION,
     },
@@ -71,7 +77,7 @@ REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 FormatQuery = Annotated[
     Format | None,
-    Query(description="json, csv or xlsx; without it, chosen by the Accept header."),
+    Query(description="json, csv, xlsx or pdf; without it, chosen by the Accept header."),
 ]
 BomQuery = Annotated[
     bool, Query(description="CSV: start with a byte order mark, so Excel reads it as UTF-8.")
@@ -104,14 +110,22 @@ def _filename(title: str, format: Format) -> str:
     return f"{stem[:80]}.{format.value}"
 
 
-def answer(
-    table: ReportTable, format: Format | None, accept: str | None, bom: bool, charts: bool = False
+async def answer(
+    table: ReportTable,
+    audience: service.Audience,
+    format: Format | None,
+    accept: str | None,
+    bom: bool,
+    charts: bool = False,
 ) -> Response:
     """The report in the chosen format; CSV and XLSX are streamed as they are written."""
     chosen = _chosen(format, accept)
     if chosen is Format.JSON:
         return JSONResponse(render_json(table, charts=charts))
     headers = {"Content-Disposition": f'attachment; filename="{_filename(table.title, chosen)}"'}
+    if chosen is Format.PDF:
+        pack = await service.printed_pack(audience, table, today=date.today())
+        return Response(pack, media_type=PDF, headers=headers)
     if chosen is Format.CSV:
         return StreamingResponse(
             render_csv(table, bom=bom), media_type=f"{CSV}; charset=utf-8", headers=headers
@@ -139,7 +153,7 @@ async def run_school_report(
 ) -> Response:
     audience = await service.school_audience(session, principal=principal, school_id=school_id)
     table = await service.run_report(session, audience=audience, definition=body.definition)
-    return answer(table, format, accept, bom, charts)
+    return await answer(table, audience, format, accept, bom, charts)
 
 
 @router.post(
@@ -161,7 +175,7 @@ async def run_trust_report(
 ) -> Response:
     audience = await service.trust_audience(session, principal=principal, trust_id=trust_id)
     table = await service.run_report(session, audience=audience, definition=body.definition)
-    return answer(table, format, accept, bom, charts)
+    return await answer(table, audience, format, accept, bom, charts)
 
 
 VersionQuery = Annotated[
@@ -190,7 +204,7 @@ async def run_school_template(
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )
-    return answer(table, format, accept, bom, charts)
+    return await answer(table, audience, format, accept, bom, charts)
 
 
 @router.get(
@@ -214,7 +228,7 @@ async def run_trust_template(
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )
-    return answer(table, format, accept, bom, charts)
+    return await answer(table, audience, format, accept, bom, charts)
 
 
 class Picture(StrEnum):
