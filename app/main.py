@@ -54,8 +54,11 @@ England. Sign in at `POST /v1/auth/token` (OAuth2 password or client_credentials
 
 
 def operation_id(route: APIRoute) -> str:
-    """`{tag}-{function}`, e.g. `schools-create_school`: readable in generated clients."""
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+    """The route function's name in camel case, e.g. `createSchool`: what generated clients
+    name their functions and types by (`create_school` in Python, `createSchool` in
+    TypeScript). Function names are unique across routers; a test keeps them so."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
