@@ -10,13 +10,11 @@ from __future__ import annotations
 import logging
 import socket
 import uuid
-from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,49 +42,6 @@ _HTTP_SLUGS = {
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("validation-error", "Invalid input"),
 }
-
-
-class ProblemType(StrEnum):
-    """Every problem ``type`` the service answers with: clients key on these."""
-
-    BAD_REQUEST = "/problems/bad-request"
-    UNAUTHORIZED = "/problems/unauthorized"
-    FORBIDDEN = "/problems/forbidden"
-    NOT_FOUND = "/problems/not-found"
-    METHOD_NOT_ALLOWED = "/problems/method-not-allowed"
-    NOT_ACCEPTABLE = "/problems/not-acceptable"
-    CONFLICT = "/problems/conflict"
-    PRECONDITION_FAILED = "/problems/precondition-failed"
-    PAYLOAD_TOO_LARGE = "/problems/payload-too-large"
-    UNSUPPORTED_MEDIA_TYPE = "/problems/unsupported-media-type"
-    VALIDATION_ERROR = "/problems/validation-error"
-    OAUTH_ERROR = "/problems/oauth-error"
-    HTTP_ERROR = "/problems/http-error"
-    INTERNAL_ERROR = "/problems/internal-error"
-    SERVICE_UNAVAILABLE = "/problems/service-unavailable"
-
-
-class FieldError(BaseModel):
-    field: str = Field(description="Where: body.urn, query.limit, body.grants.0.role ...")
-    reason: str
-    key: str | None = Field(
-        default=None,
-        description="For a refused row of a bulk write: the row's key (a pupil's MIS id, else "
-        "their UPN; a class's code), so it can be found without counting rows.",
-    )
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem. Clients key on ``type``; ``detail`` is for people. Problems with
-    members of their own have models of their own (app/api/schemas/problems.py)."""
-
-    type: ProblemType = Field(examples=["/problems/validation-error"])
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
 
 
 def problem_response(

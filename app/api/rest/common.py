@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.api.problems import Problem
 from app.api.schemas.problems import (
     InternalProblem,
+    Problem,
     StaleGridProblem,
     TooLargeProblem,
     ValidationProblem,

@@ -10,8 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlmodel import SQLModel
 
-from app.api.problems import Problem
 from app.api.schemas.base import Output
+from app.api.schemas.problems import Problem
 from app.api.schemas.roster import RowResult
 
 

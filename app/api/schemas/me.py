@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import Field
 
 from app.api.schemas.base import Output
-
 from app.domain.roles import ClientScope, Role
 
 

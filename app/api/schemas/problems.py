@@ -1,15 +1,59 @@
-"""Problems that carry members beyond RFC 9457's own, one model each, so that clients read
-those members typed. Every one is a ``Problem``; ``type`` says which."""
+"""RFC 9457 problems as the document describes them: ``Problem``, the ``type``s it can have,
+and the problems that carry members of their own, one model each, so that clients read those
+members typed. app/api/problems.py renders them."""
 
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.api.problems import Problem
 from app.api.schemas.markbook import CellRead
+
+
+class ProblemType(StrEnum):
+    """Every problem ``type`` the service answers with: clients key on these."""
+
+    BAD_REQUEST = "/problems/bad-request"
+    UNAUTHORIZED = "/problems/unauthorized"
+    FORBIDDEN = "/problems/forbidden"
+    NOT_FOUND = "/problems/not-found"
+    METHOD_NOT_ALLOWED = "/problems/method-not-allowed"
+    NOT_ACCEPTABLE = "/problems/not-acceptable"
+    CONFLICT = "/problems/conflict"
+    PRECONDITION_FAILED = "/problems/precondition-failed"
+    PAYLOAD_TOO_LARGE = "/problems/payload-too-large"
+    UNSUPPORTED_MEDIA_TYPE = "/problems/unsupported-media-type"
+    VALIDATION_ERROR = "/problems/validation-error"
+    OAUTH_ERROR = "/problems/oauth-error"
+    HTTP_ERROR = "/problems/http-error"
+    INTERNAL_ERROR = "/problems/internal-error"
+    SERVICE_UNAVAILABLE = "/problems/service-unavailable"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where: body.urn, query.limit, body.grants.0.role ...")
+    reason: str
+    key: str | None = Field(
+        default=None,
+        description="For a refused row of a bulk write: the row's key (a pupil's MIS id, else "
+        "their UPN; a class's code), so it can be found without counting rows.",
+    )
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem. Clients key on ``type``; ``detail`` is for people. Problems with
+    members of their own have models of their own (app/api/schemas/problems.py)."""
+
+    type: ProblemType = Field(examples=["/problems/validation-error"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
 
 
 class ValidationProblem(Problem):

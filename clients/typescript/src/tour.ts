@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const kind: "user" | "client" = me.data.kind;
   const schoolId = me.data.school_ids[0];
   if (schoolId === undefined) throw new Error("the teacher reaches no school");
-  console.log(`signed in as ${me.data.name} (${kind}), school ${schoolId}`);
+  console.log(`signed in: ${me.data.name} (${kind}), school ${schoolId}`);
 
   const classes = await markbook.GET("/v1/schools/{school_id}/classes", {
     params: { path: { school_id: schoolId }, query: { limit: 100 } },
