@@ -37,7 +37,7 @@ from app.api.rest import (
     tenancy,
     values,
 )
-from app.api.rest.common import extra_schemas, problem_media_types
+from app.api.rest.common import extra_schemas, name_form_bodies, problem_media_types
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import head_revision
@@ -141,7 +141,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 description=app.description,
                 routes=app.routes,
             )
-            app.openapi_schema = problem_media_types(extra_schemas(document, roster.EXTRA_SCHEMAS))
+            document = extra_schemas(document, roster.EXTRA_SCHEMAS)
+            app.openapi_schema = name_form_bodies(problem_media_types(document))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Header
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.api.deps import IssuerDep, SessionDep
 from app.api.rest.common import problems
+from app.api.schemas.base import no_defaults
 from app.api.schemas.problems import TokenProblem
 from app.errors import OAuthError
 from app.services import auth as service
@@ -29,18 +30,13 @@ class TokenResponse(BaseModel):
     scope: str = ""
 
 
-def _no_defaults(schema: dict[str, Any]) -> None:
-    for field in schema.get("properties", {}).values():
-        field.pop("default", None)
-
-
 class TokenRequest(BaseModel):
     """The token request's form (RFC 6749). A field left out is left empty: a form has no
     null, so none is nullable. Fields the grant does not use are ignored."""
 
     # The empty defaults are how a left-out field is read, not values to send: kept out of the
     # document, where generators would take a default as "always sent".
-    model_config = ConfigDict(json_schema_extra=_no_defaults)
+    model_config = ConfigDict(json_schema_extra=no_defaults)
 
     # Any other grant is refused as RFC 6749 says (400 unsupported_grant_type), not as a 422.
     grant_type: Annotated[

@@ -178,3 +178,33 @@ def raw_json_body(description: str) -> dict[str, Any]:
             },
         }
     }
+
+
+def name_form_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    """Name the models FastAPI makes of a route's form and file parameters after the operation
+    (`Body_importScores` becomes `ImportScoresForm`), so generated clients read well."""
+    schemas = document.get("components", {}).get("schemas", {})
+    renamed = {
+        name: name.removeprefix("Body_")[:1].upper() + name.removeprefix("Body_")[1:] + "Form"
+        for name in schemas
+        if name.startswith("Body_")
+    }
+    for old, new in renamed.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new]["title"] = new
+    refs = {
+        f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renamed.items()
+    }
+
+    def rewrite(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("$ref") in refs:
+                node["$ref"] = refs[node["$ref"]]
+            for value in node.values():
+                rewrite(value)
+        elif isinstance(node, list):
+            for item in node:
+                rewrite(item)
+
+    rewrite(document)
+    return document

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import SQLModel
 
 from app.api.schemas.base import Output
@@ -15,18 +15,18 @@ from app.api.schemas.problems import Problem
 from app.api.schemas.roster import RowResult
 
 
-class ImportJobResult(BaseModel):
+class ImportJobResult(Output):
     """What a finished import stored: the counts, the rows refused, and what is worth telling
-    the uploader about the file."""
+    the uploader about the file. (Defaults read jobs stored before some counts were kept.)"""
 
     created: int
     updated: int
     unchanged: int
     rejected: int
     left: int
-    classes_created: int
-    rejected_rows: list[RowResult]
-    warnings: list[str]
+    classes_created: int = 0
+    rejected_rows: list[RowResult] = []
+    warnings: list[str] = []
 
 
 class ImportJobRead(SQLModel, Output):

@@ -8,8 +8,9 @@ import uuid
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.schemas.base import no_defaults
 from app.api.schemas.markbook import CellRead
 
 
@@ -34,6 +35,9 @@ class ProblemType(StrEnum):
 
 
 class FieldError(BaseModel):
+    # Members without a value are left out, not sent as null.
+    model_config = ConfigDict(json_schema_extra=no_defaults)
+
     field: str = Field(description="Where: body.urn, query.limit, body.grants.0.role ...")
     reason: str
     key: str | None = Field(
@@ -45,7 +49,10 @@ class FieldError(BaseModel):
 
 class Problem(BaseModel):
     """An RFC 9457 problem. Clients key on ``type``; ``detail`` is for people. Problems with
-    members of their own have models of their own (app/api/schemas/problems.py)."""
+    members of their own have models of their own (below)."""
+
+    # Members without a value are left out, not sent as null.
+    model_config = ConfigDict(json_schema_extra=no_defaults)
 
     type: ProblemType = Field(examples=["/problems/validation-error"])
     title: str

@@ -15,7 +15,7 @@ from sqlmodel import Field
 from app.api.schemas.base import Input, Output, PageOf
 from app.api.schemas.curriculum import OwnerIn
 from app.db.curriculum import Owner
-from app.domain.reports import Category
+from app.domain.reports import Category, Metric
 
 DEFINITION_HELP = (
     "A report definition: {metrics[], dimensions[], groups[], points[], filters[], "
@@ -75,9 +75,9 @@ class ReportCell(BaseModel):
 class ColumnRead(BaseModel):
     key: str
     label: str
-    unit: str
+    unit: str = Field(description="What the figures count: %, pupils, objectives, score, value.")
     decimals: int
-    metric: str
+    metric: Metric
     point: int
     category: str | None
 
