@@ -58,9 +58,10 @@ async function main(): Promise<void> {
     params: { query: { school_id: schoolId, limit: 100 } },
   });
   if (!subjects.data) return fail("list subjects", subjects.error, subjects.response.status);
-  const taught = classes.data.items[0];
-  const subject = subjects.data.items.find((s) => s.code === "MA") ?? subjects.data.items[0];
-  if (taught === undefined || subject === undefined) throw new Error("no class or subject");
+  const myId = me.data.id;
+  const taught = classes.data.items.find((c) => c.teacher_ids.includes(myId));
+  const subject = subjects.data.items.find((s) => s.name === "Mathematics");
+  if (taught === undefined || subject === undefined) throw new Error("no class or maths");
 
   // Read the grid; its ETag is the If-Match of the write.
   const where = { school_id: schoolId };
