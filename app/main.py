@@ -39,7 +39,7 @@ from app.api.rest import (
     tenancy,
     values,
 )
-from app.api.rest.common import extra_schemas, problem_media_types
+from app.api.rest.common import extra_schemas, name_form_bodies, problem_media_types
 from app.auth.secrets import set_hashing_threads
 from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
@@ -60,8 +60,11 @@ England. Sign in at `POST /v1/auth/token` (OAuth2 password or client_credentials
 
 
 def operation_id(route: APIRoute) -> str:
-    """`{tag}-{function}`, e.g. `schools-create_school`: readable in generated clients."""
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+    """The route function's name in camel case, e.g. `createSchool`: what generated clients
+    name their functions and types by (`create_school` in Python, `createSchool` in
+    TypeScript). Function names are unique across routers; a test keeps them so."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def _start_sweeper(app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:
@@ -180,7 +183,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 description=app.description,
                 routes=app.routes,
             )
-            app.openapi_schema = problem_media_types(extra_schemas(document, roster.EXTRA_SCHEMAS))
+            document = extra_schemas(document, roster.EXTRA_SCHEMAS)
+            app.openapi_schema = name_form_bodies(problem_media_types(document))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

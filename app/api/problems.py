@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,29 +43,6 @@ _HTTP_SLUGS = {
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("validation-error", "Invalid input"),
 }
-
-
-class FieldError(BaseModel):
-    field: str = Field(description="Where: body.urn, query.limit, body.grants.0.role ...")
-    reason: str
-    key: str | None = Field(
-        default=None,
-        description="For a refused row of a bulk write: the row's key (a pupil's MIS id, else "
-        "their UPN; a class's code), so it can be found without counting rows.",
-    )
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem. Clients key on ``type``; ``detail`` is for people."""
-
-    model_config = ConfigDict(extra="allow")
-    type: str = Field(examples=["/problems/validation-error"])
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
 
 
 def problem_response(

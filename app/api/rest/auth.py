@@ -10,10 +10,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.api.deps import IssuerDep, SessionDep, ThrottleDep
 from app.api.rest.common import problems
+from app.api.schemas.base import no_defaults
+from app.api.schemas.problems import TokenProblem
 from app.errors import OAuthError
 from app.services import auth as service
 
@@ -21,6 +23,8 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
 class TokenResponse(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
@@ -30,6 +34,36 @@ class TokenResponse(BaseModel):
         description="People only: send it with grant_type=refresh_token for a new token (and a "
         "new refresh token: each works once). Keep it secret; sign out at /v1/auth/revoke.",
     )
+
+
+class TokenRequest(BaseModel):
+    """The token request's form (RFC 6749). A field left out is left empty: a form has no
+    null, so none is nullable. Fields the grant does not use are ignored."""
+
+    # The empty defaults are how a left-out field is read, not values to send: kept out of the
+    # document, where generators would take a default as "always sent".
+    model_config = ConfigDict(json_schema_extra=no_defaults)
+
+    # Any other grant is refused as RFC 6749 says (400 unsupported_grant_type), not as a 422.
+    grant_type: Annotated[
+        str,
+        Field(
+            max_length=64,
+            description="password (people), refresh_token (people, later) or "
+            "client_credentials (integrations)",
+        ),
+        WithJsonSchema(
+            {"type": "string", "enum": ["password", "refresh_token", "client_credentials"]}
+        ),
+    ]
+    username: str = Field(default="", max_length=254, description="password: the email.")
+    password: str = Field(default="", max_length=256, description="password: the password.")
+    refresh_token: str = Field(
+        default="", max_length=256, description="refresh_token: the refresh token."
+    )
+    client_id: str = Field(default="", max_length=64, description="client_credentials.")
+    client_secret: str = Field(default="", max_length=256, description="client_credentials.")
+    scope: str = Field(default="", max_length=1000)
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
@@ -52,7 +86,11 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     "/token",
     response_model=TokenResponse,
     response_model_exclude_none=True,
-    responses=problems(400, 429, 503),
+    responses={
+        **problems(429, 503),
+        400: {"model": TokenProblem, "description": "The token request is refused"},
+        401: {"model": TokenProblem, "description": "The client could not be authenticated"},
+    },
     summary="Get a bearer token",
 )
 async def issue_token(
@@ -60,15 +98,7 @@ async def issue_token(
     session: SessionDep,
     issuer: IssuerDep,
     throttle: ThrottleDep,
-    grant_type: Annotated[
-        str, Form(max_length=64, description="password, refresh_token or client_credentials")
-    ],
-    username: Annotated[str | None, Form(max_length=254)] = None,
-    password: Annotated[str | None, Form(max_length=256)] = None,
-    refresh_token: Annotated[str | None, Form(max_length=256)] = None,
-    client_id: Annotated[str | None, Form(max_length=64)] = None,
-    client_secret: Annotated[str | None, Form(max_length=256)] = None,
-    scope: Annotated[str | None, Form(max_length=1000)] = None,
+    form: Annotated[TokenRequest, Form()],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> JSONResponse:
     """People send `grant_type=password` with `username` (email) and `password`, and get a
@@ -78,7 +108,9 @@ async def issue_token(
     Basic). Tokens expire after `expires_in` seconds, and sooner when the holder's password,
     secret, roles or status change. Too many failed sign-ins for one account, or attempts from
     one address, are answered 429 with `Retry-After`."""
-    fields = (grant_type, username, password, refresh_token, client_id, client_secret, scope)
+    grant_type, username, password = form.grant_type, form.username, form.password
+    client_id, client_secret, refresh_token = form.client_id, form.client_secret, form.refresh_token
+    fields = (grant_type, username, password, refresh_token, client_id, client_secret, form.scope)
     if any(value and "\x00" in value for value in fields):
         raise OAuthError("invalid_request", "form fields must not contain the NUL character")
     address = request.client.host if request.client else None

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.rest.common import problems, raw_body
+from app.api.rest.common import problems, raw_body, raw_json_body
 from app.api.schemas.curriculum import FrameworkRead
 from app.errors import InvalidInput
 from app.services.framework_imports import import_framework
@@ -98,7 +98,7 @@ async def import_objectives_csv(
     status_code=201,
     response_model=FrameworkRead,
     responses=problems(403, 409),
-    openapi_extra=raw_body("application/json"),
+    openapi_extra=raw_json_body("A CASE 1.0 package: CFDocument, CFItems, CFAssociations."),
     description="Import a framework from a 1EdTech CASE 1.0 JSON package (CFDocument, CFItems, "
     "CFAssociations; isChildOf gives the hierarchy, humanCodingScheme the codes).\n\n" + DOC,
 )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy import text
 
+from app.api.schemas.base import Output
 from app.db.migrate import current_revision
 
 router = APIRouter(tags=["health"])
 
 
-class Health(BaseModel):
-    status: str
+class Health(Output):
+    status: Literal["ok", "migrations pending", "unavailable"]
     database: str | None = None
     migration: str | None = None
     expected_migration: str | None = None

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic_core import to_json
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.rest.common import problems
+from app.api.rest.common import ETAG_HEADER, problems
 from app.api.rest.roster import IdempotencyKey
 from app.api.schemas.markbook import (
     Grid,
@@ -39,7 +39,8 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         max_length=40,
-        description="The grid's ETag as read: the write is refused (412) if the grid's cells "
+        description='The grid\'s ETag as read, quotes and all (`"42"`; a bare 42 is read '
+        "too; `*` or none: no precondition): the write is refused (412) if the grid's cells "
         "changed since.",
     ),
 ]
@@ -48,7 +49,11 @@ IfMatch = Annotated[
 @router.get(
     "/v1/schools/{school_id}/markbook",
     response_model=Grid,
-    responses={**problems(404), 304: {"description": "Not modified (If-None-Match)"}},
+    responses={
+        **problems(404),
+        200: {"headers": {"ETag": ETAG_HEADER}},
+        304: {"description": "Not modified (If-None-Match)", "headers": {"ETag": ETAG_HEADER}},
+    },
 )
 async def read_grid(
     school_id: uuid.UUID,
@@ -67,7 +72,14 @@ async def read_grid(
     as_at: Annotated[
         date | None, Query(description="The grid as it stood at the end of this day.")
     ] = None,
-    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=40)] = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="If-None-Match",
+            max_length=40,
+            description='The ETag as read before, quoted (`"42"`): 304 if the grid is unchanged.',
+        ),
+    ] = None,
 ) -> Response:
     """A class's (or some pupils') grid in a subject: each pupil's working curriculum year, the
     objectives of those years, the scales to judge them on and every judged cell. Its
@@ -93,7 +105,7 @@ async def read_grid(
 @router.post(
     "/v1/schools/{school_id}/markbook",
     response_model=GridSaved,
-    responses=problems(403, 404, 412),
+    responses={**problems(403, 404, 412), 200: {"headers": {"ETag": ETAG_HEADER}}},
 )
 async def save_grid(
     school_id: uuid.UUID,

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
-from app.api.schemas.base import PageOf
+from sqlmodel import Field
+
+from app.api.schemas.base import Output, PageOf
 from app.db.audit import AuditEventBase
 
 
-class AuditEventRead(AuditEventBase):
+class AuditEventRead(AuditEventBase, Output):
     id: uuid.UUID
+    actor_type: Literal["user", "client", "system"] = Field(  # type: ignore[assignment]
+        description="Who made the change: a user, an integration client, or the system."
+    )
+    action: Literal["create", "update", "delete"] = Field(  # type: ignore[assignment]
+        description="What was done to the entity."
+    )
 
 
 class AuditEventPage(PageOf[AuditEventRead]):

@@ -72,7 +72,23 @@ class Input(SQLModel):
         return value
 
 
-class PageOf(BaseModel, Generic[T]):
+def no_defaults(schema: dict[str, Any]) -> None:
+    """A model's ``json_schema_extra``: its fields' defaults kept out of the document. For
+    members that are left out when they have no value (a problem's ``errors``, a form's
+    fields), where generators would read a default as "always sent"."""
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+
+
+class Output(BaseModel):
+    """Mixed into every response model: the service always sends every field (null where it
+    has no value), so the document marks every field required, defaults or not. Pydantic
+    leaves a field with a default optional unless told."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class PageOf(Output, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(
         description="Pass as ?cursor= for the next page; null at the end."

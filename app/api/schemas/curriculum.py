@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import model_validator
 from sqlmodel import Field
 
-from app.api.schemas.base import Input, PageOf
+from app.api.schemas.base import Input, Output, PageOf
 from app.db.curriculum import (
     DescriptorFields,
     FrameworkFields,
@@ -40,7 +40,7 @@ class SubjectUpdate(Input):
     position: int = Field(default=None, ge=1, le=1000)
 
 
-class SubjectRead(SubjectFields, Owner):
+class SubjectRead(SubjectFields, Owner, Output):
     id: uuid.UUID
     created_at: datetime
     updated_at: datetime
@@ -67,13 +67,13 @@ class ScaleUpdate(Input):
     )
 
 
-class DescriptorRead(DescriptorFields):
+class DescriptorRead(DescriptorFields, Output):
     id: uuid.UUID
     position: int
     archived: bool
 
 
-class ScaleRead(ScaleFields, Owner):
+class ScaleRead(ScaleFields, Owner, Output):
     id: uuid.UUID
     descriptors: list[DescriptorRead]
     created_at: datetime
@@ -91,7 +91,7 @@ class FrameworkUpdate(Input):
     scale_id: uuid.UUID = Field(default=None, description="The depth scale for judgements.")
 
 
-class FrameworkRead(FrameworkFields, Owner):
+class FrameworkRead(FrameworkFields, Owner, Output):
     id: uuid.UUID
     objective_count: int = Field(description="Objectives not archived.")
     created_at: datetime
@@ -119,7 +119,7 @@ class ObjectivesReplace(Input):
     )
 
 
-class ObjectiveRead(ObjectiveFields):
+class ObjectiveRead(ObjectiveFields, Output):
     id: uuid.UUID
     framework_id: uuid.UUID
     position: int
@@ -137,7 +137,7 @@ class MeasureUpdate(Input):
     archived: bool = None  # type: ignore[assignment]
 
 
-class MeasureRead(MeasureFields, Owner):
+class MeasureRead(MeasureFields, Owner, Output):
     id: uuid.UUID
     archived: bool
     created_at: datetime

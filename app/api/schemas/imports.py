@@ -5,21 +5,40 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
+from pydantic import Field
 from sqlmodel import SQLModel
 
+from app.api.schemas.base import Output
+from app.api.schemas.problems import Problem
+from app.api.schemas.roster import RowResult
 
-class ImportJobRead(SQLModel):
+
+class ImportJobResult(Output):
+    """What a finished import stored: the counts, the rows refused, and what is worth telling
+    the uploader about the file. (Defaults read jobs stored before some counts were kept.)"""
+
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    left: int
+    classes_created: int = 0
+    rejected_rows: list[RowResult] = []
+    warnings: list[str] = []
+
+
+class ImportJobRead(SQLModel, Output):
     id: uuid.UUID
     school_id: uuid.UUID | None
     trust_id: uuid.UUID | None
-    kind: str
+    kind: Literal["ctf", "oneroster"]
     filename: str | None
-    status: str
+    status: Literal["queued", "running", "succeeded", "failed"]
     rows_total: int
     rows_done: int
-    result: dict[str, Any] | None
-    problem: dict[str, Any] | None
+    result: ImportJobResult | None = Field(description="Succeeded: what was stored.")
+    problem: Problem | None = Field(description="Failed: why, as the import's problem.")
     created_at: datetime
     updated_at: datetime

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlmodel import Field, SQLModel
 
 from app.api.schemas.base import Input
+from app.domain.scales import Band
 
 
 class CellIn(Input):
@@ -49,7 +50,7 @@ class GridDescriptor(SQLModel):
     code: str
     label: str
     value: Decimal
-    band: str | None
+    band: Band | None
     colour: str | None
     secure: bool
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from app.api.schemas.base import Output
 from app.domain.roles import ClientScope, Role
 
 
-class GrantView(BaseModel):
+class GrantView(Output):
     role: Role
     trust_id: uuid.UUID | None
     school_id: uuid.UUID | None
@@ -23,10 +25,10 @@ class GrantView(BaseModel):
     )
 
 
-class Me(BaseModel):
+class Me(Output):
     """Who the caller is and what they may reach."""
 
-    kind: str = Field(description="user or client")
+    kind: Literal["user", "client"] = Field(description="A person, or an integration client.")
     id: uuid.UUID
     name: str
     email: str | None

@@ -9,7 +9,7 @@ from datetime import datetime
 from pydantic import model_validator
 from sqlmodel import Field
 
-from app.api.schemas.base import Input, PageOf
+from app.api.schemas.base import Input, Output, PageOf
 from app.db.people import IntegrationClientBase, RoleGrantBase, UserBase
 from app.domain.roles import ROLE_SCOPE, SELF_ROLES, ClientScope, ScopeKind
 
@@ -29,7 +29,7 @@ class RoleGrantCreate(RoleGrantBase, Input):
         return self
 
 
-class RoleGrantRead(RoleGrantBase):
+class RoleGrantRead(RoleGrantBase, Output):
     id: uuid.UUID
     user_id: uuid.UUID
     created_at: datetime
@@ -50,7 +50,7 @@ class UserUpdate(Input):
     is_active: bool = None  # type: ignore[assignment]
 
 
-class UserRead(UserBase):
+class UserRead(UserBase, Output):
     id: uuid.UUID
     is_active: bool
     grants: list[RoleGrantRead]
@@ -72,7 +72,7 @@ class IntegrationClientUpdate(Input):
     is_active: bool = None  # type: ignore[assignment]
 
 
-class IntegrationClientRead(IntegrationClientBase):
+class IntegrationClientRead(IntegrationClientBase, Output):
     id: uuid.UUID
     client_id: str
     is_active: bool

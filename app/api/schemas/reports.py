@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Field
 
-from app.api.schemas.base import Input, PageOf
+from app.api.schemas.base import Input, Output, PageOf
 from app.api.schemas.curriculum import OwnerIn
 from app.db.curriculum import Owner
-from app.domain.reports import Category
+from app.domain.reports import Category, Metric
 
 DEFINITION_HELP = (
     "A report definition: {metrics[], dimensions[], groups[], points[], filters[], "
@@ -66,7 +66,7 @@ class MatrixPupilsRequest(Input):
     to_category: Category = Field(description="The category at its second point.")
 
 
-class CellRead(BaseModel):
+class ReportCell(BaseModel):
     value: float | None = Field(description="null: no figure, or suppressed.")
     n: int | None = Field(description="Pupils counted in the figure.")
     suppressed: bool
@@ -75,9 +75,9 @@ class CellRead(BaseModel):
 class ColumnRead(BaseModel):
     key: str
     label: str
-    unit: str
+    unit: str = Field(description="What the figures count: %, pupils, objectives, score, value.")
     decimals: int
-    metric: str
+    metric: Metric
     point: int
     category: str | None
 
@@ -85,7 +85,7 @@ class ColumnRead(BaseModel):
 class RowRead(BaseModel):
     keys: dict[str, str | None]
     labels: dict[str, str]
-    cells: list[CellRead]
+    cells: list[ReportCell]
 
 
 class SectionRead(BaseModel):
@@ -149,7 +149,7 @@ class ReportTemplateUpdate(Input):
     archived: bool = None  # type: ignore[assignment]
 
 
-class ReportTemplateRead(Owner):
+class ReportTemplateRead(Owner, Output):
     id: uuid.UUID
     code: str
     name: str

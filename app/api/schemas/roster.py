@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, EmailStr, model_validator
 from sqlmodel import Field, SQLModel
 
-from app.api.schemas.base import Input, PageOf
+from app.api.schemas.base import Input, Output, PageOf
 from app.db.roster import (
     UPN,
     ClassCode,
@@ -85,7 +85,7 @@ class EnrolmentRead(SQLModel):
     updated_at: datetime
 
 
-class PupilRead(PupilFields):
+class PupilRead(PupilFields, Output):
     id: uuid.UUID
     school_id: uuid.UUID
     upn_temporary: bool
@@ -119,7 +119,7 @@ class ClassUpdate(Input):
     )
 
 
-class ClassRead(ClassFields):
+class ClassRead(ClassFields, Output):
     id: uuid.UUID
     school_id: uuid.UUID
     academic_year: int
@@ -141,7 +141,7 @@ class GroupUpdate(Input):
     )
 
 
-class GroupRead(GroupFields):
+class GroupRead(GroupFields, Output):
     id: uuid.UUID
     school_id: uuid.UUID
     pupil_ids: list[uuid.UUID] = Field(description="Only the pupils within your reach.")
@@ -248,10 +248,10 @@ class RosterSyncEnvelope(Input):
     pupils: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_SYNC_PUPILS)
 
 
-class RowResult(SQLModel):
+class RowResult(SQLModel, Output):
     index: int = Field(description="Position of the row in the payload (from 0).")
     key: str = Field(description="external_id or UPN, as sent.")
-    status: str = Field(description="created, updated, unchanged, left or rejected.")
+    status: Literal["created", "updated", "unchanged", "left", "rejected"]
     id: uuid.UUID | None = None
     errors: list[dict[str, str]] | None = None
 

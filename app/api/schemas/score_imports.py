@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from app.api.schemas.base import Input
+from app.api.schemas.base import Input, Output
 from app.importers.scores import MAX_COLUMNS
 
 BlankCells = Literal["skip", "clear"]
@@ -80,7 +80,7 @@ class ImportCellError(SQLModel):
     reason: str
 
 
-class ImportValue(SQLModel):
+class ImportValue(SQLModel, Output):
     column: str
     measure_id: uuid.UUID
     value: FileCell = Field(
@@ -107,7 +107,7 @@ class ImportTotals(SQLModel):
     values: int = Field(description="Values the rows without errors would write or clear.")
 
 
-class ScoreImportResult(SQLModel):
+class ScoreImportResult(SQLModel, Output):
     """A dry run lists every row, with its values and errors, and stores nothing. A commit
     answers only when every row was good and all were stored: the counts of values written
     (new or changed), cleared, and unchanged (already stored as the file has them)."""

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Field
 
-from app.api.schemas.base import Input, PageOf
+from app.api.schemas.base import Input, Output, PageOf
 from app.db.tenancy import URN, AssessmentPoint, AssessmentPointBase, SchoolBase, TrustBase
 from app.domain.calendar import AcademicYear
 from app.domain.reports import MIN_THRESHOLD
@@ -24,7 +24,7 @@ class TrustUpdate(Input):
     name: str = Field(default=None, min_length=1, max_length=200)
 
 
-class TrustRead(TrustBase):
+class TrustRead(TrustBase, Output):
     id: uuid.UUID
     created_at: datetime
     updated_at: datetime
@@ -48,7 +48,7 @@ class SchoolUpdate(Input):
     )
 
 
-class SchoolRead(SchoolBase):
+class SchoolRead(SchoolBase, Output):
     id: uuid.UUID
     report_threshold: int = Field(
         description="Reports for governors hide figures counting fewer pupils than this."
@@ -71,7 +71,7 @@ class AssessmentPointUpdate(Input):
     assessed_on: date = None  # type: ignore[assignment]
 
 
-class AssessmentPointRead(AssessmentPointBase):
+class AssessmentPointRead(AssessmentPointBase, Output):
     id: uuid.UUID
     school_id: uuid.UUID
     academic_year: int

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import WithJsonSchema, field_validator
 from sqlmodel import Field, SQLModel
 
-from app.api.schemas.base import Input
+from app.api.schemas.base import Input, Output
 from app.domain.scales import Band
 
 MAX_VALUES = 10_000
@@ -62,7 +62,7 @@ class ValuesWrite(Input):
     values: list[ValueIn] = Field(min_length=1, max_length=MAX_VALUES)
 
 
-class ValuesWritten(SQLModel):
+class ValuesWritten(SQLModel, Output):
     """What a bulk write did: values written (new or changed), cleared, and unchanged (sent
     as they already stood, so not written again)."""
 
