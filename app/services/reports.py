@@ -211,7 +211,9 @@ async def school_reports(
     for school_id, definition in keys:
         if school_id in schools:
             school = schools[school_id]
-            wanted[definition][school_id] = _audience(principal, [school], school.trust_id)
+            wanted[definition][school_id] = _audience(
+                principal, [school], school.trust_id, school.name
+            )
     found: dict[tuple[uuid.UUID, ReportDefinition], ReportTable | InvalidInput] = {}
     for definition, audiences in wanted.items():
         ran = {

@@ -16,8 +16,8 @@ class AuditEventRead(AuditEventBase, Output):
     actor_type: Literal["user", "client", "system"] = Field(  # type: ignore[assignment]
         description="Who made the change: a user, an integration client, or the system."
     )
-    action: Literal["create", "update", "delete"] = Field(  # type: ignore[assignment]
-        description="What was done to the entity."
+    action: Literal["create", "update", "delete", "export"] = Field(  # type: ignore[assignment]
+        description="What was done to the entity (export: a subject access export of a pupil)."
     )
 
 
