@@ -10,6 +10,7 @@ written there, to refresh the README from.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -99,8 +100,15 @@ def _write_answers(run: TourRun) -> None:
     lines = []
     for _, step, ran, why in run.steps:
         lines.append(f"--- block {step.block}{' DIFFERS' if why else ''}\n$ {step.command}")
+        if why:
+            lines.append(f"(why: {why[:200]})")
         if ran is not None:
-            lines.append(ran.output.rstrip("\n"))
+            head, _, body = ran.output.rpartition("\n\n") if ran.show_headers else ("", "", ran.output)
+            try:
+                body = json.dumps(json.loads(body), indent=1, ensure_ascii=False)
+            except ValueError:
+                pass
+            lines.append((head + "\n\n" if head else "") + body.rstrip("\n"))
     Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

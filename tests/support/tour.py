@@ -9,8 +9,9 @@ The shell understood is the small part of bash and curl the README uses: `$ ` co
 -D -, -o FILE; `cat FILE`; `jq [-r] FILTER [FILE]` with paths (`.a.b[0]`, `.items[]`),
 `select(.key == "value")` and pipes; `cmd | jq ...` pipelines; `$ # comments`.
 
-What an answer must match (`matches`): what the README prints, where "…" elides (list items,
-members, the rest of a string or CSV line, whole CSV lines); ids (UUIDs, also abbreviated as
+What an answer must match (`Matcher`): what the README prints, where "…" elides (list items,
+members, any part of a string or CSV line, whole CSV lines; a list with "…" holds the items
+shown in any order); ids (UUIDs, also abbreviated as
 `0c6e3424-…`), timestamps, dates and academic-year labels, UPNs, request ids, client ids,
 secrets and tokens by their shape; cursors and versions by presence; academic years (start
 years) shifted by as many years as the calendar has moved since the README's `YEAR=`; every
@@ -100,8 +101,10 @@ def steps(blocks: list[str], first: int = 0) -> list[Step]:
             if not line.startswith("$ "):
                 raise ValueError(f"block {number}: output before any command: {line!r}")
             command = line[2:]
-            while command.endswith("\\") and index < len(lines):
-                command = command[:-1] + "\n" + lines[index]
+            while (command.endswith("\\") or _open_quote(command)) and index < len(lines):
+                if command.endswith("\\"):
+                    command = command[:-1]
+                command += "\n" + lines[index]
                 index += 1
             printed = []
             while index < len(lines) and not lines[index].startswith("$ "):
@@ -110,6 +113,23 @@ def steps(blocks: list[str], first: int = 0) -> list[Step]:
             if not command.lstrip().startswith("#"):
                 found.append(Step(number, command, "\n".join(printed)))
     return found
+
+
+def _open_quote(command: str) -> bool:
+    """Whether a quote is still open at the end of the line (the command goes on)."""
+    quote, index = None, 0
+    while index < len(command):
+        char = command[index]
+        if quote == "'":
+            quote = None if char == "'" else quote
+        elif char == "\\":
+            index += 1
+        elif quote == '"':
+            quote = None if char == '"' else quote
+        elif char in "'\"":
+            quote = char
+        index += 1
+    return quote is not None
 
 
 # --- the shell ----------------------------------------------------------------------------
@@ -417,8 +437,15 @@ class Matcher:
                 return len(found) == len(shown) and all(
                     self.json(s, f, key) for s, f in zip(shown, found, strict=True)
                 )
-            rest = iter(found)  # the items shown, in order, among the others
-            return all(any(self.json(part, item, key) for item in rest) for part in parts)
+            # The items shown among the others, in any order (lists of rows sorted by ids
+            # come in a different order on each install), each a different one.
+            left = list(found)
+            for part in parts:
+                match = next((i for i, item in enumerate(left) if self.json(part, item, key)), None)
+                if match is None:
+                    return False
+                del left[match]
+            return True
         if isinstance(shown, str):
             return isinstance(found, str) and self.text(shown, found)
         if isinstance(shown, bool) or shown is None:
@@ -506,7 +533,10 @@ def check(step: Step, ran: Ran, matcher: Matcher) -> str | None:
     if answer is None:  # cat, jq, an assignment: the text itself
         if not printed.strip():
             return None
-        ok = matcher.lines(printed.splitlines(), ran.output.rstrip("\n").splitlines())
+        try:
+            ok = matcher.json(shown_json(printed), json.loads(ran.output))
+        except ValueError:
+            ok = matcher.lines(printed.splitlines(), ran.output.rstrip("\n").splitlines())
         return None if ok else f"printed:\n{printed}\nbut it prints:\n{ran.output}"
     body = printed
     if ran.show_headers:
