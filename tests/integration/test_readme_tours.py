@@ -81,7 +81,7 @@ async def tour(
                 section = _section(text, starts[step.block])
                 try:
                     ran: Ran | None = await shell.run(step.command)
-                except Exception as error:  # noqa: BLE001 - reported with the step
+                except Exception as error:  # reported with the step, and the tour goes on
                     run.steps.append((section, step, None, f"could not run: {error!r}"))
                     continue
                 assert ran is not None
@@ -103,7 +103,9 @@ def _write_answers(run: TourRun) -> None:
         if why:
             lines.append(f"(why: {why[:200]})")
         if ran is not None:
-            head, _, body = ran.output.rpartition("\n\n") if ran.show_headers else ("", "", ran.output)
+            head, _, body = (
+                ran.output.rpartition("\n\n") if ran.show_headers else ("", "", ran.output)
+            )
             try:
                 body = json.dumps(json.loads(body), indent=1, ensure_ascii=False)
             except ValueError:

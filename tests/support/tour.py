@@ -39,8 +39,10 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 SHAPES = (
     (UUID, UUID),
     (r"[0-9a-f]{8}-…", UUID),
-    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?",
-     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"),
+    (
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?",
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?",
+    ),
     (r"\d{4}-\d{2}-\d{2}", r"\d{4}-\d{2}-\d{2}"),
     (r"\b\d{4}/\d{2}\b", r"\d{4}/\d{2}"),
     (r"\b[A-Z]\d{11}[0-9A-Z]\b", r"[A-Z]\d{11}[0-9A-Z]"),  # a UPN: it carries the year
@@ -360,9 +362,7 @@ class Shell:
         if text is None:
             raise ShellError("jq has nothing to read")
         results = list(_jq(program, [json.loads(text)]))
-        return "".join(
-            (r if raw and isinstance(r, str) else json.dumps(r)) + "\n" for r in results
-        )
+        return "".join((r if raw and isinstance(r, str) else json.dumps(r)) + "\n" for r in results)
 
 
 def _jq(program: str, inputs: list[Any]) -> Iterator[Any]:
@@ -380,7 +380,9 @@ def _path(path: str, value: Any) -> list[Any]:
     if not path.startswith("."):
         raise ShellError(f"the tour's jq does not know {path!r}")
     found = [value]
-    for name, index, every in re.findall(r"\.?(\w+)|\[(\d+)\]|\[(\])", path[1:] if path != "." else ""):
+    for name, index, _every in re.findall(
+        r"\.?(\w+)|\[(\d+)\]|\[(\])", path[1:] if path != "." else ""
+    ):
         if name:
             found = [v.get(name) if isinstance(v, dict) else None for v in found]
         elif index:
