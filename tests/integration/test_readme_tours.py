@@ -24,7 +24,8 @@ import pytest
 from app.db.engine import create_engine, session_factory
 from app.main import create_app
 from app.services.demo import demo_ids, seed_demo
-from tests.conftest import TestDatabases, make_client, make_settings
+from tests.conftest import TestDatabases as Databases
+from tests.conftest import make_client, make_settings
 from tests.support.tour import Matcher, Ran, Shell, Step, check, console_blocks, steps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +55,7 @@ def _section(text: str, block_start: int) -> str:
 
 @pytest.fixture(scope="module")
 async def tour(
-    databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[TourRun]:
     """The demo seeded once (it takes a while), then every console block run in order: the
     tour is one session, later blocks use what earlier ones set and wrote."""
