@@ -2,7 +2,9 @@
 freshly seeded demo with the ids `markbook demo ids` prints, as a reader's shell would run it
 (tests/support/tour.py), and each answer must match what the README prints after it (status,
 the headers it shows, the body; ids, timestamps, dates, tokens and cursors by their shape, "…"
-eliding). The sample files the tour posts are read from examples/, as a reader would.
+eliding). The sample files the tour posts are read from examples/, as a reader would (in a
+later school year than the README's, with their year moved on as an export of that year's
+would have it).
 
 Nothing is skipped. Set MARKBOOK_TOUR_ANSWERS=path to have every command's real output
 written there, to refresh the README from.
@@ -67,11 +69,11 @@ async def tour(
             await seed_demo(session)
             await session.commit()
             ids = await demo_ids(session)
-        shutil.copytree(ROOT / "examples", workdir / "examples")
         text = README.read_text(encoding="utf-8")
         written = re.search(r"^\s*YEAR=(\d{4})$", text, re.M)
         assert written is not None, "the README's demo no longer prints YEAR="
         matcher = Matcher(year_shift=int(ids["YEAR"]) - int(written.group(1)))
+        _copy_examples(workdir / "examples", int(written.group(1)), matcher.year_shift)
         starts = [m.start() for m in re.finditer(r"```console\n", text)]
         blocks = console_blocks(text)
         assert len(blocks) == len(starts) >= 30, "the tour has lost its examples"
@@ -92,6 +94,27 @@ async def tour(
     finally:
         await engine.dispose()
         databases.drop(url)
+
+
+def _copy_examples(target: Path, year: int, shift: int) -> None:
+    """The sample files, as if exported this school year: they name the README's year (a
+    roster sync's `academic_year`, a CTF's year and date), which the calendar has moved on
+    from by `shift` years."""
+    shutil.copytree(ROOT / "examples", target)
+    if not shift:
+        return
+    moved = {
+        f'"academic_year": {year}': f'"academic_year": {year + shift}',
+        f"<AcademicYear>{year}/{(year + 1) % 100:02d}<": (
+            f"<AcademicYear>{year + shift}/{(year + shift + 1) % 100:02d}<"
+        ),
+        f"<DateTime>{year}-": f"<DateTime>{year + shift}-",
+    }
+    for name in ("sync.json", "riverside.xml"):
+        text = (target / name).read_text(encoding="utf-8")
+        for old, new in moved.items():
+            text = text.replace(old, new)
+        (target / name).write_text(text, encoding="utf-8")
 
 
 def _write_answers(run: TourRun) -> None:
