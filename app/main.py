@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ from app.api.rest.common import extra_schemas, problem_media_types
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import head_revision
+from app.services import retention
 from app.settings import Settings, get_settings
 
 API_VERSION = "0.1.0"
@@ -58,6 +60,21 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+def _start_sweeper(app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:
+    """The background retention sweep (app.services.retention), unless turned off."""
+    if not settings.retention_sweep_seconds:
+        return None
+    app.state.sweeper = asyncio.create_task(
+        retention.sweep_forever(
+            app.state.sessions,
+            every=timedelta(seconds=settings.retention_sweep_seconds),
+            job_retention=timedelta(days=settings.import_job_retention_days),
+        ),
+        name="retention-sweep",
+    )
+    return app.state.sweeper
+
+
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
     settings = settings or get_settings()
     owns_engine = engine is None
@@ -68,7 +85,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         # Everything loaded so far (modules, the app, its schemas) lives as long as the process:
         # keep it out of the garbage collector's scans, which large syncs trigger many times.
         gc.freeze()
+        sweeper = _start_sweeper(_app, settings)
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweeper
         if owns_engine:
             await engine.dispose()
 

@@ -48,6 +48,20 @@ class Settings(BaseSettings):
         description="PostgreSQL work_mem (MiB) for a report's statements, for its transaction "
         "only: a trust's pupils hashed and sorted in memory rather than on disk.",
     )
+    retention_sweep_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=86_400,
+        description="How often each server process forgets expired idempotency answers and "
+        "import jobs' personal details (the first sweep at start); 0: no sweep in this process.",
+    )
+    import_job_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How long an import job keeps its file name, rejected rows and warnings; "
+        "after that only its status and counts.",
+    )
     sql_echo: bool = False
     log_level: str = "INFO"
 

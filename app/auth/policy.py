@@ -42,12 +42,15 @@ class Action(StrEnum):
     READ = "read"
     WRITE = "write"
     ERASE = "erase"  # delete a pupil for good: a leader's explicit, audited decision
+    # everything held about a pupil in one document (a subject access request): as for
+    # erasure, the school's decision as data controller, taken by its leaders (or trust admins)
+    EXPORT = "export"
 
 
 R, W = Action.READ, Action.WRITE
 _RW = frozenset({R, W})
 _R = frozenset({R})
-_RWE = frozenset(Action)
+_RWE = frozenset(Action)  # every action: read, write, erase, export
 _ROSTER_ADMIN = {Resource.PUPIL: _RWE, Resource.CLASS: _RW, Resource.GROUP: _RW}
 _ROSTER_READ = {Resource.PUPIL: _R, Resource.CLASS: _R, Resource.GROUP: _R}
 _MARKBOOK = {Resource.JUDGEMENT: _RW, Resource.VALUE: _RW}

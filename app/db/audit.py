@@ -17,7 +17,7 @@ class AuditEventBase(SQLModel):
     actor_type: str = Field(max_length=16, description="user, client or system")
     actor_id: uuid.UUID | None = None
     request_id: str | None = Field(default=None, max_length=64)
-    action: str = Field(max_length=16, description="create, update or delete")
+    action: str = Field(max_length=16, description="create, update, delete or export")
     entity_type: str = Field(max_length=48)
     entity_id: uuid.UUID
     trust_id: uuid.UUID | None = None

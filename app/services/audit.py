@@ -34,15 +34,18 @@ def record(
     trust_id: uuid.UUID | None = None,
     school_id: uuid.UUID | None = None,
     secrets_changed: list[str] | tuple[str, ...] = (),
+    after: dict[str, Any] | None = None,
 ) -> None:
     """Add one audit event for a change to ``entity`` in this transaction.
 
     ``before`` is the snapshot taken before the change (None for a create); the after is the
-    entity as it now stands (None for a delete). Secrets are never kept: ``secrets_changed``
-    names the ones that were set, and nothing more. An update that changed nothing is not
-    recorded.
+    entity as it now stands (None for a delete), unless ``after`` is given (an event that
+    changes nothing, such as an export, keeps only what it says). Secrets are never kept:
+    ``secrets_changed`` names the ones that were set, and nothing more. An update that changed
+    nothing is not recorded.
     """
-    after = None if action == "delete" else snapshot(entity)
+    if after is None:
+        after = None if action == "delete" else snapshot(entity)
     if after is not None and secrets_changed:
         after["secrets_changed"] = list(secrets_changed)
     if action == "update" and before == after:

@@ -40,6 +40,7 @@ from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
 from app.errors import Conflict, InvalidInput, NotFound
+from app.services import retention
 from app.services.audit import record, snapshot
 
 
@@ -140,12 +141,14 @@ async def update_pupil(
 async def erase_pupil(session: AsyncSession, *, principal: Principal, pupil_id: uuid.UUID) -> None:
     """Delete a pupil and everything recorded about them, for good (a data-protection
     erasure). The audit trail keeps that the pupil was erased, by whom and when, but no longer
-    any of their personal data: earlier audit entries about them are emptied too."""
+    any of their personal data: earlier audit entries about them are emptied too, and they are
+    taken out of stored idempotency answers and import jobs (app.services.retention)."""
     pupil = await get_pupil(session, principal=principal, pupil_id=pupil_id)
     school = await guards.school_to_change(
         session, principal, pupil.school_id, Resource.PUPIL, action=Action.ERASE
     )
     await queries.empty_pupil_audit(session, pupil.id)
+    await retention.forget_pupil(session, pupil)
     await session.delete(pupil)
     record(
         session,

@@ -444,6 +444,14 @@ MATRIX: dict[Route, dict[str, str]] = {
     ("GET", "/v1/pupils/{pupil_id}/values/history"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/record"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/judgements"): PUPIL_RECORD,
+    # Everything held about a pupil (subject access): exported by leaders and trust admins
+    # only; whoever else sees the pupil (their roster entry or their record) is forbidden.
+    ("GET", "/v1/pupils/{pupil_id}/subject-access"): {
+        #               anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1":          "401  200  200  403  200  403  404  403  403  404  404  403  403",
+        "A1-untaught": "401  200  200  403  200  404  404  404  404  404  404  403  403",
+        "B1": OUT_B,
+    },
 
     # --- reports: run by those with report rights over the school (a teacher: their pupils),
     # never by pupils and parents; a trust report covers the trust's schools the caller may
@@ -890,6 +898,9 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ),
     ("GET", "/v1/pupils/{pupil_id}/record"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
     ("GET", "/v1/pupils/{pupil_id}/judgements"): lambda t, k: Call(
+        path={"pupil_id": t.pupils[k].id}
+    ),
+    ("GET", "/v1/pupils/{pupil_id}/subject-access"): lambda t, k: Call(
         path={"pupil_id": t.pupils[k].id}
     ),
     ("POST", "/v1/schools/{school_id}/working-years"): lambda t, k: Call(

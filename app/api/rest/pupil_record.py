@@ -1,4 +1,5 @@
-"""A pupil's record (judgements and values in one read) and their judgement history."""
+"""A pupil's record (judgements and values in one read), their judgement history, and the
+subject access export of everything held about them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from fastapi import APIRouter, Query
 from app.api.deps import PagingDep, PrincipalDep, SessionDep
 from app.api.rest.common import problems
 from app.api.schemas.pupil_record import JudgementHistoryPage, PupilRecord
+from app.api.schemas.subject_access import SubjectAccessExport
 from app.services import pupil_record as service
+from app.services import subject_access
 
 router = APIRouter(prefix="/v1/pupils", tags=["pupil-record"])
 
@@ -67,3 +70,19 @@ async def list_pupil_judgements(
         cursor=paging.cursor,
         limit=paging.limit,
     )
+
+
+@router.get(
+    "/{pupil_id}/subject-access",
+    response_model=SubjectAccessExport,
+    responses=problems(403, 404),
+)
+async def export_subject_access(
+    pupil_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> SubjectAccessExport:
+    """Everything Markbook holds about the pupil, as one JSON document, for a subject access
+    request (UK GDPR right of access): their record, enrolments, classes and groups, statutory
+    results, every judgement and value recorded (who, when, note), working years, the accounts
+    given their record and the audit events about them. For the school's leaders and its
+    trust's admins (others who see the pupil: 403). Each export is audited ("export")."""
+    return await subject_access.export_pupil(session, principal=principal, pupil_id=pupil_id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,3 +50,36 @@ def store_answer(
             response=response,
         )
     )
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere (escape character ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def forget_answers_naming(session: AsyncSession, values: Collection[str]) -> int:
+    """Delete every stored answer holding one of ``values`` as a whole JSON string (however
+    old, whoever's): one statement. Returns how many went."""
+    tokens: set[str] = set()
+    for value in values:
+        # SQLite keeps the JSON as Python wrote it (non-ASCII escaped); PostgreSQL's jsonb as
+        # text writes it unescaped: look for both spellings.
+        tokens.update({json.dumps(value), json.dumps(value, ensure_ascii=False)})
+    if not tokens:
+        return 0
+    text = sa.cast(col(IdempotencyRecord.response), sa.Text)
+    result = await session.execute(
+        sa.delete(IdempotencyRecord).where(
+            sa.or_(*(text.like(_like(token), escape="\\") for token in sorted(tokens)))
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def forget_answers_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete every answer stored before ``cutoff``: one statement. Returns how many went."""
+    result = await session.execute(
+        sa.delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

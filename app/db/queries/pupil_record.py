@@ -398,3 +398,11 @@ async def cell_histories(
     rows = (await session.execute(statement.order_by(*order))).mappings()
     wanted = set(cells)
     return [dict(row) for row in rows if (row["pupil_id"], row["objective_id"]) in wanted]
+
+
+async def all_judgements(session: AsyncSession, pupil_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every judgement recorded for the pupil, clearings included, oldest first: one
+    statement (for a subject access export)."""
+    statement = _history().where(col(ObjectiveJudgement.pupil_id) == pupil_id)
+    rows = await session.execute(statement.order_by(*_HISTORY_ORDER))
+    return [dict(row) for row in rows.mappings()]

@@ -430,12 +430,24 @@ async def pupil_key_taken(
 
 
 async def empty_pupil_audit(session: AsyncSession, pupil_id: uuid.UUID) -> None:
-    """Empty the before and after of the pupil's audit events (an erasure keeps only that
-    they happened)."""
+    """Empty the before and after of the audit events about the pupil and their enrolments
+    (an erasure keeps only that they happened): one statement."""
+    enrolments = sa.select(col(Enrolment.id)).where(col(Enrolment.pupil_id) == pupil_id)
     await session.execute(
         sa.update(AuditEvent)
-        .where(col(AuditEvent.entity_type) == "pupil", col(AuditEvent.entity_id) == pupil_id)
+        .where(
+            sa.or_(
+                sa.and_(
+                    col(AuditEvent.entity_type) == "pupil", col(AuditEvent.entity_id) == pupil_id
+                ),
+                sa.and_(
+                    col(AuditEvent.entity_type) == "enrolment",
+                    col(AuditEvent.entity_id).in_(enrolments),
+                ),
+            )
+        )
         .values(before=None, after=None)
+        .execution_options(synchronize_session=False)
     )
 
 
