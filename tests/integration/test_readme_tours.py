@@ -30,6 +30,8 @@ from tests.conftest import TestDatabases as Databases
 from tests.conftest import make_client, make_settings
 from tests.support.tour import Matcher, Ran, Shell, Step, check, console_blocks, steps
 
+# Both tests read the one run of the tour: on one worker, the demo is seeded once.
+pytestmark = pytest.mark.xdist_group("readme_tours")
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 GRAPHQL = "### GraphQL"
