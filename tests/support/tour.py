@@ -11,17 +11,16 @@ The shell understood is the small part of bash and curl the README uses: `$ ` co
 
 What an answer must match (`Matcher`): what the README prints, where "…" elides (list items,
 members, any part of a string or CSV line, whole CSV lines; a list with "…" holds the items
-shown in any order); ids (UUIDs, also abbreviated as
-`0c6e3424-…`), timestamps, dates and academic-year labels, UPNs, request ids, client ids,
-secrets and tokens by their shape; cursors and versions by presence; academic years (start
-years) shifted by as many years as the calendar has moved since the README's `YEAR=`; every
-other number and string exactly.
+shown in any order); ids (UUIDs, also abbreviated as `0c6e3424-…`), timestamps, dates and
+academic-year labels, UPNs, request ids, client ids, secrets and tokens by their shape; cursors,
+versions and ETags by presence; academic years (start years) shifted by as many years as the
+calendar has moved since the README's `YEAR=`; every other number and string exactly. The
+status must be the one printed (`-i`, `-D -`), else the problem's `status`, else a 2xx; an
+XLSX answer is checked by its headers only.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -582,7 +581,3 @@ def check(step: Step, ran: Ran, matcher: Matcher) -> str | None:
             return None
         return f"printed:\n{body}\nbut the answer is:\n{answer.body.decode()}"
     return f"cannot compare a {media} answer"
-
-
-def csv_rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
