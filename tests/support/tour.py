@@ -160,7 +160,12 @@ class Shell:
         return await self.pipeline(await self.words(command))
 
     async def capture(self, command: str) -> str:
-        return (await self.run(command)).output.rstrip("\n")
+        """What `$(command)` gives: its output, once its request (if any) has succeeded."""
+        ran = await self.run(command)
+        answer = ran.answer
+        if answer is not None and not 200 <= answer.status < 300:
+            raise ShellError(f"$({command}) was answered {answer.status}: {answer.body[:300]!r}")
+        return ran.output.rstrip("\n")
 
     async def pipeline(self, segments: list[list[str]]) -> Ran:
         ran = Ran("")
@@ -168,6 +173,8 @@ class Shell:
             if not argv:
                 raise ShellError("empty command")
             stdin = ran.output if number else None
+            if ran.answer is not None and not 200 <= ran.answer.status < 300:
+                raise ShellError(f"a request piped on was answered {ran.answer.status}")
             if argv[0] == "curl":
                 ran = await self.curl(argv[1:])
             elif argv[0] == "jq":

@@ -8,9 +8,10 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.support.tour import Matcher, Shell, console_blocks, shown_json, steps
+from tests.support.tour import Matcher, Shell, ShellError, console_blocks, shown_json, steps
 
 UUID_A = "0c6e3424-30ed-41d0-b468-b6cb73093d14"
 
@@ -99,3 +100,21 @@ def test_csv_lines_match_exactly_but_for_elided_fields_and_lines():
     )
     assert not matcher.lines(shown, ["Subject,Pupils (Autumn),x", "English,25,c,1", "Maths,28,c,c"])
     assert not matcher.lines(shown, ["Subject,Pupils (Autumn),x", "English,24,c,1", "Maths,28,c,3"])
+
+
+def test_a_refused_request_inside_an_assignment_stops_the_step():
+    async def refuses(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 401, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"x": 1}'})
+
+    async def run(command: str) -> None:
+        transport = httpx.ASGITransport(app=refuses)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            await Shell(client, {}, Path(".")).run(command)
+
+    for command in (
+        "T=$(curl -s http://127.0.0.1:8000/v1/me | jq -r .x)",
+        "T=$(curl -s http://127.0.0.1:8000/v1/me)",
+    ):
+        with pytest.raises(ShellError, match="401"):
+            asyncio.run(run(command))
