@@ -58,6 +58,24 @@ class PayloadTooLarge(AppError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 
 
+class TooManyRequests(AppError):
+    """Too many attempts (signing in): wait ``retry_after`` seconds; sent as Retry-After."""
+
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceUnavailable(AppError):
+    """A store the request needs (the sign-in throttle's) is not answering; retry shortly."""
+
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class InvalidInput(AppError):
     status, slug, title = 422, "validation-error", "Invalid input"
 

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as package_doc
+from app import logs
 from app.api import problems
 from app.api.graphql import explorer
 from app.api.graphql.router import make_router as graphql_router
@@ -39,10 +40,12 @@ from app.api.rest import (
     values,
 )
 from app.api.rest.common import extra_schemas, problem_media_types
+from app.auth.secrets import set_hashing_threads
+from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import head_revision
-from app.services import retention
+from app.services import imports, retention
 from app.settings import Settings, get_settings
 
 API_VERSION = "0.1.0"
@@ -50,7 +53,8 @@ API_VERSION = "0.1.0"
 DESCRIPTION = """
 Markbook is a headless assessment-tracking service for schools and multi-academy trusts in
 England. Sign in at `POST /v1/auth/token` (OAuth2 password or client_credentials grant) and send
-`Authorization: Bearer <token>`. Errors are RFC 9457 `application/problem+json`; lists page with
+`Authorization: Bearer <token>`; people refresh with `grant_type=refresh_token` and sign out at
+`POST /v1/auth/revoke`. Errors are RFC 9457 `application/problem+json`; lists page with
 `limit` and an opaque `cursor`.
 """
 
@@ -78,13 +82,16 @@ def _start_sweeper(app: FastAPI, settings: Settings) -> asyncio.Task[None] | Non
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
     settings = settings or get_settings()
     owns_engine = engine is None
-    engine = engine or create_engine(settings.database_url, echo=settings.sql_echo)
+    engine = engine or create_engine(
+        settings.database_url, echo=settings.sql_echo, wait_seconds=settings.database_wait_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Everything loaded so far (modules, the app, its schemas) lives as long as the process:
         # keep it out of the garbage collector's scans, which large syncs trigger many times.
         gc.freeze()
+        await imports.fail_interrupted_jobs(_app.state.sessions)
         sweeper = _start_sweeper(_app, settings)
         yield
         if sweeper is not None:
@@ -111,7 +118,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
     )
+    app.state.throttle = SignInThrottle.from_settings(
+        storage_url=settings.rate_limit_storage_url,
+        key_prefix=settings.rate_limit_key_prefix,
+        per_account=settings.sign_in_account_limit,
+        per_address=settings.sign_in_address_limit,
+    )
+    set_hashing_threads(settings.hashing_threads)
 
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -150,6 +165,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     # The explorer's files (GraphiQL and React, vendored): no CDN, so it works offline.
     app.mount(explorer.STATIC_PATH, StaticFiles(directory=explorer.STATIC_DIR), name="static")
     logging.getLogger("markbook").setLevel(settings.log_level)
+    logs.install()
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from limits import parse
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +28,38 @@ class Settings(BaseSettings):
     jwt_issuer: str = "markbook"
     jwt_audience: str = "markbook-api"
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl_days: int = Field(
+        default=30,
+        ge=1,
+        le=366,
+        description="How long a refresh token lasts unused; each refresh gives a new one.",
+    )
+    sign_in_account_limit: str = Field(
+        default="10/15 minutes",
+        description="Failed sign-ins one account (the email or client id as typed, whether it "
+        "exists or not) may have in a moving window; past it, 429 until the oldest expires.",
+    )
+    sign_in_address_limit: str = Field(
+        default="60/minute",
+        description="Token requests (any grant, right or wrong) from one client address in a "
+        "moving window; past it, 429.",
+    )
+    rate_limit_storage_url: str = Field(
+        default="async+memory://",
+        description="Where the sign-in throttle counts: in this process by default; "
+        "async+redis://host:6379/0 to share the counts between workers and replicas.",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="markbook", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"
+    )
+    hashing_threads: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
+        ge=1,
+        le=64,
+        description="Password hashes (argon2, ~0.2 s of CPU each) computed at once per worker "
+        "(default: half the CPU cores, at least 1); more wait their turn, so a flood of "
+        "sign-ins cannot starve other requests.",
+    )
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     graphql_max_rows: int = Field(
         default=10_000,
@@ -39,6 +73,29 @@ class Settings(BaseSettings):
         le=3600,
         description="How long one GraphQL query may run; past it the query stops with "
         "TIME_LIMIT (on PostgreSQL each statement is also cut off there).",
+    )
+    import_max_unpacked_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="The most a OneRoster zip may unpack to, all its files together; past it "
+        "the upload is refused (422) as it is read, naming the file.",
+    )
+    import_max_file_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="The most any one file in a OneRoster zip may unpack to.",
+    )
+    import_max_rows: int = Field(
+        default=250_000,
+        ge=1,
+        description="The most data rows any one CSV file in a OneRoster zip may have.",
+    )
+    database_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="How long a request waits for a database connection (and, on SQLite, for "
+        "its turn to write) before it is answered 503 with Retry-After.",
     )
     auto_migrate: bool = True
     report_work_mem_mb: int = Field(
@@ -64,6 +121,12 @@ class Settings(BaseSettings):
     )
     sql_echo: bool = False
     log_level: str = "INFO"
+
+    @field_validator("sign_in_account_limit", "sign_in_address_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        parse(value)  # "10/15 minutes", "60 per minute": refused at start if malformed
+        return value
 
     def signing_key(self) -> str:
         if self.jwt_secret is not None:

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
 from app.db.engine import WRITES
 from app.db.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -59,7 +60,8 @@ oauth2 = OAuth2(
         clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL),
     ),
     scheme_name="oauth2",
-    description="Bearer tokens from POST /v1/auth/token (password or client_credentials).",
+    description="Bearer tokens from POST /v1/auth/token (password, refresh_token or "
+    "client_credentials).",
     auto_error=False,
 )
 
@@ -69,6 +71,13 @@ def get_issuer(request: Request) -> TokenIssuer:
 
 
 IssuerDep = Annotated[TokenIssuer, Depends(get_issuer)]
+
+
+def get_throttle(request: Request) -> SignInThrottle:
+    return request.app.state.throttle
+
+
+ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
 
 
 async def get_principal(

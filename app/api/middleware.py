@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import context
-from app.api.problems import problem_response
+from app.api.problems import log, problem_response, unexpected_response
+from app.logs import describe, redacted_traceback
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # No request Markbook takes nests JSON past a dozen levels; parsers (and pydantic) recurse, and
@@ -50,7 +51,8 @@ def json_deeper_than(body: bytes, limit: int) -> bool:
 
 class RequestIdMiddleware:
     """Every request gets an id (the caller's X-Request-ID if sane), echoed in the response,
-    carried in logs, problems and audit events."""
+    carried in logs, problems and audit events. The outermost of ours: an exception nothing
+    else answered is answered here (500, or 503 if the database faltered), logged redacted."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -64,8 +66,12 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = context.request_id.set(request_id)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
@@ -73,6 +79,20 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Answered here rather than let out: past this point Starlette re-raises it to the
+            # server, whose log would print its message (pupils' data, a statement's
+            # parameters) with the traceback.
+            if not started:
+                response = await unexpected_response(Request(scope, receive), exc)
+                await response(scope, receive, send_with_id)
+            else:
+                log.error(
+                    "error after the response began %s [request_id=%s]\n%s",
+                    describe(exc),
+                    request_id,
+                    redacted_traceback(exc),
+                )
         finally:
             context.request_id.reset(token)
 

@@ -24,6 +24,7 @@ from starlette.routing import Match, Mount
 from app.db.engine import database_unavailable
 from app.domain.errors import DomainError
 from app.errors import AppError, InvalidInput, field_error
+from app.logs import describe, redacted_traceback
 
 log = logging.getLogger("markbook.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -191,8 +192,9 @@ def _allowed_methods(request: Request) -> str:
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    # A uniqueness or reference race the service's own checks could not see coming.
-    log.info("integrity error answered as 409: %s", exc)
+    # A uniqueness or reference race the service's own checks could not see coming. Logged by
+    # kind only: the database's message quotes the clashing key (a UPN, a name).
+    log.info("integrity error answered as 409: %s", describe(exc))
     return problem_response(
         request,
         status=409,
@@ -217,15 +219,23 @@ def unavailable_response(request: Request | None) -> JSONResponse:
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if not database_unavailable(exc):
         return await _unexpected(request, exc)
-    # The driver's own words, not SQLAlchemy's message (which quotes the statement and its
-    # parameters, pupils' data among them); the client is told only to retry.
-    log.warning("database unavailable, answered 503: %s", getattr(exc, "orig", None) or exc)
+    # By kind and code only (SQLAlchemy's message quotes the statement, the driver's may quote
+    # data); the client is told only to retry. The request's transaction was rolled back.
+    log.warning("database unavailable, answered 503: %s", describe(exc))
     return unavailable_response(request)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if database_unavailable(exc):  # the database faltering in a way no handler caught by type
+        return await _database_error(request, exc)
     correlation_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-    log.exception("unhandled error [request_id=%s]", correlation_id, exc_info=exc)
+    # The exception's kind and frames, not its message, which may quote pupils' data.
+    log.error(
+        "unhandled error %s [request_id=%s]\n%s",
+        describe(exc),
+        correlation_id,
+        redacted_traceback(exc),
+    )
     return problem_response(
         request,
         status=500,
@@ -234,6 +244,11 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         detail=f"something went wrong on our side; quote {correlation_id} when reporting it",
         correlation_id=correlation_id,
     )
+
+
+async def unexpected_response(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to an exception no handler took: 503 if the database faltered, else 500."""
+    return await _unexpected(request, exc)
 
 
 def install(app: FastAPI) -> None:

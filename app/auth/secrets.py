@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,6 +12,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so a miss costs what a hit costs.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+# argon2 runs in its own small pool, not the event loop's default one: a flood of sign-ins
+# then queues here, bounded to a few hashes at once, instead of taking every thread and core
+# that the other requests of the worker need (set by create_app from MARKBOOK_HASHING_THREADS).
+_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
+
+
+def set_hashing_threads(threads: int) -> None:
+    """How many secrets this process hashes or verifies at once; more wait their turn."""
+    global _pool
+    if _pool._max_workers != threads:
+        old, _pool = _pool, ThreadPoolExecutor(max_workers=threads, thread_name_prefix="argon2")
+        old.shutdown(wait=False)
 
 
 def hash_secret(secret: str) -> str:
@@ -35,8 +49,10 @@ def new_client_secret() -> str:
 async def hash_secret_async(secret: str) -> str:
     """argon2 is deliberately slow (tens of ms): run it off the event loop so that one sign-in
     does not stall every other request on the worker."""
-    return await asyncio.to_thread(hash_secret, secret)
+    return await asyncio.get_running_loop().run_in_executor(_pool, hash_secret, secret)
 
 
 async def verify_secret_async(stored_hash: str | None, secret: str) -> bool:
-    return await asyncio.to_thread(verify_secret, stored_hash, secret)
+    return await asyncio.get_running_loop().run_in_executor(
+        _pool, verify_secret, stored_hash, secret
+    )

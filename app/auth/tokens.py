@@ -1,7 +1,10 @@
-"""Short-lived JWT bearer tokens: HS256 only; issuer, audience, expiry and subject required."""
+"""Short-lived JWT bearer tokens: HS256 only; issuer, audience, expiry, subject and the
+holder's credentials version required. Opaque refresh tokens, stored only as a hash."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,13 +38,34 @@ class TokenSubject:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    subject: TokenSubject
+    # The holder's credentials version when the token was issued: a password change, a secret
+    # rotation, a grant change or disabling bumps it, and older tokens stop working. A counter,
+    # not `iat`: a token issued in the same second as the change must not survive it.
+    version: int
+
+
+def new_refresh_token() -> str:
+    return "mbr_" + secrets.token_urlsafe(32)
+
+
+def refresh_token_hash(token: str) -> str:
+    """Refresh tokens are 256 random bits: a plain SHA-256 is enough to store them safely
+    (nothing to guess), and cheap enough to look one up by it."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
 class TokenIssuer:
     key: str
     issuer: str
     audience: str
     ttl: timedelta
+    refresh_ttl: timedelta = timedelta(days=30)
 
-    def issue(self, subject: TokenSubject, *, scope: str = "") -> tuple[str, int]:
+    def issue(self, subject: TokenSubject, *, scope: str = "", version: int = 0) -> tuple[str, int]:
+        """A bearer token for ``subject``; ``version`` is the holder's credentials version now."""
         now = datetime.now(UTC)
         claims = {
             "iss": self.issuer,
@@ -51,12 +75,13 @@ class TokenIssuer:
             "nbf": now,
             "exp": now + self.ttl,
             "jti": uuid.uuid4().hex,
+            "ver": version,
         }
         if scope:
             claims["scope"] = scope
         return jwt.encode(claims, self.key, algorithm=ALGORITHM), int(self.ttl.total_seconds())
 
-    def verify(self, token: str) -> TokenSubject:
+    def verify(self, token: str) -> VerifiedToken:
         try:
             claims = jwt.decode(
                 token,
@@ -64,7 +89,7 @@ class TokenIssuer:
                 algorithms=[ALGORITHM],
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "ver"]},
                 leeway=5,
             )
         except jwt.ExpiredSignatureError as exc:
@@ -75,4 +100,7 @@ class TokenIssuer:
             raise InvalidToken("the token is from another issuer") from exc
         except jwt.InvalidTokenError as exc:
             raise InvalidToken("the token is not valid") from exc
-        return TokenSubject.parse(str(claims["sub"]))
+        version = claims["ver"]
+        if type(version) is not int:
+            raise InvalidToken("the token is not valid")
+        return VerifiedToken(TokenSubject.parse(str(claims["sub"])), version)

@@ -6,6 +6,7 @@ import math
 import socket
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func as sa_func
@@ -20,15 +21,25 @@ from sqlalchemy.ext.asyncio import (
 # Execution option: this session's transaction will write (see _prepare_sqlite).
 WRITES = "markbook_writes"
 
+# How long a request waits for a pooled connection (and, on SQLite, for the write lock)
+# before it is answered 503, unless create_engine is told otherwise.
+DEFAULT_WAIT_SECONDS = 30.0
+# Seen in pg_stat_activity: which connections are the service's.
+APPLICATION_NAME = "markbook"
+
 # PostgreSQL SQLSTATE classes and codes of a database that is there but not answering now:
-# connection exceptions (08), insufficient resources such as too many connections (53),
-# and a server shutting down or starting up (57P01-57P03).
-_UNAVAILABLE_CLASSES = ("08", "53")
-_UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03"})
+# connection exceptions (08), a transaction rolled back by a deadlock or a serialisation
+# failure (40, worth retrying), insufficient resources such as too many connections (53), a
+# lock not available (55P03), a server shutting down or starting up (57P01-57P03).
+_UNAVAILABLE_CLASSES = ("08", "40", "53")
+_UNAVAILABLE_CODES = frozenset({"55P03", "57P01", "57P02", "57P03"})
 _QUERY_CANCELED = "57014"
+# SQLite result codes (sqlite3's sqlite_errorname) of a database busy, locked, unopenable or
+# failing to read or write its files; "no such table" and the like (SQLITE_ERROR) are bugs.
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")
 
 
-def _prepare_sqlite(engine: AsyncEngine) -> None:
+def _prepare_sqlite(engine: AsyncEngine, wait_seconds: float) -> None:
     """SQLite as a real transactional store: foreign keys on, WAL, and a BEGIN we control.
 
     ``synchronous=FULL``: in WAL mode NORMAL may lose the last commits on power loss (the WAL
@@ -40,7 +51,9 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     will write (``WRITES`` in its connection's execution options) begins IMMEDIATE: it waits
     for the write lock up front, because a transaction that has read and then finds another
     writer committed in the meantime cannot take the lock at all (SQLITE_BUSY_SNAPSHOT).
+    Waiting for it is bounded by ``wait_seconds`` (busy_timeout), as waiting for the pool is.
     """
+    busy_ms = max(1, math.ceil(wait_seconds * 1000))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -49,7 +62,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -58,13 +71,41 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+) -> AsyncEngine:
+    """The service's engine. ``hide_parameters``: SQLAlchemy's error messages (and its echo)
+    quote a statement's parameters, pupils' names and UPNs among them; they never reach a log.
+    A request waits ``wait_seconds`` at most for a connection (then 503, see
+    database_unavailable); on PostgreSQL a connection found dead is replaced on checkout
+    (pre-ping) and one that dies in use is discarded, so the service recovers by itself."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, echo=echo)
-        _prepare_sqlite(engine)
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=wait_seconds,
+        )
+        _prepare_sqlite(engine, wait_seconds)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=wait_seconds,
+        connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -77,20 +118,31 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    """Is ``exc`` the database faltering (unreachable, locked, out of connections, shutting
-    down) rather than a mistake in the request? Such a request may succeed if retried."""
-    if isinstance(exc, sa_exc.OperationalError | sa_exc.TimeoutError):
-        # OperationalError: SQLite busy or unopenable, a lost connection; TimeoutError: the
-        # pool had no connection to give in time.
-        return True
+    """Is ``exc`` the database faltering (unreachable, busy or locked, out of connections, a
+    connection lost, the server restarting) rather than a mistake in the request or a bug?
+    Such a request may succeed if retried: REST answers 503 with Retry-After, GraphQL
+    SERVICE_UNAVAILABLE. The one place that decides it."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True  # the pool had no connection to give in time
     if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True  # the connection died under the statement; the pool discarded it
         state = _sqlstate(exc)
-        return exc.connection_invalidated or (
-            state is not None
-            and (state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_CODES)
-        )
-    # asyncpg raises these unwrapped when it cannot connect at all.
-    return isinstance(exc, ConnectionError | socket.gaierror)
+        if state is not None:
+            return state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_CODES
+        sqlite_code = getattr(exc.orig, "sqlite_errorname", None)
+        if isinstance(sqlite_code, str):
+            return sqlite_code.startswith(_SQLITE_UNAVAILABLE)
+        # A driver error with no code (a connection lost or refused): transient when
+        # SQLAlchemy sorts it as operational.
+        return isinstance(exc, sa_exc.OperationalError)
+    # asyncpg raises these unwrapped when it cannot connect at all; and a connection lost
+    # in a way SQLAlchemy did not wrap.
+    return isinstance(exc, ConnectionError | socket.gaierror) or _asyncpg_connection_lost(exc)
+
+
+def _asyncpg_connection_lost(exc: BaseException) -> bool:
+    return isinstance(exc, asyncpg.ConnectionDoesNotExistError | asyncpg.CannotConnectNowError)
 
 
 def statement_timed_out(exc: BaseException) -> bool:
@@ -108,3 +160,15 @@ async def limit_statement_time(session: AsyncSession, seconds: float) -> None:
     await session.execute(
         select(sa_func.set_config("statement_timeout", f"{milliseconds}ms", True))
     )
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """From here on the session's transaction writes. On SQLite, a transaction that has only
+    read (signing in: the account, then ~0.2 s of argon2) ends and a new one begins IMMEDIATE,
+    waiting for the write lock: a read transaction that then writes after another writer has
+    committed could not take the lock at all (SQLITE_BUSY_SNAPSHOT). Nothing to do elsewhere."""
+    if session.bind.dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        await session.commit()  # nothing written yet: this only gives up the read snapshot
+    await session.connection(execution_options={WRITES: True})

@@ -14,7 +14,7 @@ from app.db.markbook import (
     WorkingYear,
     WorkingYearHistory,
 )
-from app.db.people import IntegrationClient, RoleGrant, User
+from app.db.people import IntegrationClient, RefreshToken, RoleGrant, User
 from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import (
     ClassPupil,
@@ -50,6 +50,7 @@ __all__ = [
     "Pupil",
     "PupilGroup",
     "PupilGroupMember",
+    "RefreshToken",
     "ReportTemplate",
     "ReportTemplateVersion",
     "RoleGrant",

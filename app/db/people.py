@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
-from app.db.base import JSONType, created_at_field, id_field, updated_at_field
+from app.db.base import JSONType, UTCDateTime, created_at_field, id_field, updated_at_field
 from app.domain.roles import ROLE_SCOPE, SELF_ROLES, ClientScope, Role, ScopeKind
 
 _TRUST_ROLES = ", ".join(f"'{r}'" for r, k in ROLE_SCOPE.items() if k is ScopeKind.TRUST)
@@ -24,6 +25,12 @@ GRANT_SCOPE_RULE = (
 SELF_PUPIL_RULE = "pupil_id IS NULL OR role IN ({})".format(
     ", ".join(f"'{r}'" for r in sorted(SELF_ROLES))
 )
+
+
+def _credentials_version() -> Any:
+    """Bumped whenever what a token stands for changes (password or secret, grants or scopes,
+    disabled or enabled): tokens and refresh tokens of an older version are refused."""
+    return Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
 
 
 # --- Role grant --------------------------------------------------------------------------
@@ -70,6 +77,7 @@ class User(UserBase, table=True):
     email: str = Field(max_length=254)  # type: ignore[assignment]
     password_hash: str | None = Field(default=None, max_length=255)
     is_active: bool = True
+    credentials_version: int = _credentials_version()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 
@@ -99,5 +107,27 @@ class IntegrationClient(IntegrationClientBase, table=True):
         default=None, foreign_key="school.id", ondelete="CASCADE", index=True
     )
     is_active: bool = True
+    credentials_version: int = _credentials_version()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
+
+
+# --- Refresh token -----------------------------------------------------------------------
+class RefreshToken(SQLModel, table=True):
+    """One refresh token a person was given (OAuth2, RFC 6749 section 6), stored as a hash.
+
+    Each refresh revokes the token used and gives a new one of the same family (the sign-in it
+    descends from); a revoked token presented again means it was copied, so the whole family
+    is revoked. Signing out revokes the family too.
+    """
+
+    __tablename__ = "refresh_token"
+    __table_args__ = (sa.UniqueConstraint("token_hash"),)
+    id: uuid.UUID = id_field()
+    family_id: uuid.UUID = Field(index=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64)
+    credentials_version: int
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

@@ -12,10 +12,9 @@ its row's index; a file that cannot be read, or whose references do not hold tog
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +22,7 @@ from app.domain.errors import DomainError
 from app.domain.schools import check_urn
 from app.importers.errors import FileRejected
 from app.importers.roster import ImportedRoster
-from app.importers.safety import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits, decode_text
+from app.importers.safety import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits
 
 MANIFEST = "manifest.csv"
 _MODES = frozenset({"bulk", "delta", "absent"})
@@ -67,6 +66,39 @@ _RACE_FLAGS = (
 )
 _USER_ID = re.compile(r"\{([^{}:]*):([^{}]*)\}")
 _UPN_SHAPE = re.compile(r"[A-Za-z][0-9]{11}[0-9A-Za-z]")
+
+# The columns read from each file (the others are dropped as each row is read, so a large
+# file's unused columns are never held).
+READ_COLUMNS: dict[str, frozenset[str]] = {
+    name: frozenset({*required, "status", *optional})
+    for name, required, optional in (
+        ("orgs", REQUIRED_COLUMNS["orgs"], ("identifier",)),
+        ("academicSessions", REQUIRED_COLUMNS["academicSessions"], ()),
+        ("courses", REQUIRED_COLUMNS["courses"], ()),
+        (
+            "classes",
+            REQUIRED_COLUMNS["classes"],
+            ("classCode", "subjects", "courseSourcedId", "schoolSourcedId"),
+        ),
+        (
+            "users",
+            REQUIRED_COLUMNS["users"],
+            (
+                "role",
+                "email",
+                "preferredGivenName",
+                "preferredFamilyName",
+                "grades",
+                "primaryOrgSourcedId",
+                "userIds",
+                "identifier",
+            ),
+        ),
+        ("roles", REQUIRED_COLUMNS["roles"], ("orgSourcedId",)),
+        ("enrollments", REQUIRED_COLUMNS["enrollments"], ()),
+        ("demographics", REQUIRED_COLUMNS["demographics"], ("birthDate", "sex", *_RACE_FLAGS)),
+    )
+}
 
 
 @dataclass(slots=True)
@@ -116,9 +148,8 @@ def _read_manifest(archive: SafeZip, filename: str) -> tuple[dict[str, str], lis
             else ""
         )
         raise FileRejected(filename, None, f"no {MANIFEST}{hint}: not a OneRoster CSV zip")
-    text = decode_text(archive.read(MANIFEST), filename=filename, member=MANIFEST)
     properties: dict[str, str] = {}
-    for _number, values in _rows(text, filename, MANIFEST, ("propertyName", "value")):
+    for _number, values in _rows(archive, MANIFEST, ("propertyName", "value")):
         properties[values["propertyName"]] = values["value"]
 
     warnings: list[str] = []
@@ -161,8 +192,7 @@ def _read_manifest(archive: SafeZip, filename: str) -> tuple[dict[str, str], lis
 def _read_table(archive: SafeZip, name: str, mode: str, filename: str) -> _Table:
     table = _Table(name, mode)
     member = table.member
-    text = decode_text(archive.read(member), filename=filename, member=member)
-    for number, values in _rows(text, filename, member, REQUIRED_COLUMNS[name]):
+    for number, values in _rows(archive, member, REQUIRED_COLUMNS[name], READ_COLUMNS[name]):
         where = f"{member} row {number}"
         sourced_id = values["sourcedId"]
         if not sourced_id:
@@ -177,41 +207,40 @@ def _read_table(archive: SafeZip, name: str, mode: str, filename: str) -> _Table
 
 
 def _rows(
-    text: str, filename: str, member: str, required: tuple[str, ...]
-) -> list[tuple[int, dict[str, str]]]:
+    archive: SafeZip,
+    member: str,
+    required: tuple[str, ...],
+    kept: frozenset[str] | None = None,
+) -> Iterator[tuple[int, dict[str, str]]]:
     """A CSV's data rows as (row number, values by column), values stripped; blank lines are
-    skipped. The header must name every required column, each column once."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise FileRejected(filename, member, "empty file: no header row")
-        columns = [column.strip() for column in header]
-        if not all(columns) or len(set(columns)) != len(columns):
+    skipped. The header must name every required column, each column once. Rows are read one
+    at a time from the zip, and only the ``kept`` columns (all, if None) are held."""
+    filename = archive.filename
+    records = archive.csv_rows(member)
+    header = next(records, None)
+    if header is None:
+        raise FileRejected(filename, member, "empty file: no header row")
+    columns = [column.strip() for column in header]
+    if not all(columns) or len(set(columns)) != len(columns):
+        raise FileRejected(filename, member, "unreadable header: blank or repeated column names")
+    for column in required:
+        if column not in columns:
+            raise FileRejected(filename, member, f"missing column {column}")
+    wanted = [
+        (position, column)
+        for position, column in enumerate(columns)
+        if kept is None or column in kept
+    ]
+    for number, fields in enumerate(records, start=2):
+        if not any(value.strip() for value in fields):
+            continue
+        if len(fields) != len(columns):
             raise FileRejected(
-                filename, member, "unreadable header: blank or repeated column names"
+                filename,
+                f"{member} row {number}",
+                f"{len(fields)} fields, but the header has {len(columns)}",
             )
-        for column in required:
-            if column not in columns:
-                raise FileRejected(filename, member, f"missing column {column}")
-        for number, fields in enumerate(reader, start=2):
-            if not any(value.strip() for value in fields):
-                continue
-            if len(fields) != len(columns):
-                raise FileRejected(
-                    filename,
-                    f"{member} row {number}",
-                    f"{len(fields)} fields, but the header has {len(columns)}",
-                )
-            rows.append(
-                (number, dict(zip(columns, (value.strip() for value in fields), strict=True)))
-            )
-    except csv.Error as exc:
-        raise FileRejected(
-            filename, f"{member} line {reader.line_num}", f"unreadable CSV ({exc})"
-        ) from None
-    return rows
+        yield number, {column: fields[position].strip() for position, column in wanted}
 
 
 # --- Mapping -----------------------------------------------------------------------------

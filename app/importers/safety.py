@@ -6,12 +6,16 @@ Every refusal is a ``FileRejected`` naming the upload and, where it can, the pla
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as defused_et
@@ -60,21 +64,32 @@ def _strip_namespaces(root: Element) -> None:
 # --- Zip ---------------------------------------------------------------------------------
 
 MAX_ZIP_MEMBERS = 50
-MAX_ZIP_TOTAL_BYTES = 200 * 1024 * 1024
+# A school's OneRoster zip for the most pupils one sync takes (10,000, each in 15 classes)
+# unpacks to about 20 MB, its enrollments.csv (150,000 rows) the largest file.
+MAX_ZIP_TOTAL_BYTES = 64 * 1024 * 1024
+MAX_ZIP_MEMBER_BYTES = 32 * 1024 * 1024
+MAX_CSV_ROWS = 250_000
 MAX_COMPRESSION_RATIO = 100
 # Small members compress well for innocent reasons (a CSV of empty columns); only a big one
 # with a huge ratio is the shape of a zip bomb.
 RATIO_CHECKED_ABOVE_BYTES = 1024 * 1024
 _CHUNK = 64 * 1024
 _DRIVE = re.compile(r"[A-Za-z]:")
+# An old Mac line end (a CR with no LF after it) ends a line too, as in universal newlines.
+_BARE_CR = re.compile(r"(?<=\r)(?!\n)")
 
 
 @dataclass(frozen=True, slots=True)
 class ZipLimits:
+    """What an uploaded zip may unpack to: members, bytes in all and in any one member, the
+    compression ratio of a big member, and data rows in any one CSV member."""
+
     max_members: int = MAX_ZIP_MEMBERS
     max_total_bytes: int = MAX_ZIP_TOTAL_BYTES
     max_ratio: int = MAX_COMPRESSION_RATIO
     ratio_checked_above: int = RATIO_CHECKED_ABOVE_BYTES
+    max_member_bytes: int = MAX_ZIP_MEMBER_BYTES
+    max_rows: int = MAX_CSV_ROWS
 
 
 DEFAULT_ZIP_LIMITS = ZipLimits()
@@ -82,8 +97,10 @@ DEFAULT_ZIP_LIMITS = ZipLimits()
 
 class SafeZip:
     """A zip upload whose directory has been checked (member count, names, encryption,
-    declared sizes and ratios) before anything is decompressed. ``read`` enforces the same
-    limits on the bytes actually produced, because a crafted header can understate them."""
+    declared sizes and ratios) before anything is decompressed. Members are read as streams
+    (``open``, ``csv_rows``) that enforce the same limits on the bytes actually produced,
+    chunk by chunk, because a crafted header can understate them: nothing over a limit is
+    ever held in memory."""
 
     def __init__(
         self, data: bytes, *, filename: str, limits: ZipLimits = DEFAULT_ZIP_LIMITS
@@ -129,49 +146,97 @@ class SafeZip:
             raise FileRejected(self.filename, name, "encrypted members are not supported")
         if self._too_compressed(info.file_size, info.compress_size):
             raise FileRejected(self.filename, name, "compression ratio too high (zip bomb?)")
+        if not info.is_dir() and info.file_size > self.limits.max_member_bytes:
+            raise FileRejected(self.filename, name, self._member_too_big())
+
+    def _member_too_big(self) -> str:
+        return (
+            f"uncompressed size is over the limit of {self.limits.max_member_bytes} bytes "
+            "for one file"
+        )
 
     def _too_compressed(self, size: int, compressed: int) -> bool:
         limits = self.limits
         return size > limits.ratio_checked_above and size > max(compressed, 1) * limits.max_ratio
 
     @property
+    def bytes_unpacked(self) -> int:
+        """How many bytes the members read so far have unpacked to."""
+        return self._bytes_read
+
+    @property
     def names(self) -> list[str]:
         """The files in the archive (directories left out), in archive order."""
         return list(self._members)
 
+    def open(self, name: str) -> io.BufferedReader:
+        """A member as a binary stream, decompressed chunk by chunk and stopped as soon as it
+        produces more than its header declared, more than one member or the archive in all
+        may, or a ratio of a bomb."""
+        return io.BufferedReader(_MemberStream(self, name), buffer_size=_CHUNK)
+
     def read(self, name: str) -> bytes:
-        """A member's bytes, decompressed in chunks and stopped as soon as it produces more
-        than its header declared, more than the archive's total allowance, or a ratio of a
-        bomb."""
-        info = self._members[name]
-        chunks: list[bytes] = []
-        size = 0
+        """A member's bytes, whole (for small members such as a manifest), with the limits
+        of ``open``."""
+        with self.open(name) as stream:
+            return stream.read()
+
+    def drain(self, name: str) -> None:
+        """Decompress a member to check it against the limits, keeping none of it."""
+        with self.open(name) as stream:
+            while stream.read(_CHUNK):
+                pass
+
+    def csv_rows(self, name: str) -> Iterator[list[str]]:
+        """A UTF-8 CSV member's records (byte order mark or not), read one at a time and
+        never more than the row limit: the file is never held whole, as bytes or as text. An
+        unreadable record is refused naming its line."""
+        reader = csv.reader(self._text_lines(name))
+        records = 0
         try:
-            with self._zip.open(info) as stream:
-                while chunk := stream.read(_CHUNK):
-                    size += len(chunk)
-                    if size > info.file_size:
-                        raise FileRejected(
-                            self.filename, name, "member is larger than its header says"
-                        )
-                    if self._bytes_read + size > self.limits.max_total_bytes:
-                        raise FileRejected(
-                            self.filename,
-                            name,
-                            f"uncompressed size is over the limit of "
-                            f"{self.limits.max_total_bytes} bytes",
-                        )
-                    if self._too_compressed(size, info.compress_size):
-                        raise FileRejected(
-                            self.filename, name, "compression ratio too high (zip bomb?)"
-                        )
-                    chunks.append(chunk)
-        except FileRejected:
-            raise
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-            raise FileRejected(self.filename, name, f"damaged member ({exc})") from None
+            for fields in reader:
+                records += 1
+                # The header is one record more than the data rows.
+                if records > self.limits.max_rows + 1:
+                    raise FileRejected(
+                        self.filename,
+                        f"{name} row {records}",
+                        f"more than {self.limits.max_rows:,} rows: split the file",
+                    )
+                yield fields
+        except csv.Error as exc:
+            raise FileRejected(
+                self.filename, f"{name} line {reader.line_num}", f"unreadable CSV ({exc})"
+            ) from None
+
+    def _text_lines(self, name: str) -> Iterator[str]:
+        """A member's UTF-8 text line by line (line ends kept, as ``csv`` wants them), each
+        line decoded on its own so a bad byte is named by its line."""
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        number = 0
+        with self.open(name) as stream:
+            try:
+                for raw in stream:
+                    number += 1
+                    yield from (line for line in _BARE_CR.split(decoder.decode(raw)) if line)
+                if tail := decoder.decode(b"", final=True):
+                    yield tail
+            except UnicodeDecodeError as exc:
+                raise FileRejected(
+                    self.filename,
+                    f"{name} line {max(number, 1)}",
+                    f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8",
+                ) from None
+
+    def _counted(self, name: str, size: int) -> None:
+        """Called as a member produces bytes: ``size`` new ones."""
         self._bytes_read += size
-        return b"".join(chunks)
+        if self._bytes_read > self.limits.max_total_bytes:
+            raise FileRejected(
+                self.filename,
+                name,
+                f"uncompressed size is over the limit of {self.limits.max_total_bytes} bytes",
+            )
 
     def close(self) -> None:
         self._zip.close()
@@ -188,17 +253,40 @@ class SafeZip:
         self.close()
 
 
-# --- Text --------------------------------------------------------------------------------
+class _MemberStream(io.RawIOBase):
+    """One member's decompressed bytes, with the archive's limits checked on every chunk."""
 
+    def __init__(self, archive: SafeZip, name: str) -> None:
+        self._archive = archive
+        self._name = name
+        self._info = archive._members[name]
+        self._size = 0
+        try:
+            self._stream = archive._zip.open(self._info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise FileRejected(archive.filename, name, f"damaged member ({exc})") from None
 
-def decode_text(data: bytes, *, filename: str, member: str) -> str:
-    """UTF-8 text, with or without a byte order mark (spreadsheets often add one)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise FileRejected(
-            filename,
-            f"{member} line {line}",
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-        ) from None
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        archive, name, info = self._archive, self._name, self._info
+        try:
+            chunk = self._stream.read(min(len(buffer), _CHUNK))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise FileRejected(archive.filename, name, f"damaged member ({exc})") from None
+        self._size += len(chunk)
+        if self._size > info.file_size:
+            raise FileRejected(archive.filename, name, "member is larger than its header says")
+        if self._size > archive.limits.max_member_bytes:
+            raise FileRejected(archive.filename, name, archive._member_too_big())
+        if archive._too_compressed(self._size, info.compress_size):
+            raise FileRejected(archive.filename, name, "compression ratio too high (zip bomb?)")
+        archive._counted(name, len(chunk))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._stream.close()
+        super().close()

@@ -42,7 +42,9 @@ MAX_COLUMNS = 200
 # Blank rows are skipped, but each costs a step: a sheet may run this far past its header.
 MAX_SHEET_ROWS = 100_000
 # A workbook is small next to a roster zip; its XML may unpack to at most this much.
-XLSX_LIMITS = ZipLimits(max_members=500, max_total_bytes=128 * 1024 * 1024)
+XLSX_LIMITS = ZipLimits(
+    max_members=500, max_total_bytes=128 * 1024 * 1024, max_member_bytes=128 * 1024 * 1024
+)
 SNIFF_LINES = 50
 DELIMITERS = (",", ";", "\t")
 
@@ -227,25 +229,32 @@ def decode_csv(data: bytes, *, filename: str) -> str:
 
 def sniff_delimiter(text: str) -> str:
     """Comma, semicolon or tab: whichever splits the first lines into the same number of
-    fields (more than one) most often; ties go to more fields, then to the comma."""
+    fields (more than one) most often; ties go to more fields, then to the comma. A delimiter
+    that would leave a quoted cell's closing quote followed by anything but a delimiter (so
+    ``"0";","`` is not read with commas) is tried only if every delimiter does."""
     sample = "\n".join(text.splitlines()[:SNIFF_LINES])
-    best, best_score = ",", (0, 0)
-    for delimiter in DELIMITERS:
-        try:
-            widths = [
-                len(fields)
-                for fields in csv.reader(io.StringIO(sample), delimiter=delimiter)
-                if any(field.strip() for field in fields)
-            ]
-        except csv.Error:
-            continue
-        if not widths:
-            continue
-        width, count = Counter(widths).most_common(1)[0]
-        score = (count if width > 1 else 0, width)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
+    for strict in (True, False):
+        best, best_score = None, (0, 0)
+        for delimiter in DELIMITERS:
+            try:
+                widths = [
+                    len(fields)
+                    for fields in csv.reader(
+                        io.StringIO(sample), delimiter=delimiter, strict=strict
+                    )
+                    if any(field.strip() for field in fields)
+                ]
+            except csv.Error:
+                continue
+            if not widths:
+                continue
+            width, count = Counter(widths).most_common(1)[0]
+            score = (count if width > 1 else 0, width)
+            if best is None or score > best_score:
+                best, best_score = delimiter, score
+        if best is not None:
+            return best
+    return ","
 
 
 def _read_csv(data: bytes, *, filename: str, header_row: int) -> ScoreTable:
@@ -286,7 +295,7 @@ def check_workbook_zip(data: bytes, *, filename: str, limits: ZipLimits = XLSX_L
     with SafeZip(data, filename=filename, limits=limits) as archive:
         names = archive.names
         for name in names:
-            archive.read(name)
+            archive.drain(name)
         if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
             if "mimetype" in names:
                 reason = "an OpenDocument file: save it as .xlsx or CSV"

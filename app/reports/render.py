@@ -25,14 +25,19 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from app.domain.reports import Column, ReportTable, Section, dimension_label
+from app.reports.charts import chart_specs
 
 SUPPRESSED = "c"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK = 64 * 1024
 
 
-def render_json(table: ReportTable) -> dict[str, Any]:
-    return table.to_json()
+def render_json(table: ReportTable, *, charts: bool = False) -> dict[str, Any]:
+    """The table as plain data; with ``charts``, its Vega-Lite charts too (app.reports.charts)."""
+    rendered = table.to_json()
+    if charts:
+        rendered["charts"] = chart_specs(table)
+    return rendered
 
 
 def neutralise(text: str) -> str:

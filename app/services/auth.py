@@ -2,66 +2,195 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.schemas.me import GrantView, Me
 from app.auth.policy import Action, Resource, reach
 from app.auth.principal import Grant, Principal
 from app.auth.secrets import verify_secret_async
-from app.auth.tokens import InvalidToken, TokenIssuer, TokenSubject
-from app.db.queries import people, roster, tenancy
+from app.auth.throttle import SignInThrottle
+from app.auth.tokens import (
+    InvalidToken,
+    TokenIssuer,
+    TokenSubject,
+    VerifiedToken,
+    new_refresh_token,
+    refresh_token_hash,
+)
+from app.db.engine import begin_writing
+from app.db.people import RefreshToken, User
+from app.db.queries import people, refresh_tokens, roster, tenancy
 from app.domain.roles import ClientScope, Role
 from app.errors import OAuthError, Unauthorized
 
+STALE = (
+    "this token was issued before its holder's password or secret, roles or scopes, or status "
+    "changed; sign in again"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """What a token request answers: a bearer token, and for people a refresh token."""
+
+    access_token: str
+    expires_in: int
+    scope: str = ""
+    refresh_token: str | None = None
+
+
+class RefreshTokenReused(OAuthError):
+    """A refresh token already used (or signed out) was presented again: whoever holds its
+    family's current token may have copied it, so the whole family has been revoked. That
+    revocation must be kept although the request is refused."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid_grant", "the refresh token is not valid")
+
 
 async def password_grant(
-    session: AsyncSession, issuer: TokenIssuer, *, username: str, password: str
-) -> tuple[str, int, str]:
-    """A person signs in with email and password (RFC 6749 section 4.3)."""
+    session: AsyncSession,
+    issuer: TokenIssuer,
+    throttle: SignInThrottle,
+    *,
+    username: str,
+    password: str,
+    address: str | None,
+) -> Tokens:
+    """A person signs in with email and password (RFC 6749 section 4.3), and gets a refresh
+    token too. Too many failures for the email as typed, or too many attempts from one address,
+    are refused (429) before the password is checked at all."""
+    await throttle.admit(kind="user", account=username, address=address)
     user = await people.get_user_by_email(session, username)
     matches = await verify_secret_async(user.password_hash if user else None, password)
     if user is None or not matches:
+        await throttle.failed(kind="user", account=username)
         raise OAuthError("invalid_grant", "email or password is wrong")
     if not user.is_active:
+        await throttle.failed(kind="user", account=username)
         raise OAuthError("invalid_grant", "this account is disabled")
-    token, expires_in = issuer.issue(TokenSubject("user", user.id))
-    return token, expires_in, ""
+    await begin_writing(session)
+    now = datetime.now(UTC)
+    await refresh_tokens.forget_expired(session, user.id, now)
+    refresh = _new_refresh(session, issuer, user, family_id=uuid.uuid4(), now=now)
+    token, expires_in = issuer.issue(
+        TokenSubject("user", user.id), version=user.credentials_version
+    )
+    await session.flush()
+    return Tokens(token, expires_in, "", refresh)
+
+
+def _new_refresh(
+    session: AsyncSession, issuer: TokenIssuer, user: User, *, family_id: uuid.UUID, now: datetime
+) -> str:
+    token = new_refresh_token()
+    session.add(
+        RefreshToken(
+            family_id=family_id,
+            user_id=user.id,
+            token_hash=refresh_token_hash(token),
+            credentials_version=user.credentials_version,
+            created_at=now,
+            expires_at=now + issuer.refresh_ttl,
+        )
+    )
+    return token
+
+
+async def refresh_grant(
+    session: AsyncSession,
+    issuer: TokenIssuer,
+    throttle: SignInThrottle,
+    *,
+    refresh_token: str,
+    address: str | None,
+) -> Tokens:
+    """A new bearer token for a refresh token (RFC 6749 section 6), and a new refresh token in
+    place of the one used, which is revoked. A refresh token stops working when it expires
+    unused, when its holder signs out, and when the person's password, roles or status change
+    (their credentials version moves on); one presented again after use revokes its family."""
+    await throttle.admit(kind="user", account=None, address=address)
+    await begin_writing(session)
+    now = datetime.now(UTC)
+    stored = await refresh_tokens.by_hash(session, refresh_token_hash(refresh_token))
+    if stored is None or stored.expires_at <= now:
+        raise OAuthError("invalid_grant", "the refresh token is not valid")
+    if stored.revoked_at is not None or not await refresh_tokens.take(session, stored.id, now):
+        await refresh_tokens.revoke_family(session, stored.family_id, now)
+        raise RefreshTokenReused()
+    user = await people.get_user(session, stored.user_id)
+    if user is None or not user.is_active or user.credentials_version != stored.credentials_version:
+        raise OAuthError("invalid_grant", "the refresh token is not valid")
+    refresh = _new_refresh(session, issuer, user, family_id=stored.family_id, now=now)
+    token, expires_in = issuer.issue(
+        TokenSubject("user", user.id), version=user.credentials_version
+    )
+    await session.flush()
+    return Tokens(token, expires_in, "", refresh)
+
+
+async def revoke(session: AsyncSession, *, token: str) -> None:
+    """Sign out (RFC 7009): the refresh token and every token of its family stop working. An
+    unknown, expired or already revoked token is no error, and bearer tokens are left to expire
+    (they live minutes)."""
+    stored = await refresh_tokens.by_hash(session, refresh_token_hash(token))
+    if stored is not None:
+        await refresh_tokens.revoke_family(session, stored.family_id, datetime.now(UTC))
 
 
 async def client_credentials_grant(
-    session: AsyncSession, issuer: TokenIssuer, *, client_id: str, client_secret: str
-) -> tuple[str, int, str]:
-    """An integration signs in with its client id and secret (RFC 6749 section 4.4)."""
+    session: AsyncSession,
+    issuer: TokenIssuer,
+    throttle: SignInThrottle,
+    *,
+    client_id: str,
+    client_secret: str,
+    address: str | None,
+) -> Tokens:
+    """An integration signs in with its client id and secret (RFC 6749 section 4.4); throttled
+    like people, by client id."""
+    await throttle.admit(kind="client", account=client_id, address=address)
     client = await people.get_client_by_client_id(session, client_id)
     matches = await verify_secret_async(client.secret_hash if client else None, client_secret)
     if client is None or not matches:
+        await throttle.failed(kind="client", account=client_id)
         raise OAuthError("invalid_client", "client authentication failed", status=401)
     if not client.is_active:
+        await throttle.failed(kind="client", account=client_id)
         raise OAuthError("invalid_client", "this client is disabled", status=401)
     scope = " ".join(sorted(client.scopes))
-    token, expires_in = issuer.issue(TokenSubject("client", client.id), scope=scope)
-    return token, expires_in, scope
+    token, expires_in = issuer.issue(
+        TokenSubject("client", client.id), scope=scope, version=client.credentials_version
+    )
+    return Tokens(token, expires_in, scope)
 
 
 async def principal_from_token(session: AsyncSession, issuer: TokenIssuer, token: str) -> Principal:
     """Verify a bearer token and load, fresh from the database, what its holder may do now.
 
     Grants and scopes are not trusted from the token: a revoked grant or disabled account
-    takes effect on the next request.
+    takes effect on the next request. A token issued before its holder's password, secret,
+    grants, scopes or status last changed is refused.
     """
     try:
-        subject = issuer.verify(token)
+        verified = issuer.verify(token)
     except InvalidToken as exc:
         raise Unauthorized(str(exc)) from exc
-    if subject.kind == "user":
-        return await _user_principal(session, subject)
-    return await _client_principal(session, subject)
+    if verified.subject.kind == "user":
+        return await _user_principal(session, verified)
+    return await _client_principal(session, verified)
 
 
-async def _user_principal(session: AsyncSession, subject: TokenSubject) -> Principal:
-    user = await people.get_user(session, subject.id)
+async def _user_principal(session: AsyncSession, verified: VerifiedToken) -> Principal:
+    user = await people.get_user(session, verified.subject.id)
     if user is None or not user.is_active:
         raise Unauthorized("the account behind this token is no longer active")
+    if user.credentials_version != verified.version:
+        raise Unauthorized(STALE)
     rows = (await people.grants_of(session, [user.id])).get(user.id, [])
     grants = tuple(Grant(Role(g.role), g.trust_id, g.school_id, g.pupil_id) for g in rows)
     return Principal(
@@ -79,10 +208,12 @@ async def _user_principal(session: AsyncSession, subject: TokenSubject) -> Princ
     )
 
 
-async def _client_principal(session: AsyncSession, subject: TokenSubject) -> Principal:
-    client = await people.get_client(session, subject.id)
+async def _client_principal(session: AsyncSession, verified: VerifiedToken) -> Principal:
+    client = await people.get_client(session, verified.subject.id)
     if client is None or not client.is_active:
         raise Unauthorized("the client behind this token is no longer active")
+    if client.credentials_version != verified.version:
+        raise Unauthorized(STALE)
     trust_ids = {client.trust_id} if client.trust_id else set()
     school_ids = {client.school_id} if client.school_id else set()
     return Principal(

@@ -1,6 +1,6 @@
 """Frameworks from files: a CSV of objectives (the national curriculum's columns) or a 1EdTech
 CASE 1.0 JSON package. The file is read whole before anything is stored, and a framework is
-created with all its objectives or not at all."""
+created with all its objectives or not at all. The file is read off the event loop."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from app.domain.errors import DomainError
 from app.errors import InvalidInput, field_error
 from app.importers.case import parse_case_package
 from app.importers.objectives import ImportedFramework, parse_objectives_csv
-from app.services import curriculum
+from app.services import curriculum, offload
 
 Model = TypeVar("Model", bound=BaseModel)
 PARSERS = {"csv": parse_objectives_csv, "case": parse_case_package}
@@ -68,7 +68,9 @@ async def import_framework(
             curriculum_years = CurriculumYears.parse(curriculum_years).label
         except DomainError as exc:
             raise InvalidInput.at("query.curriculum_years", exc.message) from exc
-    parsed = PARSERS[file_format](data, filename=filename or DEFAULT_NAMES[file_format])
+    parser = PARSERS[file_format]
+    file_name = filename or DEFAULT_NAMES[file_format]
+    parsed = await offload.read_file(parser, data, filename=file_name)
     objectives = _objectives(parsed, curriculum_years)
     values = {
         "name": name or parsed.title or f"{parsed.subject or 'Imported'} objectives",

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.schemas.roster import RosterSyncEnvelope
@@ -21,19 +23,37 @@ from app.auth import guards
 from app.auth.policy import Resource
 from app.auth.principal import Principal
 from app.db.import_jobs import ImportJob
+from app.db.queries import import_jobs as job_queries
 from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
-from app.errors import AppError, InvalidInput, NotFound
-from app.importers import ImportedRoster, parse_ctf, parse_oneroster
-from app.services import roster_sync
+from app.errors import AppError, InvalidInput, NotFound, field_error
+from app.importers import ImportedRoster, ZipLimits, parse_ctf, parse_oneroster
+from app.importers.safety import DEFAULT_ZIP_LIMITS
+from app.logs import describe, redacted_traceback
+from app.services import offload, roster_sync
+from app.settings import Settings
 
 log = logging.getLogger("markbook.imports")
 
 INLINE_PUPILS = 2_000
-PARSERS: dict[str, Callable[..., ImportedRoster]] = {"ctf": parse_ctf, "oneroster": parse_oneroster}
 DEFAULT_NAMES = {"ctf": "upload.xml", "oneroster": "oneroster.zip"}
 
 RunLater = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
+
+
+def zip_limits(settings: Settings) -> ZipLimits:
+    """What a OneRoster zip may unpack to, from the MARKBOOK_IMPORT_* settings."""
+    return ZipLimits(
+        max_total_bytes=settings.import_max_unpacked_bytes,
+        max_member_bytes=settings.import_max_file_bytes,
+        max_rows=settings.import_max_rows,
+    )
+
+
+def _parse(kind: str, data: bytes, filename: str, limits: ZipLimits) -> ImportedRoster:
+    if kind == "oneroster":
+        return parse_oneroster(data, filename=filename, limits=limits)
+    return parse_ctf(data, filename=filename)
 
 
 def _summary(result: dict[str, Any], parsed: ImportedRoster) -> dict[str, Any]:
@@ -69,25 +89,36 @@ async def start_import(
     mode: str,
     full: bool,
     academic_year: int | None,
+    limits: ZipLimits = DEFAULT_ZIP_LIMITS,
 ) -> tuple[ImportJob, RunLater | None]:
-    """Read the file and store it now, or return the job and what will store it later."""
+    """Read the file and store it now, or return the job and what will store it later.
+
+    The file is read off the event loop (other requests go on being answered meanwhile), and
+    a zip only within ``limits``: one that unpacks to more is refused as it is read."""
     school = await guards.school_to_change(
         session, principal, school_id, Resource.PUPIL, Resource.CLASS
     )
     name = filename or DEFAULT_NAMES[kind]
-    parsed = PARSERS[kind](data, filename=name)
+    parsed = await offload.read_file(_parse, kind, data, name, limits)
     if full and not parsed.complete:
         raise InvalidInput.at(
             "query.full", f"this {kind} file is not a whole roster, so it cannot say who has left"
         )
     year = academic_year or parsed.academic_year or AcademicYear.containing(date.today()).start_year
-    envelope = RosterSyncEnvelope(
-        academic_year=year,
-        mode=mode,  # type: ignore[arg-type]
-        full=full,
-        classes=parsed.classes,
-        pupils=parsed.pupils,
-    )
+    try:
+        envelope = RosterSyncEnvelope(
+            academic_year=year,
+            mode=mode,  # type: ignore[arg-type]
+            full=full,
+            classes=parsed.classes,
+            pupils=parsed.pupils,
+        )
+    except ValidationError as exc:
+        # Too many pupils or classes for one sync: say so of the file, not of a JSON body.
+        errors = [field_error(error) for error in exc.errors()]
+        for error in errors:
+            error["reason"] = f"{name}: {error['reason']}"
+        raise InvalidInput.of(errors) from None
     job = ImportJob(
         school_id=school.id,
         trust_id=school.trust_id,
@@ -119,6 +150,7 @@ async def start_import(
 
 def _succeeded(job: ImportJob, result: dict[str, Any], parsed: ImportedRoster) -> None:
     job.status = "succeeded"
+    job.problem = None
     job.rows_done = job.rows_total
     job.result = _summary(result, parsed)
 
@@ -152,8 +184,9 @@ async def _run(
             return
     except AppError as exc:
         problem = _problem(exc)
-    except Exception:
-        log.exception("import job %s failed", job_id)
+    except Exception as exc:
+        # By kind and frames: the message may quote the file's rows (pupils' data).
+        log.error("import job %s failed: %s\n%s", job_id, describe(exc), redacted_traceback(exc))
         problem = {
             "type": "/problems/internal-error",
             "title": "Internal error",
@@ -172,3 +205,39 @@ async def get_job(session: AsyncSession, *, principal: Principal, job_id: uuid.U
     """Import jobs are seen only by those who may import into their school (they name pupils
     by key): to anyone else a job is not found."""
     return await guards.import_job_for(session, principal, job_id)
+
+
+async def fail_interrupted_jobs(
+    sessions: async_sessionmaker[AsyncSession], *, started_at: datetime | None = None
+) -> int:
+    """At start: a job still queued or running was cut off when the service last stopped
+    (its background task died with the process, and its sync, one transaction, stored
+    nothing). It is marked failed, saying when the service restarted, so that a client
+    polling it learns to upload the file again rather than wait for ever. Answers how many.
+
+    Only jobs last changed before ``started_at`` (default now) are touched. A database that
+    does not answer is logged, and does not stop the service starting."""
+    started_at = started_at or datetime.now(UTC)
+    when = started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    async with sessions() as session:
+        try:
+            jobs = await job_queries.unfinished_jobs(session, changed_before=started_at)
+        except (SQLAlchemyError, OSError):
+            # Not a reason to stay down: /readyz reports the database, and the next start
+            # looks again.
+            log.exception("could not look for interrupted import jobs")
+            return 0
+        for job in jobs:
+            job.problem = {
+                "type": "/problems/service-restarted",
+                "title": "Import interrupted",
+                "status": 503,
+                "detail": f"the service restarted at {when} while this import was "
+                f"{job.status}; nothing from the file was stored: upload it again",
+                "restarted_at": started_at.isoformat(),
+            }
+            job.status = "failed"
+        await session.commit()
+    if jobs:
+        log.warning("marked %d interrupted import jobs failed", len(jobs))
+    return len(jobs)

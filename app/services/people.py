@@ -87,6 +87,12 @@ async def _check_grantable(
             raise InvalidInput.at(f"{field}.pupil_id", "no such pupil in this school")
 
 
+def _credentials_changed(holder: User | IntegrationClient) -> None:
+    """What the holder's tokens stand for changed (password or secret, roles or scopes, status):
+    their bearer and refresh tokens stop working, and they sign in again."""
+    holder.credentials_version += 1
+
+
 def _grant_key(grant: RoleGrant | RoleGrantCreate) -> tuple[object, ...]:
     """What makes two grants the same: a parent of two pupils holds one grant for each."""
     return (str(grant.role), grant.trust_id, grant.school_id, grant.pupil_id)
@@ -184,6 +190,8 @@ async def update_user(
     if user.id == principal.id and changes.get("is_active") is False:
         raise InvalidInput.at("body.is_active", "you cannot disable your own account")
     before = snapshot(user)
+    if "password" in changes or changes.get("is_active", user.is_active) != user.is_active:
+        _credentials_changed(user)
     if "password" in changes:
         password = changes.pop("password")
         user.password_hash = await hash_secret_async(password) if password else None
@@ -225,6 +233,7 @@ async def add_grant(
         raise Conflict("the user already holds this role here")
     grant = RoleGrant.model_validate(grant_in, update={"user_id": user.id})
     session.add(grant)
+    _credentials_changed(user)
     record(session, principal, action="create", entity=grant, before=None, **_grant_scope(grant))
     await session.flush()
     return grant
@@ -233,7 +242,7 @@ async def add_grant(
 async def remove_grant(
     session: AsyncSession, *, principal: Principal, user_id: uuid.UUID, grant_id: uuid.UUID
 ) -> None:
-    _, grants = await _visible_user(session, principal, user_id, Action.READ)
+    user, grants = await _visible_user(session, principal, user_id, Action.READ)
     readable = reach(principal, Resource.USER, Action.READ)
     grant = next((g for g in grants if g.id == grant_id and guards.covers_scope(readable, g)), None)
     if grant is None:
@@ -255,6 +264,7 @@ async def remove_grant(
         raise Conflict("this is the school's last leader grant: make someone else leader first")
     before = snapshot(grant)
     await session.delete(grant)
+    _credentials_changed(user)
     record(session, principal, action="delete", entity=grant, before=before, **scope)
     await session.flush()
 
@@ -327,6 +337,10 @@ async def update_client(
     if "scopes" in changes:
         changes["scopes"] = sorted({str(s) for s in changes["scopes"]})
     before = snapshot(client)
+    if changes.get("scopes", client.scopes) != client.scopes or (
+        changes.get("is_active", client.is_active) != client.is_active
+    ):
+        _credentials_changed(client)
     client.sqlmodel_update(changes)
     record(
         session, principal, action="update", entity=client, before=before, **_client_scope(client)
@@ -342,6 +356,7 @@ async def rotate_client_secret(
     before = snapshot(client)
     secret = new_client_secret()
     client.secret_hash = await hash_secret_async(secret)
+    _credentials_changed(client)
     record(
         session,
         principal,
@@ -378,12 +393,14 @@ async def create_system_admin(
     else:
         before = snapshot(user)
         user.is_active = True
+        _credentials_changed(user)
         record(session, None, action="update", entity=user, before=before)
     user.password_hash = await hash_secret_async(password)
     grants = (await queries.grants_of(session, [user.id])).get(user.id, [])
     if not any(g.role == Role.SYSTEM_ADMIN for g in grants):
         grant = RoleGrant(user_id=user.id, role=Role.SYSTEM_ADMIN)
         session.add(grant)
+        _credentials_changed(user)
         record(session, None, action="create", entity=grant, before=None)
     await session.flush()
     return user

@@ -35,7 +35,7 @@ from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
 from app.domain.roster import PupilChange, changed, merge, replace_set
 from app.errors import Forbidden, InvalidInput, field_error
-from app.services import idempotency, summaries
+from app.services import idempotency, offload, summaries
 
 # What a pupil row stores on the pupil table, besides its keys and timestamps.
 PUPIL_STORED = (*PUPIL_FIELDS, "upn_temporary", "left_on")
@@ -687,7 +687,8 @@ async def sync_roster(
         if not schools:
             raise Forbidden("you may not sync pupils and classes in this trust's schools")
     sync = _Sync(principal, envelope, schools, fixed_school=school)
-    sync.read()
+    # Checking thousands of rows is CPU work: off the event loop, so other requests go on.
+    await offload.read_file(sync.read)
     rejected_early = _errors(sync.class_rows) + _errors(sync.pupil_rows)
     all_or_nothing = envelope.mode == "all_or_nothing"
     if all_or_nothing and rejected_early:
@@ -699,7 +700,7 @@ async def sync_roster(
     emails = {email.lower() for _, item in sync.classes_in for email in item.teacher_emails or ()}
     teachers = await queries.teachers_by_email(session, school_ids, emails)
     sync.plan_classes(state, teachers)
-    sync.plan_pupils(state)
+    await offload.read_file(sync.plan_pupils, state)
     leavers = sync.plan_leavers(state) if envelope.full else []
     rejected = _errors(sync.class_rows) + _errors(sync.pupil_rows)
     if all_or_nothing and rejected:

@@ -65,6 +65,7 @@ from app.importers.scores import (
     normalise_upn,
     read_scores,
 )
+from app.services import offload
 from app.services import values as values_service
 
 PREVIEW_ROWS = 5
@@ -75,7 +76,7 @@ _NO_PUPIL = "no pupil in this school with {what} among those you may record for"
 
 
 # --- Reading the file and the mapping ---------------------------------------------------------
-def _read(
+async def _read(
     data: bytes,
     *,
     filename: str,
@@ -85,9 +86,11 @@ def _read(
     option_prefix: str,
 ) -> ScoreTable:
     """The file as a table; an unreadable file is a 422 on ``file``, a sheet or header row
-    it does not have a 422 on the option (``mapping.sheet``, or the form field)."""
+    it does not have a 422 on the option (``mapping.sheet``, or the form field). The file is
+    read off the event loop."""
     try:
-        return read_scores(
+        return await offload.read_file(
+            read_scores,
             data,
             filename=filename,
             content_type=content_type,
@@ -472,7 +475,7 @@ async def preview_file(
     """A file's sheets, header columns and first five data rows, for building a mapping. Only
     those who may import values for the school may look (others: not found / forbidden)."""
     await school_to_record(session, principal, Resource.VALUE, school_id)
-    table = _read(
+    table = await _read(
         data,
         filename=filename,
         content_type=content_type,
@@ -512,7 +515,7 @@ async def import_scores(
     access = await school_to_record(session, principal, Resource.VALUE, school_id)
     school = access.school
     mapping = parse_mapping(mapping_text)
-    table = _read(
+    table = await _read(
         data,
         filename=filename,
         content_type=content_type,

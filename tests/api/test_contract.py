@@ -65,7 +65,7 @@ from tests.support.roster import SchoolRoster, add_school_roster, this_year
 from tests.support.world import CLIENT_SECRET, PASSWORD, World, build_world
 
 PUBLIC_TAGS = {"health"}  # liveness and readiness probes
-PUBLIC_OPERATIONS = {"auth-issue_token"}  # where tokens come from
+PUBLIC_OPERATIONS = {"auth-issue_token", "auth-revoke_token"}  # where tokens come and go
 SECURITY = [{"oauth2": []}]
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 TEST_JWT_SECRET = "test-signing-key-that-is-long-enough-for-hs256"
@@ -591,7 +591,7 @@ class Live:
                 case.body = _valid_file(path)
         if case.operation.path == "/v1/auth/token" and isinstance(case.body, dict):
             grant_type = case.body.get("grant_type")
-            choice = len(grant_type) % 3 if isinstance(grant_type, str) else 2
+            choice = len(grant_type) % 4 if isinstance(grant_type, str) else 3
             if choice == 0:
                 case.body = {
                     "grant_type": "password",
@@ -603,6 +603,12 @@ class Live:
                     "grant_type": "client_credentials",
                     "client_id": self.world.clients["integration"].client_id,
                     "client_secret": CLIENT_SECRET,
+                }
+            elif choice == 2:  # the refresh grant, with whatever token was generated
+                token = case.body.get("refresh_token")
+                case.body = {
+                    "grant_type": "refresh_token",
+                    "refresh_token": token if isinstance(token, str) and token else "mbr_x",
                 }
 
 

@@ -3,11 +3,18 @@ whole when the file is unreadable or unsafe, and run as a job when large."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
+from anyio import to_thread
 
 from app.db.import_jobs import ImportJob
 from app.db.roster import Pupil, StageAssessment
+from app.main import create_app
 from app.services import imports
+from tests.conftest import make_client
 from tests.support.files import (
     ctf_xml,
     oneroster_zip,
@@ -204,3 +211,143 @@ async def test_oneroster_pupils_refused_for_a_refused_class_carry_no_id(client, 
     ]
     assert all(r["id"] is None for r in result["rejected_rows"])
     assert await count(engine, Pupil) == 2
+
+
+# --- Large files do not stall the service ---------------------------------------------------
+
+
+async def test_a_zip_that_unpacks_past_the_caps_is_refused_naming_the_file(settings, engine, world):
+    # About 20 KB of zip whose users.csv unpacks to 20 MB: under the default caps' ratio rule
+    # it is a bomb; with a generous ratio it is still over the per-file cap, and refused from
+    # the directory, before anything is unpacked.
+    capped = settings.model_copy(
+        update={"import_max_file_bytes": 1024 * 1024, "import_max_unpacked_bytes": 2 * 1024 * 1024}
+    )
+    async with make_client(create_app(capped, engine=engine)) as client:
+        response = await client.post(
+            url(world, "oneroster") + "?filename=export.zip",
+            content=zip_bomb(20),
+            headers=world.headers("integration"),
+        )
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["detail"].startswith("body: export.zip, users.csv: ")
+        assert problem["errors"][0]["field"] == "body"
+        # Within the caps, a normal export still goes in.
+        fine = await client.post(
+            url(world, "oneroster"),
+            content=oneroster_zip(5, 1, [TEACHER]),
+            headers=world.headers("integration"),
+        )
+        assert fine.status_code == 201, fine.text
+    assert await count(engine, Pupil) == 5
+
+
+async def test_a_csv_over_the_row_cap_is_refused_naming_the_row(settings, engine, world):
+    capped = settings.model_copy(update={"import_max_rows": 30})
+    async with make_client(create_app(capped, engine=engine)) as client:
+        response = await client.post(
+            url(world, "oneroster"), content=oneroster_zip(40), headers=world.headers("integration")
+        )
+    assert response.status_code == 422, response.text
+    assert "oneroster.zip, users.csv row 32: more than 30 rows" in response.json()["detail"]
+    assert await count(engine, Pupil) == 0
+
+
+async def test_healthz_answers_while_a_large_import_is_being_read(
+    settings, engine, world, monkeypatch
+):
+    """The file is read off the event loop: /healthz requests through the same app answer
+    while the parser is still busy (it keeps reading the file again until they have, so the
+    order is proved, not timed), and the import then finishes as usual."""
+    started, answered = threading.Event(), threading.Event()
+    rounds: list[int] = []
+    parse = imports._parse
+
+    def busy_parse(*args):  # type: ignore[no-untyped-def]
+        started.set()
+        parsed, round_ = parse(*args), 1
+        while not answered.is_set() and round_ < 20:
+            parsed, round_ = parse(*args), round_ + 1
+        rounds.append(round_)
+        return parsed
+
+    monkeypatch.setattr(imports, "_parse", busy_parse)
+    big = create_app(settings.model_copy(update={"max_body_bytes": 1024 * 1024}), engine=engine)
+    body = oneroster_zip(2_500, 40, [TEACHER])
+    async with make_client(big) as client:
+        importing = asyncio.create_task(
+            client.post(url(world, "oneroster"), content=body, headers=world.headers("integration"))
+        )
+        await to_thread.run_sync(started.wait)
+        for _ in range(5):
+            assert (await client.get("/healthz")).status_code == 200
+        answered.set()
+        response = await importing
+        assert response.status_code == 202, response.text
+        job = await client.get(response.headers["Location"], headers=world.headers("integration"))
+    assert job.json()["status"] == "succeeded", job.text
+    assert rounds and rounds[0] < 20  # the health checks answered before the parser gave up
+    assert await count(engine, Pupil) == 2_500
+
+
+async def test_jobs_cut_off_by_a_restart_are_marked_failed_at_start(app, session, world):
+    school = world.schools["A1"]
+
+    def job(status: str) -> ImportJob:
+        return ImportJob(
+            school_id=school.id,
+            trust_id=school.trust_id,
+            kind="oneroster",
+            filename=f"{status}.zip",
+            status=status,
+            rows_total=3_000,
+            created_by_type="client",
+            created_by_id=world.clients["integration"].id,
+        )
+
+    jobs = {status: job(status) for status in ("queued", "running", "succeeded", "failed")}
+    session.add_all(jobs.values())
+    await session.commit()
+    async with app.router.lifespan_context(app):
+        pass
+    await session.commit()
+    for item in jobs.values():
+        await session.refresh(item)
+    assert {status: item.status for status, item in jobs.items()} == {
+        "queued": "failed",
+        "running": "failed",
+        "succeeded": "succeeded",
+        "failed": "failed",
+    }
+    problem = jobs["running"].problem
+    assert problem is not None
+    assert problem["type"] == "/problems/service-restarted"
+    assert "the service restarted at " in problem["detail"]
+    assert "while this import was running" in problem["detail"]
+    assert problem["restarted_at"]
+    assert jobs["succeeded"].problem is None and jobs["failed"].problem is None
+
+
+async def test_a_job_changed_since_the_start_is_left_to_its_worker(app, session, world):
+    school = world.schools["A1"]
+    started_at = datetime.now(UTC)
+    running = ImportJob(
+        school_id=school.id,
+        trust_id=school.trust_id,
+        kind="ctf",
+        status="running",
+        created_by_type="client",
+        created_by_id=world.clients["integration"].id,
+    )
+    session.add(running)
+    await session.commit()
+    assert await imports.fail_interrupted_jobs(app.state.sessions, started_at=started_at) == 0
+    await session.commit()  # a new transaction, to see what the app committed
+    await session.refresh(running)
+    assert running.status == "running"
+    later = started_at + timedelta(hours=1)
+    assert await imports.fail_interrupted_jobs(app.state.sessions, started_at=later) == 1
+    await session.commit()
+    await session.refresh(running)
+    assert running.status == "failed"

@@ -19,6 +19,14 @@ async def _sign_in(client, email: str, password: str) -> int:
     return response.status_code
 
 
+async def _signed_in(client, email: str) -> dict[str, str]:
+    response = await client.post(
+        "/v1/auth/token", data={"grant_type": "password", "username": email, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
 async def test_a_leader_adds_a_teacher_who_can_then_sign_in(client, world, session):
     school_id = str(world.schools["A1"].id)
     response = await client.post(
@@ -149,9 +157,12 @@ async def test_roles_are_given_and_taken_away(client, world):
     )
     assert again.status_code == 409
 
+    before = world.headers("teacher")  # a token from before the changes
     removed = await client.delete(f"{url}/{world.grants['teacher'].id}", headers=headers)
     assert removed.status_code == 204
-    me = await client.get("/v1/me", headers=world.headers("teacher"))
+    # Tokens follow roles: the teacher signs in again, and is a governor now.
+    assert (await client.get("/v1/me", headers=before)).status_code == 401
+    me = await client.get("/v1/me", headers=await _signed_in(client, teacher.email))
     assert [r["role"] for r in me.json()["roles"]] == ["governor"]
 
 

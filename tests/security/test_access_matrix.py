@@ -2,7 +2,8 @@
 
 DESIGN.md section 6 and app/auth/policy.py, written out as the status each caller must get:
 
-- no token: 401 (problem+json, WWW-Authenticate: Bearer), except health and the token endpoint;
+- no token: 401 (problem+json, WWW-Authenticate: Bearer), except health, the token endpoint
+  and signing out;
 - something outside the caller's reach, named in the URL: 404, exactly as if it did not exist;
 - something the caller can see but may not change: 403;
 - listing or creating in a resource family the caller has no right to at all: 403; except
@@ -130,6 +131,7 @@ MATRIX: dict[Route, dict[str, str]] = {
         "password": EVERYONE,
         "client": EVERYONE,
     },
+    ("POST", "/v1/auth/revoke"): {"-": EVERYONE},  # signing out: the refresh token is the key
     ("GET", "/v1/me"): {"-": SIGNED_IN},
     ("GET", "/v1/academic-years/current"): {"-": SIGNED_IN},
     ("GET", "/v1/academic-years/{start_year}"): {"-": SIGNED_IN},
@@ -474,6 +476,16 @@ MATRIX: dict[Route, dict[str, str]] = {
         "A": REPORT_A,
         "B": OUT_B,
     },
+    # A template's chart is its report, drawn: the same audiences.
+    ("GET", "/v1/schools/{school_id}/report-templates/{template_id}/charts/{chart}"): {
+        "A1": REPORT_A1,
+        "A": REPORT_A1,
+        "B1": OUT_B,
+    },
+    ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/charts/{chart}"): {
+        "A": REPORT_A,
+        "B": OUT_B,
+    },
     ("POST", "/v1/report-templates"): DEF_CREATE,
     ("GET", "/v1/report-templates"): DEF_LISTS,
     ("GET", "/v1/report-templates/{template_id}"): DEF_READ,
@@ -694,6 +706,7 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("GET", "/healthz"): lambda t, k: Call(),
     ("GET", "/readyz"): lambda t, k: Call(),
     ("POST", "/v1/auth/token"): lambda t, k: Call(form=_token_form(t, k)),
+    ("POST", "/v1/auth/revoke"): lambda t, k: Call(form={"token": "mbr_not-one-issued"}),
     ("GET", "/v1/me"): lambda t, k: Call(),
     ("GET", "/v1/academic-years/current"): lambda t, k: Call(),
     ("GET", "/v1/academic-years/{start_year}"): lambda t, k: Call(path={"start_year": 2025}),
@@ -930,6 +943,18 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/report"): lambda t, k: Call(
         path={"trust_id": t.trust(k).id, "template_id": t.templates[k].id}
     ),
+    ("GET", "/v1/schools/{school_id}/report-templates/{template_id}/charts/{chart}"): lambda t, k: (
+        Call(
+            path={
+                "school_id": t.school("A1" if k == "A" else k).id,
+                "template_id": t.templates[k].id,
+                "chart": 0,
+            }
+        )
+    ),
+    ("GET", "/v1/trusts/{trust_id}/report-templates/{template_id}/charts/{chart}"): lambda t, k: (
+        Call(path={"trust_id": t.trust(k).id, "template_id": t.templates[k].id, "chart": 0})
+    ),
     ("POST", "/v1/report-templates"): lambda t, k: Call(
         json={"code": "NEW", "name": "New report", "definition": PUPILS_AT_AUTUMN, **t.scope(k)}
     ),
@@ -1053,7 +1078,8 @@ async def _check(
         f"{context}: expected {expected}, got {actual}: {response.text[:300]}"
     )
     last = path.rsplit("/", 1)[-1]
-    if actual == 200 and method in ("GET", "PATCH") and last.startswith("{"):
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    if actual == 200 and method in ("GET", "PATCH") and last.startswith("{") and is_json:
         shown = response.json().get("id")
         asked = call.path[last.strip("{}")]
         assert last == "{start_year}" or shown == str(asked), f"{context}: answered with {shown}"

@@ -224,9 +224,11 @@ async def test_a_token_outlives_no_removed_grant(
     stored: Callable[[], Awaitable[Snapshot]],
 ) -> None:
     """Grants are read afresh on every request, so a token minted before a grant was removed
-    carries nothing of it. The account is still active and the token still authenticates it,
-    so this is not a 401: the leader, now with no role, is out of reach of school A1 (404),
-    and GET /v1/me shows no roles and no schools. (See the report: the brief asked for 401.)
+    carries nothing of it, even when the grant goes behind the service's back (here, straight
+    from the database; through the API the token is refused outright, see
+    test_a_token_issued_before_a_change_to_its_person_is_401). The token still authenticates
+    the account, so this is not a 401: the leader, now with no role, is out of reach of school
+    A1 (404), and GET /v1/me shows no roles and no schools.
     """
     token = targets.world.token("school_leader")
     grant = await session.get(RoleGrant, targets.world.grants["school_leader"].id)
@@ -244,3 +246,100 @@ async def test_a_token_outlives_no_removed_grant(
     me = await client.get("/v1/me", headers=headers)
     assert me.status_code == 200, me.text
     assert (me.json()["roles"], me.json()["school_ids"], me.json()["trust_ids"]) == ([], [], [])
+
+
+# --- Tokens follow credentials -----------------------------------------------------------------
+# Each change is made through the API by trust A's admin; the token of the person or client
+# changed, issued just before (in the same second, as likely as not), is then refused.
+def _leader_change(targets: Targets, change: str) -> tuple[str, str, dict[str, Any] | None]:
+    leader = targets.world.users["school_leader"]
+    school = str(targets.school("A1").id)
+    return {
+        "password changed": ("PATCH", f"/v1/users/{leader.id}", {"password": "a new passphrase"}),
+        "disabled": ("PATCH", f"/v1/users/{leader.id}", {"is_active": False}),
+        "grant added": (
+            "POST",
+            f"/v1/users/{leader.id}/grants",
+            {"role": "teacher", "school_id": school},
+        ),
+        "grant removed": (
+            "DELETE",
+            f"/v1/users/{leader.id}/grants/{targets.world.grants['school_leader'].id}",
+            None,
+        ),
+    }[change]
+
+
+def _client_change(targets: Targets, change: str) -> tuple[str, str, dict[str, Any] | None]:
+    client = targets.world.clients["integration"]
+    return {
+        "secret rotated": ("POST", f"/v1/integration-clients/{client.id}/secret", None),
+        "scopes changed": (
+            "PATCH",
+            f"/v1/integration-clients/{client.id}",
+            {"scopes": ["roster:read"]},
+        ),
+        "disabled": ("PATCH", f"/v1/integration-clients/{client.id}", {"is_active": False}),
+    }[change]
+
+
+async def _as_trust_admin(
+    client: httpx.AsyncClient, targets: Targets, change: tuple[str, str, dict[str, Any] | None]
+) -> None:
+    method, url, body = change
+    headers = targets.world.headers("trust_admin")
+    response = await client.request(method, url, json=body, headers=headers)
+    assert response.status_code in (200, 201, 204), response.text
+
+
+@pytest.mark.parametrize("change", ["password changed", "disabled", "grant added", "grant removed"])
+async def test_a_token_issued_before_a_change_to_its_person_is_401(
+    change: str,
+    client: httpx.AsyncClient,
+    targets: Targets,
+    stored: Callable[[], Awaitable[Snapshot]],
+) -> None:
+    token = targets.world.token("school_leader")
+    await _as_trust_admin(client, targets, _leader_change(targets, change))
+    await _refused(client, _rename_a1(targets), f"Bearer {token}", stored, change)
+
+
+@pytest.mark.parametrize("change", ["secret rotated", "scopes changed", "disabled"])
+async def test_a_token_issued_before_a_change_to_its_client_is_401(
+    change: str,
+    client: httpx.AsyncClient,
+    targets: Targets,
+    stored: Callable[[], Awaitable[Snapshot]],
+) -> None:
+    token = targets.world.token("integration")
+    await _as_trust_admin(client, targets, _client_change(targets, change))
+    await _refused(client, _add_point_a1(targets), f"Bearer {token}", stored, change)
+
+
+async def test_a_token_issued_after_the_change_works(
+    client: httpx.AsyncClient, targets: Targets
+) -> None:
+    """The control: signing in again after a password change (and a grant added) works."""
+    await _as_trust_admin(client, targets, _leader_change(targets, "password changed"))
+    await _as_trust_admin(client, targets, _leader_change(targets, "grant added"))
+    email = targets.world.users["school_leader"].email
+    response = await client.post(
+        "/v1/auth/token",
+        data={"grant_type": "password", "username": email, "password": "a new passphrase"},
+    )
+    assert response.status_code == 200, response.text
+    method, url, body = _rename_a1(targets)
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    response = await client.request(method, url, headers=headers, json=body)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_token_without_a_credentials_version_is_401(
+    client: httpx.AsyncClient, targets: Targets, stored: Callable[[], Awaitable[Snapshot]]
+) -> None:
+    for name, claims in {
+        "no version": _claims(targets.world, _leader(targets.world)),
+        "a version not a number": _claims(targets.world, _leader(targets.world), ver="0"),
+    }.items():
+        token = jwt.encode(claims, targets.world.issuer.key, algorithm="HS256")
+        await _refused(client, _rename_a1(targets), f"Bearer {token}", stored, name)

@@ -7,13 +7,14 @@ The shell understood is the small part of bash and curl the README uses: `$ ` co
 `${NAME}` and `$(...)` expanded in unquoted and double-quoted text (never in single quotes);
 `curl` with -s, -S, -i, -X, -H, -d/--data/--data-binary (`@file`), -F (`field=@file`), -u,
 -D -, -o FILE; `cat FILE`; `jq [-r] FILTER [FILE]` with paths (`.a.b[0]`, `.items[]`),
-`select(.key == "value")` and pipes; `cmd | jq ...` pipelines; `$ # comments`.
+`select(.key == "value")` and pipes; `cmd | jq ...` pipelines; `for i in $(seq N); do CMD;
+done`; `$ # comments`.
 
 What an answer must match (`Matcher`): what the README prints, where "…" elides (list items,
 members, any part of a string or CSV line, whole CSV lines; a list with "…" holds the items
 shown in any order); ids (UUIDs, also abbreviated as `0c6e3424-…`), timestamps, dates and
 academic-year labels, UPNs, request ids, client ids, secrets and tokens by their shape; cursors,
-versions and ETags by presence; academic years (start years) shifted by as many years as the
+versions, ETags and Retry-After by presence; academic years (start years) shifted by as many years as the
 calendar has moved since the README's `YEAR=`; every other number and string exactly. The
 status must be the one printed (`-i`, `-D -`), else the problem's `status`, else a 2xx; an
 XLSX answer is checked by its headers only.
@@ -48,11 +49,12 @@ SHAPES = (
     (r"\b[0-9a-f]{32}\b", r"[0-9a-f]{32}"),  # a request id
     (r"\bmbc_[0-9a-f]+", r"mbc_[0-9a-f]+"),  # an integration client's id
     (r"\bmbs_[A-Za-z0-9_-]+", r"mbs_[A-Za-z0-9_-]+"),  # its secret
+    (r"\bmbr_[A-Za-z0-9_-]+", r"mbr_[A-Za-z0-9_-]+"),  # a refresh token
     (r"\beyJ[A-Za-z0-9_.-]*", r"eyJ[A-Za-z0-9_.-]*"),  # a token
 )
 SHAPE = re.compile("|".join(f"({printed})" for printed, _ in SHAPES))
 # Members whose value moves with each install or each write: only whether there is one.
-BY_PRESENCE = {"next_cursor", "endCursor", "version", "etag"}
+BY_PRESENCE = {"next_cursor", "endCursor", "version", "etag", "retry-after"}
 YEARS = {"academic_year", "academicYear"}
 
 
@@ -150,6 +152,13 @@ class Shell:
     answers: list[Ran] = field(default_factory=list)
 
     async def run(self, command: str) -> Ran:
+        loop = re.fullmatch(r"for (\w+) in \$\(seq (\d+)\); do (.*); done", command.strip(), re.S)
+        if loop:  # the same command n times, $i counting
+            output = ""
+            for count in range(1, int(loop.group(2)) + 1):
+                self.variables[loop.group(1)] = str(count)
+                output += (await self.run(loop.group(3))).output
+            return Ran(output)
         assignment = re.match(r"([A-Za-z_]\w*)=(.*)\Z", command.strip(), re.S)
         if assignment:
             words = await self.words(assignment.group(2))

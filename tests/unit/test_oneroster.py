@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tracemalloc
 import warnings
 import zipfile
 
@@ -21,6 +22,7 @@ from app.importers.safety import SafeZip
 from tests.support.files import (
     DEST_URN,
     HEADERS,
+    _patch_zip,
     csv_text,
     encrypted_zip,
     lying_zip,
@@ -486,6 +488,85 @@ def test_reading_enforces_the_limits_itself_not_only_the_directory():
     archive.limits = ZipLimits(max_total_bytes=1000)
     with pytest.raises(FileRejected, match="over the limit of 1000 bytes"):
         archive.read("users.csv")
+
+
+BAD_CRC = "damaged member (Bad CRC-32 for file 'users.csv')"
+
+
+def _twenty_megabytes_of_users(declared: int) -> bytes:
+    """A small zip (about 20 KB) whose users.csv unpacks to 20 MB, declaring ``declared``."""
+    files: dict[str, str | bytes] = dict(oneroster_files(1))
+    files["users.csv"] = b"\0" * (20 * 1024 * 1024)
+    return _patch_zip(zip_members(files), "users.csv", file_size=declared)
+
+
+def _read_all(archive: SafeZip, member: str) -> tuple[FileRejected, int]:
+    """Read a member through the importer's row reader until refused: the refusal, and the
+    most memory held meanwhile."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileRejected) as raised:
+            for _fields in archive.csv_rows(member):
+                pass
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return raised.value, peak
+
+
+def test_a_bomb_under_the_ratio_limit_is_refused_by_the_file_cap_before_unpacking():
+    # The ratio is allowed here, so only the per-file cap stands in the way.
+    limits = ZipLimits(max_ratio=10_000, max_member_bytes=256 * 1024)
+    error = rejected(_twenty_megabytes_of_users(20 * 1024 * 1024), limits=limits)
+    assert error.where == "users.csv"
+    assert "over the limit of 262144 bytes for one file" in error.reason
+
+
+def test_a_bomb_whose_header_understates_it_is_stopped_as_soon_as_it_says_more():
+    limits = ZipLimits(max_ratio=10_000, max_member_bytes=256 * 1024)
+    archive = SafeZip(_twenty_megabytes_of_users(1_000), filename="export.zip", limits=limits)
+    error, peak = _read_all(archive, "users.csv")
+    # zipfile stops at the declared size and finds the checksum wrong; had it not, our own
+    # count would have stopped it one chunk later.
+    assert error.where == "users.csv"
+    assert error.reason in ("member is larger than its header says", BAD_CRC)
+    assert archive.bytes_unpacked <= 64 * 1024  # the rest was never unpacked
+    assert peak < 2 * 1024 * 1024
+
+
+def test_reading_stops_at_the_file_cap_even_if_the_directory_was_let_through():
+    archive = SafeZip(
+        _twenty_megabytes_of_users(20 * 1024 * 1024),
+        filename="export.zip",
+        limits=ZipLimits(max_ratio=10_000),
+    )
+    archive.limits = ZipLimits(max_ratio=10_000, max_member_bytes=256 * 1024)
+    error, peak = _read_all(archive, "users.csv")
+    assert "over the limit of 262144 bytes for one file" in error.reason
+    assert archive.bytes_unpacked <= 256 * 1024 + 64 * 1024
+    assert peak < 2 * 1024 * 1024
+
+
+def test_a_file_declaring_more_than_the_file_cap_is_refused_before_unpacking():
+    data = oneroster_zip(200)
+    error = rejected(data, limits=ZipLimits(max_member_bytes=5_000))
+    assert error.where == "users.csv"
+    assert "over the limit of 5000 bytes for one file" in error.reason
+
+
+def test_a_csv_with_more_rows_than_the_cap_is_refused_naming_the_row():
+    error = rejected(oneroster_zip(30), limits=ZipLimits(max_rows=20))
+    assert error.where == "users.csv row 22"
+    assert "more than 20 rows" in error.reason
+    assert parse_oneroster(oneroster_zip(30), limits=ZipLimits(max_rows=40)).pupils
+
+
+def test_old_mac_line_ends_read_as_lines():
+    files = {name: text.replace("\r\n", "\r") for name, text in oneroster_files(3).items()}
+    parsed = parse_oneroster(zip_members(files))
+    assert [pupil["external_id"] for pupil in parsed.pupils] == [
+        pupil["external_id"] for pupil in parse_oneroster(oneroster_zip(3)).pupils
+    ]
 
 
 def test_the_total_size_limit_uses_what_the_headers_declare():

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -174,6 +174,7 @@ def tables(draw: st.DrawFn) -> tuple[list[str], list[list[str | None]]]:
 class TestCsvRoundTrip:
     @settings(max_examples=150)
     @given(table=tables(), delimiter=st.sampled_from([",", ";", "\t"]), bom=st.booleans())
+    @example(table=(["0", ","], []), delimiter=";", bom=False)  # commas only inside quotes
     def test_any_table_written_as_csv_reads_back_the_same(self, table, delimiter, bom) -> None:
         header, rows = table
         out = io.StringIO()

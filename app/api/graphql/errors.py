@@ -18,6 +18,7 @@ The codes:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -46,6 +47,9 @@ from strawberry.types.scalar import ScalarDefinition
 from app.context import request_id
 from app.db.engine import database_unavailable, statement_timed_out
 from app.errors import AppError, InvalidInput, NotFound
+from app.logs import describe, redacted_traceback
+
+log = logging.getLogger("markbook.graphql")
 
 BAD_INPUT = "BAD_INPUT"
 NOT_FOUND = "NOT_FOUND"
@@ -197,6 +201,34 @@ class RequestErrorCodes(SchemaExtension):
 def _unexpected(error: GraphQLError) -> bool:
     # Syntax and validation errors (and those raised by ``known``) have no original error.
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Log what went wrong on our side (an unexpected error, the database faltering) by kind,
+    frames and request id; never messages, which may quote a variable's value or a row.
+    A query's own mistakes (syntax, validation, bad input, not found) are the client's to
+    read in the answer, not ours to log."""
+    for error in errors:
+        if not _unexpected(error):
+            continue
+        cause = error.original_error
+        assert cause is not None
+        path = ".".join(str(p) for p in error.path or ())
+        if database_unavailable(cause):
+            log.warning(
+                "database unavailable at %s [request_id=%s]: %s",
+                path,
+                request_id.get(),
+                describe(cause),
+            )
+        else:
+            log.error(
+                "unhandled error at %s %s [request_id=%s]\n%s",
+                path,
+                describe(cause),
+                request_id.get(),
+                redacted_traceback(cause),
+            )
 
 
 class MaskUnexpected(MaskErrors):

@@ -30,6 +30,7 @@ from app.db.reports import ReportTemplateVersion as VersionRow
 from app.domain import reports as domain
 from app.domain.reports import ReportDefinition
 from app.errors import AppError, InvalidInput, NotFound
+from app.reports.charts import chart_specs
 from app.services import reports
 
 
@@ -371,6 +372,14 @@ class ReportTable:
     points: list[ReportPoint]
     sections: list[ReportSection]
     notes: list[str] = strawberry.field(description="What the figures count; the key to c.")
+    table: strawberry.Private[domain.ReportTable]
+
+    @strawberry.field(
+        description="The report's natural pictures as Vega-Lite specifications (as REST's "
+        "`charts=true`): render them with vega-embed. Suppressed figures stay suppressed."
+    )
+    def charts(self) -> list[JSON]:
+        return chart_specs(self.table)
 
     @classmethod
     def charged(cls, info: strawberry.Info, table: domain.ReportTable) -> ReportTable:
@@ -383,6 +392,7 @@ class ReportTable:
             points=[_point(p) for p in table.points],
             sections=[_section(s) for s in table.sections],
             notes=list(table.notes),
+            table=table,
         )
 
 

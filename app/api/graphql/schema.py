@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
-from app.api.graphql.errors import UUID_SCALAR, MaskUnexpected, RequestErrorCodes
+from app.api.graphql.errors import UUID_SCALAR, MaskUnexpected, RequestErrorCodes, log_errors
 from app.api.graphql.types import Grant, Me, Pupil, School, Trust
 from app.domain.roles import PrincipalKind
 from app.errors import NotFound
@@ -81,7 +83,16 @@ class Query:
 
 # Extensions as classes or factories: each request gets its own instances. The row cap and
 # the time budget are the context's and the router's (they come from the settings).
-schema = strawberry.Schema(
+class MarkbookSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry's own logs each error's message and traceback: they may quote a
+        # variable's value or a database row. Ours logs only what log_errors says.
+        log_errors(errors)
+
+
+schema = MarkbookSchema(
     query=Query,
     config=StrawberryConfig(auto_camel_case=True),
     extensions=[

@@ -1,5 +1,6 @@
-"""OAuth2 token endpoint (RFC 6749): password grant for people, client_credentials for
-integrations. Form-encoded in, a short-lived JWT bearer token out."""
+"""OAuth2 token endpoint (RFC 6749): password and refresh_token grants for people,
+client_credentials for integrations. Form-encoded in, a short-lived JWT bearer token out (and
+for people a refresh token). Signing out revokes a refresh token (RFC 7009)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Header
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi import APIRouter, Form, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
-from app.api.deps import IssuerDep, SessionDep
+from app.api.deps import IssuerDep, SessionDep, ThrottleDep
 from app.api.rest.common import problems
 from app.errors import OAuthError
 from app.services import auth as service
@@ -24,6 +25,11 @@ class TokenResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     scope: str = ""
+    refresh_token: str | None = Field(
+        default=None,
+        description="People only: send it with grant_type=refresh_token for a new token (and a "
+        "new refresh token: each works once). Keep it secret; sign out at /v1/auth/revoke.",
+    )
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
@@ -39,35 +45,60 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return client_id, secret
 
 
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses=problems(400),
+    response_model_exclude_none=True,
+    responses=problems(400, 429, 503),
     summary="Get a bearer token",
 )
 async def issue_token(
+    request: Request,
     session: SessionDep,
     issuer: IssuerDep,
-    grant_type: Annotated[str, Form(max_length=64, description="password or client_credentials")],
+    throttle: ThrottleDep,
+    grant_type: Annotated[
+        str, Form(max_length=64, description="password, refresh_token or client_credentials")
+    ],
     username: Annotated[str | None, Form(max_length=254)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=256)] = None,
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=256)] = None,
     scope: Annotated[str | None, Form(max_length=1000)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> JSONResponse:
-    """People send `grant_type=password` with `username` (email) and `password`; integrations
-    send `grant_type=client_credentials` with `client_id` and `client_secret` (in the form or as
-    HTTP Basic). Tokens expire after `expires_in` seconds; ask for a new one then."""
-    fields = (grant_type, username, password, client_id, client_secret, scope)
+    """People send `grant_type=password` with `username` (email) and `password`, and get a
+    `refresh_token` too; later `grant_type=refresh_token` with it gets a new token and a new
+    refresh token (each refresh token works once). Integrations send
+    `grant_type=client_credentials` with `client_id` and `client_secret` (in the form or as HTTP
+    Basic). Tokens expire after `expires_in` seconds, and sooner when the holder's password,
+    secret, roles or status change. Too many failed sign-ins for one account, or attempts from
+    one address, are answered 429 with `Retry-After`."""
+    fields = (grant_type, username, password, refresh_token, client_id, client_secret, scope)
     if any(value and "\x00" in value for value in fields):
         raise OAuthError("invalid_request", "form fields must not contain the NUL character")
+    address = request.client.host if request.client else None
     if grant_type == "password":
         if not username or not password:
             raise OAuthError("invalid_request", "username and password are required")
-        token, expires_in, granted = await service.password_grant(
-            session, issuer, username=username, password=password
+        tokens = await service.password_grant(
+            session, issuer, throttle, username=username, password=password, address=address
         )
+    elif grant_type == "refresh_token":
+        if not refresh_token:
+            raise OAuthError("invalid_request", "refresh_token is required")
+        try:
+            tokens = await service.refresh_grant(
+                session, issuer, throttle, refresh_token=refresh_token, address=address
+            )
+        except service.RefreshTokenReused:
+            # The family's revocation stands though the request is refused.
+            await session.commit()
+            raise
     elif grant_type == "client_credentials":
         basic = _basic_credentials(authorization)
         if basic is not None:
@@ -76,12 +107,45 @@ async def issue_token(
             raise OAuthError(
                 "invalid_client", "client_id and client_secret are required", status=401
             )
-        token, expires_in, granted = await service.client_credentials_grant(
-            session, issuer, client_id=client_id, client_secret=client_secret
+        tokens = await service.client_credentials_grant(
+            session,
+            issuer,
+            throttle,
+            client_id=client_id,
+            client_secret=client_secret,
+            address=address,
         )
     else:
         raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
-    body = TokenResponse(access_token=token, expires_in=expires_in, scope=granted)
-    return JSONResponse(
-        body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    body = TokenResponse(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        scope=tokens.scope,
+        refresh_token=tokens.refresh_token,
     )
+    return JSONResponse(body.model_dump(exclude_none=True), headers=_NO_STORE)
+
+
+@router.post(
+    "/revoke",
+    status_code=200,
+    response_class=Response,
+    responses={200: {"description": "Revoked, or nothing to revoke"}, **problems()},
+    summary="Sign out: revoke a refresh token",
+)
+async def revoke_token(
+    session: SessionDep,
+    # Long enough for a bearer token, which may be sent too (and changes nothing).
+    token: Annotated[str, Form(max_length=4096, description="The refresh token to revoke.")],
+    token_type_hint: Annotated[
+        str | None, Form(max_length=64, description="refresh_token (others are ignored)")
+    ] = None,
+) -> Response:
+    """Signing out (RFC 7009): the refresh token, and every refresh token descended from the
+    same sign-in, stop working. The answer is 200 whether or not the token was known, so it
+    tells nothing. Bearer tokens cannot be revoked one by one: they expire within minutes (drop
+    them), and die at once when the person's password, roles or status change."""
+    if "\x00" in token:
+        raise OAuthError("invalid_request", "form fields must not contain the NUL character")
+    await service.revoke(session, token=token)
+    return Response(status_code=200, headers=_NO_STORE)

@@ -20,6 +20,8 @@ _DESCRIPTIONS = {
     412: "Changed since you read it (If-Match is stale); `cells` lists what changed",
     413: "Request body too large",
     422: "Invalid input; `errors` names each field",
+    429: "Too many attempts; wait the `Retry-After` seconds",
+    503: "A store the service needs is not answering; retry after `Retry-After` seconds",
 }
 
 

@@ -7,8 +7,10 @@ import re
 import uuid
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Query, Response
+import anyio
+from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep
@@ -27,6 +29,9 @@ from app.api.schemas.reports import (
     ReportTemplateVersionRead,
 )
 from app.domain.reports import ReportTable
+from app.errors import NotFound
+from app.reports.charts import chart_specs
+from app.reports.pictures import render_png, render_svg
 from app.reports.render import render_csv, render_json, render_xlsx
 from app.services import reports as service
 
@@ -71,6 +76,14 @@ FormatQuery = Annotated[
 BomQuery = Annotated[
     bool, Query(description="CSV: start with a byte order mark, so Excel reads it as UTF-8.")
 ]
+ChartsQuery = Annotated[
+    bool,
+    Query(
+        description="JSON: add `charts`, the report's natural pictures as Vega-Lite "
+        "specifications (below/at/above, group comparisons, change over points, progress "
+        "matrices), suppressed as the table is."
+    ),
+]
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 
 
@@ -91,11 +104,13 @@ def _filename(title: str, format: Format) -> str:
     return f"{stem[:80]}.{format.value}"
 
 
-def answer(table: ReportTable, format: Format | None, accept: str | None, bom: bool) -> Response:
+def answer(
+    table: ReportTable, format: Format | None, accept: str | None, bom: bool, charts: bool = False
+) -> Response:
     """The report in the chosen format; CSV and XLSX are streamed as they are written."""
     chosen = _chosen(format, accept)
     if chosen is Format.JSON:
-        return JSONResponse(render_json(table))
+        return JSONResponse(render_json(table, charts=charts))
     headers = {"Content-Disposition": f'attachment; filename="{_filename(table.title, chosen)}"'}
     if chosen is Format.CSV:
         return StreamingResponse(
@@ -119,11 +134,12 @@ async def run_school_report(
     principal: PrincipalDep,
     format: FormatQuery = None,
     bom: BomQuery = False,
+    charts: ChartsQuery = False,
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.school_audience(session, principal=principal, school_id=school_id)
     table = await service.run_report(session, audience=audience, definition=body.definition)
-    return answer(table, format, accept, bom)
+    return answer(table, format, accept, bom, charts)
 
 
 @router.post(
@@ -140,11 +156,12 @@ async def run_trust_report(
     principal: PrincipalDep,
     format: FormatQuery = None,
     bom: BomQuery = False,
+    charts: ChartsQuery = False,
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.trust_audience(session, principal=principal, trust_id=trust_id)
     table = await service.run_report(session, audience=audience, definition=body.definition)
-    return answer(table, format, accept, bom)
+    return answer(table, format, accept, bom, charts)
 
 
 VersionQuery = Annotated[
@@ -166,13 +183,14 @@ async def run_school_template(
     version: VersionQuery = None,
     format: FormatQuery = None,
     bom: BomQuery = False,
+    charts: ChartsQuery = False,
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.school_audience(session, principal=principal, school_id=school_id)
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )
-    return answer(table, format, accept, bom)
+    return answer(table, format, accept, bom, charts)
 
 
 @router.get(
@@ -189,13 +207,106 @@ async def run_trust_template(
     version: VersionQuery = None,
     format: FormatQuery = None,
     bom: BomQuery = False,
+    charts: ChartsQuery = False,
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.trust_audience(session, principal=principal, trust_id=trust_id)
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )
-    return answer(table, format, accept, bom)
+    return answer(table, format, accept, bom, charts)
+
+
+class Picture(StrEnum):
+    SVG = "svg"
+    PNG = "png"
+
+
+_PICTURES = {Picture.SVG: "image/svg+xml", Picture.PNG: "image/png"}
+PICTURE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The chart as SVG (with its title and text alternative inside) or PNG; "
+        "`X-Chart-Description` repeats the text alternative.",
+        "content": {
+            "image/svg+xml": {"schema": {"type": "string"}},
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+    **problems(403, 404),
+}
+ChartIndex = Annotated[
+    int,
+    Path(ge=0, le=99, description="Which of the report's charts (`charts=true` lists them)."),
+]
+PictureQuery = Annotated[Picture, Query(description="svg (default) or png.")]
+
+
+async def picture(table: ReportTable, chart: int, image: Picture, title: str) -> Response:
+    """One chart of the report, rendered off the event loop (Vega runs in its own engine)."""
+    specs = chart_specs(table)
+    if chart >= len(specs):
+        raise NotFound(
+            f"this report has {len(specs)} charts (0 to {len(specs) - 1})"
+            if specs
+            else "this report has no charts"
+        )
+    spec = specs[chart]
+    render = render_svg if image is Picture.SVG else render_png
+    body = await anyio.to_thread.run_sync(render, spec)
+    name = _filename(f"{title} {chart}", Format.JSON).removesuffix(".json") + f".{image.value}"
+    return Response(
+        body,
+        media_type=_PICTURES[image],
+        headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "X-Chart-Description": quote(spec["description"], safe=" ,.;:()%'-"),
+        },
+    )
+
+
+@router.get(
+    "/v1/schools/{school_id}/report-templates/{template_id}/charts/{chart}",
+    response_class=Response,
+    responses=PICTURE_RESPONSES,
+    description="One of a school template's charts as an image, for the same audience as the "
+    "report (governors: suppressed).",
+)
+async def school_template_chart(
+    school_id: uuid.UUID,
+    template_id: uuid.UUID,
+    chart: ChartIndex,
+    session: SessionDep,
+    principal: PrincipalDep,
+    version: VersionQuery = None,
+    image: PictureQuery = Picture.SVG,
+) -> Response:
+    audience = await service.school_audience(session, principal=principal, school_id=school_id)
+    _, table = await service.run_template(
+        session, principal=principal, audience=audience, template_id=template_id, version=version
+    )
+    return await picture(table, chart, image, table.title)
+
+
+@router.get(
+    "/v1/trusts/{trust_id}/report-templates/{template_id}/charts/{chart}",
+    response_class=Response,
+    responses=PICTURE_RESPONSES,
+    description="One of a trust template's charts as an image, across the trust's schools.",
+)
+async def trust_template_chart(
+    trust_id: uuid.UUID,
+    template_id: uuid.UUID,
+    chart: ChartIndex,
+    session: SessionDep,
+    principal: PrincipalDep,
+    version: VersionQuery = None,
+    image: PictureQuery = Picture.SVG,
+) -> Response:
+    audience = await service.trust_audience(session, principal=principal, trust_id=trust_id)
+    _, table = await service.run_template(
+        session, principal=principal, audience=audience, template_id=template_id, version=version
+    )
+    return await picture(table, chart, image, table.title)
 
 
 @router.post(

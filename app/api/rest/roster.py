@@ -439,6 +439,7 @@ async def _import(
         mode=options.mode,
         full=options.full,
         academic_year=options.academic_year,
+        limits=imports.zip_limits(request.app.state.settings),
     )
     body = ImportJobRead.model_validate(job).model_dump(mode="json")
     headers = {"Location": f"/v1/import-jobs/{job.id}"}

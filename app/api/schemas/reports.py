@@ -106,6 +106,12 @@ class ReportRead(BaseModel):
     points: list[dict[str, Any]]
     sections: list[SectionRead]
     notes: list[str]
+    charts: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="With `charts=true`: Vega-Lite specifications of the report's pictures "
+        "(render with vega-embed); `usermeta.markbook.kind` is distribution, comparison, trend "
+        "or matrix.",
+    )
 
 
 class PupilInCell(BaseModel):

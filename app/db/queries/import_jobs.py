@@ -27,6 +27,17 @@ async def jobs_with_details(session: AsyncSession, school_id: uuid.UUID) -> list
     return list(rows)
 
 
+async def unfinished_jobs(session: AsyncSession, *, changed_before: datetime) -> list[ImportJob]:
+    """Jobs, of every school, still queued or running that were last changed before a moment."""
+    rows = await session.scalars(
+        sa.select(ImportJob).where(
+            col(ImportJob.status).in_(("queued", "running")),
+            col(ImportJob.updated_at) < changed_before,
+        )
+    )
+    return list(rows)
+
+
 def _merged(session: AsyncSession, column: Any, patch: dict[str, Any]) -> sa.ColumnElement[Any]:
     """The JSON object in ``column`` with ``patch``'s members set (anything else as it is)."""
     text = json.dumps(patch)
