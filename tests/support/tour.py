@@ -13,11 +13,12 @@ done`; `$ # comments`.
 What an answer must match (`Matcher`): what the README prints, where "…" elides (list items,
 members, any part of a string or CSV line, whole CSV lines; a list with "…" holds the items
 shown in any order); ids (UUIDs, also abbreviated as `0c6e3424-…`), timestamps, dates and
-academic-year labels, UPNs, request ids, client ids, secrets and tokens by their shape; cursors,
-versions, ETags and Retry-After by presence; academic years (start years) shifted by as many years as the
-calendar has moved since the README's `YEAR=`; every other number and string exactly. The
-status must be the one printed (`-i`, `-D -`), else the problem's `status`, else a 2xx; an
-XLSX answer is checked by its headers only.
+academic-year labels, UPNs, request ids, client ids, secrets and tokens by their shape;
+cursors, versions, ETags and Retry-After by presence; academic years (start years) shifted by
+as many years as the calendar has moved since the README's `YEAR=`; every other number and
+string exactly. The status must be the one printed (`-i`, `-D -`), else the problem's
+`status`, else a 2xx (also for a request inside `$(...)` or piped on); a file's answer (`-o`:
+an XLSX, an SVG) is checked by its status and headers only.
 """
 
 from __future__ import annotations
