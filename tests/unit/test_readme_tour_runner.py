@@ -118,3 +118,9 @@ def test_a_refused_request_inside_an_assignment_stops_the_step():
     ):
         with pytest.raises(ShellError, match="401"):
             asyncio.run(run(command))
+
+
+def test_a_for_loop_runs_its_command_once_per_number(tmp_path: Path):
+    shell = Shell(None, {}, tmp_path)  # type: ignore[arg-type]
+    asyncio.run(shell.run("for i in $(seq 3); do LAST=$i; done"))
+    assert shell.variables["LAST"] == "3"
