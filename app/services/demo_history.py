@@ -214,12 +214,15 @@ def _term_cells(
         if not new and rng.random() > 0.25:
             continue
         depth = level + rng.gauss(0.0, 0.7) + (0.0 if new else 0.6)
+        # One draw for the day whatever the term's length so far, so that the descriptors
+        # drawn after it are the same whatever the date of seeding: only the dates move.
+        day = int(rng.random() * (days + 1))
         cells.append(
             CellIn(
                 pupil_id=pupil_id,
                 objective_id=objective_id,
                 descriptor=DEPTH[_step(depth, (-1.0, 0.0, 1.1))],
-                assessed_on=started + timedelta(days=rng.randint(0, days)),
+                assessed_on=started + timedelta(days=day),
             )
         )
     return cells

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.starter import national_curriculum_files
 
-CASE_PACKAGE = Path(__file__).parent.parent / "data" / "case" / "act-holistic-framework-math.json"
+CASE_PACKAGE = Path(__file__).resolve().parents[2] / "examples" / "act-holistic-framework-math.json"
 
 
 async def make_subject(client, world, code: str = "MA") -> str:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from app.importers.case import parse_case_package
 from app.importers.errors import FileRejected
 from app.importers.objectives import ImportedFramework
 
-REAL = Path(__file__).resolve().parents[1] / "data" / "case" / "act-holistic-framework-math.json"
+REAL = Path(__file__).resolve().parents[2] / "examples" / "act-holistic-framework-math.json"
 DOC = "doc-1"
 
 
