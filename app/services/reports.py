@@ -54,7 +54,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.reports import engine
 from app.reports.charts import chart_specs
 from app.reports.pack import render_pdf
-from app.reports.pictures import render_png
+from app.reports.pictures import render_png, render_svg
 from app.services.audit import record, snapshot
 from app.services.curriculum import check_new_owner
 
@@ -529,6 +529,21 @@ async def add_starter_templates(
         await create_template(session, principal=principal, template_in=owner)
         created[owner.code] = True
     return created
+
+
+async def chart_picture(table: ReportTable, chart: int, *, svg: bool) -> tuple[bytes, str]:
+    """The report's chart number ``chart`` (app.reports.charts) drawn as SVG or PNG, with its
+    text alternative; drawing is CPU work, done off the event loop."""
+    specs = chart_specs(table)
+    if chart >= len(specs):
+        raise NotFound(
+            f"this report has {len(specs)} charts (0 to {len(specs) - 1})"
+            if specs
+            else "this report has no charts"
+        )
+    spec = specs[chart]
+    drawn = await anyio.to_thread.run_sync(render_svg if svg else render_png, spec)
+    return drawn, spec["description"]
 
 
 # On paper: the distributions, the figures over the year and the matrices. A comparison of

@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import anyio
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -30,9 +29,6 @@ from app.api.schemas.reports import (
     ReportTemplateVersionRead,
 )
 from app.domain.reports import ReportTable
-from app.errors import NotFound
-from app.reports.charts import chart_specs
-from app.reports.pictures import render_png, render_svg
 from app.reports.render import render_csv, render_json, render_xlsx
 from app.services import reports as service
 
@@ -255,25 +251,16 @@ ChartIndex = Annotated[
 PictureQuery = Annotated[Picture, Query(description="svg (default) or png.")]
 
 
-async def picture(table: ReportTable, chart: int, image: Picture, title: str) -> Response:
-    """One chart of the report, rendered off the event loop (Vega runs in its own engine)."""
-    specs = chart_specs(table)
-    if chart >= len(specs):
-        raise NotFound(
-            f"this report has {len(specs)} charts (0 to {len(specs) - 1})"
-            if specs
-            else "this report has no charts"
-        )
-    spec = specs[chart]
-    render = render_svg if image is Picture.SVG else render_png
-    body = await anyio.to_thread.run_sync(render, spec)
-    name = _filename(f"{title} {chart}", Format.JSON).removesuffix(".json") + f".{image.value}"
+async def picture(table: ReportTable, chart: int, image: Picture) -> Response:
+    """One chart of the report as an image, named after the report."""
+    body, description = await service.chart_picture(table, chart, svg=image is Picture.SVG)
+    name = _filename(f"{table.title} {chart}", Format.JSON).removesuffix(".json")
     return Response(
         body,
         media_type=_PICTURES[image],
         headers={
-            "Content-Disposition": f'inline; filename="{name}"',
-            "X-Chart-Description": quote(spec["description"], safe=" ,.;:()%'-"),
+            "Content-Disposition": f'inline; filename="{name}.{image.value}"',
+            "X-Chart-Description": quote(description, safe=" ,.;:()%'-"),
         },
     )
 
@@ -298,7 +285,7 @@ async def school_template_chart(
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )
-    return await picture(table, chart, image, table.title)
+    return await picture(table, chart, image)
 
 
 @router.get(
@@ -320,7 +307,7 @@ async def trust_template_chart(
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )
-    return await picture(table, chart, image, table.title)
+    return await picture(table, chart, image)
 
 
 @router.post(
