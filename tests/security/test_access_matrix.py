@@ -444,6 +444,31 @@ MATRIX: dict[Route, dict[str, str]] = {
     ("GET", "/v1/pupils/{pupil_id}/values/history"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/record"): PUPIL_RECORD,
     ("GET", "/v1/pupils/{pupil_id}/judgements"): PUPIL_RECORD,
+    # A pupil's page and targets: read as the record is (targets with the judgements:* scopes);
+    # targets set and changed by whoever records the pupil's judgements, never by the pupil or
+    # parent (403: they see them), nor by a trust analyst (403: reads only).
+    ("GET", "/v1/pupils/{pupil_id}/page"): PUPIL_RECORD,
+    ("GET", "/v1/me/pupils"): {"-": SIGNED_IN},
+    ("GET", "/v1/pupils/{pupil_id}/targets"): PUPIL_RECORD,
+    ("GET", "/v1/targets/{target_id}"): PUPIL_RECORD,
+    ("POST", "/v1/pupils/{pupil_id}/targets"): {
+        #               anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1":          "401  201  201  403  201  201  404  403  403  404  404  201  404",
+        "A1-untaught": "401  201  201  403  201  404  404  404  404  404  404  201  404",
+        "B1":          "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    ("PATCH", "/v1/targets/{target_id}"): {
+        #               anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1":          "401  200  200  403  200  200  404  403  403  404  404  200  404",
+        "A1-untaught": "401  200  200  403  200  404  404  404  404  404  404  200  404",
+        "B1": OUT_B,
+    },
+    # A class's pupils all at once: the class is there for those who read classes.
+    ("POST", "/v1/classes/{class_id}/targets"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  201  404  404  404  404  404  201  404",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
 
     # --- reports: run by those with report rights over the school (a teacher: their pupils),
     # never by pupils and parents; a trust report covers the trust's schools the caller may
@@ -891,6 +916,22 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("GET", "/v1/pupils/{pupil_id}/record"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
     ("GET", "/v1/pupils/{pupil_id}/judgements"): lambda t, k: Call(
         path={"pupil_id": t.pupils[k].id}
+    ),
+    ("GET", "/v1/pupils/{pupil_id}/page"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
+    ("GET", "/v1/me/pupils"): lambda t, k: Call(),
+    ("GET", "/v1/pupils/{pupil_id}/targets"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
+    ("GET", "/v1/targets/{target_id}"): lambda t, k: Call(
+        path={"target_id": t.pupil_targets[k].id}
+    ),
+    ("POST", "/v1/pupils/{pupil_id}/targets"): lambda t, k: Call(
+        path={"pupil_id": t.pupils[k].id},
+        json={"text": "Practise column addition", "due_point_id": str(t.point(_school_key(k)).id)},
+    ),
+    ("PATCH", "/v1/targets/{target_id}"): lambda t, k: Call(
+        path={"target_id": t.pupil_targets[k].id}, json={"status": "closed"}
+    ),
+    ("POST", "/v1/classes/{class_id}/targets"): lambda t, k: Call(
+        path={"class_id": t.classes[k].id}, json={"text": "Learn the 8 times table"}
     ),
     ("POST", "/v1/schools/{school_id}/working-years"): lambda t, k: Call(
         path={"school_id": t.school(_school_key(k)).id},
