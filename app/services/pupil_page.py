@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -37,7 +38,7 @@ from app.auth.principal import Principal
 from app.db.queries import grid as grid_queries
 from app.db.queries import pupil_record as queries
 from app.db.queries import targets as target_queries
-from app.db.queries.tenancy import get_school
+from app.db.queries.tenancy import get_schools
 from app.db.queries.working_years import working_years
 from app.db.roster import Pupil
 from app.domain.calendar import AcademicYear
@@ -62,94 +63,124 @@ async def read_page(
     academic_year: int | None = None,
     today: date | None = None,
 ) -> PupilPage:
-    """The pupil's page for ``academic_year`` (default: this one): the judgements that stand
-    now, sorted within the pupil's working curriculum year of that academic year in each
-    subject; their open targets, and those achieved since the year began."""
+    """The pupil's page for ``academic_year`` (default: this one), as ``pages`` makes it; not
+    found unless the caller may read the pupil's judgements."""
+    year = academic_year or AcademicYear.containing(today or date.today()).start_year
+    try:
+        AcademicYear(year)
+    except DomainError as exc:
+        raise InvalidInput.at("query.academic_year", exc.message) from exc
+    found = await pages(session, principal=principal, pupil_ids=[pupil_id], academic_year=year)
+    if pupil_id not in found:
+        raise NotFound(PUPIL_NOT_FOUND)
+    return found[pupil_id]
+
+
+async def pages(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    pupil_ids: Collection[uuid.UUID],
+    academic_year: int,
+) -> dict[uuid.UUID, PupilPage]:
+    """The pages of the pupils whose judgements the caller may read (the others are left
+    out), for ``academic_year``: the judgements that stand now, sorted within each pupil's
+    working curriculum year of that academic year in each subject of their school; their open
+    targets, and those achieved since the year began (for callers who read their targets).
+    A fixed number of statements however many pupils, plus one per school for its curriculum."""
     found = await queries.pupils_reached(
         session,
-        [pupil_id],
+        pupil_ids,
         [
             reach(principal, Resource.JUDGEMENT, Action.READ),
             reach(principal, Resource.TARGET, Action.READ),
         ],
     )
-    if pupil_id not in found or not found[pupil_id][1][0]:
-        raise NotFound(PUPIL_NOT_FOUND)
-    pupil, (_, sees_targets) = found[pupil_id]
-    year = academic_year or AcademicYear.containing(today or date.today()).start_year
-    try:
-        starts_on = AcademicYear(year).starts_on
-    except DomainError as exc:
-        raise InvalidInput.at("query.academic_year", exc.message) from exc
-    school = await get_school(session, pupil.school_id)
-    assert school is not None  # a pupil's school exists while they do
+    pupils = {p.id: (p, sees_targets) for p, (judged, sees_targets) in found.values() if judged}
+    if not pupils:
+        return {}
+    starts_on = AcademicYear(academic_year).starts_on
+    schools = {
+        s.id: s for s in await get_schools(session, {p.school_id for p, _ in pupils.values()})
+    }
+    subjects_of = await queries.subject_ids_of_schools(session, set(schools))
+    every_subject = {s for ids in subjects_of.values() for s in ids}
+    subjects = {s.id: s for s in await target_queries.school_subjects(session, every_subject)}
+    years = await working_years(session, academic_year, set(pupils), every_subject)
 
-    subject_ids = (await queries.subject_ids_of_schools(session, [school.id]))[school.id]
-    subjects = {s.id: s for s in await target_queries.school_subjects(session, subject_ids)}
-    years = await working_years(session, year, [pupil.id], subject_ids)
-    wanted = {v.curriculum_year for v in years.values() if v.curriculum_year is not None}
-    objectives: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    if wanted:
+    objectives: dict[tuple[uuid.UUID, uuid.UUID], list[_Column]] = defaultdict(list)
+    for school in schools.values():
+        wanted = {
+            v.curriculum_year
+            for (pupil_id, _), v in years.items()
+            if v.curriculum_year is not None and pupils[pupil_id][0].school_id == school.id
+        }
+        if not wanted:
+            continue
         for row in await grid_queries.grid_columns(
             session, school, subject_id=None, framework_id=None, years=wanted
         ):
             if row.id is not None:
-                objectives[row.subject_id].append(_Column(row))
-    standing_rows = await queries.standing_judgements(session, [pupil.id], None)
-    standing = {
-        row["objective_id"]: Standing(row["descriptor_id"], row["assessed_on"])
-        for row in standing_rows
-    }
-    judged = {row["objective_id"]: row for row in standing_rows}
-    descriptors = {
-        row["descriptor_id"]: DescriptorValue(
-            Decimal(row["value"]), is_secure(Decimal(row["value"]), _decimal(row["secure_value"]))
-        )
-        for row in standing_rows
-    }
+                objectives[school.id, row.subject_id].append(_Column(row))
 
-    open_targets: dict[uuid.UUID | None, list[TargetRead]] = defaultdict(list)
-    achieved: dict[uuid.UUID | None, list[TargetRead]] = defaultdict(list)
-    if sees_targets:
-        for row in await target_queries.targets_of(
-            session,
-            [pupil.id],
-            statuses=[TargetStatus.OPEN, TargetStatus.ACHIEVED],
-            closed_since=starts_on,
-        ):
-            target = target_read(row)
-            into = open_targets if target.status is TargetStatus.OPEN else achieved
-            into[target.subject_id].append(target)
+    judged: dict[uuid.UUID, dict[uuid.UUID, dict[str, Any]]] = defaultdict(dict)
+    for row in await queries.standing_judgements(session, set(pupils), None):
+        judged[row["pupil_id"]][row["objective_id"]] = row
 
-    page_subjects = []
-    for subject_id in subject_ids:
-        view = years[pupil.id, subject_id]
-        listed = objectives.get(subject_id, [])
-        by_id = {row.id: row for row in listed}
-        sorted_ = (
-            steps(listed, standing, descriptors, view.curriculum_year)
-            if view.curriculum_year is not None
-            else None
-        )
+    open_targets: dict[tuple[uuid.UUID, uuid.UUID | None], list[TargetRead]] = defaultdict(list)
+    achieved: dict[tuple[uuid.UUID, uuid.UUID | None], list[TargetRead]] = defaultdict(list)
+    target_readers = {p for p, (_, sees_targets) in pupils.items() if sees_targets}
+    for row in await target_queries.targets_of(
+        session,
+        target_readers,
+        statuses=[TargetStatus.OPEN, TargetStatus.ACHIEVED],
+        closed_since=starts_on,
+    ):
+        target = target_read(row)
+        into = open_targets if target.status is TargetStatus.OPEN else achieved
+        into[target.pupil_id, target.subject_id].append(target)
 
-        page_subjects.append(
-            PageSubject(
-                subject_id=subject_id,
-                subject=subjects[subject_id].name,
-                curriculum_year=year_in_words(view.curriculum_year),
-                strengths=_shown(sorted_.strengths, by_id, judged) if sorted_ else [],
-                next_steps=_shown(sorted_.next_steps, by_id, judged) if sorted_ else [],
-                not_yet_judged=_shown(sorted_.not_yet_judged, by_id, judged) if sorted_ else [],
-                targets=open_targets.get(subject_id, []),
-                achieved=achieved.get(subject_id, []),
+    made: dict[uuid.UUID, PupilPage] = {}
+    for pupil_id, (pupil, _) in pupils.items():
+        cells = judged.get(pupil_id, {})
+        standing = {o: Standing(r["descriptor_id"], r["assessed_on"]) for o, r in cells.items()}
+        descriptors = {
+            r["descriptor_id"]: DescriptorValue(
+                Decimal(r["value"]), is_secure(Decimal(r["value"]), _decimal(r["secure_value"]))
             )
+            for r in cells.values()
+        }
+        page_subjects = []
+        for subject_id in subjects_of[pupil.school_id]:
+            view = years[pupil_id, subject_id]
+            listed = objectives.get((pupil.school_id, subject_id), [])
+            by_id = {column.id: column for column in listed}
+            sorted_ = (
+                None
+                if view.curriculum_year is None
+                else steps(listed, standing, descriptors, view.curriculum_year)
+            )
+            page_subjects.append(
+                PageSubject(
+                    subject_id=subject_id,
+                    subject=subjects[subject_id].name,
+                    curriculum_year=year_in_words(view.curriculum_year),
+                    strengths=_shown(sorted_.strengths, by_id, cells) if sorted_ else [],
+                    next_steps=_shown(sorted_.next_steps, by_id, cells) if sorted_ else [],
+                    not_yet_judged=(
+                        _shown(sorted_.not_yet_judged, by_id, cells) if sorted_ else []
+                    ),
+                    targets=open_targets.get((pupil_id, subject_id), []),
+                    achieved=achieved.get((pupil_id, subject_id), []),
+                )
+            )
+        made[pupil_id] = PupilPage(
+            pupil=_page_pupil(pupil),
+            academic_year=academic_year,
+            subjects=page_subjects,
+            other_targets=open_targets.get((pupil_id, None), []),
         )
-    return PupilPage(
-        pupil=_page_pupil(pupil),
-        academic_year=year,
-        subjects=page_subjects,
-        other_targets=open_targets.get(None, []),
-    )
+    return made
 
 
 class _Column:

@@ -356,10 +356,11 @@ async def list_targets(
 async def targets_of_pupils(
     session: AsyncSession, pupil_ids: Collection[uuid.UUID], readable: Reach
 ) -> dict[uuid.UUID, list[TargetRead]]:
-    """GraphQL's batch: the targets of each pupil the reach (of targets, to read) covers."""
+    """GraphQL's batch: the targets of each pupil the reach (of targets, to read) covers (the
+    others are left out), as ``list_targets`` orders them."""
     reached = await record_queries.pupils_reached(session, pupil_ids, [readable])
     rows = await queries.targets_of(session, set(reached))
-    found: dict[uuid.UUID, list[TargetRead]] = {pupil_id: [] for pupil_id in pupil_ids}
+    found: dict[uuid.UUID, list[TargetRead]] = {pupil_id: [] for pupil_id in reached}
     for row in rows:
         found[row[0].pupil_id].append(target_read(row))
     return found

@@ -386,3 +386,45 @@ async def test_a_parent_of_two_children_finds_both_without_knowing_ids(client, w
     # Staff reach pupils through their school: the list is theirs to ignore.
     staff = (await client.get("/v1/me/pupils", headers=world.headers("school_leader"))).json()
     assert staff["items"] == []
+
+
+# --- GraphQL: the same page under the same rule ---------------------------------------------
+PAGE = """
+query ($id: UUID!) {
+  pupil(id: $id) {
+    page { subjects { subject curriculumYear strengths { code judged } notYetJudged { code } } }
+    targets { text status }
+  }
+}
+"""
+
+
+async def test_graphql_gives_a_parent_the_same_page_and_targets(client, world, scene):
+    leader = world.headers("school_leader")
+    made = await client.post(_targets(scene.taught.id), json={"text": "Read daily"}, headers=leader)
+    assert made.status_code == 201
+    parent = await self_user(client, world, "parent", scene.taught.id)
+    rest = (await client.get(_page(scene.taught.id), headers=parent)).json()
+    answer = await client.post(
+        "/graphql", json={"query": PAGE, "variables": {"id": str(scene.taught.id)}}, headers=parent
+    )
+    body = answer.json()
+    assert "errors" not in body, body
+    pupil = body["data"]["pupil"]
+    assert pupil["page"]["subjects"] == [
+        {
+            "subject": s["subject"],
+            "curriculumYear": s["curriculum_year"],
+            "strengths": [{"code": o["code"], "judged": o["judged"]} for o in s["strengths"]],
+            "notYetJudged": [{"code": o["code"]} for o in s["not_yet_judged"]],
+        }
+        for s in rest["subjects"]
+    ]
+    assert pupil["targets"] == [{"text": "Read daily", "status": "OPEN"}]
+    # Another pupil: null, as no such pupil.
+    other = await client.post(
+        "/graphql",
+        json={"query": PAGE, "variables": {"id": str(scene.untaught.id)}},
+        headers=parent,
+    )
+    assert other.json()["data"]["pupil"] is None

@@ -1421,6 +1421,8 @@ GRAPHQL_QUERIES: dict[str, str] = {
         "{ pupil(id: $id) { judgements(objectiveId: $objective) { id } } }"
     ),
     "pupil.values": "query ($id: UUID!) { pupil(id: $id) { values { measureCode } } }",
+    "pupil.page": "query ($id: UUID!) { pupil(id: $id) { page { subjects { subject } } } }",
+    "pupil.targets": "query ($id: UUID!) { pupil(id: $id) { targets { status } } }",
 }
 GRAPHQL_SCHOOL_A1 = "401  obj  obj  obj  obj  obj  obj  obj  obj  null null obj  obj"
 GRAPHQL_OUT_B = "401  obj  null null null null null null null null obj  null null"
@@ -1504,6 +1506,9 @@ GRAPHQL_MATRIX: dict[str, dict[str, str]] = {
     "pupil.cells": GRAPHQL_PUPIL_RECORD,
     "pupil.judgements": GRAPHQL_PUPIL_RECORD,
     "pupil.values": GRAPHQL_PUPIL_RECORD,
+    # The page and targets as REST's: the target pupils each have a target (in words).
+    "pupil.page": GRAPHQL_PUPIL_YEARS,
+    "pupil.targets": GRAPHQL_PUPIL_YEARS,
 }
 # fmt: on
 
@@ -1599,6 +1604,11 @@ def test_graphql_pupils_agree_with_rest() -> None:
             assert graphql(field_, target) == roster, (field_, target)
         for field_ in ("pupil.workingYears", "pupil.cells", "pupil.judgements", "pupil.values"):
             assert graphql(field_, target) == record, (field_, target)
+        for field_, route in (
+            ("pupil.page", ("GET", "/v1/pupils/{pupil_id}/page")),
+            ("pupil.targets", ("GET", "/v1/pupils/{pupil_id}/targets")),
+        ):
+            assert graphql(field_, target) == rest(route, target), (field_, target)
         either = [b if a == "null" else a for a, b in zip(roster, record, strict=True)]
         assert graphql("pupil", target) == either, target
 
