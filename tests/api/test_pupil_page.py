@@ -428,3 +428,18 @@ async def test_graphql_gives_a_parent_the_same_page_and_targets(client, world, s
         headers=parent,
     )
     assert other.json()["data"]["pupil"] is None
+
+
+async def test_erasing_a_pupil_erases_their_targets_and_empties_their_audit(
+    client, world, scene, session
+):
+    leader = world.headers("school_leader")
+    pupil_id = scene.taught.id
+    made = await client.post(_targets(pupil_id), json={"text": "Read daily"}, headers=leader)
+    target_id = uuid.UUID(made.json()["id"])
+    assert (await client.delete(f"/v1/pupils/{pupil_id}", headers=leader)).status_code == 204
+    assert await _stored_targets(session) == 0
+    [event] = list(
+        await session.scalars(sa.select(AuditEvent).where(col(AuditEvent.entity_id) == target_id))
+    )
+    assert (event.before, event.after) == (None, None)

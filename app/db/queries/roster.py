@@ -29,6 +29,7 @@ from app.db.roster import (
     StageAssessment,
     TeachingGroup,
 )
+from app.db.targets import PupilTarget
 from app.db.tenancy import School
 from app.domain.roles import Role
 
@@ -430,11 +431,20 @@ async def pupil_key_taken(
 
 
 async def empty_pupil_audit(session: AsyncSession, pupil_id: uuid.UUID) -> None:
-    """Empty the before and after of the pupil's audit events (an erasure keeps only that
-    they happened)."""
+    """Empty the before and after of the pupil's audit events, and of their targets' (an
+    erasure keeps only that they happened)."""
     await session.execute(
         sa.update(AuditEvent)
         .where(col(AuditEvent.entity_type) == "pupil", col(AuditEvent.entity_id) == pupil_id)
+        .values(before=None, after=None)
+    )
+    targets = sa.select(col(PupilTarget.id)).where(col(PupilTarget.pupil_id) == pupil_id)
+    await session.execute(
+        sa.update(AuditEvent)
+        .where(
+            col(AuditEvent.entity_type) == PupilTarget.__tablename__,
+            col(AuditEvent.entity_id).in_(targets),
+        )
         .values(before=None, after=None)
     )
 
