@@ -31,11 +31,13 @@ from app.api.rest import (
     markbook,
     me,
     people,
+    pupil_page,
     pupil_record,
     reports,
     roster,
     score_imports,
     starter,
+    targets,
     tenancy,
     values,
 )
@@ -163,6 +165,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         values.router,
         markbook.router,
         pupil_record.router,
+        pupil_page.router,
+        targets.router,
         reports.router,
         reports.templates,
     ):

@@ -36,6 +36,10 @@ class Resource(StrEnum):
     JUDGEMENT = "judgement"  # objective judgements (the markbook) and working years
     VALUE = "value"  # measure values at assessment points, and score imports
     REPORT = "report"  # running aggregate reports over the markbook and values
+    # A pupil's targets: part of the markbook. Whoever records a pupil's judgements sets, changes
+    # and closes their targets; pupils and parents read their own; governors see none. Clients
+    # hold them with the judgements:* scopes (an MIS may show or push targets with judgements).
+    TARGET = "target"
 
 
 class Action(StrEnum):
@@ -53,8 +57,8 @@ _R = frozenset({R})
 _RWE = frozenset(Action)  # every action: read, write, erase, export
 _ROSTER_ADMIN = {Resource.PUPIL: _RWE, Resource.CLASS: _RW, Resource.GROUP: _RW}
 _ROSTER_READ = {Resource.PUPIL: _R, Resource.CLASS: _R, Resource.GROUP: _R}
-_MARKBOOK = {Resource.JUDGEMENT: _RW, Resource.VALUE: _RW}
-_MARKBOOK_READ = {Resource.JUDGEMENT: _R, Resource.VALUE: _R}
+_MARKBOOK = {Resource.JUDGEMENT: _RW, Resource.VALUE: _RW, Resource.TARGET: _RW}
+_MARKBOOK_READ = {Resource.JUDGEMENT: _R, Resource.VALUE: _R, Resource.TARGET: _R}
 _REPORTS = {Resource.REPORT: _R}
 
 ROLE_RIGHTS: dict[Role, dict[Resource, frozenset[Action]]] = {
@@ -139,8 +143,8 @@ SCOPE_RIGHTS: dict[ClientScope, dict[Resource, frozenset[Action]]] = {
     ClientScope.DEFINITIONS_WRITE: {Resource.ASSESSMENT_POINT: _RW, Resource.DEFINITION: _RW},
     ClientScope.ROSTER_READ: _ROSTER_READ,
     ClientScope.ROSTER_WRITE: {Resource.PUPIL: _RW, Resource.CLASS: _RW, Resource.GROUP: _RW},
-    ClientScope.JUDGEMENTS_READ: {Resource.JUDGEMENT: _R},
-    ClientScope.JUDGEMENTS_WRITE: {Resource.JUDGEMENT: _RW},
+    ClientScope.JUDGEMENTS_READ: {Resource.JUDGEMENT: _R, Resource.TARGET: _R},
+    ClientScope.JUDGEMENTS_WRITE: {Resource.JUDGEMENT: _RW, Resource.TARGET: _RW},
     ClientScope.VALUES_READ: {Resource.VALUE: _R},
     ClientScope.VALUES_WRITE: {Resource.VALUE: _RW},
     ClientScope.REPORTS_READ: _REPORTS,
@@ -149,7 +153,13 @@ SCOPE_RIGHTS: dict[ClientScope, dict[Resource, frozenset[Action]]] = {
 # Rights that reach only the pupils a teacher teaches, not the whole school of the grant.
 TAUGHT_ONLY: frozenset[tuple[Role, Resource]] = frozenset(
     (Role.TEACHER, resource)
-    for resource in (Resource.PUPIL, Resource.JUDGEMENT, Resource.VALUE, Resource.REPORT)
+    for resource in (
+        Resource.PUPIL,
+        Resource.JUDGEMENT,
+        Resource.VALUE,
+        Resource.TARGET,
+        Resource.REPORT,
+    )
 )
 
 # Which roles a principal holding each role may hand out (within its own scope).
@@ -216,7 +226,7 @@ _Source = tuple[
 ]
 # What a pupil's or parent's grant reaches of its one pupil; the rest of their rights
 # (the school's name, its calendar and definitions) are the school's.
-_SELF_RESOURCES = frozenset({Resource.JUDGEMENT, Resource.VALUE})
+_SELF_RESOURCES = frozenset({Resource.JUDGEMENT, Resource.VALUE, Resource.TARGET})
 
 
 def _rights(principal: Principal) -> list[_Source]:

@@ -26,6 +26,7 @@ from app.db.roster import (
     StageAssessment,
     TeachingGroup,
 )
+from app.db.targets import PupilTarget
 from app.db.tenancy import AssessmentPoint, School, Trust
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Pupil",
     "PupilGroup",
     "PupilGroupMember",
+    "PupilTarget",
     "RefreshToken",
     "ReportTemplate",
     "ReportTemplateVersion",

@@ -141,6 +141,13 @@ def year_label(year: int | None) -> str | None:
     return None if year is None else CurriculumYears.single(year).label
 
 
+def year_in_words(year: int | None) -> str | None:
+    """How a curriculum year reads to a pupil or parent: "Reception", "Year 3"."""
+    if year is None:
+        return None
+    return "Reception" if year == 0 else f"Year {year}"
+
+
 def check_objective_code(code: str, *, field: str = "code") -> str:
     """An objective's code as given: 1-100 printable characters with no whitespace at either
     end (spaces inside are allowed). Codes are compared exactly, case included."""

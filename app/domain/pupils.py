@@ -146,16 +146,22 @@ def check_name(raw: str, *, field: str) -> str:
     what is stored (a spoofed name in a class list). Joiners (ZWJ, ZWNJ), which some scripts
     need, are kept.
     """
+    return check_plain_text(raw, field=field, what="a name")
+
+
+def check_plain_text(raw: str, *, field: str, what: str) -> str:
+    """Text people read (a name, a target), NFC-normalised, refusing control characters and
+    bidirectional controls as ``check_name`` explains; ``what`` names it in the refusal."""
     value = unicodedata.normalize("NFC", raw)
     for character in value:
         if character in _BIDI_CONTROLS:
             raise DomainError(
-                f"a name may not hold a bidirectional control character (U+{ord(character):04X})",
+                f"{what} may not hold a bidirectional control character (U+{ord(character):04X})",
                 field=field,
             )
         if unicodedata.category(character) in _REFUSED_CATEGORIES:
             raise DomainError(
-                f"a name may not hold a control character (U+{ord(character):04X})", field=field
+                f"{what} may not hold a control character (U+{ord(character):04X})", field=field
             )
     return value
 

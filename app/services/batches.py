@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.schemas.pupil_page import PupilPage
 from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
     RecordFigures,
@@ -31,6 +32,7 @@ from app.api.schemas.pupil_record import (
     RecordValue,
     RecordWorkingYear,
 )
+from app.api.schemas.targets import TargetRead
 from app.auth.policy import Action, Reach, Resource, reach, template_readers
 from app.auth.principal import Principal
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
@@ -40,6 +42,7 @@ from app.db.queries.roster import enrolments_of
 from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import Enrolment, Pupil, PupilGroup, TeachingGroup
 from app.db.tenancy import AssessmentPoint, School
+from app.services import pupil_page, targets
 from app.services.pupil_record import (
     record_figures,
     record_judgement,
@@ -404,3 +407,29 @@ async def figures_of_pupils(
             for row in rows:
                 found[row["pupil_id"], subject_id, year].append(record_figures(row))
     return [found.get(key, []) for key in keys]
+
+
+async def targets_of_pupils(
+    session: AsyncSession, *, principal: Principal, pupil_ids: Sequence[uuid.UUID]
+) -> list[list[TargetRead] | None]:
+    """Each pupil's targets, as ``GET /v1/pupils/{id}/targets`` lists them; None for a pupil
+    whose targets the caller may not read."""
+    readable = reach(principal, Resource.TARGET, Action.READ)
+    if readable.empty:
+        return [None for _ in pupil_ids]
+    found = await targets.targets_of_pupils(session, set(pupil_ids), readable)
+    return [found.get(p) for p in pupil_ids]
+
+
+async def pages_of_pupils(
+    session: AsyncSession, *, principal: Principal, keys: Sequence[tuple[uuid.UUID, int]]
+) -> list[PupilPage | None]:
+    """Each (pupil, academic year)'s page, as ``GET /v1/pupils/{id}/page`` gives it; None for a
+    pupil whose judgements the caller may not read. One batch of statements per year."""
+    found: dict[tuple[uuid.UUID, int], PupilPage] = {}
+    for year, pupil_ids in _by_second(list(keys)).items():
+        made = await pupil_page.pages(
+            session, principal=principal, pupil_ids=pupil_ids, academic_year=year
+        )
+        found.update({(pupil_id, year): page for pupil_id, page in made.items()})
+    return [found.get(key) for key in keys]

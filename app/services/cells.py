@@ -2,7 +2,8 @@
 
 Every write is kept: a judgement is appended to the cell's history (which is its audit; one
 audit event sums up each write), the cell's current row is put in the same transaction, and so
-are the pupils' summaries (app.services.summaries). Writes to one school's markbook queue on
+are the pupils' summaries (app.services.summaries) and the achieving of targets on objectives
+now judged secure (app.services.targets). Writes to one school's markbook queue on
 its clock (``tick``), so each sees all earlier ones; a write sent with a grid's version as
 ``If-Match`` is refused (412, with the cells changed since) if any of the grid's cells has
 changed since, so that nobody overwrites a colleague's judgement unseen.
@@ -31,10 +32,10 @@ from app.db.queries.working_years import changed_working_years
 from app.db.tenancy import School
 from app.domain.curriculum import year_label
 from app.domain.errors import DomainError
-from app.domain.markbook import check_assessed_on, order_key
+from app.domain.markbook import check_assessed_on, descriptor_values, order_key
 from app.domain.schools import school_uses
 from app.errors import InvalidInput, PreconditionFailed
-from app.services import idempotency, summaries
+from app.services import idempotency, summaries, targets
 from app.services.audit import record_bulk
 from app.services.grid import cell_read
 from app.services.working_years import MAX_LISTED_ERRORS
@@ -136,7 +137,7 @@ async def save_grid(
     errors: list[dict[str, str]] = []
     objectives = await queries.objectives_to_judge(session, {c.objective_id for c in grid.cells})
     scale_ids = {o.scale_id for o in objectives.values() if o.scale_id is not None}
-    _, descriptors = await definitions.scale_descriptors(session, scale_ids)
+    scales, descriptors = await definitions.scale_descriptors(session, scale_ids)
     by_code = {(d.scale_id, d.code): d for d in descriptors if not d.archived}
     reached = await roster.pupils_reached(
         session,
@@ -191,6 +192,14 @@ async def save_grid(
         before = current.get((cell.pupil_id, cell.objective_id))
         new_states.append(_new_state(row, before, version))
     await queries.write_judgements(session, history, new_states)
+    # Targets on the cells where a secure judgement now stands are achieved, in this write.
+    values = descriptor_values(scales, descriptors)
+    secured = [
+        (state["pupil_id"], state["objective_id"])
+        for state in new_states
+        if state["descriptor_id"] in values and values[state["descriptor_id"]].secure
+    ]
+    achieved = await targets.achieve_secured(session, principal=principal, cells=secured, at=now)
     record_bulk(
         session,
         principal,
@@ -204,6 +213,7 @@ async def save_grid(
             "cleared": sum(1 for row in history if row["descriptor_id"] is None),
             "pupils": len(written_pupils),
             "subject_ids": sorted(str(s) for s in subjects),
+            **({"targets_achieved": achieved} if achieved else {}),
         },
     )
     earliest = min(assessed_on for *_, assessed_on in planned)

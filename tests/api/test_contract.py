@@ -24,6 +24,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from app.auth.tokens import TokenIssuer
 from app.cli import GRAPHQL_SDL_PATH, OPENAPI_PATH, openapi_document
 from app.db.engine import create_engine, session_factory
 from app.db.reports import ReportTemplate
+from app.db.targets import PupilTarget
 from app.domain.pupils import make_upn
 from app.main import create_app
 from app.settings import Settings, get_settings
@@ -270,17 +272,23 @@ NUL_REQUESTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/frameworks/{framework_id}/objectives", "", {"objectives": [_NUL_OBJECTIVE]}),
     ("PUT", "/v1/frameworks/{framework_id}/objectives", "", {"objectives": [_NUL_OBJECTIVE]}),
     ("PATCH", "/v1/objectives/{objective_id}", "", {"strand": "Nul \x00"}),
+    ("POST", "/v1/pupils/{pupil_id}/targets", "", {"text": "Nul \x00"}),
+    ("POST", "/v1/classes/{class_id}/targets", "", {"text": "Nul \x00"}),
+    ("PATCH", "/v1/targets/{target_id}", "", {"text": "Nul \x00"}),
+    ("GET", "/v1/pupils/{pupil_id}/targets", "status=open%00", None),
 ]
 
 
 async def test_text_with_a_nul_character_is_not_a_server_error(
     client: httpx.AsyncClient, world: World, session: AsyncSession, document: dict[str, Any]
 ) -> None:
+    roster = await _add_roster(session, world)
     seeded = Seeded(
         world,
-        await _add_roster(session, world),
+        roster,
         await _add_definitions(session, world),
         await add_template(session, school_id=world.schools["A1"].id),
+        await _add_target(session, world, roster),
     )
     await session.commit()
     ids = {name: str(real(seeded)) for name, real in REAL_OBJECTS.items()}
@@ -346,6 +354,7 @@ class Seeded:
     roster: SchoolRoster
     definitions: Definitions
     template: ReportTemplate
+    target: PupilTarget
 
 
 async def _add_roster(session: AsyncSession, world: World) -> SchoolRoster:
@@ -360,6 +369,19 @@ async def _add_roster(session: AsyncSession, world: World) -> SchoolRoster:
 
 async def _add_definitions(session: AsyncSession, world: World) -> Definitions:
     return await add_definitions(session, school_id=world.schools["A1"].id)
+
+
+async def _add_target(session: AsyncSession, world: World, roster: SchoolRoster) -> PupilTarget:
+    target = PupilTarget(
+        school_id=world.schools["A1"].id,
+        pupil_id=roster.pupil.id,
+        text="Know my 7 times table",
+        set_on=date(2025, 9, 10),
+        set_by=world.users["school_leader"].id,
+    )
+    session.add(target)
+    await session.flush()
+    return target
 
 
 # What a path or query parameter of each name may point at in the world. The principal's own
@@ -381,6 +403,7 @@ REAL_OBJECTS: dict[str, Callable[[Seeded], uuid.UUID]] = {
     "framework_id": lambda seeded: seeded.definitions.framework.id,
     "objective_id": lambda seeded: seeded.definitions.objectives[0].id,
     "template_id": lambda seeded: seeded.template.id,
+    "target_id": lambda seeded: seeded.target.id,
 }
 # New definitions name their owner (and subject or scale) in the body.
 DEFINITION_PATHS = ("/v1/subjects", "/v1/scales", "/v1/measures", "/v1/frameworks")
@@ -629,8 +652,9 @@ async def _seed(database_url: str, issuer: TokenIssuer) -> Seeded:
             roster = await _add_roster(session, world)
             definitions = await _add_definitions(session, world)
             template = await add_template(session, school_id=world.schools["A1"].id)
+            target = await _add_target(session, world, roster)
             await session.commit()
-            return Seeded(world, roster, definitions, template)
+            return Seeded(world, roster, definitions, template, target)
     finally:
         await engine.dispose()
 

@@ -534,6 +534,8 @@ query ($s: UUID!, $subject: UUID!, $objective: UUID!) {
       judgements(objectiveId: $objective) { descriptorCode }
       values { measureCode number band }
       figures(subjectId: $subject) { assessmentPointCode curriculumYear judged depthScore }
+      page { subjects { curriculumYear strengths { code } nextSteps { code } targets { id } } }
+      targets { status }
     } } } } } }
   }
 }
@@ -581,7 +583,7 @@ async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
     client, world, session, engine
 ):
     """The teacher's class of 10, then of 200, with each pupil's roster, working years, cells,
-    a cell's history and values: the same statements for both."""
+    a cell's history, values, page and targets: the same statements for both."""
     school = world.schools["A1"]
     teacher = world.users["teacher"].id
     defs = await add_definitions(session, school_id=school.id)
@@ -679,6 +681,8 @@ async def test_statements_do_not_grow_with_a_class_s_pupils_and_their_records(
                 "depthScore": float(value[p["cells"][0]["descriptorCode"]]),
             }
         ]
+        and p["targets"] == []
+        and p["page"]["subjects"][0]["curriculumYear"] == "Year 4"
         for p in two_hundred
     )
     assert small == large

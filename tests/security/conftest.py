@@ -18,7 +18,7 @@ The world's pupil and parent grants name the A1 pupil: it is their own record.
 And definitions (tests/support/definitions.py: a subject, a depth scale, a number measure, a
 framework with two objectives) owned by school A1 ("A1"), by trust A ("A": read by A1's people,
 written only by trust A's admin) and by school B1 ("B1"); and a report template of each of
-those, and of trust B ("B").
+those, and of trust B ("B"). Each pupil aimed at ("A1", "A1-untaught", "B1") has a target.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import httpx
 import pytest
@@ -39,6 +40,7 @@ from app.db.import_jobs import ImportJob
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.reports import ReportTemplate
 from app.db.roster import Pupil, PupilGroup, TeachingGroup
+from app.db.targets import PupilTarget
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.roles import ClientScope, Role
 from app.main import create_app
@@ -67,6 +69,7 @@ class Targets:
     jobs: dict[str, ImportJob] = field(default_factory=dict)
     definitions: dict[str, Definitions] = field(default_factory=dict)
     templates: dict[str, ReportTemplate] = field(default_factory=dict)
+    pupil_targets: dict[str, PupilTarget] = field(default_factory=dict)
 
     def trust(self, key: str) -> Trust:
         return self.world.trusts[key]
@@ -136,6 +139,17 @@ async def build_targets(world: World, session: AsyncSession) -> Targets:
         found.definitions[key] = await add_definitions(session, **_scope_ids(world, key))
     for key in ("A1", "A", "B1", "B"):
         found.templates[key] = await add_template(session, **_scope_ids(world, key))
+    # A target (in words) for each pupil aimed at.
+    for key in ("A1", "A1-untaught", "B1"):
+        pupil = found.pupils[key]
+        found.pupil_targets[key] = PupilTarget(
+            school_id=pupil.school_id,
+            pupil_id=pupil.id,
+            text="Know my 7 times table",
+            set_on=date.today(),
+            set_by=world.users["system_admin"].id,
+        )
+        session.add(found.pupil_targets[key])
     await session.commit()
     return found
 

@@ -454,6 +454,31 @@ MATRIX: dict[Route, dict[str, str]] = {
         "A1-untaught": "401  200  200  403  200  404  404  404  404  404  404  403  403",
         "B1": OUT_B,
     },
+    # A pupil's page and targets: read as the record is (targets with the judgements:* scopes);
+    # targets set and changed by whoever records the pupil's judgements, never by the pupil or
+    # parent (403: they see them), nor by a trust analyst (403: reads only).
+    ("GET", "/v1/pupils/{pupil_id}/page"): PUPIL_RECORD,
+    ("GET", "/v1/me/pupils"): {"-": SIGNED_IN},
+    ("GET", "/v1/pupils/{pupil_id}/targets"): PUPIL_RECORD,
+    ("GET", "/v1/targets/{target_id}"): PUPIL_RECORD,
+    ("POST", "/v1/pupils/{pupil_id}/targets"): {
+        #               anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1":          "401  201  201  403  201  201  404  403  403  404  404  201  404",
+        "A1-untaught": "401  201  201  403  201  404  404  404  404  404  404  201  404",
+        "B1":          "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
+    ("PATCH", "/v1/targets/{target_id}"): {
+        #               anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1":          "401  200  200  403  200  200  404  403  403  404  404  200  404",
+        "A1-untaught": "401  200  200  403  200  404  404  404  404  404  404  200  404",
+        "B1": OUT_B,
+    },
+    # A class's pupils all at once: the class is there for those who read classes.
+    ("POST", "/v1/classes/{class_id}/targets"): {
+        #      anon sys  tadm tana lead tchr gov  pupl prnt A2ld Btad int  intR
+        "A1": "401  201  201  403  201  201  404  404  404  404  404  201  404",
+        "B1": "401  201  404  404  404  404  404  404  404  404  201  404  404",
+    },
 
     # --- reports: run by those with report rights over the school (a teacher: their pupils),
     # never by pupils and parents; a trust report covers the trust's schools the caller may
@@ -915,6 +940,22 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ),
     ("GET", "/v1/pupils/{pupil_id}/subject-access"): lambda t, k: Call(
         path={"pupil_id": t.pupils[k].id}
+    ),
+    ("GET", "/v1/pupils/{pupil_id}/page"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
+    ("GET", "/v1/me/pupils"): lambda t, k: Call(),
+    ("GET", "/v1/pupils/{pupil_id}/targets"): lambda t, k: Call(path={"pupil_id": t.pupils[k].id}),
+    ("GET", "/v1/targets/{target_id}"): lambda t, k: Call(
+        path={"target_id": t.pupil_targets[k].id}
+    ),
+    ("POST", "/v1/pupils/{pupil_id}/targets"): lambda t, k: Call(
+        path={"pupil_id": t.pupils[k].id},
+        json={"text": "Practise column addition", "due_point_id": str(t.point(_school_key(k)).id)},
+    ),
+    ("PATCH", "/v1/targets/{target_id}"): lambda t, k: Call(
+        path={"target_id": t.pupil_targets[k].id}, json={"status": "closed"}
+    ),
+    ("POST", "/v1/classes/{class_id}/targets"): lambda t, k: Call(
+        path={"class_id": t.classes[k].id}, json={"text": "Learn the 8 times table"}
     ),
     ("POST", "/v1/schools/{school_id}/working-years"): lambda t, k: Call(
         path={"school_id": t.school(_school_key(k)).id},
@@ -1417,6 +1458,8 @@ GRAPHQL_QUERIES: dict[str, str] = {
         "{ pupil(id: $id) { judgements(objectiveId: $objective) { id } } }"
     ),
     "pupil.values": "query ($id: UUID!) { pupil(id: $id) { values { measureCode } } }",
+    "pupil.page": "query ($id: UUID!) { pupil(id: $id) { page { subjects { subject } } } }",
+    "pupil.targets": "query ($id: UUID!) { pupil(id: $id) { targets { status } } }",
 }
 GRAPHQL_SCHOOL_A1 = "401  obj  obj  obj  obj  obj  obj  obj  obj  null null obj  obj"
 GRAPHQL_OUT_B = "401  obj  null null null null null null null null obj  null null"
@@ -1500,6 +1543,9 @@ GRAPHQL_MATRIX: dict[str, dict[str, str]] = {
     "pupil.cells": GRAPHQL_PUPIL_RECORD,
     "pupil.judgements": GRAPHQL_PUPIL_RECORD,
     "pupil.values": GRAPHQL_PUPIL_RECORD,
+    # The page and targets as REST's: the target pupils each have a target (in words).
+    "pupil.page": GRAPHQL_PUPIL_YEARS,
+    "pupil.targets": GRAPHQL_PUPIL_YEARS,
 }
 # fmt: on
 
@@ -1595,6 +1641,11 @@ def test_graphql_pupils_agree_with_rest() -> None:
             assert graphql(field_, target) == roster, (field_, target)
         for field_ in ("pupil.workingYears", "pupil.cells", "pupil.judgements", "pupil.values"):
             assert graphql(field_, target) == record, (field_, target)
+        for field_, route in (
+            ("pupil.page", ("GET", "/v1/pupils/{pupil_id}/page")),
+            ("pupil.targets", ("GET", "/v1/pupils/{pupil_id}/targets")),
+        ):
+            assert graphql(field_, target) == rest(route, target), (field_, target)
         either = [b if a == "null" else a for a, b in zip(roster, record, strict=True)]
         assert graphql("pupil", target) == either, target
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.domain import pupils, roles, scales, schools
+from app.domain import pupils, roles, scales, schools, targets
 
 Sex = strawberry.enum(pupils.Sex, description="A pupil's sex as the school census records it.")
 SenStatus = strawberry.enum(
@@ -27,3 +27,8 @@ PrincipalKind = strawberry.enum(
 ScaleKind = strawberry.enum(scales.ScaleKind, description="What a scale describes.")
 MeasureKind = strawberry.enum(scales.MeasureKind, description="What a measure's values are.")
 Band = strawberry.enum(scales.Band, description="Below, at or above what is expected.")
+TargetStatus = strawberry.enum(
+    targets.TargetStatus,
+    description="OPEN, CLOSED (no longer worked on) or ACHIEVED (marked so, or its objective "
+    "judged secure).",
+)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.api.graphql.limits import SessionTurns
+from app.api.schemas.pupil_page import PupilPage
 from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
     RecordFigures,
@@ -20,6 +21,7 @@ from app.api.schemas.pupil_record import (
     RecordValue,
     RecordWorkingYear,
 )
+from app.api.schemas.targets import TargetRead
 from app.auth.principal import Principal
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
 from app.db.reports import ReportTemplate, ReportTemplateVersion
@@ -88,6 +90,8 @@ class Loaders:
     judgements_of_pupil: DataLoader[tuple[uuid.UUID, uuid.UUID], list[JudgementHistoryItem]]
     values_of_pupil: DataLoader[ValuesKey, list[RecordValue]]
     figures_of_pupil: DataLoader[FiguresKey, list[RecordFigures]]
+    targets_of_pupil: DataLoader[uuid.UUID, list[TargetRead] | None]
+    page_of_pupil: DataLoader[tuple[uuid.UUID, int], PupilPage | None]
     # Reports: keyed by (school id, definition), each definition run once for all its schools
     # (or taken from their trust's batch).
     trust_batches: TrustBatches
@@ -138,6 +142,8 @@ def make_loaders(session: AsyncSession, principal: Principal, lock: SessionTurns
         judgements_of_pupil=loader(batches.judgements_of_pupils, "keys"),
         values_of_pupil=loader(batches.values_of_pupils, "keys"),
         figures_of_pupil=loader(batches.figures_of_pupils, "keys"),
+        targets_of_pupil=loader(batches.targets_of_pupils, "pupil_ids"),
+        page_of_pupil=loader(batches.pages_of_pupils, "keys"),
         trust_batches=trust_batches,
         report_of_school=DataLoader(load_fn=load_reports),
         templates_of_school=loader(batches.templates_of_schools, "schools"),

@@ -9,7 +9,8 @@ from datetime import date, datetime
 
 import strawberry
 
-from app.api.graphql.enums import Band, MeasureKind
+from app.api.graphql.enums import Band, MeasureKind, TargetStatus
+from app.api.schemas.pupil_page import PageObjective, PageSubject, PupilPage
 from app.api.schemas.pupil_record import (
     JudgementHistoryItem,
     RecordFigures,
@@ -17,6 +18,7 @@ from app.api.schemas.pupil_record import (
     RecordValue,
     RecordWorkingYear,
 )
+from app.api.schemas.targets import TargetRead
 from app.db.roster import Enrolment as EnrolmentRow
 from app.db.roster import PupilGroup
 from app.domain.scales import MeasureKind as Kind
@@ -210,3 +212,99 @@ class Figures:
     @classmethod
     def of(cls, row: RecordFigures) -> Figures:
         return cls(**row.model_dump())
+
+
+@strawberry.type(
+    description="A target set for a pupil: an objective (the next step they work on), words "
+    "the pupil understands, or both; optionally due by an assessment point."
+)
+class Target:
+    id: uuid.UUID
+    subject_id: uuid.UUID | None
+    objective_id: uuid.UUID | None
+    objective_code: str | None
+    statement: str | None = strawberry.field(description="The objective's statement in full.")
+    text: str | None
+    due_point_id: uuid.UUID | None
+    due_point_name: str | None
+    due_on: date | None = strawberry.field(description="The due point's date.")
+    status: TargetStatus
+    set_on: date
+    closed_on: date | None = strawberry.field(
+        description="The day it was closed, or judged secure (achieved by a judgement)."
+    )
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: TargetRead) -> Target:
+        return cls(
+            **row.model_dump(exclude={"pupil_id", "school_id", "set_by", "closed_by", "status"}),
+            status=row.status,
+        )
+
+
+@strawberry.type(
+    name="PageObjective",
+    description="An objective of a pupil's working curriculum on their page: its statement "
+    "in full and, if judged, the label of the descriptor (never a code or number).",
+)
+class PageObjectiveType:
+    objective_id: uuid.UUID
+    code: str
+    statement: str
+    is_key: bool
+    judged: str | None = strawberry.field(description="e.g. Greater depth; null: not yet.")
+    judged_on: date | None
+
+    @classmethod
+    def of(cls, row: PageObjective) -> PageObjectiveType:
+        return cls(**row.model_dump())
+
+
+@strawberry.type(
+    name="PageSubject",
+    description="One subject of a pupil's page: strengths, next steps and what is not yet "
+    "judged within the curriculum they work on, and their targets in it.",
+)
+class PageSubjectType:
+    subject_id: uuid.UUID
+    subject: str
+    curriculum_year: str | None = strawberry.field(
+        description="The curriculum worked on, in words: Reception, Year 3."
+    )
+    strengths: list[PageObjectiveType]
+    next_steps: list[PageObjectiveType]
+    not_yet_judged: list[PageObjectiveType]
+    targets: list[Target] = strawberry.field(description="Open targets.")
+    achieved: list[Target] = strawberry.field(description="Achieved this academic year.")
+
+    @classmethod
+    def of(cls, row: PageSubject) -> PageSubjectType:
+        return cls(
+            subject_id=row.subject_id,
+            subject=row.subject,
+            curriculum_year=row.curriculum_year,
+            strengths=[PageObjectiveType.of(o) for o in row.strengths],
+            next_steps=[PageObjectiveType.of(o) for o in row.next_steps],
+            not_yet_judged=[PageObjectiveType.of(o) for o in row.not_yet_judged],
+            targets=[Target.of(t) for t in row.targets],
+            achieved=[Target.of(t) for t in row.achieved],
+        )
+
+
+@strawberry.type(
+    name="PupilPage",
+    description="A pupil's page, as GET /v1/pupils/{id}/page gives it.",
+)
+class PupilPageType:
+    academic_year: int
+    subjects: list[PageSubjectType]
+    other_targets: list[Target] = strawberry.field(description="Open targets in no subject.")
+
+    @classmethod
+    def of(cls, row: PupilPage) -> PupilPageType:
+        return cls(
+            academic_year=row.academic_year,
+            subjects=[PageSubjectType.of(s) for s in row.subjects],
+            other_targets=[Target.of(t) for t in row.other_targets],
+        )

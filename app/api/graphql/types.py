@@ -30,6 +30,8 @@ from app.api.graphql.pupil_types import (
     Figures,
     Group,
     Judgement,
+    PupilPageType,
+    Target,
     Value,
     WorkingYear,
 )
@@ -418,6 +420,33 @@ class Pupil:
             return None
         rows = await info.context.loaders.values_of_pupil.load((self.id, point_id))
         return [Value.of(v) for v in charged(info, rows)]
+
+    @strawberry.field(
+        description="The pupil's page, as GET /v1/pupils/{id}/page gives it: per subject, "
+        "strengths, next steps and what is not yet judged within the curriculum they work on, "
+        "and their targets. Null if you may not read their judgements."
+    )
+    async def page(
+        self,
+        info: strawberry.Info,
+        academic_year: Annotated[
+            int | None, strawberry.argument(description=ACADEMIC_YEAR_HELP)
+        ] = None,
+    ) -> PupilPageType | None:
+        year = _academic_year(academic_year)
+        found = await info.context.loaders.page_of_pupil.load((self.id, year))
+        if found is None:
+            return None
+        charged(info, found.subjects)
+        return PupilPageType.of(found)
+
+    @strawberry.field(
+        description="The pupil's targets, as GET /v1/pupils/{id}/targets lists them: open ones "
+        "by due date, then closed and achieved ones. Null if you may not read them."
+    )
+    async def targets(self, info: strawberry.Info) -> list[Target] | None:
+        rows = await info.context.loaders.targets_of_pupil.load(self.id)
+        return None if rows is None else [Target.of(t) for t in charged(info, rows)]
 
 
 _ROSTER_FIELDS = (

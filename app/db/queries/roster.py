@@ -29,6 +29,7 @@ from app.db.roster import (
     StageAssessment,
     TeachingGroup,
 )
+from app.db.targets import PupilTarget
 from app.db.tenancy import School
 from app.domain.roles import Role
 
@@ -430,9 +431,10 @@ async def pupil_key_taken(
 
 
 async def empty_pupil_audit(session: AsyncSession, pupil_id: uuid.UUID) -> None:
-    """Empty the before and after of the audit events about the pupil and their enrolments
-    (an erasure keeps only that they happened): one statement."""
+    """Empty the before and after of the audit events about the pupil, their enrolments and
+    their targets (an erasure keeps only that they happened): one statement."""
     enrolments = sa.select(col(Enrolment.id)).where(col(Enrolment.pupil_id) == pupil_id)
+    targets = sa.select(col(PupilTarget.id)).where(col(PupilTarget.pupil_id) == pupil_id)
     await session.execute(
         sa.update(AuditEvent)
         .where(
@@ -443,6 +445,10 @@ async def empty_pupil_audit(session: AsyncSession, pupil_id: uuid.UUID) -> None:
                 sa.and_(
                     col(AuditEvent.entity_type) == "enrolment",
                     col(AuditEvent.entity_id).in_(enrolments),
+                ),
+                sa.and_(
+                    col(AuditEvent.entity_type) == PupilTarget.__tablename__,
+                    col(AuditEvent.entity_id).in_(targets),
                 ),
             )
         )
