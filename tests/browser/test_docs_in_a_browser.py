@@ -165,7 +165,7 @@ def visit(browser: Browser, service: Service) -> Iterator[Visit]:
 def test_swagger_ui_lists_the_operations_signs_in_and_runs_a_request(visit, service):
     page = visit.page
     page.goto(f"{service.base_url}/docs")
-    me = page.locator("#operations-me-me-read_me")
+    me = page.locator("#operations-me-readMe")
     expect(me).to_be_visible()
     expect(page.locator(".opblock")).not_to_have_count(0)
 

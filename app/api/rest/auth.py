@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import JSONResponse, Response
@@ -22,8 +22,22 @@ from app.services import auth as service
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
+def _refresh_token_when_given(schema: dict[str, Any]) -> None:
+    """A refresh token is given to people only: it is left out, never null, for integrations."""
+    schema["required"] = [name for name in schema["required"] if name != "refresh_token"]
+    token = schema["properties"]["refresh_token"]
+    schema["properties"]["refresh_token"] = {
+        "type": "string",
+        "title": token.get("title", "Refresh Token"),
+        "description": token["description"],
+    }
+
+
 class TokenResponse(BaseModel):
-    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra=_refresh_token_when_given,
+    )
 
     access_token: str
     token_type: Literal["bearer"] = "bearer"
