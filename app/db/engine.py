@@ -133,9 +133,10 @@ def database_unavailable(exc: BaseException) -> bool:
         sqlite_code = getattr(exc.orig, "sqlite_errorname", None)
         if isinstance(sqlite_code, str):
             return sqlite_code.startswith(_SQLITE_UNAVAILABLE)
-        # A driver error with no code (a connection lost or refused): transient when
-        # SQLAlchemy sorts it as operational.
-        return isinstance(exc, sa_exc.OperationalError)
+        # A driver error with no code (a connection lost or refused, or asyncpg's client
+        # state broken by a connection killed under it): transient when SQLAlchemy sorts it
+        # as operational or as the interface's.
+        return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
     # asyncpg raises these unwrapped when it cannot connect at all; and a connection lost
     # in a way SQLAlchemy did not wrap.
     return isinstance(exc, ConnectionError | socket.gaierror) or _asyncpg_connection_lost(exc)
