@@ -45,7 +45,7 @@ from app.api.rest.common import extra_schemas, name_form_bodies, problem_media_t
 from app.auth.secrets import set_hashing_threads
 from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
-from app.db.engine import create_engine, session_factory
+from app.db.engine import create_engine, reading, session_factory
 from app.db.migrate import head_revision
 from app.services import imports, retention
 from app.settings import Settings, get_settings
@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.read_sessions = session_factory(reading(engine))
     app.state.head_revision = head_revision()
     app.state.issuer = TokenIssuer(
         key=settings.signing_key(),

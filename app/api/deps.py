@@ -4,6 +4,7 @@ the calling principal, and paging parameters."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -32,14 +33,24 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _AUDITED_READS = ("/subject-access",)
 
 
+def _writes(request: Request) -> bool:
+    return request.method not in _READS or request.url.path.endswith(_AUDITED_READS)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
+    state = request.app.state
+    path = request.url.path
+    # GraphQL reads in one transaction: its statements run under the query's time budget
+    # (SET LOCAL statement_timeout, app.db.engine.limit_statement_time).
+    reads_only = not _writes(request) and path != GRAPHQL_PATH
+    sessions = state.read_sessions if reads_only else state.sessions
+    async with sessions() as session:
         try:
             if (
-                (request.method not in _READS or request.url.path.endswith(_AUDITED_READS))
+                _writes(request)
                 # Signing in reads (argon2 takes ~0.2 s); GraphQL only reads.
-                and request.url.path not in (TOKEN_URL, GRAPHQL_PATH)
-                and request.app.state.engine.dialect.name == "sqlite"
+                and path not in (TOKEN_URL, GRAPHQL_PATH)
+                and state.engine.dialect.name == "sqlite"
             ):
                 # SQLite: a writing request takes the write lock when it begins (see engine).
                 await session.connection(execution_options={WRITES: True})
@@ -66,14 +77,15 @@ oauth2 = OAuth2(
 )
 
 
-def get_issuer(request: Request) -> TokenIssuer:
+# Dependencies are coroutines: FastAPI sends a plain function to the thread pool on every call.
+async def get_issuer(request: Request) -> TokenIssuer:
     return request.app.state.issuer
 
 
 IssuerDep = Annotated[TokenIssuer, Depends(get_issuer)]
 
 
-def get_throttle(request: Request) -> SignInThrottle:
+async def get_throttle(request: Request) -> SignInThrottle:
     return request.app.state.throttle
 
 
@@ -97,22 +109,25 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+@dataclass(frozen=True, slots=True)
 class Paging:
-    def __init__(
-        self,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")
-        ] = DEFAULT_PAGE_SIZE,
-        cursor: Annotated[
-            str | None,
-            Query(max_length=1000, description="next_cursor from the previous page."),
-        ] = None,
-    ) -> None:
-        self.limit = limit
-        self.cursor = cursor
+    limit: int
+    cursor: str | None
 
 
-PagingDep = Annotated[Paging, Depends()]
+async def get_paging(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")
+    ] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=1000, description="next_cursor from the previous page."),
+    ] = None,
+) -> Paging:
+    return Paging(limit, cursor)
+
+
+PagingDep = Annotated[Paging, Depends(get_paging)]
 
 
 def _iso_only(value: object) -> object:

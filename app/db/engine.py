@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import socket
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import event, select
@@ -18,12 +19,17 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+_T = TypeVar("_T")
+
 # Execution option: this session's transaction will write (see _prepare_sqlite).
 WRITES = "markbook_writes"
 
 # How long a request waits for a pooled connection (and, on SQLite, for the write lock)
 # before it is answered 503, unless create_engine is told otherwise.
 DEFAULT_WAIT_SECONDS = 30.0
+# PostgreSQL connections are replaced after this long, so none outlives a server's or a
+# proxy's idle cut-off unnoticed (there is no ping on checkout: see retry_lost_connection).
+RECYCLE_SECONDS = 1800
 # Seen in pg_stat_activity: which connections are the service's.
 APPLICATION_NAME = "markbook"
 
@@ -82,8 +88,10 @@ def create_engine(
     """The service's engine. ``hide_parameters``: SQLAlchemy's error messages (and its echo)
     quote a statement's parameters, pupils' names and UPNs among them; they never reach a log.
     A request waits ``wait_seconds`` at most for a connection (then 503, see
-    database_unavailable); on PostgreSQL a connection found dead is replaced on checkout
-    (pre-ping) and one that dies in use is discarded, so the service recovers by itself."""
+    database_unavailable). On PostgreSQL a checkout costs no round trip: no pre-ping, but
+    connections are recycled after ``RECYCLE_SECONDS``, one that dies in use is discarded, and
+    the first statement of a request is retried once on a fresh connection when the pooled
+    one was found dead (retry_lost_connection), so the service recovers by itself."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(
@@ -100,7 +108,7 @@ def create_engine(
         url,
         echo=echo,
         hide_parameters=True,
-        pool_pre_ping=True,
+        pool_recycle=RECYCLE_SECONDS,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=wait_seconds,
@@ -110,6 +118,33 @@ def create_engine(
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def reading(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for requests that only read. On PostgreSQL its statements run without a
+    transaction (autocommit): a READ COMMITTED transaction gives each statement its own
+    snapshot anyway, so BEGIN and COMMIT would be two round trips bought for nothing. SQLite
+    keeps its (in-process, free) transaction, which gives a read one snapshot. The pool is
+    shared with ``engine``."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def retry_lost_connection(
+    session: AsyncSession, statement: Callable[[], Awaitable[_T]]
+) -> _T:
+    """Run a request's first ``statement``; if the pooled connection it was given turns out
+    dead (a server restart, a proxy's idle cut-off), run it once more on a fresh one. What
+    pre-ping did on every checkout, paid for only when a connection was lost. Only for a
+    first statement: nothing of the transaction is lost by starting it again."""
+    try:
+        return await statement()
+    except sa_exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    await session.rollback()
+    return await statement()
 
 
 def _sqlstate(exc: BaseException) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,9 +22,9 @@ from app.auth.tokens import (
     new_refresh_token,
     refresh_token_hash,
 )
-from app.db.engine import begin_writing
+from app.db.engine import begin_writing, retry_lost_connection
 from app.db.people import RefreshToken, User
-from app.db.queries import people, refresh_tokens, roster, tenancy
+from app.db.queries import people, refresh_tokens, roster
 from app.domain.roles import ClientScope, Role
 from app.errors import OAuthError, Unauthorized
 
@@ -186,46 +187,76 @@ async def principal_from_token(session: AsyncSession, issuer: TokenIssuer, token
 
 
 async def _user_principal(session: AsyncSession, verified: VerifiedToken) -> Principal:
-    user = await people.get_user(session, verified.subject.id)
-    if user is None or not user.is_active:
+    rows = await retry_lost_connection(
+        session, lambda: people.user_as_caller(session, verified.subject.id)
+    )
+    if not rows or not rows[0].is_active:
         raise Unauthorized("the account behind this token is no longer active")
-    if user.credentials_version != verified.version:
+    first = rows[0]
+    if first.credentials_version != verified.version:
         raise Unauthorized(STALE)
-    rows = (await people.grants_of(session, [user.id])).get(user.id, [])
-    grants = tuple(Grant(Role(g.role), g.trust_id, g.school_id, g.pupil_id) for g in rows)
+    grants: dict[uuid.UUID, Grant] = {}
+    reached = _Reached()
+    for row in rows:
+        if row.grant_id is None:
+            continue
+        grants.setdefault(
+            row.grant_id, Grant(Role(row.role), row.trust_id, row.school_id, row.pupil_id)
+        )
+        reached.add(row)
     return Principal(
         kind="user",
-        id=user.id,
-        name=user.display_name,
-        email=user.email,
-        grants=grants,
-        schools_of_trust=await tenancy.school_ids_of_trusts(
-            session, {g.trust_id for g in grants if g.trust_id}
-        ),
-        trust_of_school=await tenancy.trusts_of_schools(
-            session, {g.school_id for g in grants if g.school_id}
-        ),
+        id=verified.subject.id,
+        name=first.display_name,
+        email=first.email,
+        grants=tuple(grants.values()),
+        schools_of_trust=reached.schools_of_trust(),
+        trust_of_school=reached.trust_of_school,
     )
 
 
 async def _client_principal(session: AsyncSession, verified: VerifiedToken) -> Principal:
-    client = await people.get_client(session, verified.subject.id)
-    if client is None or not client.is_active:
+    rows = await retry_lost_connection(
+        session, lambda: people.client_as_caller(session, verified.subject.id)
+    )
+    if not rows or not rows[0].is_active:
         raise Unauthorized("the client behind this token is no longer active")
-    if client.credentials_version != verified.version:
+    first = rows[0]
+    if first.credentials_version != verified.version:
         raise Unauthorized(STALE)
-    trust_ids = {client.trust_id} if client.trust_id else set()
-    school_ids = {client.school_id} if client.school_id else set()
+    reached = _Reached()
+    for row in rows:
+        reached.add(row)
     return Principal(
         kind="client",
-        id=client.id,
-        name=client.name,
-        scopes=frozenset(ClientScope(s) for s in client.scopes),
-        client_trust_id=client.trust_id,
-        client_school_id=client.school_id,
-        schools_of_trust=await tenancy.school_ids_of_trusts(session, trust_ids),
-        trust_of_school=await tenancy.trusts_of_schools(session, school_ids),
+        id=verified.subject.id,
+        name=first.name,
+        scopes=frozenset(ClientScope(s) for s in first.scopes),
+        client_trust_id=first.trust_id,
+        client_school_id=first.school_id,
+        schools_of_trust=reached.schools_of_trust(),
+        trust_of_school=reached.trust_of_school,
     )
+
+
+class _Reached:
+    """The schools of each trust, and the trust of each school, that a caller's grants (or a
+    client's scope) name, gathered from the rows of people.user_as_caller/client_as_caller."""
+
+    def __init__(self) -> None:
+        self._schools: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self.trust_of_school: dict[uuid.UUID, uuid.UUID | None] = {}
+
+    def add(self, row: Any) -> None:
+        if row.trust_id is not None:
+            schools = self._schools.setdefault(row.trust_id, set())
+            if row.trust_school_id is not None:
+                schools.add(row.trust_school_id)
+        if row.school_id is not None:
+            self.trust_of_school[row.school_id] = row.school_trust_id
+
+    def schools_of_trust(self) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+        return {trust_id: frozenset(ids) for trust_id, ids in self._schools.items()}
 
 
 async def describe(session: AsyncSession, principal: Principal) -> Me:

@@ -136,6 +136,31 @@ async def test_connections_killed_under_load_answer_503_lose_nothing_and_recover
     assert grid.status_code == 200, grid.text
 
 
+@pytest.mark.skipif(not SERVER_URL, reason="PostgreSQL: pg_terminate_backend")
+async def test_pooled_connections_killed_while_idle_cost_the_next_requests_nothing(
+    client, world, session, database_url
+):
+    """No ping on checkout: a request given a pooled connection that died while idle (a server
+    restart, a proxy's idle cut-off) runs its first statement again on a fresh one."""
+    mb = await build_markbook(session, client, world)
+    headers = world.headers("teacher")
+    # Several idle connections in the pool, for reads and writes alike.
+    warm = await asyncio.gather(
+        *(client.get(mb.url, params=mb.grid_query(), headers=headers) for _ in range(4)),
+        client.post(mb.url, json={"cells": _cells(mb, 0, "before")}, headers=headers),
+    )
+    assert {answer.status_code for answer in warm} == {200}
+    assert await _kill_service_connections(database_url) > 0
+
+    for note in ("first", "second"):
+        wrote = await client.post(mb.url, json={"cells": _cells(mb, 1, note)}, headers=headers)
+        assert wrote.status_code == 200, wrote.text
+    reads = [await client.get("/v1/me", headers=headers) for _ in range(4)]
+    assert [answer.status_code for answer in reads] == [200] * 4
+    stored = await _stored_by_note(session)
+    assert stored["first"] == stored["second"] == 2 * len(mb.pupils)
+
+
 # --- No connection to be had: 503 on both doors ------------------------------------------------
 async def test_an_exhausted_pool_is_503_with_retry_after_then_serves_again(
     settings, world, database_url

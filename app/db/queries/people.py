@@ -13,6 +13,72 @@ from app.auth.policy import Reach
 from app.db.people import IntegrationClient, RoleGrant, User
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import within
+from app.db.tenancy import School
+
+# The schools a trust-wide grant reaches, and the school a school grant names (for its trust).
+_TRUST_SCHOOL = School.__table__.alias("trust_school")
+_GRANT_SCHOOL = School.__table__.alias("grant_school")
+
+
+async def user_as_caller(session: AsyncSession, user_id: uuid.UUID) -> list[sa.Row]:
+    """A signed-in person as the policy needs them, in one statement: the account, each of its
+    grants (oldest first), and per grant the schools it reaches. One row per grant and school
+    of a trust grant's trust (a grant reaching none gives one row, its school columns null); an
+    account without grants gives one row with null grant columns; an unknown id gives none.
+    Columns: display_name, email, is_active, credentials_version, grant_id, role, trust_id,
+    school_id, pupil_id, trust_school_id (a school of the grant's trust), school_trust_id (the
+    trust of the grant's school)."""
+    user, grant = User.__table__, RoleGrant.__table__
+    statement = (
+        sa.select(
+            user.c.display_name,
+            user.c.email,
+            user.c.is_active,
+            user.c.credentials_version,
+            grant.c.id.label("grant_id"),
+            grant.c.role,
+            grant.c.trust_id,
+            grant.c.school_id,
+            grant.c.pupil_id,
+            _TRUST_SCHOOL.c.id.label("trust_school_id"),
+            _GRANT_SCHOOL.c.trust_id.label("school_trust_id"),
+        )
+        .select_from(
+            user.outerjoin(grant, grant.c.user_id == user.c.id)
+            .outerjoin(_TRUST_SCHOOL, _TRUST_SCHOOL.c.trust_id == grant.c.trust_id)
+            .outerjoin(_GRANT_SCHOOL, _GRANT_SCHOOL.c.id == grant.c.school_id)
+        )
+        .where(user.c.id == user_id)
+        .order_by(grant.c.created_at, grant.c.id)
+    )
+    return list(await session.execute(statement))
+
+
+async def client_as_caller(session: AsyncSession, client_pk: uuid.UUID) -> list[sa.Row]:
+    """An integration client as the policy needs it, in one statement: the client, and the
+    schools its trust holds (one row each; one row if none) or its school's trust. Columns:
+    name, scopes, trust_id, school_id, is_active, credentials_version, trust_school_id,
+    school_trust_id. An unknown id gives no rows."""
+    client = IntegrationClient.__table__
+    statement = (
+        sa.select(
+            client.c.name,
+            client.c.scopes,
+            client.c.trust_id,
+            client.c.school_id,
+            client.c.is_active,
+            client.c.credentials_version,
+            _TRUST_SCHOOL.c.id.label("trust_school_id"),
+            _GRANT_SCHOOL.c.trust_id.label("school_trust_id"),
+        )
+        .select_from(
+            client.outerjoin(
+                _TRUST_SCHOOL, _TRUST_SCHOOL.c.trust_id == client.c.trust_id
+            ).outerjoin(_GRANT_SCHOOL, _GRANT_SCHOOL.c.id == client.c.school_id)
+        )
+        .where(client.c.id == client_pk)
+    )
+    return list(await session.execute(statement))
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:

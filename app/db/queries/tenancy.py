@@ -101,17 +101,6 @@ async def school_ids_of_trusts(
     return {trust_id: frozenset(ids) for trust_id, ids in found.items()}
 
 
-async def trusts_of_schools(
-    session: AsyncSession, school_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, uuid.UUID | None]:
-    if not school_ids:
-        return {}
-    rows = await session.execute(
-        sa.select(School.id, School.trust_id).where(col(School.id).in_(school_ids))
-    )
-    return {school_id: trust_id for school_id, trust_id in rows}
-
-
 async def list_assessment_points(
     session: AsyncSession,
     school_id: uuid.UUID,
