@@ -65,6 +65,7 @@ def _settings(url: str) -> Settings:
         access_token_ttl_seconds=86_400,  # long runs must not outlive their tokens
         auto_migrate=False,
         log_level="WARNING",
+        retention_sweep_seconds=0,  # the bench database is not swept
     )
 
 
@@ -447,9 +448,11 @@ async def in_process(url: str) -> AsyncIterator[httpx.AsyncClient]:
     engine = create_engine(url)
     app = create_app(_settings(url), engine=engine)
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-            yield client
+        # The app's lifespan runs as under uvicorn (its gc.freeze() among what it does).
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+                yield client
     finally:
         await engine.dispose()
 

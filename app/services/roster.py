@@ -171,9 +171,11 @@ async def list_pupils(
     updated_since: datetime | None,
     cursor: str | None,
     limit: int,
-) -> Page[Pupil]:
+) -> Page[dict[str, Any]]:
+    """A page of the school's pupils the caller may read, each with its enrolments, as plain
+    rows of PupilRead's fields: stored values are sent as they are, not validated again."""
     readable = (await guards.school_to_read(session, principal, Resource.PUPIL, school_id)).read
-    return await queries.list_pupils(
+    page = await queries.list_pupils(
         session,
         readable,
         school_id,
@@ -181,7 +183,18 @@ async def list_pupils(
         updated_since=updated_since,
         cursor=cursor,
         limit=limit,
+        columns=_PUPIL_COLUMNS,
     )
+    enrolments = await queries.enrolment_rows_of(
+        session, [pupil["id"] for pupil in page.items], _ENROLMENT_COLUMNS
+    )
+    for pupil in page.items:
+        pupil["enrolments"] = enrolments.get(pupil["id"], [])
+    return page
+
+
+_PUPIL_COLUMNS = tuple(name for name in PupilRead.model_fields if name != "enrolments")
+_ENROLMENT_COLUMNS = tuple(EnrolmentRead.model_fields)
 
 
 # --- Enrolments --------------------------------------------------------------------------

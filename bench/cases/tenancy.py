@@ -1,4 +1,5 @@
-"""Listing schools: a trust admin's page of a 100-school trust, and a school leader's one."""
+"""Listing schools (a trust admin's page of a 100-school trust, and a school leader's one),
+and a school leader's page of 100 pupils."""
 
 from __future__ import annotations
 
@@ -84,5 +85,55 @@ register(
         api_rows=_page_ids,
         sql=_leader_sql,
         sql_rows=_floor_ids,
+    )
+)
+
+
+# --- A page of pupils ----------------------------------------------------------------------
+_PUPILS = (
+    "SELECT * FROM pupil WHERE school_id = $1 ORDER BY updated_at, id LIMIT $2",
+    "SELECT * FROM enrolment WHERE pupil_id = ANY($1::uuid[]) ORDER BY academic_year",
+)
+
+
+async def _pupils_api(ctx: Context) -> httpx.Response:
+    school_id = ctx.subjects.school_leader.school_id
+    return await ctx.client.get(
+        f"/v1/schools/{school_id}/pupils",
+        params={"limit": PAGE},
+        headers=ctx.bearer("school_leader"),
+    )
+
+
+async def _pupils_sql(ctx: Context) -> Any:
+    pupils = await ctx.pg.fetch(_PUPILS[0], ctx.subjects.school_leader.school_id, PAGE + 1)
+    page = pupils[:PAGE]
+    enrolments = await ctx.pg.fetch(_PUPILS[1], [p["id"] for p in page])
+    return page, enrolments
+
+
+def _pupil_rows(_ctx: Context, response: httpx.Response) -> list[Any]:
+    return [(uuid.UUID(p["id"]), len(p["enrolments"]), p["upn"]) for p in response.json()["items"]]
+
+
+def _floor_pupil_rows(_ctx: Context, records: Any) -> list[Any]:
+    page, enrolments = records
+    per_pupil: dict[uuid.UUID, int] = {}
+    for enrolment in enrolments:
+        per_pupil[enrolment["pupil_id"]] = per_pupil.get(enrolment["pupil_id"], 0) + 1
+    return [(p["id"], per_pupil.get(p["id"], 0), p["upn"]) for p in page]
+
+
+register(
+    Case(
+        key="pupils-school-leader",
+        title="list pupils (school leader, 100/page)",
+        floor="SELECT pupil WHERE school_id ORDER BY updated_at, id LIMIT 101; SELECT their "
+        "enrolments",
+        api=_pupils_api,
+        api_rows=_pupil_rows,
+        sql=_pupils_sql,
+        sql_rows=_floor_pupil_rows,
+        unit="pupils",
     )
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import pydantic_core
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app.api.schemas.problems import (
@@ -210,3 +212,15 @@ def name_form_bodies(document: dict[str, Any]) -> dict[str, Any]:
 
     rewrite(document)
     return document
+
+
+class RowsResponse(Response):
+    """JSON of plain rows (dicts of stored values), written once by pydantic-core: the same
+    writer response models use, so ids are text and instants ISO 8601 with Z, but nothing is
+    validated on the way out. For reads where building a response model per row would cost
+    more than the query; the route's response_model still documents the shape."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return pydantic_core.to_json(content)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep, UpdatedSince
-from app.api.rest.common import problems, raw_body
+from app.api.rest.common import RowsResponse, problems, raw_body
 from app.api.schemas.imports import ImportJobRead
 from app.api.schemas.roster import (
     ClassCreate,
@@ -88,7 +88,7 @@ async def list_pupils(
     class_id: Annotated[uuid.UUID | None, Query(description="Only this class.")] = None,
     group_id: Annotated[uuid.UUID | None, Query(description="Only this group.")] = None,
     on_roll: Annotated[bool | None, Query(description="true: not left; false: left.")] = None,
-) -> PupilPage:
+) -> Response:
     page = await service.list_pupils(
         session,
         principal=principal,
@@ -104,9 +104,7 @@ async def list_pupils(
         cursor=paging.cursor,
         limit=paging.limit,
     )
-    return PupilPage(
-        items=await service.pupil_reads(session, page.items), next_cursor=page.next_cursor
-    )
+    return RowsResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @pupils.get("/v1/pupils/{pupil_id}", response_model=PupilRead, responses=problems(404))

@@ -20,16 +20,9 @@ _TRUST_SCHOOL = School.__table__.alias("trust_school")
 _GRANT_SCHOOL = School.__table__.alias("grant_school")
 
 
-async def user_as_caller(session: AsyncSession, user_id: uuid.UUID) -> list[sa.Row]:
-    """A signed-in person as the policy needs them, in one statement: the account, each of its
-    grants (oldest first), and per grant the schools it reaches. One row per grant and school
-    of a trust grant's trust (a grant reaching none gives one row, its school columns null); an
-    account without grants gives one row with null grant columns; an unknown id gives none.
-    Columns: display_name, email, is_active, credentials_version, grant_id, role, trust_id,
-    school_id, pupil_id, trust_school_id (a school of the grant's trust), school_trust_id (the
-    trust of the grant's school)."""
+def _user_as_caller() -> sa.Select:
     user, grant = User.__table__, RoleGrant.__table__
-    statement = (
+    return (
         sa.select(
             user.c.display_name,
             user.c.email,
@@ -48,19 +41,14 @@ async def user_as_caller(session: AsyncSession, user_id: uuid.UUID) -> list[sa.R
             .outerjoin(_TRUST_SCHOOL, _TRUST_SCHOOL.c.trust_id == grant.c.trust_id)
             .outerjoin(_GRANT_SCHOOL, _GRANT_SCHOOL.c.id == grant.c.school_id)
         )
-        .where(user.c.id == user_id)
+        .where(user.c.id == sa.bindparam("caller_id"))
         .order_by(grant.c.created_at, grant.c.id)
     )
-    return list(await session.execute(statement))
 
 
-async def client_as_caller(session: AsyncSession, client_pk: uuid.UUID) -> list[sa.Row]:
-    """An integration client as the policy needs it, in one statement: the client, and the
-    schools its trust holds (one row each; one row if none) or its school's trust. Columns:
-    name, scopes, trust_id, school_id, is_active, credentials_version, trust_school_id,
-    school_trust_id. An unknown id gives no rows."""
+def _client_as_caller() -> sa.Select:
     client = IntegrationClient.__table__
-    statement = (
+    return (
         sa.select(
             client.c.name,
             client.c.scopes,
@@ -76,9 +64,33 @@ async def client_as_caller(session: AsyncSession, client_pk: uuid.UUID) -> list[
                 _TRUST_SCHOOL, _TRUST_SCHOOL.c.trust_id == client.c.trust_id
             ).outerjoin(_GRANT_SCHOOL, _GRANT_SCHOOL.c.id == client.c.school_id)
         )
-        .where(client.c.id == client_pk)
+        .where(client.c.id == sa.bindparam("caller_id"))
     )
-    return list(await session.execute(statement))
+
+
+# Built once: every authenticated request runs one of them, and a statement built afresh
+# costs its construction and its cache key (SQLAlchemy memoizes both per statement object).
+_USER_AS_CALLER = _user_as_caller()
+_CLIENT_AS_CALLER = _client_as_caller()
+
+
+async def user_as_caller(session: AsyncSession, user_id: uuid.UUID) -> list[sa.Row]:
+    """A signed-in person as the policy needs them, in one statement: the account, each of its
+    grants (oldest first), and per grant the schools it reaches. One row per grant and school
+    of a trust grant's trust (a grant reaching none gives one row, its school columns null); an
+    account without grants gives one row with null grant columns; an unknown id gives none.
+    Columns: display_name, email, is_active, credentials_version, grant_id, role, trust_id,
+    school_id, pupil_id, trust_school_id (a school of the grant's trust), school_trust_id (the
+    trust of the grant's school)."""
+    return list(await session.execute(_USER_AS_CALLER, {"caller_id": user_id}))
+
+
+async def client_as_caller(session: AsyncSession, client_pk: uuid.UUID) -> list[sa.Row]:
+    """An integration client as the policy needs it, in one statement: the client, and the
+    schools its trust holds (one row each; one row if none) or its school's trust. Columns:
+    name, scopes, trust_id, school_id, is_active, credentials_version, trust_school_id,
+    school_trust_id. An unknown id gives no rows."""
+    return list(await session.execute(_CLIENT_AS_CALLER, {"caller_id": client_pk}))
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:

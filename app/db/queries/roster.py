@@ -90,8 +90,12 @@ async def list_pupils(
     updated_since: datetime | None,
     cursor: str | None,
     limit: int,
-) -> Page[Pupil]:
-    statement = sa.select(Pupil).where(
+    columns: Collection[str],
+) -> Page[dict[str, Any]]:
+    """A page of the school's pupils in ``reach``, as plain rows of the pupil table's
+    ``columns`` (what the answer sends: no objects are built to be read once)."""
+    table = Pupil.__table__
+    statement = sa.select(*(table.c[name] for name in columns)).where(
         col(Pupil.school_id) == school_id,
         pupils_within(reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)),
     )
@@ -144,6 +148,25 @@ async def enrolments_of(
     rows = await session.scalars(statement.order_by(col(Enrolment.academic_year)))
     for enrolment in rows:
         found[enrolment.pupil_id].append(enrolment)
+    return found
+
+
+async def enrolment_rows_of(
+    session: AsyncSession, pupil_ids: Collection[uuid.UUID], columns: Collection[str]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Each pupil's enrolments, oldest year first, as plain rows of ``columns``."""
+    found: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    if not pupil_ids:
+        return found
+    table = Enrolment.__table__
+    statement = (
+        sa.select(*(table.c[name] for name in columns), table.c.pupil_id.label("_pupil_id"))
+        .where(among(session, col(Enrolment.pupil_id), set(pupil_ids)))
+        .order_by(col(Enrolment.academic_year))
+    )
+    for row in (await session.execute(statement)).mappings():
+        enrolment = dict(row)
+        found[enrolment.pop("_pupil_id")].append(enrolment)
     return found
 
 
