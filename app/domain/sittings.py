@@ -28,13 +28,17 @@ the first of them if they are the same result (a row exported twice), and otherw
 every one of them, naming the others: guessing would store a result the school did not choose.
 A sitting the rule needs to read (its date, its score) but cannot is refused.
 
+**Ids.** A provider may pad an MIS id with zeros ("000123") and a spreadsheet drop them
+("123" from "0123"): an id of digits only matches without regard to leading zeros, but only
+where no two of the school's ids differ only in them (``ids_matching``).
+
 Pure rules: no I/O.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -291,6 +295,18 @@ def _number(score: Decimal) -> str:
 
 
 # --- Ids -------------------------------------------------------------------------------------
+
+
+def ids_matching(key: str, stored: Iterable[str]) -> list[str]:
+    """The stored MIS ids a file's id names, in ``stored``'s order. An id of digits only names
+    every all-digit id equal to it without leading zeros ("000123" names "123" and "0123");
+    any other id names only itself. One match is the pupil; more than one is ambiguous (the
+    school's ids differ only in leading zeros, so a padded or unpadded file cannot say which)
+    and must be refused, even where one of them is written exactly as the file has it."""
+    number = digits_key(key)
+    if number is None:
+        return [candidate for candidate in stored if candidate == key]
+    return [candidate for candidate in stored if digits_key(candidate) == number]
 
 
 def digits_key(key: str) -> str | None:

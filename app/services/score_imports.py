@@ -65,7 +65,14 @@ from app.db.queries.score_imports import (
 from app.db.tenancy import School
 from app.domain.scales import MeasureKind
 from app.domain.schools import school_uses
-from app.domain.sittings import DateFormat, KeepSitting, Sitting, choose_sitting, digits_key
+from app.domain.sittings import (
+    DateFormat,
+    KeepSitting,
+    Sitting,
+    choose_sitting,
+    digits_key,
+    ids_matching,
+)
 from app.errors import InvalidInput, field_error
 from app.importers.errors import FileRejected
 from app.importers.scores import (
@@ -320,15 +327,16 @@ async def _match_by_key(
         values={key for key in keys.values() if digits.get(key) is None},
     )
     pupil_of = {getattr(pupil, by): pupil.id for pupil in found}
-    by_digits: dict[str, list[tuple[uuid.UUID, bool]]] = defaultdict(list)
+    # School-wide, so an id is judged ambiguous against every pupil, not only those in reach.
+    by_digits: dict[str, dict[str, tuple[uuid.UUID, bool]]] = defaultdict(dict)
     wanted_digits = {value for value in digits.values() if value is not None}
     if wanted_digits:
         for pupil, within in await pupils_by_digits(
             session, reach=access.write, school_id=access.school.id, digits=wanted_digits
         ):
-            stored = digits_key(pupil.external_id or "")
-            if stored is not None:
-                by_digits[stored].append((pupil.id, within))
+            stored = pupil.external_id or ""
+            if (number := digits_key(stored)) is not None:
+                by_digits[number][stored] = (pupil.id, within)
     for row in rows:
         key = keys.get(row.number)
         if key is None:
@@ -338,7 +346,8 @@ async def _match_by_key(
         if number is None:
             row.pupil_id = pupil_of.get(key)
         else:
-            matches = by_digits.get(number, [])
+            candidates = by_digits.get(number, {})
+            matches = [candidates[found] for found in ids_matching(key, candidates)]
             if len(matches) > 1:
                 row.refuse(
                     column,

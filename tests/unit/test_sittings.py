@@ -16,6 +16,7 @@ from app.domain.sittings import (
     Sitting,
     choose_sitting,
     digits_key,
+    ids_matching,
     parse_date,
     parse_moment,
 )
@@ -246,3 +247,39 @@ class TestDigitIds:
     @pytest.mark.parametrize("text", ["T-123", "١٢٣", "12 3", "", "+123", "1e3"])
     def test_other_ids_are_matched_as_written(self, text: str) -> None:
         assert digits_key(text) is None
+
+
+IDS = st.one_of(
+    st.integers(0, 10**6).map(str),
+    st.tuples(st.integers(1, 3), st.integers(0, 10**6)).map(lambda z: "0" * z[0] + str(z[1])),
+    st.text(alphabet="0123456789T-", min_size=1, max_size=8),
+)
+
+
+class TestMatchingIds:
+    @given(st.lists(IDS, max_size=8, unique=True), IDS)
+    def test_an_id_names_itself_and_only_ids_that_differ_in_leading_zeros(
+        self, stored: list[str], key: str
+    ) -> None:
+        matches = ids_matching(key, stored)
+        if key in stored:
+            assert key in matches
+        for found in matches:
+            assert found == key or (
+                digits_key(found) is not None and digits_key(found) == digits_key(key)
+            )
+        # Matching is symmetric: whichever system padded, the same pupils answer.
+        for found in matches:
+            assert key in ids_matching(found, [key])
+
+    @given(st.integers(0, 10**6), st.integers(1, 4))
+    def test_padded_and_unpadded_ids_match_and_two_such_ids_are_ambiguous(
+        self, number: int, zeros: int
+    ) -> None:
+        padded = "0" * zeros + str(number)
+        assert ids_matching(padded, [str(number), "T-1"]) == [str(number)]
+        assert ids_matching(str(number), [padded]) == [padded]
+        assert len(ids_matching(str(number), [padded, str(number)])) == 2
+
+    def test_other_ids_match_only_as_written(self) -> None:
+        assert ids_matching("T-0123", ["T-123", "T-0123"]) == ["T-0123"]
