@@ -34,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from app.domain.errors import DomainError
+from app.domain.sittings import DateFormat, parse_moment
 from app.importers.errors import FileRejected
 from app.importers.safety import SafeZip, ZipLimits
 
@@ -401,8 +402,6 @@ def xlsx_cell(value: object) -> Cell | None:
 
 # --- Cells ---------------------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
-_UK_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: 00:00(?::00)?)?")
 # Excel's day 1 is 1900-01-01, counted through its phantom 29 February 1900.
 _EXCEL_EPOCH = date(1899, 12, 30)
 _EXCEL_SERIALS = range(61, 2_958_466)  # 1 March 1900 to 31 December 9999
@@ -425,31 +424,31 @@ def cell_text(cell: Cell) -> str:
     return str(cell)
 
 
-def cell_date(cell: Cell) -> date:
+def cell_date(cell: Cell, date_format: DateFormat = DateFormat.DAY_FIRST) -> date:
     """A date of birth (or any date) from a cell: a spreadsheet date, an Excel day number, or
-    text as 2016-03-04 or 04/03/2016 (day first, as in the UK; 4/3/2016, 04.03.2016 and
-    04-03-2016 too). Raises ValueError with the reason."""
+    text in the file's stated order (app/domain/sittings.py): by default 2016-03-04 or
+    04/03/2016 (day first, as in the UK; 4/3/2016, 04.03.2016 and 04-03-2016 too). Raises
+    ValueError with the reason."""
+    moment = cell_moment(cell, date_format)
+    if moment.time() != time(0) and not isinstance(cell, datetime):
+        raise ValueError(f"{cell_text(cell)!r} is a date and a time: write only the date")
+    return moment.date()
+
+
+def cell_moment(cell: Cell, date_format: DateFormat = DateFormat.DAY_FIRST) -> datetime:
+    """A date with its time of day (midnight if none is written) from a cell, as
+    ``cell_date`` reads dates: a sitting's date, which may say when in the day it was."""
     if isinstance(cell, datetime):
-        return cell.date()
-    if isinstance(cell, date):
         return cell
+    if isinstance(cell, date):
+        return datetime.combine(cell, time(0))
     if isinstance(cell, bool):
         raise ValueError(f"{cell_text(cell)} is not a date")
     if isinstance(cell, int | float):
         if not float(cell).is_integer() or int(cell) not in _EXCEL_SERIALS:
             raise ValueError(f"{cell_text(cell)} is not a date")
-        return _EXCEL_EPOCH + timedelta(days=int(cell))
-    text = cell.strip()
-    try:
-        if match := _ISO_DATE.fullmatch(text):
-            year, month, day = (int(part) for part in match.groups())
-            return date(year, month, day)
-        if match := _UK_DATE.fullmatch(text):
-            day, month, year = (int(part) for part in match.groups())
-            return date(year, month, day)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a real date") from None
-    raise ValueError(f"{text!r} is not a date: write it as 2016-03-04 or 04/03/2016")
+        return datetime.combine(_EXCEL_EPOCH + timedelta(days=int(cell)), time(0))
+    return parse_moment(cell, date_format)
 
 
 def cell_number(cell: Cell, *, decimal_comma: bool = False) -> Decimal:

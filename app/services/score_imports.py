@@ -9,8 +9,13 @@ How a file is read:
 - Each data row names one pupil, among the school's pupils the caller may record for (a
   teacher: the pupils of the classes they teach): by UPN, by the MIS's external id, or by
   forename and surname (legal or preferred; case, accents and spaces ignored) with the date
-  of birth. A row whose pupil is not found, or could be more than one pupil, is a row error;
-  so is a pupil already named by an earlier row.
+  of birth. A row whose pupil is not found, or could be more than one pupil, is a row error.
+  An MIS id of digits only matches without regard to leading zeros where that is unambiguous
+  in the school (a spreadsheet drops them; a provider may pad them).
+- Several rows for one pupil (a test sat more than once) are refused, or, as the mapping's
+  ``sittings`` says, the latest or the highest is kept and the others set aside, each with the
+  reason (app/domain/sittings.py). Dates written as text are read in the mapping's
+  ``date_format`` (day first unless it says otherwise).
 - Each mapped column's cell is the pupil's value of that column's measure, checked as any
   value is (app/domain/values.py). A blank cell leaves the stored value as it is, unless the
   mapping says blank cells clear.
@@ -42,16 +47,32 @@ from app.api.schemas.score_imports import (
     ScoreFilePreview,
     ScoreImportResult,
     ScoreMapping,
+    SetAside,
+    SetAsideRow,
 )
 from app.api.schemas.values import MAX_VALUES, ValueIn
 from app.auth.guards import SchoolReach, school_to_record
 from app.auth.policy import Resource
 from app.auth.principal import Principal
 from app.db.curriculum import Measure
-from app.db.queries.score_imports import PupilKeys, measures_for, point_of_school, pupils_by
+from app.db.queries.score_imports import (
+    PupilKeys,
+    measures_for,
+    point_of_school,
+    pupils_by,
+    pupils_by_digits,
+)
 from app.db.tenancy import School
 from app.domain.scales import MeasureKind
 from app.domain.schools import school_uses
+from app.domain.sittings import (
+    DateFormat,
+    KeepSitting,
+    Sitting,
+    choose_sitting,
+    digits_key,
+    ids_matching,
+)
 from app.errors import InvalidInput, field_error
 from app.importers.errors import FileRejected
 from app.importers.scores import (
@@ -59,6 +80,7 @@ from app.importers.scores import (
     OptionMismatch,
     ScoreTable,
     cell_date,
+    cell_moment,
     cell_number,
     cell_text,
     fold_name,
@@ -136,6 +158,8 @@ class _Columns:
 
     pupil: dict[str, int]  # "key", or "first_name" / "last_name" / "date_of_birth"
     values: list[tuple[int, str, uuid.UUID, bool]]  # position, header name, measure, clears
+    sitting_date: int | None = None  # the column of a sitting's date, if the mapping names one
+    sitting_score: int | None = None  # the column deciding the highest sitting
 
 
 def _locate(table: ScoreTable, mapping: ScoreMapping) -> _Columns:
@@ -176,9 +200,34 @@ def _locate(table: ScoreTable, mapping: ScoreMapping) -> _Columns:
         position = find(column.column, f"mapping.columns.{index}.column")
         clears = (column.blank or mapping.blank) == "clear"
         values.append((position, table.columns[position], column.measure_id, clears))
+    sittings = mapping.sittings
+    date_at = score_at = None
+    if sittings.date_column is not None:
+        date_at = find(sittings.date_column, "mapping.sittings.date_column")
+    elif sittings.keep is KeepSitting.LATEST:
+        errors.append(
+            {
+                "field": "mapping.sittings.date_column",
+                "reason": "required to keep the latest sitting: the column with each "
+                "sitting's date",
+            }
+        )
+    if sittings.score_column is not None:
+        score_at = find(sittings.score_column, "mapping.sittings.score_column")
+    elif sittings.keep is KeepSitting.HIGHEST:
+        if len(mapping.columns) == 1:
+            score_at = values[0][0]
+        else:
+            errors.append(
+                {
+                    "field": "mapping.sittings.score_column",
+                    "reason": "required to keep the highest sitting when the mapping has more "
+                    "than one column: the column whose score decides",
+                }
+            )
     if errors:
         raise InvalidInput.of(errors)
-    return _Columns(pupil, values)
+    return _Columns(pupil, values, date_at, score_at)
 
 
 async def _check_definitions(
@@ -235,7 +284,10 @@ class _Row:
     number: int
     cells: tuple[Cell | None, ...]
     pupil_id: uuid.UUID | None = None
-    repeated: bool = False  # names a pupil an earlier row named
+    # Not to be stored for its pupil: a repeated sitting refused, or one of sittings the rule
+    # could not choose among. Its values are still checked (under no pupil).
+    repeated: bool = False
+    set_aside: SetAside | None = None  # another sitting of its pupil is kept
     values: list[ImportValue] = field(default_factory=list)
     errors: list[ImportCellError] = field(default_factory=list)
 
@@ -265,21 +317,48 @@ async def _match_by_key(
             continue
         text = cell_text(cell)
         keys[row.number] = normalise_upn(text) if by == "upn" else text
+    # MIS ids of digits only are matched by their digits without leading zeros.
+    digits = {key: digits_key(key) for key in keys.values()} if by == "external_id" else {}
     found = await pupils_by(
         session,
         reach=access.write,
         school_id=access.school.id,
         key=by,
-        values=set(keys.values()),
+        values={key for key in keys.values() if digits.get(key) is None},
     )
     pupil_of = {getattr(pupil, by): pupil.id for pupil in found}
+    # School-wide, so an id is judged ambiguous against every pupil, not only those in reach.
+    by_digits: dict[str, dict[str, tuple[uuid.UUID, bool]]] = defaultdict(dict)
+    wanted_digits = {value for value in digits.values() if value is not None}
+    if wanted_digits:
+        for pupil, within in await pupils_by_digits(
+            session, reach=access.write, school_id=access.school.id, digits=wanted_digits
+        ):
+            stored = pupil.external_id or ""
+            if (number := digits_key(stored)) is not None:
+                by_digits[number][stored] = (pupil.id, within)
     for row in rows:
         key = keys.get(row.number)
         if key is None:
             continue
-        row.pupil_id = pupil_of.get(key)
+        what = f"{_KEY_WORDS[by]} {key!r}"
+        number = digits.get(key)
+        if number is None:
+            row.pupil_id = pupil_of.get(key)
+        else:
+            candidates = by_digits.get(number, {})
+            matches = [candidates[found] for found in ids_matching(key, candidates)]
+            if len(matches) > 1:
+                row.refuse(
+                    column,
+                    f"{what} could be more than one pupil's: the school has MIS ids that "
+                    "differ only in leading zeros, so name these pupils by UPN",
+                )
+                continue
+            if matches and matches[0][1]:
+                row.pupil_id = matches[0][0]
         if row.pupil_id is None:
-            row.refuse(column, _NO_PUPIL.format(what=f"{_KEY_WORDS[by]} {key!r}"))
+            row.refuse(column, _NO_PUPIL.format(what=what))
 
 
 _KEY_WORDS = {"upn": "UPN", "external_id": "MIS id"}
@@ -291,6 +370,7 @@ async def _match_by_name(
     table: ScoreTable,
     rows: list[_Row],
     positions: dict[str, int],
+    date_format: DateFormat,
 ) -> None:
     """Each row's pupil by forename, surname and date of birth. A pupil answers to their
     legal and to their preferred names; two pupils who both answer make the row ambiguous."""
@@ -310,7 +390,7 @@ async def _match_by_name(
             row.refuse(table.columns[born_at], "blank: every row needs the pupil's date of birth")
         else:
             try:
-                birth = cell_date(born)
+                birth = cell_date(born, date_format)
             except ValueError as exc:
                 row.refuse(table.columns[born_at], str(exc))
         if first is not None and last is not None and birth is not None:
@@ -353,20 +433,76 @@ def _names(pupil: PupilKeys) -> set[tuple[str, str]]:
     return {(fold_name(first), fold_name(last)) for first in forenames for last in surnames}
 
 
-def _once_each(rows: list[_Row]) -> None:
-    """A pupil named by two rows would get two values for one cell: the later row is refused."""
-    first_row: dict[uuid.UUID, int] = {}
+def _choose_sittings(
+    mapping: ScoreMapping, table: ScoreTable, columns: _Columns, rows: list[_Row]
+) -> None:
+    """Rows naming the same pupil are sittings of the test: the mapping's rule keeps one (or
+    refuses them) and sets the others aside, each with the reason (app/domain/sittings.py).
+    A sitting's date or score the rule reads but cannot is an error on its cell."""
+    keep = mapping.sittings.keep
+    date_at, score_at = columns.sitting_date, columns.sitting_score
+    date_name = None if date_at is None else table.columns[date_at]
+    score_name = None if score_at is None else table.columns[score_at]
+    decimal_comma = table.delimiter == ";"
+    by_pupil: dict[uuid.UUID, list[tuple[_Row, Sitting]]] = defaultdict(list)
     for row in rows:
         if row.pupil_id is None:
             continue
-        first = first_row.setdefault(row.pupil_id, row.number)
-        if first != row.number:
+        when = score = None
+        if keep is not KeepSitting.REFUSE and date_at is not None and date_name is not None:
+            cell = row.cells[date_at]
+            if cell is not None:
+                try:
+                    when = cell_moment(cell, mapping.date_format)
+                except ValueError as exc:
+                    row.refuse(date_name, str(exc))
+        if keep is KeepSitting.HIGHEST and score_at is not None and score_name is not None:
+            cell = row.cells[score_at]
+            if cell is not None:
+                try:
+                    score = cell_number(cell, decimal_comma=decimal_comma)
+                except ValueError as exc:
+                    row.refuse(score_name, str(exc))
+        results = tuple(_same(row.cells[position]) for position, *_ in columns.values)
+        by_pupil[row.pupil_id].append(
+            (row, Sitting(row=row.number, when=when, score=score, results=results))
+        )
+    for sittings in by_pupil.values():
+        if len(sittings) == 1:
+            continue
+        choice = choose_sitting(
+            [sitting for _, sitting in sittings],
+            keep,
+            date_column=date_name,
+            score_column=score_name,
+        )
+        for row, sitting in sittings:
+            if row.number == choice.taken:
+                continue
+            if (aside := choice.set_aside.get(row.number)) is not None:
+                row.set_aside = SetAside(taken_row=aside.taken, reason=aside.reason)
+                continue
             row.repeated = True
-            row.refuse(None, f"the same pupil as row {first}: give each pupil one row")
+            reason = choice.refused.get(row.number)
+            if reason is None:
+                continue  # undecided, as another sitting is refused: the file is refused
+            column = None
+            if keep is KeepSitting.LATEST and sitting.when is None:
+                column = date_name
+            elif keep is KeepSitting.HIGHEST and sitting.score is None:
+                column = score_name
+            if column is not None and any(error.column == column for error in row.errors):
+                continue  # its cell's own error says it
+            row.refuse(column, reason)
+
+
+def _same(cell: Cell | None) -> object:
+    """A cell as compared between sittings: 104 and "104" are the same result."""
+    return None if cell is None else cell_text(cell).casefold()
 
 
 # --- Values ----------------------------------------------------------------------------------
-def _prepared(cell: Cell, measure: Measure, *, decimal_comma: bool) -> Any:
+def _prepared(cell: Cell, measure: Measure, *, decimal_comma: bool, date_format: DateFormat) -> Any:
     """A cell as the value service reads values: numbers stay numbers ("102,5" is 102.5 in a
     semicolon-separated file), dates may be written the UK way or be spreadsheet dates, and
     descriptor codes and text are read as the spreadsheet shows them. Raises ValueError."""
@@ -379,7 +515,7 @@ def _prepared(cell: Cell, measure: Measure, *, decimal_comma: bool) -> Any:
                 return cell  # the value service says what is wrong with it
         return cell
     if kind is MeasureKind.DATE:
-        return cell_date(cell)
+        return cell_date(cell, date_format)
     if kind in (MeasureKind.TEXT, MeasureKind.SCALE):
         return cell_text(cell)
     return cell
@@ -408,6 +544,14 @@ async def _plan(
     decimal_comma = table.delimiter == ";"
     items: list[tuple[_Row, str, uuid.UUID, Any, ValueIn]] = []
     for row in rows:
+        if row.set_aside is not None:
+            # Not stored: its values are listed as read, and not checked.
+            row.values = [
+                ImportValue(column=column, measure_id=measure_id, value=_shown(row.cells[at]))
+                for at, column, measure_id, _clears in columns.values
+                if row.cells[at] is not None
+            ]
+            continue
         for position, column, measure_id, clears in columns.values:
             cell = row.cells[position]
             if cell is None and not clears:
@@ -416,7 +560,12 @@ async def _plan(
                 value = (
                     None
                     if cell is None
-                    else _prepared(cell, measures[measure_id], decimal_comma=decimal_comma)
+                    else _prepared(
+                        cell,
+                        measures[measure_id],
+                        decimal_comma=decimal_comma,
+                        date_format=mapping.date_format,
+                    )
                 )
             except ValueError as exc:
                 row.refuse(column, str(exc))
@@ -529,14 +678,25 @@ async def import_scores(
     if "key" in columns.pupil:
         await _match_by_key(session, access, mapping, table, rows, columns.pupil["key"])
     else:
-        await _match_by_name(session, access, table, rows, columns.pupil)
-    _once_each(rows)
+        await _match_by_name(session, access, table, rows, columns.pupil, mapping.date_format)
+    _choose_sittings(mapping, table, columns, rows)
     plans = await _plan(session, access, mapping, table, columns, measures, rows)
     bad = [row for row in rows if row.errors]
+    set_aside = [
+        SetAsideRow(
+            row=row.number,
+            pupil_id=row.pupil_id,
+            taken_row=row.set_aside.taken_row,
+            reason=row.set_aside.reason,
+        )
+        for row in rows
+        if row.set_aside is not None and row.pupil_id is not None
+    ]
     totals = ImportTotals(
         rows=len(rows),
         with_errors=len(bad),
-        values=sum(len(row.values) for row in rows if not row.errors),
+        values=sum(len(row.values) for row in rows if not row.errors and not row.set_aside),
+        set_aside=len(set_aside),
     )
     if dry_run:
         return ScoreImportResult(
@@ -546,10 +706,15 @@ async def import_scores(
             totals=totals,
             rows=[
                 ImportRow(
-                    row=row.number, pupil_id=row.pupil_id, values=row.values, errors=row.errors
+                    row=row.number,
+                    pupil_id=row.pupil_id,
+                    values=row.values,
+                    errors=row.errors,
+                    set_aside=row.set_aside,
                 )
                 for row in rows
             ],
+            set_aside=set_aside,
         )
     if not rows:
         raise InvalidInput.at("file", "the file has no rows of data below its header")
@@ -580,4 +745,5 @@ async def import_scores(
         written=written,
         cleared=cleared,
         unchanged=unchanged,
+        set_aside=set_aside,
     )

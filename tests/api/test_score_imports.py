@@ -175,7 +175,7 @@ async def test_a_test_providers_csv_keyed_by_upn_dry_runs_then_commits(
     assert dry.status_code == 200, dry.text
     body = dry.json()
     assert body["dry_run"] is True and body["sheet"] is None
-    assert body["totals"] == {"rows": 3, "with_errors": 0, "values": 6}
+    assert body["totals"] == {"rows": 3, "with_errors": 0, "values": 6, "set_aside": 0}
     first = body["rows"][0]
     assert first["row"] == 3 and first["pupil_id"] == str(setup.pupil_ids[0])
     assert first["errors"] == []
@@ -306,7 +306,8 @@ async def test_pupils_matched_by_name_and_date_of_birth(client, world, session, 
     assert body[2]["pupil_id"] == str(chloe.id) and body[2]["errors"] == []
     assert body[3]["pupil_id"] == str(alex.id) and body[3]["errors"] == []
     assert [e["reason"] for e in body[4]["errors"]] == [
-        "the same pupil as row 3: give each pupil one row"
+        "the same pupil as row 3: give each pupil one row, or say in the mapping's sittings "
+        "which to keep"
     ]
     assert body[5]["pupil_id"] is None
     assert body[5]["errors"][0]["field"] == "file.row.5"
@@ -315,7 +316,7 @@ async def test_pupils_matched_by_name_and_date_of_birth(client, world, session, 
     assert "no pupil in this school with the name" in body[7]["errors"][0]["reason"]
     assert body[8]["errors"][0]["field"] == "file.row.8.DOB"
     assert "not a real date" in body[8]["errors"][0]["reason"]
-    assert response.json()["totals"] == {"rows": 7, "with_errors": 4, "values": 3}
+    assert response.json()["totals"] == {"rows": 7, "with_errors": 4, "values": 3, "set_aside": 0}
     assert await stored(engine) == {}
 
 
@@ -349,7 +350,7 @@ async def test_a_file_with_bad_rows_dry_runs_row_by_row_and_commits_nothing(
     assert [e["field"] for e in rows[5]["errors"]] == ["file.row.5.Stanine"]
     assert [v["column"] for v in rows[5]["values"]] == ["Stanine"]
     assert rows[6]["errors"][0]["field"] == "file.row.6.UPN"
-    assert dry.json()["totals"] == {"rows": 5, "with_errors": 4, "values": 2}
+    assert dry.json()["totals"] == {"rows": 5, "with_errors": 4, "values": 2, "set_aside": 0}
 
     committed = await post(client, world, setup, data, text, dry_run=False)
     assert committed.status_code == 422, committed.text
@@ -556,7 +557,7 @@ async def test_a_file_with_no_rows_of_data(client, world, session, engine):
     assert dry.status_code == 200, dry.text
     assert (dry.json()["rows"], dry.json()["totals"]) == (
         [],
-        {"rows": 0, "with_errors": 0, "values": 0},
+        {"rows": 0, "with_errors": 0, "values": 0, "set_aside": 0},
     )
     committed = await post(client, world, setup, header_only, text, dry_run=False)
     assert committed.status_code == 422

@@ -176,3 +176,52 @@ def damaged_xlsx() -> bytes:
 OLD_XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
 # A PNG image's signature and header: binary, not a table.
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+
+
+# --- Several sittings, US dates, padded ids -------------------------------------------------------
+# A US reading-test provider's export, as its "all tests" report writes it: one row per
+# sitting (four per pupil this autumn, not in date order), dates month first with the time
+# of day where the test was taken online, and student ids zero-padded to six digits.
+US_HEADER = (
+    "Student ID",
+    "Student Last Name",
+    "Student First Name",
+    "Birthdate",
+    "Completed Date",
+    "Scaled Score",
+    "Percentile Rank",
+)
+# (padded id, sittings as (completed, scaled score, percentile)); per pupil the latest
+# sitting is not the highest.
+US_SITTINGS: dict[str, list[tuple[str, int, int]]] = {
+    "000123": [
+        ("09/08/2025", 98, 45),
+        ("10/14/2025 9:05 AM", 104, 61),  # the highest
+        ("11/20/2025 2:30:00 PM", 101, 53),  # the latest
+        ("11/03/2025", 95, 38),
+    ],
+    "004567": [
+        ("10/13/2025", 115, 84),  # the highest
+        ("09/09/2025", 110, 75),
+        ("12/01/2025", 108, 70),  # the latest
+        ("11/17/2025", 112, 79),
+    ],
+}
+
+
+def us_sittings_csv(
+    people: dict[str, tuple[str, str, str]],
+    sittings: dict[str, list[tuple[str, int, int]]] | None = None,
+) -> bytes:
+    """The US export for ``people`` (padded id -> surname, forename, birthdate as the file
+    writes it, month first), with ``sittings`` (default ``US_SITTINGS``) interleaved by
+    sitting, as a provider lists its tests."""
+    chosen = US_SITTINGS if sittings is None else sittings
+    rows = []
+    for index in range(max(len(tests) for tests in chosen.values())):
+        for student, tests in chosen.items():
+            if index < len(tests):
+                surname, forename, born = people[student]
+                completed, scaled, percentile = tests[index]
+                rows.append((student, surname, forename, born, completed, scaled, percentile))
+    return scores_csv(US_HEADER, rows)

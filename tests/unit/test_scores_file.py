@@ -13,12 +13,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from app.domain.sittings import DateFormat
 from app.importers.errors import FileRejected
 from app.importers.scores import (
     MAX_COLUMNS,
     MAX_ROWS,
     OptionMismatch,
     cell_date,
+    cell_moment,
     cell_number,
     cell_text,
     detect_format,
@@ -340,6 +342,16 @@ class TestDates:
         assert cell_date(f"{day.day}/{day.month}/{day.year:04d}") == day
         assert cell_date(serial) == day
         assert cell_date(float(serial)) == day
+
+    @given(st.dates(min_value=date(1900, 3, 1), max_value=date(9999, 12, 31)))
+    def test_a_us_files_dates_read_month_first_when_the_mapping_says_so(self, day: date) -> None:
+        us = f"{day.month}/{day.day}/{day.year:04d}"
+        assert cell_date(us, DateFormat.MONTH_FIRST) == day
+        assert cell_date(day.isoformat(), DateFormat.MONTH_FIRST) == day
+        assert cell_date(day, DateFormat.MONTH_FIRST) == day  # a spreadsheet date is a date
+        taken = datetime.combine(day, datetime.min.time()).replace(hour=14, minute=30)
+        assert cell_moment(f"{us} 2:30 PM", DateFormat.MONTH_FIRST) == taken
+        assert cell_moment(taken) == taken
 
 
 class TestOtherCells:

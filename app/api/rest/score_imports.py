@@ -33,9 +33,17 @@ at which assessment point. For example:
 ```
 
 `pupil.by` is `upn`, `external_id` (both with `column`) or `name_dob` (with `first_name`,
-`last_name` and `date_of_birth` columns; dates as 2016-03-04, 04/03/2016 or spreadsheet dates).
+`last_name` and `date_of_birth` columns). An MIS id of digits only matches without regard to
+leading zeros ("000123" is "123") where no two of the school's ids differ only in them.
 `blank` (also per column): `skip` leaves a stored value as it is where the cell is blank,
-`clear` clears it. Its schema is this field's `contentSchema`."""
+`clear` clears it. `date_format`: how dates written as text are read, `DD/MM/YYYY` (the
+default), `MM/DD/YYYY` or `YYYY-MM-DD`; ISO and spreadsheet dates are always read.
+`sittings`: several rows for one pupil (a test sat more than once) are refused
+(`{"keep": "refuse"}`, the default), or the latest by a date column is kept
+(`{"keep": "latest", "date_column": "Completed Date"}`), or the highest
+(`{"keep": "highest", "score_column": "SAS"}`, equal scores going to the latest if a
+`date_column` is given); the others are set aside and answered with the row kept and why.
+Its schema is this field's `contentSchema`."""
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:

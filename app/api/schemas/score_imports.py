@@ -17,6 +17,7 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from app.api.schemas.base import Input, Output
+from app.domain.sittings import DateFormat, KeepSitting
 from app.importers.scores import MAX_COLUMNS
 
 BlankCells = Literal["skip", "clear"]
@@ -27,7 +28,10 @@ FileCell = str | int | float | bool | date | None
 # --- The mapping ---------------------------------------------------------------------------
 class PupilByKey(Input):
     """Pupils named by one column: their UPN (read in capitals, spaces ignored) or the MIS's
-    external id (exactly as stored, spaces around it ignored)."""
+    external id (as stored, spaces around it ignored). An MIS id of digits only is matched
+    without regard to leading zeros (a spreadsheet drops them, a provider may pad them:
+    "000123" and "123" are the same id), but only where that is unambiguous: if the school
+    has two pupils whose ids differ only in leading zeros, a row naming either is refused."""
 
     by: Literal["upn", "external_id"]
     column: ColumnName = Field(description="The column holding the key, e.g. UPN.")
@@ -36,7 +40,8 @@ class PupilByKey(Input):
 class PupilByNameAndBirth(Input):
     """Pupils named by forename, surname and date of birth. The forename may be the legal or
     the preferred one (and so may the surname); case, accents and extra spaces are ignored.
-    Dates are read as 2016-03-04, 04/03/2016 (day first) or a spreadsheet date."""
+    Dates are read in the mapping's ``date_format`` (by default 2016-03-04 or 04/03/2016, day
+    first) or as spreadsheet dates."""
 
     by: Literal["name_dob"]
     first_name: ColumnName = Field(description="The forename column, e.g. Forename.")
@@ -55,6 +60,29 @@ class ColumnToMeasure(Input):
     )
 
 
+class Sittings(Input):
+    """What to do with several rows for one pupil (a test sat more than once)."""
+
+    keep: KeepSitting = Field(
+        default=KeepSitting.REFUSE,
+        description="refuse: each pupil has one row, a second row naming them is an error; "
+        "latest: keep the sitting with the latest date in date_column; highest: keep the "
+        "sitting with the highest score in score_column (equal scores: the latest, if "
+        "date_column is given). Sittings not kept are set aside, with the reason. Two "
+        "sittings the rule cannot tell apart are refused unless their results are the same.",
+    )
+    date_column: ColumnName | None = Field(
+        default=None,
+        description="The column with each sitting's date (and time, if written), read in the "
+        "mapping's date_format. Required to keep the latest.",
+    )
+    score_column: ColumnName | None = Field(
+        default=None,
+        description="The column whose number decides the highest. Default: the mapping's "
+        "only column; required when it maps more than one.",
+    )
+
+
 class ScoreMapping(Input):
     """How to read a score file: sent as the ``mapping`` form field, JSON text."""
 
@@ -70,6 +98,18 @@ class ScoreMapping(Input):
     blank: BlankCells = Field(
         default="skip",
         description="A blank value cell leaves the stored value as it is (skip), or clears it.",
+    )
+    date_format: DateFormat = Field(
+        default=DateFormat.DAY_FIRST,
+        description="How the file writes dates as text (dates of birth, date measures, "
+        "sittings' dates): DD/MM/YYYY (day first, as in the UK), MM/DD/YYYY (month first, as "
+        "US providers write) or YYYY-MM-DD. ISO dates (2016-03-04) and spreadsheet dates are "
+        "read whatever it says.",
+    )
+    sittings: Sittings = Field(
+        default_factory=Sittings,
+        description="Several rows for one pupil: refuse (the default), or keep the latest or "
+        "the highest.",
     )
 
 
@@ -94,17 +134,35 @@ class ImportValue(SQLModel, Output):
     )
 
 
+class SetAside(SQLModel):
+    taken_row: int = Field(description="The row of the same pupil's sitting kept instead.")
+    reason: str = Field(description="Why, e.g. an earlier sitting: row 7 is the latest.")
+
+
 class ImportRow(SQLModel):
     row: int = Field(description="The row number, as the spreadsheet shows it.")
     pupil_id: uuid.UUID | None = Field(description="The pupil matched; null if none was.")
     values: list[ImportValue]
     errors: list[ImportCellError]
+    set_aside: SetAside | None = Field(
+        default=None,
+        description="Another sitting of the same pupil was kept (mapping.sittings): this "
+        "row's values, as read, are not stored.",
+    )
+
+
+class SetAsideRow(SetAside):
+    row: int
+    pupil_id: uuid.UUID
 
 
 class ImportTotals(SQLModel):
     rows: int = Field(description="Data rows read (blank rows are skipped).")
     with_errors: int
     values: int = Field(description="Values the rows without errors would write or clear.")
+    set_aside: int = Field(
+        default=0, description="Rows set aside: another sitting of the same pupil was kept."
+    )
 
 
 class ScoreImportResult(SQLModel, Output):
@@ -117,6 +175,11 @@ class ScoreImportResult(SQLModel, Output):
     sheet: str | None
     totals: ImportTotals
     rows: list[ImportRow] | None = Field(default=None, description="Dry run: every data row.")
+    set_aside: list[SetAsideRow] = Field(
+        default_factory=list,
+        description="The rows set aside because another sitting of the same pupil was kept, "
+        "each with the row kept and why (a dry run's rows say it too).",
+    )
     written: int | None = Field(default=None, description="Commit: values written.")
     cleared: int | None = Field(default=None, description="Commit: values cleared.")
     unchanged: int | None = Field(default=None, description="Commit: values already so.")

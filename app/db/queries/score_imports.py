@@ -64,6 +64,44 @@ async def pupils_by(
     return found
 
 
+async def pupils_by_digits(
+    session: AsyncSession,
+    *,
+    reach: Reach,
+    school_id: uuid.UUID,
+    digits: Collection[str],
+) -> list[tuple[PupilKeys, bool]]:
+    """The school's pupils (within ``reach`` or not: each with whether it is) whose external
+    id, leading zeros dropped, is one of ``digits`` (all-digit ids without their leading
+    zeros; "0" for zero). School-wide, so a caller can tell an id that is ambiguous in the
+    school from one that is not; whether the id is all digits is for the caller to check."""
+    wanted = {value for value in digits}
+    if "0" in wanted:
+        wanted.add("")  # "000" without its zeros
+    found: list[tuple[PupilKeys, bool]] = []
+    values = list(wanted)
+    stripped = sa.func.ltrim(col(Pupil.external_id), "0")
+    reachable = sa.case(
+        (
+            pupils_within(reach, pupil_column=col(Pupil.id), school_column=col(Pupil.school_id)),
+            sa.true(),
+        ),
+        else_=sa.false(),
+    ).label("reachable")
+    for start in range(0, len(values), _CHUNK):
+        rows = await session.execute(
+            sa.select(*_pupil_columns(), reachable).where(
+                col(Pupil.school_id) == school_id,
+                stripped.in_(values[start : start + _CHUNK]),
+            )
+        )
+        for row in rows.mappings():
+            fields = dict(row)
+            within = bool(fields.pop("reachable"))
+            found.append((PupilKeys.model_validate(fields), within))
+    return found
+
+
 async def measures_for(
     session: AsyncSession, *, measure_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, Measure]:
