@@ -98,7 +98,7 @@ def summary(samples: Sequence[float]) -> dict[str, float]:
 @dataclass
 class Trace:
     """What one API call sent to PostgreSQL: SQLAlchemy statements, and the transaction
-    control and pool pings asyncpg sent outside them (BEGIN, COMMIT, the pre-ping's ';')."""
+    control and pool pings asyncpg sent outside them (BEGIN, COMMIT, a pool's pre-ping ';')."""
 
     statements: list[str] = field(default_factory=list)
     control: list[str] = field(default_factory=list)
@@ -582,7 +582,7 @@ def render(outcomes: Sequence[Outcome], *, http: bool = False) -> str:
             ]
         ),
         "trips: PostgreSQL round trips of one call (statements + BEGIN/COMMIT + the pool's",
-        "pre-ping), counted once on a separate instrumented in-process engine, untimed.",
+        "any pool pre-ping), counted once on a separate instrumented in-process engine, untimed.",
     ]
     return "\n".join(lines + [f"  * {n}" for n in notes])
 

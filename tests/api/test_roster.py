@@ -100,6 +100,30 @@ async def test_a_new_academic_year_keeps_the_last_one(client, world):
     assert unknown.json()["errors"][0]["field"] == "body.year_group"
 
 
+async def test_a_listed_pupil_reads_exactly_as_the_pupil_read_alone(client, world):
+    """The list writes stored rows straight to JSON (no response model): each item must be
+    what the pupil's own read, through PupilRead, answers, to the byte of every value."""
+    headers = world.headers("school_leader")
+    pupil = await add_pupil(
+        client, world, 1, sex="F", sen_status="K", fsm=True, preferred_forename="Addie"
+    )
+    await add_pupil(client, world, 2)
+    await client.put(
+        f"/v1/pupils/{pupil['id']}/enrolments/{THIS_YEAR}",
+        json={"year_group": "R"},
+        headers=headers,
+    )
+    listed = await client.get(f"/v1/schools/{world.schools['A1'].id}/pupils", headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert listed.headers["content-type"] == "application/json"
+    items = {item["id"]: item for item in listed.json()["items"]}
+    assert len(items) == 2
+    for pupil_id, item in items.items():
+        alone = await client.get(f"/v1/pupils/{pupil_id}", headers=headers)
+        assert item == alone.json()
+    assert items[pupil["id"]]["enrolments"][0]["year_group"] == "R"
+
+
 async def test_delta_reads_page_with_cursors_and_updated_since(client, world):
     headers = world.headers("school_leader")
     for i in range(5):
