@@ -218,7 +218,8 @@ class RowsResponse(Response):
     """JSON of plain rows (dicts of stored values), written once by pydantic-core: the same
     writer response models use, so ids are text and instants ISO 8601 with Z, but nothing is
     validated on the way out. For reads where building a response model per row would cost
-    more than the query; the route's response_model still documents the shape."""
+    more than the query (a page of pupils, the markbook grid, a report table); the route's
+    response_model (or responses) still documents the shape."""
 
     media_type = "application/json"
 

@@ -8,10 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic_core import to_json
 
 from app.api.deps import PrincipalDep, SessionDep
-from app.api.rest.common import ETAG_HEADER, problems
+from app.api.rest.common import ETAG_HEADER, RowsResponse, problems
 from app.api.rest.roster import IdempotencyKey
 from app.api.schemas.markbook import (
     Grid,
@@ -99,7 +98,7 @@ async def read_grid(
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
         if as_at is None:
             return Response(status_code=304, headers={"ETag": etag})
-    return Response(to_json(found), media_type="application/json", headers={"ETag": etag})
+    return RowsResponse(found, headers={"ETag": etag})
 
 
 @router.post(

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Path, Query, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import PagingDep, PrincipalDep, SessionDep
-from app.api.rest.common import problems
+from app.api.rest.common import RowsResponse, problems
 from app.api.schemas.reports import (
     MatrixPupilsRead,
     MatrixPupilsRequest,
@@ -117,7 +117,7 @@ async def answer(
     """The report in the chosen format; CSV and XLSX are streamed as they are written."""
     chosen = _chosen(format, accept)
     if chosen is Format.JSON:
-        return JSONResponse(render_json(table, charts=charts))
+        return RowsResponse(render_json(table, charts=charts))
     headers = {"Content-Disposition": f'attachment; filename="{_filename(table.title, chosen)}"'}
     if chosen is Format.PDF:
         pack = await service.printed_pack(audience, table, today=date.today())
