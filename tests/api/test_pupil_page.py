@@ -358,6 +358,68 @@ async def test_a_class_gets_the_same_target_in_one_request_all_or_nothing(
     assert await _stored_targets(session) == 1
 
 
+async def test_a_target_on_an_objective_already_secure_is_refused_and_nothing_is_stored(
+    client, world, scene, session
+):
+    n1 = scene.defs.objectives[0]  # Tilly's stands at GDS: already secure
+    teacher = world.headers("teacher")
+    refused = await client.post(
+        _targets(scene.taught.id), json={"objective_id": str(n1.id)}, headers=teacher
+    )
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["field"] == "body.objective_id" and "already secure" in error["reason"]
+    # The untaught pupil's N1 stands at WT: a next step, so a leader may set it there.
+    leader = world.headers("school_leader")
+    made = await client.post(
+        _targets(scene.untaught.id), json={"objective_id": str(n1.id)}, headers=leader
+    )
+    assert made.status_code == 201, made.text
+    class_id = (
+        await session.execute(
+            sa.select(ClassPupil.class_id).where(col(ClassPupil.pupil_id) == scene.taught.id)
+        )
+    ).scalar_one()
+    url = f"/v1/classes/{class_id}/targets"
+    whole = await client.post(url, json={"objective_id": str(n1.id)}, headers=teacher)
+    assert whole.status_code == 422
+    assert whole.json()["errors"][0]["field"] == "body.objective_id"
+    named = await client.post(
+        url,
+        json={"objective_id": str(n1.id), "pupil_ids": [str(scene.taught.id)]},
+        headers=teacher,
+    )
+    assert named.status_code == 422
+    assert named.json()["errors"][0]["field"] == "body.pupil_ids.0"
+    assert await _stored_targets(session) == 1
+
+
+async def test_class_targets_retried_with_an_idempotency_key_are_set_once(
+    client, world, scene, session
+):
+    class_id = (
+        await session.execute(
+            sa.select(ClassPupil.class_id).where(col(ClassPupil.pupil_id) == scene.taught.id)
+        )
+    ).scalar_one()
+    url = f"/v1/classes/{class_id}/targets"
+    headers = {**world.headers("teacher"), "Idempotency-Key": "class-targets-1"}
+    first = await client.post(url, json={"text": "Times tables"}, headers=headers)
+    assert first.status_code == 201, first.text
+    assert "idempotent-replayed" not in first.headers
+    again = await client.post(url, json={"text": "Times tables"}, headers=headers)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    other = await client.post(url, json={"text": "Spellings"}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "header.idempotency-key"
+    bad = await client.post(
+        url, json={"text": "Spellings"}, headers={**headers, "Idempotency-Key": "has space"}
+    )
+    assert bad.status_code == 422
+    assert await _stored_targets(session) == 1
+
+
 # --- Finding one's own pupils -------------------------------------------------------------
 async def test_a_parent_of_two_children_finds_both_without_knowing_ids(client, world, scene):
     school = str(world.schools["A1"].id)
