@@ -696,3 +696,40 @@ async def test_erasing_a_pupil_erases_their_targets_and_empties_their_audit(
         await session.scalars(sa.select(AuditEvent).where(col(AuditEvent.entity_id) == target_id))
     )
     assert (event.before, event.after) == (None, None)
+
+
+ON_TRACK = """
+query ($id: UUID!) { pupil(id: $id) { page { subjects { subject onTrack { words asAt } } } } }
+"""
+
+
+async def test_graphql_gives_the_same_on_track_line_under_the_same_switch(
+    client, world, scene, session
+):
+    await _on_track_school(client, world, session, {"secured": {"at": 40, "above": 90}})
+    parent = await self_user(client, world, "parent", scene.taught.id)
+
+    async def both(headers: dict) -> tuple[dict | None, dict | None]:
+        rest = await _line(client, scene.taught.id, headers)
+        answer = await client.post(
+            "/graphql",
+            json={"query": ON_TRACK, "variables": {"id": str(scene.taught.id)}},
+            headers=headers,
+        )
+        body = answer.json()
+        assert "errors" not in body, body
+        [maths] = body["data"]["pupil"]["page"]["subjects"]
+        line = maths["onTrack"]
+        return rest, None if line is None else {"words": line["words"], "as_at": line["asAt"]}
+
+    rest, graphql = await both(parent)
+    assert rest == graphql == {"words": "On track", "as_at": "Summer"}
+    switched = await client.patch(
+        f"/v1/schools/{world.schools['A1'].id}",
+        json={"on_track_for_pupils": False},
+        headers=world.headers("school_leader"),
+    )
+    assert switched.status_code == 200
+    assert await both(parent) == (None, None)
+    rest, graphql = await both(world.headers("teacher"))
+    assert rest == graphql == {"words": "On track", "as_at": "Summer"}
