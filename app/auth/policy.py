@@ -11,6 +11,7 @@ may not change.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -290,6 +291,12 @@ def reach(principal: Principal, resource: Resource, action: Action) -> Reach:
         pupil_ids=frozenset(pupil_ids),
         pupil_school_ids=frozenset(pupil_school_ids - school_ids),
     )
+
+
+def as_staff(found: Reach) -> Reach:
+    """The part of a reach that is not a pupil's or parent's own record: what the principal
+    reaches as staff (a leader, a teacher, trust staff, a client)."""
+    return dataclasses.replace(found, pupil_ids=frozenset(), pupil_school_ids=frozenset())
 
 
 def sees_pupils(principal: Principal, *, school_id: uuid.UUID) -> bool:

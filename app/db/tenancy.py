@@ -65,6 +65,12 @@ class School(SchoolBase, table=True):
     # Reports shown to those who may not see pupils (governors) suppress any figure counting
     # fewer pupils than this (DESIGN: need to know); never below 3.
     report_threshold: int = Field(default=6, sa_column_kwargs={"server_default": "6"})
+    # The pupil's page's on-track line (app.domain.on_track): the report template (by code:
+    # the school's own, else its trust's) whose attainment rule decides it, null for none;
+    # whether pupils and parents see it (staff always do); the school's words for it.
+    on_track_template: str | None = Field(default=None, max_length=32)
+    on_track_for_pupils: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    on_track_words: dict[str, str] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

@@ -5,7 +5,9 @@ sentence the teacher writes, or both (the sentence then says it in the pupil's w
 ``open`` until a teacher closes it (``closed``: no longer worked on) or marks it ``achieved``;
 a target on an objective is achieved by itself, dated the day it was judged, when a judgement
 at or beyond the scale's secure descriptor comes to stand in that cell. A closed or achieved
-target can be opened again.
+target can be opened again. A target is a next step: one on an objective already secure for
+the pupil is refused (422 naming the objective, or the pupils of a class it is secure for), not
+stored as achieved before it was worked on.
 """
 
 from __future__ import annotations

@@ -401,6 +401,36 @@ async def matrix_cell_pupils(
     )
 
 
+async def pupil_categories(
+    session: AsyncSession,
+    *,
+    definition: ReportDefinition,
+    reach: Reach,
+    school_id: uuid.UUID,
+    pupil_ids: Collection[uuid.UUID],
+    today: date | None = None,
+) -> dict[tuple[uuid.UUID, uuid.UUID], Category]:
+    """Where each of some pupils of one school stands in each subject with a rule, at the
+    definition's first point, by its attainment rule: the category its report counts them in
+    (a pupil's page says it in words). Pupils outside ``reach`` are left out; a definition that
+    cannot run in the school is a DefinitionError, as for its report."""
+    if not pupil_ids:
+        return {}
+    context = await _prepare(
+        session,
+        definition=definition,
+        reach=reach,
+        school_ids=[school_id],
+        suppress_below=None,
+        today=today or date.today(),
+    )
+    plan = dataclasses.replace(context.plan, pupil_ids=frozenset(pupil_ids))
+    return {
+        (row.pupil_id, row.subject_id): Category(row.category)
+        for row in await queries.pupil_categories(session, plan)
+    }
+
+
 # --- Resolving a definition against the schools ---------------------------------------------
 @dataclasses.dataclass
 class _Lookups:

@@ -9,15 +9,18 @@ objective's statement in full and, for judged ones, the descriptor's label, neve
 number. A pupil working within another year's curriculum sees that curriculum, named as it is
 ("Year 2"), and nothing that compares them with their year group.
 
-Whether a pupil is "on track" by the school's attainment rule is not on the page yet (see the
-README): a school cannot yet choose whether pupils and parents see it.
+Secondary, per subject: whether the pupil is on track (app.domain.on_track), placed by the
+report engine with the attainment rule of the report template the school names, at the point
+the school is working towards, and said in the school's words. A school may show it to staff
+only (``on_track_for_pupils``): a caller who reaches the pupil only as the pupil or a parent
+then gets no line.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,29 +30,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.schemas.pupil_page import (
     MyPupil,
     MyPupils,
+    OnTrack,
     PageObjective,
     PagePupil,
     PageSubject,
     PupilPage,
 )
 from app.api.schemas.targets import TargetRead
-from app.auth.policy import Action, Resource, reach
+from app.auth.policy import Action, Reach, Resource, as_staff, reach
 from app.auth.principal import Principal
 from app.db.queries import grid as grid_queries
 from app.db.queries import pupil_record as queries
+from app.db.queries import reports as report_queries
 from app.db.queries import targets as target_queries
 from app.db.queries.tenancy import get_schools
 from app.db.queries.working_years import working_years
 from app.db.roster import Pupil
+from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.curriculum import year_in_words
 from app.domain.errors import DomainError
 from app.domain.markbook import DescriptorValue
 from app.domain.next_steps import Standing, steps
+from app.domain.on_track import current_point, on_track_definition, words_for
+from app.domain.reports import DefinitionError, KnownPoint, parse_definition, resolve_point
 from app.domain.roles import SELF_ROLES
 from app.domain.scales import is_secure
 from app.domain.targets import TargetStatus
 from app.errors import InvalidInput, NotFound
+from app.reports import engine
 from app.services.targets import target_read
 
 PUPIL_NOT_FOUND = "pupil not found"
@@ -70,7 +79,9 @@ async def read_page(
         AcademicYear(year)
     except DomainError as exc:
         raise InvalidInput.at("query.academic_year", exc.message) from exc
-    found = await pages(session, principal=principal, pupil_ids=[pupil_id], academic_year=year)
+    found = await pages(
+        session, principal=principal, pupil_ids=[pupil_id], academic_year=year, today=today
+    )
     if pupil_id not in found:
         raise NotFound(PUPIL_NOT_FOUND)
     return found[pupil_id]
@@ -82,21 +93,22 @@ async def pages(
     principal: Principal,
     pupil_ids: Collection[uuid.UUID],
     academic_year: int,
+    today: date | None = None,
 ) -> dict[uuid.UUID, PupilPage]:
     """The pages of the pupils whose judgements the caller may read (the others are left
     out), for ``academic_year``: the judgements that stand now, sorted within each pupil's
     working curriculum year of that academic year in each subject of their school; their open
     targets, and those achieved since the year began (for callers who read their targets).
-    A fixed number of statements however many pupils, plus one per school for its curriculum."""
+    A fixed number of statements however many pupils, plus a few per school for its curriculum
+    and its on-track line (``on_track``)."""
+    judgements = reach(principal, Resource.JUDGEMENT, Action.READ)
     found = await queries.pupils_reached(
         session,
         pupil_ids,
-        [
-            reach(principal, Resource.JUDGEMENT, Action.READ),
-            reach(principal, Resource.TARGET, Action.READ),
-        ],
+        [judgements, reach(principal, Resource.TARGET, Action.READ), as_staff(judgements)],
     )
-    pupils = {p.id: (p, sees_targets) for p, (judged, sees_targets) in found.values() if judged}
+    pupils = {p.id: (p, sees_targets) for p, (judged, sees_targets, _) in found.values() if judged}
+    as_staff_of = {p.id for p, (judged, _, staff) in found.values() if judged and staff}
     if not pupils:
         return {}
     starts_on = AcademicYear(academic_year).starts_on
@@ -140,6 +152,19 @@ async def pages(
         into = open_targets if target.status is TargetStatus.OPEN else achieved
         into[target.pupil_id, target.subject_id].append(target)
 
+    lines = await on_track(
+        session,
+        schools=schools.values(),
+        pupils={
+            p.id: p.school_id
+            for p, _ in pupils.values()
+            if p.id in as_staff_of or schools[p.school_id].on_track_for_pupils
+        },
+        reach=judgements,
+        academic_year=academic_year,
+        today=today or date.today(),
+    )
+
     made: dict[uuid.UUID, PupilPage] = {}
     for pupil_id, (pupil, _) in pupils.items():
         cells = judged.get(pupil_id, {})
@@ -172,6 +197,7 @@ async def pages(
                     ),
                     targets=open_targets.get((pupil_id, subject_id), []),
                     achieved=achieved.get((pupil_id, subject_id), []),
+                    on_track=lines.get((pupil_id, subject_id)),
                 )
             )
         made[pupil_id] = PupilPage(
@@ -181,6 +207,65 @@ async def pages(
             other_targets=open_targets.get((pupil_id, None), []),
         )
     return made
+
+
+async def on_track(
+    session: AsyncSession,
+    *,
+    schools: Iterable[School],
+    pupils: Mapping[uuid.UUID, uuid.UUID],
+    reach: Reach,
+    academic_year: int,
+    today: date,
+) -> dict[tuple[uuid.UUID, uuid.UUID], OnTrack]:
+    """The on-track line of each pupil (``pupils``: id -> school id) in each subject their
+    school's rule covers, in the school's words (app.domain.on_track): the report engine
+    places them with the attainment rule of the template the school names, at the point it is
+    working towards. A school that names no template, whose template is gone or archived or
+    cannot run there (a measure it no longer has), or that has no point that year, gives none.
+    """
+    lines: dict[tuple[uuid.UUID, uuid.UUID], OnTrack] = {}
+    for school in schools:
+        ids = [p for p, s in pupils.items() if s == school.id]
+        if not ids or school.on_track_template is None:
+            continue
+        template = await report_queries.template_for_school(
+            session, school, school.on_track_template
+        )
+        if template is None:
+            continue
+        points = [
+            KnownPoint(p.id, p.code, p.name, p.position, p.assessed_on, p.academic_year)
+            for p in await report_queries.points_of(session, (school.id,), academic_year)
+        ]
+        now = current_point(points, academic_year=academic_year, today=today)
+        if now is None:
+            continue
+        try:
+            saved = parse_definition(template.definition)
+            here = [
+                index
+                for index, spec in enumerate(saved.points)
+                if resolve_point(spec, points, academic_year=academic_year, today=today) == now
+            ]
+            definition = on_track_definition(
+                saved, point_code=now.code, here=here, academic_year=academic_year
+            )
+            if definition is None:
+                continue
+            placed = await engine.pupil_categories(
+                session,
+                definition=definition,
+                reach=reach,
+                school_id=school.id,
+                pupil_ids=ids,
+                today=today,
+            )
+        except DefinitionError:
+            continue
+        for key, category in placed.items():
+            lines[key] = OnTrack(words=words_for(category, school.on_track_words), as_at=now.name)
+    return lines
 
 
 class _Column:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,9 +32,11 @@ from app.db.roster import Pupil
 from app.db.targets import PupilTarget
 from app.db.tenancy import School
 from app.domain.errors import DomainError
+from app.domain.scales import is_secure
 from app.domain.schools import school_uses
 from app.domain.targets import TargetStatus, check_target_text, closing
 from app.errors import Forbidden, InvalidInput, NotFound
+from app.services import idempotency
 from app.services.audit import record, snapshot
 
 PUPIL_NOT_FOUND = "pupil not found"
@@ -150,6 +153,32 @@ async def _check_point(
         errors.append({"field": field, "reason": "no such assessment point in this school"})
 
 
+async def _already_secure(
+    session: AsyncSession, pupil_ids: Collection[uuid.UUID], fields: dict[str, Any]
+) -> set[uuid.UUID]:
+    """The pupils in whose cell of the target's objective a secure judgement stands now (a
+    target there would be achieved before it was worked on: it is refused, and the teacher
+    picks a next step instead). None for a target in words only."""
+    objective_id = fields["objective_id"]
+    if objective_id is None:
+        return set()
+    rows = await record_queries.standing_judgements(
+        session, pupil_ids, None, subject_id=fields["subject_id"]
+    )
+    return {
+        row["pupil_id"]
+        for row in rows
+        if row["objective_id"] == objective_id
+        and is_secure(
+            Decimal(row["value"]),
+            None if row["secure_value"] is None else Decimal(row["secure_value"]),
+        )
+    }
+
+
+ALREADY_SECURE = "already secure for this pupil: a target is a next step, choose one not yet secure"
+
+
 def _new_target(
     principal: Principal, pupil_id: uuid.UUID, school: School, fields: dict[str, Any], today: date
 ) -> PupilTarget:
@@ -204,28 +233,70 @@ async def set_target(
     pupil = await pupil_for_targets(session, principal, pupil_id, Action.WRITE)
     school = await _school(session, pupil.school_id)
     fields = await _checked(session, school, target_in)
+    if await _already_secure(session, [pupil.id], fields):
+        raise InvalidInput.at("body.objective_id", ALREADY_SECURE)
     target = _new_target(principal, pupil.id, school, fields, today or date.today())
     session.add(target)
     _audit(session, principal, school, target, None)
     return (await _read_back(session, [target]))[0]
 
 
-async def set_class_targets(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    class_id: uuid.UUID,
-    targets_in: ClassTargetsIn,
-    today: date | None = None,
-) -> TargetsSet:
-    """Set the same target for many pupils of a class at once (the pupils named, else every
-    pupil of the class the caller may set targets for), all or nothing: one target each."""
+async def _class_to_target(
+    session: AsyncSession, principal: Principal, class_id: uuid.UUID
+) -> tuple[Any, guards.SchoolReach]:
+    """The class and the caller's access to its pupils' targets: not found out of reach,
+    forbidden for those who may only read targets."""
     class_ = await roster_queries.get_class(session, class_id)
     if class_ is None or not reach(principal, Resource.CLASS, Action.READ).touches(
         school_id=class_.school_id
     ):
         raise NotFound("class not found")
     access = await guards.school_to_record(session, principal, Resource.TARGET, class_.school_id)
+    return class_, access
+
+
+async def class_targets_request(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    class_id: uuid.UUID,
+    targets_in: ClassTargetsIn,
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+) -> tuple[dict[str, Any], bool]:
+    """Class targets as the API receives them: access first, then the stored answer for a
+    retried ``Idempotency-Key`` (the same targets, not a second set), else the write. Returns
+    (answer, replayed)."""
+    class_, access = await _class_to_target(session, principal, class_id)
+
+    async def run() -> dict[str, Any]:
+        made = await _set_class_targets(
+            session, principal=principal, class_=class_, access=access, targets_in=targets_in
+        )
+        return made.model_dump(mode="json")
+
+    _, answer, replayed = await idempotency.once(
+        session,
+        principal=principal,
+        key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        run=run,
+        status_code=201,
+    )
+    return answer, replayed
+
+
+async def _set_class_targets(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    class_: Any,
+    access: guards.SchoolReach,
+    targets_in: ClassTargetsIn,
+    today: date | None = None,
+) -> TargetsSet:
+    """Set the same target for many pupils of a class at once (the pupils named, else every
+    pupil of the class the caller may set targets for), all or nothing: one target each."""
     school = access.school
     members = await grid_queries.grid_pupils(session, access.write, school.id, class_id=class_.id)
     in_class = [row.id for row in members]
@@ -256,6 +327,21 @@ async def set_class_targets(
     fields = await _checked(
         session, school, TargetIn(**targets_in.model_dump(exclude={"pupil_ids"}))
     )
+    secured = await _already_secure(session, chosen, fields)
+    if secured:
+        if targets_in.pupil_ids is None:
+            raise InvalidInput.at(
+                "body.objective_id",
+                f"already secure for {len(secured)} of the class's pupils: name the others "
+                "in pupil_ids, or choose an objective not yet secure",
+            )
+        raise InvalidInput.of(
+            [
+                {"field": f"body.pupil_ids.{index}", "reason": ALREADY_SECURE}
+                for index, pupil_id in enumerate(chosen)
+                if pupil_id in secured
+            ]
+        )
     day = today or date.today()
     targets = [_new_target(principal, pupil_id, school, fields, day) for pupil_id in chosen]
     session.add_all(targets)

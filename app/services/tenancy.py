@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +18,14 @@ from app.api.schemas.tenancy import (
 )
 from app.auth.policy import Action, Resource, reach, require, require_any
 from app.auth.principal import Principal
+from app.db.queries import reports as report_queries
 from app.db.queries import tenancy as queries
 from app.db.queries.paging import Page
 from app.db.tenancy import AssessmentPoint, School, Trust
 from app.domain.calendar import AcademicYear, check_assessment_date, default_assessment_points
 from app.domain.errors import DomainError
+from app.domain.on_track import check_words
+from app.domain.reports import parse_definition
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services import summaries
 from app.services.audit import record, snapshot
@@ -138,6 +142,7 @@ async def update_school(
         await _check_trust_for_school(session, principal, changes["trust_id"])
     if "urn" in changes and await queries.urn_taken(session, changes["urn"], besides=school.id):
         raise Conflict(f"a school with URN {changes['urn']} is already registered")
+    await _check_on_track(session, school, changes)
     before = snapshot(school)
     school.sqlmodel_update(changes)
     record(
@@ -151,6 +156,34 @@ async def update_school(
     )
     await session.flush()
     return school
+
+
+async def _check_on_track(session: AsyncSession, school: School, changes: dict[str, Any]) -> None:
+    """The on-track settings as stored: a template the school runs (its own or its trust's,
+    not archived) with an attainment rule; the school's words checked and kept without the
+    categories left to the defaults (none: null). A 422 naming the field otherwise."""
+    code = changes.get("on_track_template")
+    if code is not None:
+        template = await report_queries.template_for_school(session, school, code)
+        if template is None:
+            raise InvalidInput.at(
+                "body.on_track_template", "no report template of this code in this school"
+            )
+        try:
+            rules = parse_definition(template.definition).attainment
+        except DomainError:
+            rules = ()
+        if not rules:
+            raise InvalidInput.at(
+                "body.on_track_template",
+                "this template has no attainment rule: give one that says below / at / above",
+            )
+    if changes.get("on_track_words") is not None:
+        try:
+            words = check_words(changes["on_track_words"], field="body.on_track_words")
+        except DomainError as exc:
+            raise InvalidInput.at(exc.field or "body.on_track_words", exc.message) from exc
+        changes["on_track_words"] = words or None
 
 
 async def list_schools(

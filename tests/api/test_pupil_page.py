@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlmodel import col
 from app.auth.tokens import TokenSubject
 from app.db.audit import AuditEvent
 from app.db.base import utcnow
-from app.db.markbook import WorkingYear
+from app.db.markbook import MeasureValue, WorkingYear
 from app.db.roster import ClassPupil
 from app.db.targets import PupilTarget
 from tests.support.definitions import add_definitions
@@ -358,6 +359,68 @@ async def test_a_class_gets_the_same_target_in_one_request_all_or_nothing(
     assert await _stored_targets(session) == 1
 
 
+async def test_a_target_on_an_objective_already_secure_is_refused_and_nothing_is_stored(
+    client, world, scene, session
+):
+    n1 = scene.defs.objectives[0]  # Tilly's stands at GDS: already secure
+    teacher = world.headers("teacher")
+    refused = await client.post(
+        _targets(scene.taught.id), json={"objective_id": str(n1.id)}, headers=teacher
+    )
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["field"] == "body.objective_id" and "already secure" in error["reason"]
+    # The untaught pupil's N1 stands at WT: a next step, so a leader may set it there.
+    leader = world.headers("school_leader")
+    made = await client.post(
+        _targets(scene.untaught.id), json={"objective_id": str(n1.id)}, headers=leader
+    )
+    assert made.status_code == 201, made.text
+    class_id = (
+        await session.execute(
+            sa.select(ClassPupil.class_id).where(col(ClassPupil.pupil_id) == scene.taught.id)
+        )
+    ).scalar_one()
+    url = f"/v1/classes/{class_id}/targets"
+    whole = await client.post(url, json={"objective_id": str(n1.id)}, headers=teacher)
+    assert whole.status_code == 422
+    assert whole.json()["errors"][0]["field"] == "body.objective_id"
+    named = await client.post(
+        url,
+        json={"objective_id": str(n1.id), "pupil_ids": [str(scene.taught.id)]},
+        headers=teacher,
+    )
+    assert named.status_code == 422
+    assert named.json()["errors"][0]["field"] == "body.pupil_ids.0"
+    assert await _stored_targets(session) == 1
+
+
+async def test_class_targets_retried_with_an_idempotency_key_are_set_once(
+    client, world, scene, session
+):
+    class_id = (
+        await session.execute(
+            sa.select(ClassPupil.class_id).where(col(ClassPupil.pupil_id) == scene.taught.id)
+        )
+    ).scalar_one()
+    url = f"/v1/classes/{class_id}/targets"
+    headers = {**world.headers("teacher"), "Idempotency-Key": "class-targets-1"}
+    first = await client.post(url, json={"text": "Times tables"}, headers=headers)
+    assert first.status_code == 201, first.text
+    assert "idempotent-replayed" not in first.headers
+    again = await client.post(url, json={"text": "Times tables"}, headers=headers)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    other = await client.post(url, json={"text": "Spellings"}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "header.idempotency-key"
+    bad = await client.post(
+        url, json={"text": "Spellings"}, headers={**headers, "Idempotency-Key": "has space"}
+    )
+    assert bad.status_code == 422
+    assert await _stored_targets(session) == 1
+
+
 # --- Finding one's own pupils -------------------------------------------------------------
 async def test_a_parent_of_two_children_finds_both_without_knowing_ids(client, world, scene):
     school = str(world.schools["A1"].id)
@@ -386,6 +449,196 @@ async def test_a_parent_of_two_children_finds_both_without_knowing_ids(client, w
     # Staff reach pupils through their school: the list is theirs to ignore.
     staff = (await client.get("/v1/me/pupils", headers=world.headers("school_leader"))).json()
     assert staff["items"] == []
+
+
+# --- On track: the school's attainment rule, in words --------------------------------------
+async def _on_track_school(
+    client, world, session, rule: dict, *, words: dict | None = None
+) -> uuid.UUID:
+    """A1 gets this year's summer point (its figures count every judgement so far), a
+    template with ``rule`` for mathematics, and names it for the on-track line."""
+    leader = world.headers("school_leader")
+    school_id = str(world.schools["A1"].id)
+    point = await client.post(
+        f"/v1/schools/{school_id}/assessment-points",
+        json={
+            "code": "SUM",
+            "name": "Summer",
+            "position": 3,
+            "academic_year": this_year(),
+            "assessed_on": date(this_year() + 1, 7, 10).isoformat(),
+        },
+        headers=leader,
+    )
+    assert point.status_code == 201, point.text
+    template = await client.post(
+        "/v1/report-templates",
+        json={
+            "school_id": school_id,
+            "code": "BAA",
+            "name": "Below, at and above",
+            "definition": {
+                "metrics": ["attainment"],
+                "dimensions": ["subject"],
+                "points": [{"code": "SUM"}],
+                "attainment": [{"subject": "MA", **rule}],
+            },
+        },
+        headers=leader,
+    )
+    assert template.status_code == 201, template.text
+    settings: dict = {"on_track_template": "BAA"}
+    if words is not None:
+        settings["on_track_words"] = words
+    named = await client.patch(f"/v1/schools/{school_id}", json=settings, headers=leader)
+    assert named.status_code == 200, named.text
+    assert named.json()["on_track_template"] == "BAA"
+    return uuid.UUID(point.json()["id"])
+
+
+async def _line(client, pupil_id, headers) -> dict | None:
+    response = await client.get(_page(pupil_id), headers=headers)
+    assert response.status_code == 200, response.text
+    [maths] = response.json()["subjects"]
+    return maths["on_track"]
+
+
+async def test_no_on_track_line_until_the_school_names_its_attainment_rule(client, world, scene):
+    assert await _line(client, scene.taught.id, world.headers("school_leader")) is None
+
+
+async def test_the_on_track_line_says_where_the_pupil_stands_by_percent_secured_in_words(
+    client, world, scene, session
+):
+    # Tilly: 1 of her 2 Year 4 objectives secure (50%); the untaught pupil: none.
+    await _on_track_school(client, world, session, {"secured": {"at": 40, "above": 90}})
+    leader = world.headers("school_leader")
+    assert await _line(client, scene.taught.id, leader) == {
+        "words": "On track",
+        "as_at": "Summer",
+    }
+    assert (await _line(client, scene.untaught.id, leader))["words"] == "Working towards"
+    parent = await self_user(client, world, "parent", scene.taught.id)
+    assert (await _line(client, scene.taught.id, parent))["words"] == "On track"
+
+
+async def test_the_on_track_line_by_a_scale_measure_in_the_schools_own_words(
+    client, world, scene, session
+):
+    point = await _on_track_school(client, world, session, {"measure": "MA-TA"})
+    session.add(
+        MeasureValue(
+            pupil_id=scene.taught.id,
+            measure_id=scene.scale_measure.id,
+            assessment_point_id=point,
+            school_id=world.schools["A1"].id,
+            recorded_at=utcnow(),
+            recorded_by=world.users["teacher"].id,
+            descriptor_id=scene.by_code["GDS"].id,
+            number=Decimal(3),
+            curriculum_year=4,
+        )
+    )
+    await session.commit()
+    # Words changed later keep the rest as they are; the template stays named.
+    school = f"/v1/schools/{world.schools['A1'].id}"
+    leader = world.headers("school_leader")
+    changed = await client.patch(
+        school, json={"on_track_words": {"above": "Flying"}}, headers=leader
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["on_track_words"] == {"above": "Flying"}
+    assert (await _line(client, scene.taught.id, leader))["words"] == "Flying"
+    # No teacher assessment for the untaught pupil yet.
+    assert (await _line(client, scene.untaught.id, leader))["words"] == "Not assessed yet"
+
+
+async def test_a_pupil_working_within_an_earlier_year_is_never_told_below(
+    client, world, scene, session
+):
+    session.add(
+        WorkingYear(
+            pupil_id=scene.untaught.id,
+            subject_id=scene.defs.subject.id,
+            academic_year=this_year(),
+            school_id=world.schools["A1"].id,
+            curriculum_year=3,
+            set_at=utcnow(),
+            set_by=world.users["school_leader"].id,
+            version=99,
+        )
+    )
+    await session.commit()
+    await _on_track_school(client, world, session, {"secured": {"at": 40}})
+    parent = await self_user(client, world, "parent", scene.untaught.id)
+    response = await client.get(_page(scene.untaught.id), headers=parent)
+    [maths] = response.json()["subjects"]
+    assert maths["on_track"]["words"] == "Working on their own curriculum"
+    assert "below" not in response.text.lower() and "towards" not in maths["on_track"]["words"]
+
+
+async def test_a_school_shows_the_on_track_line_to_staff_only(client, world, scene, session):
+    await _on_track_school(client, world, session, {"secured": {"at": 40}})
+    leader = world.headers("school_leader")
+    off = await client.patch(
+        f"/v1/schools/{world.schools['A1'].id}",
+        json={"on_track_for_pupils": False},
+        headers=leader,
+    )
+    assert off.status_code == 200 and off.json()["on_track_for_pupils"] is False
+    for role in ("pupil", "parent"):
+        headers = await self_user(client, world, role, scene.taught.id)
+        assert await _line(client, scene.taught.id, headers) is None, role
+    for name in ("school_leader", "teacher"):
+        assert (await _line(client, scene.taught.id, world.headers(name)))["words"] == "On track"
+    # A teacher may not switch it back: the school's settings are its leaders'.
+    refused = await client.patch(
+        f"/v1/schools/{world.schools['A1'].id}",
+        json={"on_track_for_pupils": True},
+        headers=world.headers("teacher"),
+    )
+    assert refused.status_code in (403, 404)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"on_track_template": "NOPE"}, "body.on_track_template"),
+        ({"on_track_template": "NO-RULE"}, "body.on_track_template"),
+        ({"on_track_template": ""}, "body.on_track_template"),
+        ({"on_track_for_pupils": None}, "body.on_track_for_pupils"),
+        ({"on_track_for_pupils": "no"}, "body.on_track_for_pupils"),
+        ({"on_track_words": {"middling": "Fine"}}, "body.on_track_words.middling"),
+        ({"on_track_words": {"at": "x" * 61}}, "body.on_track_words.at"),
+        ({"on_track_words": {"at": "On\ttrack"}}, "body.on_track_words.at"),
+        ({"on_track_words": {"at": "   "}}, "body.on_track_words.at"),
+    ],
+)
+async def test_bad_on_track_settings_are_refused_naming_the_field_and_nothing_is_stored(
+    client, world, scene, session, body, field
+):
+    leader = world.headers("school_leader")
+    school_id = str(world.schools["A1"].id)
+    made = await client.post(
+        "/v1/report-templates",
+        json={
+            "school_id": school_id,
+            "code": "NO-RULE",
+            "name": "Pupils",
+            "definition": {"metrics": ["pupils"], "dimensions": ["subject"], "points": ["start"]},
+        },
+        headers=leader,
+    )
+    assert made.status_code == 201, made.text
+    response = await client.patch(f"/v1/schools/{school_id}", json=body, headers=leader)
+    assert response.status_code == 422, response.text
+    assert field in [e["field"] for e in response.json()["errors"]], response.json()
+    school = (await client.get(f"/v1/schools/{school_id}", headers=leader)).json()
+    assert (
+        school["on_track_template"],
+        school["on_track_for_pupils"],
+        school["on_track_words"],
+    ) == (None, True, None)
 
 
 # --- GraphQL: the same page under the same rule ---------------------------------------------
@@ -443,3 +696,40 @@ async def test_erasing_a_pupil_erases_their_targets_and_empties_their_audit(
         await session.scalars(sa.select(AuditEvent).where(col(AuditEvent.entity_id) == target_id))
     )
     assert (event.before, event.after) == (None, None)
+
+
+ON_TRACK = """
+query ($id: UUID!) { pupil(id: $id) { page { subjects { subject onTrack { words asAt } } } } }
+"""
+
+
+async def test_graphql_gives_the_same_on_track_line_under_the_same_switch(
+    client, world, scene, session
+):
+    await _on_track_school(client, world, session, {"secured": {"at": 40, "above": 90}})
+    parent = await self_user(client, world, "parent", scene.taught.id)
+
+    async def both(headers: dict) -> tuple[dict | None, dict | None]:
+        rest = await _line(client, scene.taught.id, headers)
+        answer = await client.post(
+            "/graphql",
+            json={"query": ON_TRACK, "variables": {"id": str(scene.taught.id)}},
+            headers=headers,
+        )
+        body = answer.json()
+        assert "errors" not in body, body
+        [maths] = body["data"]["pupil"]["page"]["subjects"]
+        line = maths["onTrack"]
+        return rest, None if line is None else {"words": line["words"], "as_at": line["asAt"]}
+
+    rest, graphql = await both(parent)
+    assert rest == graphql == {"words": "On track", "as_at": "Summer"}
+    switched = await client.patch(
+        f"/v1/schools/{world.schools['A1'].id}",
+        json={"on_track_for_pupils": False},
+        headers=world.headers("school_leader"),
+    )
+    assert switched.status_code == 200
+    assert await both(parent) == (None, None)
+    rest, graphql = await both(world.headers("teacher"))
+    assert rest == graphql == {"words": "On track", "as_at": "Summer"}

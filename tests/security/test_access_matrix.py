@@ -752,7 +752,9 @@ REQUESTS: dict[Route, Callable[[Targets, str], Call]] = {
     ("GET", "/v1/schools"): lambda t, k: Call(),
     ("GET", "/v1/schools/{school_id}"): lambda t, k: Call(path={"school_id": t.school(k).id}),
     ("PATCH", "/v1/schools/{school_id}"): lambda t, k: Call(
-        path={"school_id": t.school(k).id}, json={"name": "Renamed School"}
+        # The school's settings, the on-track switch among them, are its leaders'.
+        path={"school_id": t.school(k).id},
+        json={"name": "Renamed School", "on_track_for_pupils": False},
     ),
     ("POST", "/v1/schools/{school_id}/assessment-points"): lambda t, k: Call(
         path={"school_id": t.school(k).id}, json=_point_body()

@@ -262,6 +262,18 @@ class PageObjectiveType:
 
 
 @strawberry.type(
+    name="OnTrack",
+    description="Whether a pupil is on track in a subject, in the school's words, by the "
+    "attainment rule of the report template the school chose (as GET /v1/pupils/{id}/page).",
+)
+class OnTrackType:
+    words: str = strawberry.field(
+        description="e.g. On track, Working towards, Working beyond: the school's words."
+    )
+    as_at: str = strawberry.field(description="The assessment point it is read at: Autumn.")
+
+
+@strawberry.type(
     name="PageSubject",
     description="One subject of a pupil's page: strengths, next steps and what is not yet "
     "judged within the curriculum they work on, and their targets in it.",
@@ -277,6 +289,10 @@ class PageSubjectType:
     not_yet_judged: list[PageObjectiveType]
     targets: list[Target] = strawberry.field(description="Open targets.")
     achieved: list[Target] = strawberry.field(description="Achieved this academic year.")
+    on_track: OnTrackType | None = strawberry.field(
+        description="Secondary: on track by the school's attainment rule; null if the school "
+        "names no rule for the subject, or shows it only to staff (for a pupil or parent)."
+    )
 
     @classmethod
     def of(cls, row: PageSubject) -> PageSubjectType:
@@ -289,6 +305,9 @@ class PageSubjectType:
             not_yet_judged=[PageObjectiveType.of(o) for o in row.not_yet_judged],
             targets=[Target.of(t) for t in row.targets],
             achieved=[Target.of(t) for t in row.achieved],
+            on_track=None
+            if row.on_track is None
+            else OnTrackType(words=row.on_track.words, as_at=row.on_track.as_at),
         )
 
 

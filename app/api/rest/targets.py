@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.rest.common import problems
+from app.api.rest.roster import IdempotencyKey
 from app.api.schemas.targets import ClassTargetsIn, TargetIn, TargetRead, TargetsSet, TargetUpdate
 from app.domain.targets import TargetStatus
+from app.services import idempotency
 from app.services import targets as service
 
 router = APIRouter(tags=["targets"])
@@ -67,14 +70,28 @@ async def list_pupil_targets(
 async def set_class_targets(
     class_id: uuid.UUID,
     targets_in: ClassTargetsIn,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-) -> TargetsSet:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Set the same target for many pupils of a class (those named in `pupil_ids`, else every
-    pupil of the class the caller may set targets for), all or nothing: one target each."""
-    return await service.set_class_targets(
-        session, principal=principal, class_id=class_id, targets_in=targets_in
+    pupil of the class the caller may set targets for), all or nothing: one target each. An
+    objective already secure for a pupil is refused (422), as a target is a next step. Send an
+    `Idempotency-Key` to make a retry safe: it gets the first answer, not a second set."""
+    body = await request.body()
+    answer, replayed = await service.class_targets_request(
+        session,
+        principal=principal,
+        class_id=class_id,
+        targets_in=targets_in,
+        idempotency_key=idempotency_key,
+        request_fingerprint=idempotency.fingerprint(
+            request.method, request.url.path, request.url.query, body
+        ),
     )
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(answer, status_code=201, headers=headers)
 
 
 @router.get("/v1/targets/{target_id}", response_model=TargetRead, responses=problems(404))

@@ -33,6 +33,17 @@ class PageObjective(BaseModel):
     judged_on: date | None = Field(description="The day it was judged; null if not yet.")
 
 
+class OnTrack(BaseModel):
+    """Whether the pupil is on track in a subject, in the school's words, by the attainment
+    rule of the report template the school chose (app.domain.on_track)."""
+
+    words: str = Field(
+        description="e.g. On track, Working towards, Working beyond, Working on their own "
+        "curriculum, Not assessed yet: the school's words, else these."
+    )
+    as_at: str = Field(description="The assessment point it is read at, by name: Autumn.")
+
+
 class PageSubject(BaseModel):
     """One subject: strengths, next steps and what is not yet judged (app.domain.next_steps),
     within the curriculum the pupil works on, and the pupil's targets in it."""
@@ -55,6 +66,12 @@ class PageSubject(BaseModel):
     targets: list[TargetRead] = Field(description="Open targets in this subject.")
     achieved: list[TargetRead] = Field(
         description="Targets achieved in the academic year, most recent first."
+    )
+    on_track: OnTrack | None = Field(
+        default=None,
+        description="Secondary: whether the pupil is on track by the school's attainment rule. "
+        "Null if the school names no rule for the subject, has no assessment point that year, "
+        "or shows it only to staff (for a pupil or parent).",
     )
 
 

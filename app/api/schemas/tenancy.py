@@ -34,6 +34,41 @@ class SchoolCreate(SchoolBase, Input):
     pass
 
 
+class OnTrackWords(Input):
+    """A school's own words for where a pupil stands, as their page says it; one left out (or
+    null) keeps the default."""
+
+    above: str | None = Field(
+        default=None, min_length=1, max_length=60, description="Default: Working beyond."
+    )
+    at: str | None = Field(
+        default=None, min_length=1, max_length=60, description="Default: On track."
+    )
+    below: str | None = Field(
+        default=None, min_length=1, max_length=60, description="Default: Working towards."
+    )
+    earlier_curriculum: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="Working within an earlier year's curriculum (unless the template places "
+        "such pupils by it). Default: Working on their own curriculum.",
+    )
+    not_assessed: str | None = Field(
+        default=None, min_length=1, max_length=60, description="Default: Not assessed yet."
+    )
+
+
+ON_TRACK_TEMPLATE_DOC = (
+    "The code of the report template (the school's own, else its trust's) whose attainment rule "
+    "per subject says whether a pupil is on track on their page; null: no on-track line."
+)
+ON_TRACK_FOR_PUPILS_DOC = (
+    "Whether pupils and parents see the on-track line on the pupil's page (teachers and "
+    "leaders always do)."
+)
+
+
 class SchoolUpdate(Input):
     name: str = Field(default=None, min_length=1, max_length=200)
     urn: URN = None  # type: ignore[assignment]
@@ -46,12 +81,25 @@ class SchoolUpdate(Input):
         description="Reports for those who may not see pupils (governors) hide any figure "
         f"counting fewer pupils than this; never below {MIN_THRESHOLD}.",
     )
+    on_track_template: str | None = Field(
+        default=None, min_length=1, max_length=32, description=ON_TRACK_TEMPLATE_DOC
+    )
+    on_track_for_pupils: bool = Field(default=None, description=ON_TRACK_FOR_PUPILS_DOC)
+    on_track_words: OnTrackWords | None = Field(
+        default=None, description="The school's words for the on-track line; null: defaults."
+    )
 
 
 class SchoolRead(SchoolBase, Output):
     id: uuid.UUID
     report_threshold: int = Field(
         description="Reports for governors hide figures counting fewer pupils than this."
+    )
+    on_track_template: str | None = Field(description=ON_TRACK_TEMPLATE_DOC)
+    on_track_for_pupils: bool = Field(description=ON_TRACK_FOR_PUPILS_DOC)
+    on_track_words: dict[str, str] | None = Field(
+        description="The school's own words for the on-track line (the others are the "
+        "defaults); null: the defaults."
     )
     created_at: datetime
     updated_at: datetime

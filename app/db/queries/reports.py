@@ -42,7 +42,7 @@ from app.db.markbook import (
 from app.db.queries.judgements import standing_rank
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within
-from app.db.reports import ReportTemplateVersion
+from app.db.reports import ReportTemplate, ReportTemplateVersion
 from app.db.roster import (
     ClassPupil,
     Enrolment,
@@ -143,6 +143,8 @@ class ReportPlan:
     # With the school as the first breakdown: also the rows of all the schools together, at
     # every level of the other breakdowns (a trust's rows beside its schools', in one go).
     totals: bool = False
+    # Only these pupils (a pupil's page places one pupil, not a school's): None, every pupil.
+    pupil_ids: frozenset[uuid.UUID] | None = None
 
 
 def levels(plan: ReportPlan) -> list[tuple[int, frozenset[Dimension]]]:
@@ -840,6 +842,8 @@ def _build(plan: ReportPlan) -> _Built:
         where.append(
             pupils_within(plan.reach, pupil_column=PUPIL.c.id, school_column=PUPIL.c.school_id)
         )
+    if plan.pupil_ids is not None:
+        where.append(PUPIL.c.id.in_(sorted(plan.pupil_ids)))
     base = sa.select(*base_columns).select_from(source).where(*where).cte("base")
 
     # Facts: the base with what progress and combined figures need from the pupil's other rows.
@@ -1297,6 +1301,18 @@ async def matrix_pupils(
     return list(await session.scalars(statement))
 
 
+async def pupil_categories(session: AsyncSession, plan: ReportPlan) -> list[Any]:
+    """Each pupil's attainment category per subject at the plan's first point column (pupil
+    id, subject id, category), for the subjects with a rule: the rows the report counts."""
+    built = _build(plan)
+    await _tune(session)
+    facts = built.facts
+    statement = sa.select(facts.c.pupil_id, facts.c.subject_id, facts.c.category).where(
+        facts.c.col == 0, facts.c.category.is_not(None)
+    )
+    return list(await session.execute(statement))
+
+
 # --- Around the engine: schools, pupils behind a cell, templates ----------------------------
 async def schools_of_trust(session: AsyncSession, trust_id: uuid.UUID) -> list[School]:
     rows = await session.scalars(
@@ -1328,3 +1344,21 @@ async def template_versions(
     table = ReportTemplateVersion.__table__.c
     statement = sa.select(ReportTemplateVersion).where(table.template_id == template_id)
     return await paginate(session, statement, order_by=[table.version], cursor=cursor, limit=limit)
+
+
+async def template_for_school(
+    session: AsyncSession, school: School, code: str
+) -> ReportTemplate | None:
+    """The template of this code a school runs: its own, else its trust's; never archived."""
+    table = ReportTemplate.__table__.c  # type: ignore[attr-defined]
+    owners = [table.school_id == school.id]
+    if school.trust_id is not None:
+        owners.append(table.trust_id == school.trust_id)
+    found = list(
+        await session.scalars(
+            sa.select(ReportTemplate).where(
+                table.code == code, table.archived.is_(False), sa.or_(*owners)
+            )
+        )
+    )
+    return next((t for t in found if t.school_id == school.id), found[0] if found else None)
