@@ -17,7 +17,6 @@ from app.api.schemas.roster import ClassSyncRow, PupilSyncRow
 from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup
 from app.importers import FileRejected, ImportedRoster, ZipLimits, parse_oneroster
-from app.importers.oneroster import GRADE_TO_YEAR_GROUP
 from app.importers.safety import SafeZip
 from tests.support.files import (
     DEST_URN,
@@ -158,7 +157,12 @@ def test_no_sessions_no_academic_year():
     assert roster.academic_year is None
 
 
-@pytest.mark.parametrize(("grade", "year_group"), sorted(GRADE_TO_YEAR_GROUP.items()))
+ENGLAND_GRADES = {"IT": "N1", "PR": "N1", "PK": "N2", "TK": "R", "KG": "R"} | {
+    f"{year:02d}": str(year) for year in range(1, 14)
+}
+
+
+@pytest.mark.parametrize(("grade", "year_group"), sorted(ENGLAND_GRADES.items()))
 def test_grades_map_to_nc_year_groups(grade, year_group):
     row = one(minimal(users_csv={"grades": grade}))
     assert row["year_group"] == year_group
@@ -208,11 +212,12 @@ def test_race_flags_are_ignored_with_a_warning():
     assert any("race flags of 1 pupils ignored" in warning for warning in roster.warnings)
 
 
-def test_without_demographics_there_is_no_birth_date_and_validation_says_so():
-    row = one(minimal(), modes={"demographics": "absent"})
+def test_without_demographics_there_is_no_birth_date_and_the_pupil_is_still_valid():
+    roster = parse_oneroster(oneroster_zip([minimal()], modes={"demographics": "absent"}))
+    row = roster.pupils[0]
     assert "date_of_birth" not in row and "sex" not in row
-    with pytest.raises(ValidationError, match="date_of_birth"):
-        PupilSyncRow.model_validate(row)
+    assert PupilSyncRow.model_validate(row).date_of_birth is None
+    assert any("no demographics.csv" in warning for warning in roster.warnings)
 
 
 def test_empty_names_are_absent_so_validation_names_them():
