@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup
 
 
@@ -57,16 +56,6 @@ _ENGLISH_YEAR = re.compile(r"(?:YEAR|Y)\s*0*([0-9]{1,2})")
 _NUMBER = re.compile(r"0*([0-9]{1,2})")
 _BY_NUMBER = {int(group.value): group for group in YearGroup if group.value.isdigit()}
 _OFFSET = {GradeMapping.ENGLAND: 0, GradeMapping.US_AGE: 1}
-
-
-def parse_grade_mapping(raw: str) -> GradeMapping:
-    try:
-        return GradeMapping(raw.strip().lower())
-    except ValueError:
-        names = ", ".join(mapping.value for mapping in GradeMapping)
-        raise DomainError(
-            f"unknown grade mapping {raw!r}: use one of {names}", field="grade_mapping"
-        ) from None
 
 
 def year_group_for(grade: str, mapping: GradeMapping = DEFAULT_GRADE_MAPPING) -> YearGroup | None:

@@ -94,6 +94,7 @@ READ_COLUMNS: dict[str, frozenset[str]] = {
                 "preferredFamilyName",
                 "grades",
                 "primaryOrgSourcedId",
+                "orgSourcedIds",
                 "userIds",
                 "identifier",
             ),
@@ -561,7 +562,13 @@ class _Builder:
                 out["classes"] = list(
                     dict.fromkeys(code_of_class[class_id] for class_id in pupil_classes[user_id])
                 )
-            org = values.get("primaryOrgSourcedId") or student_orgs.get(user_id, "")
+            # OneRoster 1.1 has no primary org: its users list their orgs.
+            org = (
+                values.get("primaryOrgSourcedId")
+                or student_orgs.get(user_id)
+                or _first(values.get("orgSourcedIds", ""))
+                or ""
+            )
             _put(out, "school_urn", urn_of_org.get(org))
             rows.append(out)
             sources.append(f"{self.users.member} row {row.number}")
