@@ -39,6 +39,9 @@ log = logging.getLogger("markbook.imports")
 
 INLINE_PUPILS = 2_000
 DEFAULT_NAMES = {"ctf": "upload.xml", "oneroster": "oneroster.zip"}
+# Pupil fields a file must give: a CTF always carries a date of birth (the DfE's schema
+# requires it), so one without is broken; OneRoster's demographics.csv is optional.
+REQUIRED = {"ctf": ("date_of_birth",), "oneroster": ()}
 
 RunLater = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
 
@@ -195,6 +198,7 @@ async def start_import(
             envelope=envelope,
             school=school,
             unknown_teachers="skip",
+            required=REQUIRED[kind],
         )
         _succeeded(job, result, parsed)
         await session.flush()
@@ -204,7 +208,7 @@ async def start_import(
     job_id = job.id
 
     async def run_later(sessions: async_sessionmaker[AsyncSession]) -> None:
-        await _run(sessions, job_id, principal, envelope, school.id, parsed)
+        await _run(sessions, job_id, principal, envelope, school.id, parsed, REQUIRED[kind])
 
     return job, run_later
 
@@ -223,6 +227,7 @@ async def _run(
     envelope: RosterSyncEnvelope,
     school_id: uuid.UUID,
     parsed: ImportedRoster,
+    required: tuple[str, ...],
 ) -> None:
     async with sessions() as session:
         job = await session.get(ImportJob, job_id)
@@ -241,6 +246,7 @@ async def _run(
                 envelope=envelope,
                 school=school,
                 unknown_teachers="skip",
+                required=required,
             )
             job = await session.get(ImportJob, job_id)
             assert job is not None

@@ -148,8 +148,12 @@ class _Sync:
         *,
         fixed_school: School | None,
         unknown_teachers: str = "refuse",
+        required: tuple[str, ...] = (),
     ) -> None:
         self.principal = principal
+        # Pupil fields this source must give (a CTF always carries a date of birth: one
+        # without is broken, though the field is optional for a sync).
+        self.required = required
         # "refuse": a class naming a teacher email no user of the school has is refused;
         # "skip" (file imports, whose first run may come before the teachers' accounts): the
         # class is stored without that teacher, and the miss is reported in ``teachers_missed``.
@@ -224,6 +228,11 @@ class _Sync:
                 continue
             except DomainError as exc:
                 row.reject(f"{where}.{exc.field}", exc.message)
+                continue
+            for name in self.required:
+                if getattr(item, name) is None:
+                    row.reject(f"{where}.{name}", "Field required")
+            if row.errors:
                 continue
             row.school = self._school_of(row, item.school_urn, where)
             if row.school is None:
@@ -696,6 +705,7 @@ async def sync_roster(
     school: School | None = None,
     trust_id: uuid.UUID | None = None,
     unknown_teachers: str = "refuse",
+    required: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Sync one school's roster (``school``), or a trust's (``trust_id``: rows say their
     school by URN). Returns the counts and a result per row.
@@ -703,7 +713,8 @@ async def sync_roster(
     In all-or-nothing mode a refusal lists every row's problems (up to a cap, with the
     count), those found reading the rows and those found against what is stored. With
     ``unknown_teachers="skip"`` a class naming a teacher email no user of the school has is
-    stored without them, and the answer's ``teachers_missed`` says so.
+    stored without them, and the answer's ``teachers_missed`` says so. ``required`` names
+    pupil fields, optional in a sync, that this source must give (a row without is refused).
 
     The caller must be allowed to write pupils and classes in every school it names; a
     trust-wide sync reaches only the schools the caller may write.
@@ -722,7 +733,12 @@ async def sync_roster(
         if not schools:
             raise Forbidden("you may not sync pupils and classes in this trust's schools")
     sync = _Sync(
-        principal, envelope, schools, fixed_school=school, unknown_teachers=unknown_teachers
+        principal,
+        envelope,
+        schools,
+        fixed_school=school,
+        unknown_teachers=unknown_teachers,
+        required=required,
     )
     # Checking thousands of rows is CPU work: off the event loop, so other requests go on.
     await offload.read_file(sync.read)

@@ -522,3 +522,16 @@ async def test_a_file_with_several_broken_rows_is_refused_naming_each(client, wo
     assert problem["error_count"] == len(problem["errors"]) == 4  # the teacher's and 3 pupils'
     assert all("is not in classes.csv" in e["reason"] for e in problem["errors"])
     assert await count(engine, Pupil) == 0
+
+
+async def test_a_ctf_pupil_without_a_birth_date_is_still_refused(client, world, engine):
+    # Optional for OneRoster (demographics.csv is), but a CTF always carries one: without it
+    # the file is broken.
+    pupils = sample_pupils(2)
+    del pupils[1]["date_of_birth"]
+    response = await client.post(
+        url(world, "ctf"), content=ctf_xml(pupils), headers=world.headers("integration")
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["body.pupils.1.date_of_birth"]
+    assert await count(engine, Pupil) == 0
