@@ -89,7 +89,11 @@ class PupilFields(SQLModel):
     legal_surname: Name
     preferred_forename: str | None = Field(default=None, min_length=1, max_length=100)
     preferred_surname: str | None = Field(default=None, min_length=1, max_length=100)
-    date_of_birth: date
+    date_of_birth: date | None = Field(
+        default=None,
+        description="Unknown when the source does not carry it (OneRoster "
+        "without demographics.csv).",
+    )
     sex: Sex | None = None
     pupil_premium: bool | None = Field(default=None, description="Disadvantaged (PP).")
     fsm: bool | None = Field(default=None, description="Eligible for free school meals.")

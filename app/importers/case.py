@@ -11,9 +11,11 @@ none), ``fullStatement`` its statement. The strand is the item's top-level ances
 itself at the top), the sub-strand its second-level ancestor, each by its abbreviated
 statement when it has one. Siblings are ordered by the isChildOf ``sequenceNumber`` where
 given, then in ``CFItems`` order; objectives are numbered depth-first, parents before
-children. ``educationLevel`` becomes the curriculum years when it names years England uses
-("KG" is reception, "01"-"13" or "1"-"13" the year of that number), as the OneRoster importer
-reads grades.
+children. ``educationLevel`` (or ``educationalLevel``, as some exporters write it; a list or
+a comma-separated string) becomes the curriculum years, each grade read by the import's
+grade mapping (app/domain/grades.py), as the OneRoster importer reads grades: by default "KG"
+is reception and "01"-"13" the year of that number. Levels with no curriculum year (nursery,
+PS, UG) leave the item without one, counted in the warnings.
 
 The package is stored whole or not at all: anything that does not hold together (a dangling
 or cyclic isChildOf, a repeated identifier or code, an item without a statement) raises
@@ -30,7 +32,6 @@ from typing import Any
 from app.domain.curriculum import (
     MAX_LABEL_LENGTH,
     MAX_OBJECTIVES,
-    RECEPTION,
     CurriculumYears,
     check_label,
     check_objective_code,
@@ -40,19 +41,13 @@ from app.domain.curriculum import (
     find_cycle,
 )
 from app.domain.errors import DomainError
+from app.domain.grades import DEFAULT_GRADE_MAPPING, GradeMapping, curriculum_year_for
 from app.importers.errors import FileRejected
 from app.importers.objectives import ImportedFramework, decode_utf8
 
 CHILD_OF = "isChildOf"
-
-# CEDS grade codes with an England curriculum year: kindergarten is reception, and grades
-# keep their number (as GRADE_TO_YEAR_GROUP in the OneRoster importer reads them).
-EDUCATION_LEVEL_TO_YEAR: dict[str, int] = {
-    "KG": RECEPTION,
-    "R": RECEPTION,
-    **{f"{year:02d}": year for year in range(1, 14)},
-    **{str(year): year for year in range(1, 14)},
-}
+# The item's grades, as CASE 1.0 spells the field and as some exporters do.
+LEVEL_FIELDS = ("educationLevel", "educationalLevel")
 
 
 @dataclass(slots=True)
@@ -76,7 +71,12 @@ class _Link:
     index: int  # in CFAssociations
 
 
-def parse_case_package(data: bytes, *, filename: str = "case.json") -> ImportedFramework:
+def parse_case_package(
+    data: bytes,
+    *,
+    filename: str = "case.json",
+    grade_mapping: GradeMapping = DEFAULT_GRADE_MAPPING,
+) -> ImportedFramework:
     """Read a CASE 1.0 JSON package; raise ``FileRejected`` if it is not JSON, not a CASE
     package, or its items and associations do not form a tree."""
     package = _load_json(data, filename)
@@ -87,7 +87,7 @@ def parse_case_package(data: bytes, *, filename: str = "case.json") -> ImportedF
             package = wrapped
     if not isinstance(package, dict):
         raise FileRejected(filename, None, "not a CASE package: the top level is not an object")
-    return _Reader(package, filename).read()
+    return _Reader(package, filename, grade_mapping).read()
 
 
 def _load_json(data: bytes, filename: str) -> Any:
@@ -126,9 +126,10 @@ def _sequence(value: Any) -> int | None:
 
 
 class _Reader:
-    def __init__(self, package: dict[str, Any], filename: str) -> None:
+    def __init__(self, package: dict[str, Any], filename: str, grade_mapping: GradeMapping) -> None:
         self.package = package
         self.filename = filename
+        self.grade_mapping = grade_mapping
         self.warnings: list[str] = []
 
     def reject(self, where: str | None, reason: str) -> FileRejected:
@@ -221,7 +222,8 @@ class _Reader:
                 statement = check_statement(raw.get("fullStatement"), field="fullStatement")
             except DomainError as exc:
                 raise self.reject(where, exc.message) from None
-            years, mapped = _years(raw.get("educationLevel"))
+            levels = next((raw[name] for name in LEVEL_FIELDS if raw.get(name)), None)
+            years, mapped = _years(levels, self.grade_mapping)
             unmapped_years += not mapped
             items[identifier] = _Item(
                 index=index,
@@ -379,7 +381,7 @@ def _label(abbreviated: str, statement: str, code: str) -> str:
     return code
 
 
-def _years(levels: Any) -> tuple[CurriculumYears | None, bool]:
+def _years(levels: Any, mapping: GradeMapping) -> tuple[CurriculumYears | None, bool]:
     """The curriculum years an ``educationLevel`` names, and whether it could be read (an
     absent or empty one reads as "no years" without complaint)."""
     if isinstance(levels, str):
@@ -389,7 +391,7 @@ def _years(levels: Any) -> tuple[CurriculumYears | None, bool]:
     names = [_text(level).upper() for level in levels if _text(level)]
     if not names:
         return None, True
-    years = [EDUCATION_LEVEL_TO_YEAR.get(name) for name in names]
+    years = [curriculum_year_for(name, mapping) for name in names]
     if any(year is None for year in years):
         return None, False
     numbers = [year for year in years if year is not None]

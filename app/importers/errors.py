@@ -16,18 +16,45 @@ class FileRejected(DomainError):
     or a member and row of an archive ("users.csv row 7").
     """
 
-    def __init__(self, filename: str, where: str | None, reason: str) -> None:
+    def __init__(
+        self,
+        filename: str,
+        where: str | None,
+        reason: str,
+        *,
+        others: list[FileRejected] | None = None,
+        total: int | None = None,
+    ) -> None:
         self.filename = filename
         self.where = where
         self.reason = reason
-        if where is None:
-            location = filename
-        elif where.startswith("line "):
-            location = f"{filename} {where}"
-        else:
-            location = f"{filename}, {where}"
-        super().__init__(f"{location}: {reason}", field="body")
+        # Every problem found (this one first), when the file was read to the end to find them
+        # all; ``total`` counts them all, even past those kept.
+        self.problems: list[FileRejected] = [self, *(others or [])]
+        self.total = total if total is not None else len(self.problems)
+        location = _location(filename, where)
+        more = f" (and {self.total - 1} more problems)" if self.total > 1 else ""
+        super().__init__(f"{location}: {reason}{more}", field="body")
+
+    @property
+    def located(self) -> str:
+        """The problem alone, as "file, where: reason"."""
+        return f"{_location(self.filename, self.where)}: {self.reason}"
+
+    @classmethod
+    def several(cls, problems: list[FileRejected], total: int) -> FileRejected:
+        """One refusal listing ``problems`` (the first ones found of ``total``)."""
+        first = problems[0]
+        return cls(first.filename, first.where, first.reason, others=problems[1:], total=total)
 
     def to_dict(self) -> dict[str, str | None]:
         """The parts, for an import job's stored problem."""
         return {"filename": self.filename, "where": self.where, "reason": self.reason}
+
+
+def _location(filename: str, where: str | None) -> str:
+    if where is None:
+        return filename
+    if where.startswith("line "):
+        return f"{filename} {where}"
+    return f"{filename}, {where}"

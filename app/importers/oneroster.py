@@ -3,11 +3,20 @@
 ``manifest.csv`` says which files the zip holds and whether each is ``bulk`` (everything),
 ``delta`` (changes only) or ``absent``. Students (users with the student role) become pupil
 rows keyed by their ``sourcedId``; classes become class rows, with their teachers' emails
-from teacher enrollments. The grade and field mapping is in docs/oneroster-mapping.md.
+from teacher enrollments. The field mapping is in docs/oneroster-mapping.md; grades map to
+year groups by the import's ``GradeMapping`` (app/domain/grades.py).
+
+Optional parts are optional: demographics.csv (pupils then have no birth date or sex), roles.csv
+(a student enrollment then makes a pupil, unless users.csv says the user is staff), and a
+user's grades (then the grades of the classes they are enrolled in, then the import's stated
+year group). Harmless slips (an empty field after the last column, blank column names at the
+end of a header, a file with a header and no rows) are read, with a warning naming the file
+and row.
 
 Values are passed through as written so the sync's row validation reports a bad one against
-its row's index; a file that cannot be read, or whose references do not hold together, raises
-``FileRejected`` naming the CSV and row.
+its row's index; a file that cannot be read, or whose rows or references do not hold
+together, raises ``FileRejected`` naming the CSV and row of every such problem (read to the
+end, so that one upload shows them all).
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.errors import DomainError
+from app.domain.grades import DEFAULT_GRADE_MAPPING, GradeMapping, year_group_for
+from app.domain.pupils import YearGroup
 from app.domain.schools import check_urn
 from app.importers.errors import FileRejected
 from app.importers.roster import ImportedRoster
@@ -40,17 +51,10 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "demographics": ("sourcedId",),
 }
 
-# OneRoster grades are CEDS codes; England's NC years keep their own numbering ("01" is
-# Year 1). Codes with no NC year (PS, UG, Other) are passed through, so the row is rejected
-# with "unknown year group 'UG'" rather than guessed.
-GRADE_TO_YEAR_GROUP: dict[str, str] = {
-    "IT": "N1",
-    "PR": "N1",
-    "PK": "N2",
-    "TK": "R",
-    "KG": "R",
-    **{f"{year:02d}": str(year) for year in range(1, 14)},
-}
+# Row problems kept for one refusal (the rest are counted).
+MAX_PROBLEMS = 1000
+# Rows named one by one in a warning (the rest are counted).
+MAX_NAMED_ROWS = 10
 
 _SEX = {"male": "M", "female": "F", "m": "M", "f": "F"}
 _SEX_NOT_STATED = frozenset({"", "other", "unspecified"})
@@ -78,7 +82,7 @@ READ_COLUMNS: dict[str, frozenset[str]] = {
         (
             "classes",
             REQUIRED_COLUMNS["classes"],
-            ("classCode", "subjects", "courseSourcedId", "schoolSourcedId"),
+            ("classCode", "subjects", "courseSourcedId", "schoolSourcedId", "grades"),
         ),
         (
             "users",
@@ -90,6 +94,7 @@ READ_COLUMNS: dict[str, frozenset[str]] = {
                 "preferredFamilyName",
                 "grades",
                 "primaryOrgSourcedId",
+                "orgSourcedIds",
                 "userIds",
                 "identifier",
             ),
@@ -119,20 +124,48 @@ class _Table:
         return f"{self.name}.csv"
 
 
+class _Problems:
+    """Row problems found while reading, kept to refuse the upload with all of them at once."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.found: list[FileRejected] = []
+        self.total = 0
+
+    def add(self, where: str | None, reason: str) -> None:
+        self.total += 1
+        if len(self.found) < MAX_PROBLEMS:
+            self.found.append(FileRejected(self.filename, where, reason))
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise FileRejected.several(self.found, self.total)
+
+
 def parse_oneroster(
-    data: bytes, *, filename: str = "oneroster.zip", limits: ZipLimits = DEFAULT_ZIP_LIMITS
+    data: bytes,
+    *,
+    filename: str = "oneroster.zip",
+    limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+    grade_mapping: GradeMapping = DEFAULT_GRADE_MAPPING,
+    year_group: YearGroup | None = None,
 ) -> ImportedRoster:
-    """Read a OneRoster 1.2 CSV zip into roster sync rows; raise ``FileRejected`` if the zip
-    is unsafe or not a readable OneRoster set."""
+    """Read a OneRoster 1.1 or 1.2 CSV zip into roster sync rows; raise ``FileRejected`` if
+    the zip is unsafe or not a readable OneRoster set.
+
+    ``grade_mapping`` reads users' and classes' grades; ``year_group`` is the year group of
+    students for whom neither gives one."""
+    problems = _Problems(filename)
     with SafeZip(data, filename=filename, limits=limits) as archive:
         modes, warnings = _read_manifest(archive, filename)
         tables = {
-            name: _read_table(archive, name, mode, filename)
+            name: _read_table(archive, name, mode, problems, warnings)
             if mode != "absent"
             else _Table(name, mode)
             for name, mode in modes.items()
         }
-    return _Builder(tables, filename, warnings).build()
+    builder = _Builder(tables, filename, warnings, problems, grade_mapping, year_group)
+    return builder.build()
 
 
 # --- Reading -----------------------------------------------------------------------------
@@ -148,13 +181,16 @@ def _read_manifest(archive: SafeZip, filename: str) -> tuple[dict[str, str], lis
             else ""
         )
         raise FileRejected(filename, None, f"no {MANIFEST}{hint}: not a OneRoster CSV zip")
-    properties: dict[str, str] = {}
-    for _number, values in _rows(archive, MANIFEST, ("propertyName", "value")):
-        properties[values["propertyName"]] = values["value"]
-
     warnings: list[str] = []
+    problems = _Problems(filename)
+    properties: dict[str, str] = {}
+    for _number, values in _rows(
+        archive, MANIFEST, ("propertyName", "value"), None, problems, warnings
+    ):
+        properties[values["propertyName"]] = values["value"]
+    problems.raise_any()
     version = properties.get("oneroster.version")
-    if version and version not in ("1.1", "1.2"):
+    if version and version not in ("1.0", "1.1", "1.2"):
         warnings.append(f"oneroster.version is {version}: read as OneRoster 1.2")
 
     modes: dict[str, str] = {}
@@ -189,16 +225,27 @@ def _read_manifest(archive: SafeZip, filename: str) -> tuple[dict[str, str], lis
     return modes, warnings
 
 
-def _read_table(archive: SafeZip, name: str, mode: str, filename: str) -> _Table:
+def _read_table(
+    archive: SafeZip, name: str, mode: str, problems: _Problems, warnings: list[str]
+) -> _Table:
     table = _Table(name, mode)
     member = table.member
-    for number, values in _rows(archive, member, REQUIRED_COLUMNS[name], READ_COLUMNS[name]):
+    first_row: dict[str, int] = {}
+    for number, values in _rows(
+        archive, member, REQUIRED_COLUMNS[name], READ_COLUMNS[name], problems, warnings
+    ):
         where = f"{member} row {number}"
         sourced_id = values["sourcedId"]
         if not sourced_id:
-            raise FileRejected(filename, where, "sourcedId is empty")
-        if sourced_id in table.rows or sourced_id in table.skipped:
-            raise FileRejected(filename, where, f"sourcedId {sourced_id!r} appears twice")
+            problems.add(where, "sourcedId is empty")
+            continue
+        if sourced_id in first_row:
+            problems.add(
+                where,
+                f"sourcedId {sourced_id!r} appears twice (first in row {first_row[sourced_id]})",
+            )
+            continue
+        first_row[sourced_id] = number
         if values.get("status", "").lower() == "tobedeleted":
             table.skipped.add(sourced_id)
             continue
@@ -210,37 +257,74 @@ def _rows(
     archive: SafeZip,
     member: str,
     required: tuple[str, ...],
-    kept: frozenset[str] | None = None,
+    kept: frozenset[str] | None,
+    problems: _Problems,
+    warnings: list[str],
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """A CSV's data rows as (row number, values by column), values stripped; blank lines are
     skipped. The header must name every required column, each column once. Rows are read one
-    at a time from the zip, and only the ``kept`` columns (all, if None) are held."""
+    at a time from the zip, and only the ``kept`` columns (all, if None) are held.
+
+    Tolerated, with a warning: blank column names at the end of the header (their fields must
+    be empty), an empty field after the last column, a header with no rows. A row with another
+    number of fields is a problem, and so is a value in an unnamed column."""
     filename = archive.filename
     records = archive.csv_rows(member)
     header = next(records, None)
     if header is None:
         raise FileRejected(filename, member, "empty file: no header row")
     columns = [column.strip() for column in header]
-    if not all(columns) or len(set(columns)) != len(columns):
+    named = len(columns)
+    while named and not columns[named - 1]:
+        named -= 1
+    if named < len(columns):
+        warnings.append(
+            f"{member} row 1: {len(columns) - named} blank column name(s) at the end of the "
+            "header ignored"
+        )
+    if not all(columns[:named]) or len(set(columns[:named])) != named:
         raise FileRejected(filename, member, "unreadable header: blank or repeated column names")
     for column in required:
-        if column not in columns:
+        if column not in columns[:named]:
             raise FileRejected(filename, member, f"missing column {column}")
     wanted = [
         (position, column)
-        for position, column in enumerate(columns)
+        for position, column in enumerate(columns[:named])
         if kept is None or column in kept
     ]
+    trailing: list[int] = []
+    rows = 0
     for number, fields in enumerate(records, start=2):
         if not any(value.strip() for value in fields):
             continue
-        if len(fields) != len(columns):
-            raise FileRejected(
-                filename,
+        if len(fields) < named or (
+            len(fields) > named and any(value.strip() for value in fields[named:])
+        ):
+            problems.add(
                 f"{member} row {number}",
-                f"{len(fields)} fields, but the header has {len(columns)}",
+                f"{len(fields)} fields, but the header names {named} columns"
+                + (" (a value is past the last named column)" if len(fields) > named else ""),
             )
+            continue
+        if len(fields) > len(columns):
+            trailing.append(number)
+        rows += 1
         yield number, {column: fields[position].strip() for position, column in wanted}
+    if trailing:
+        warnings.append(
+            f"{member} {_named_rows(trailing)}: an empty field after the last column ignored"
+        )
+    if rows == 0:
+        warnings.append(f"{member} row 1: a header and no rows")
+
+
+def _named_rows(numbers: list[int]) -> str:
+    """ "row 4", or "rows 4, 7, 9 and 12 more"."""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    listed = ", ".join(str(number) for number in numbers[:MAX_NAMED_ROWS])
+    more = len(numbers) - MAX_NAMED_ROWS
+    return f"rows {listed}" + (f" and {more} more" if more > 0 else "")
 
 
 # --- Mapping -----------------------------------------------------------------------------
@@ -249,10 +333,21 @@ def _rows(
 class _Builder:
     """Joins the tables into class and pupil rows, counting what it had to skip."""
 
-    def __init__(self, tables: dict[str, _Table], filename: str, warnings: list[str]) -> None:
+    def __init__(
+        self,
+        tables: dict[str, _Table],
+        filename: str,
+        warnings: list[str],
+        problems: _Problems,
+        grade_mapping: GradeMapping,
+        year_group: YearGroup | None,
+    ) -> None:
         self.tables = tables
         self.filename = filename
         self.warnings = warnings
+        self.problems = problems
+        self.grade_mapping = grade_mapping
+        self.year_group = year_group
         self.unresolved = 0  # references into a delta or absent file that we cannot follow
         self.users = tables["users"]
         self.classes = tables["classes"]
@@ -266,8 +361,9 @@ class _Builder:
         urn_of_org = self._school_urns()
         roles = self._roles()
         pupil_classes, class_teachers = self._enrollments(roles)
-        classes = self._class_rows(urn_of_org, class_teachers)
-        pupils = self._pupil_rows(urn_of_org, roles, pupil_classes)
+        self.problems.raise_any()
+        classes, class_sources = self._class_rows(urn_of_org, class_teachers)
+        pupils, pupil_sources = self._pupil_rows(urn_of_org, roles, pupil_classes)
         if self.users.mode == "bulk" and not pupils:
             raise FileRejected(
                 self.filename,
@@ -284,6 +380,9 @@ class _Builder:
             pupils=pupils,
             warnings=self.warnings,
             complete=self.users.mode == "bulk",
+            class_sources=class_sources,
+            pupil_sources=pupil_sources,
+            grade_mapping=self.grade_mapping.value,
         )
 
     def _school_urns(self) -> dict[str, str]:
@@ -315,7 +414,8 @@ class _Builder:
         return max(years, default=None)
 
     def _roles(self) -> dict[str, set[str]]:
-        """Each user's roles, from roles.csv and (OneRoster 1.1) users.csv's role column."""
+        """Each user's roles as the files state them: roles.csv and (OneRoster 1.1) users.csv's
+        role column."""
         roles: dict[str, set[str]] = defaultdict(set)
         for user_id, row in self.users.rows.items():
             if role := row.values.get("role", "").lower():
@@ -331,10 +431,13 @@ class _Builder:
         self, roles: dict[str, set[str]]
     ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """Class sourcedIds by student, teacher sourcedIds by class. A student enrollment also
-        makes the user a student, for files without roles.csv."""
+        makes the user a student, for files without roles.csv, unless their stated roles make
+        them something else (a teacher enrolled as a student to see a class as pupils do is
+        not a pupil): those rows are reported."""
         pupil_classes: dict[str, list[str]] = defaultdict(list)
         class_teachers: dict[str, list[str]] = defaultdict(list)
         enrollments = self.tables["enrollments"]
+        not_students: list[tuple[int, str]] = []
         for row in enrollments.rows.values():
             class_id, user_id = row.values["classSourcedId"], row.values["userSourcedId"]
             if not (
@@ -344,10 +447,20 @@ class _Builder:
                 continue
             role = row.values["role"].lower()
             if role == "student":
+                stated = roles.get(user_id, set())
+                if stated and "student" not in stated:
+                    not_students.append((row.number, "/".join(sorted(stated))))
+                    continue
                 roles[user_id].add(role)
                 pupil_classes[user_id].append(class_id)
             elif role == "teacher":
                 class_teachers[class_id].append(user_id)
+        if not_students:
+            kinds = ", ".join(sorted({kind for _, kind in not_students}))
+            self.warnings.append(
+                f"enrollments.csv {_named_rows([number for number, _ in not_students])}: "
+                f"a student enrollment of a user whose role is {kinds}: not imported as a pupil"
+            )
         return pupil_classes, class_teachers
 
     def _refers(
@@ -361,25 +474,27 @@ class _Builder:
         if sourced_id in target.skipped:
             return False
         if target.mode == "bulk":
-            raise FileRejected(
-                self.filename,
+            self.problems.add(
                 f"{source.member} row {row.number}",
                 f"{column} {sourced_id!r} is not in {target.member}",
             )
+            return False
         self.unresolved += 1
         return False
 
     def _class_rows(
         self, urn_of_org: dict[str, str], class_teachers: dict[str, list[str]]
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         course_titles = {
             sourced_id: row.values["title"]
             for sourced_id, row in self.tables["courses"].rows.items()
         }
         rows: list[dict[str, Any]] = []
+        sources: list[str] = []
         teachers_without_email = 0
         seen: Counter[tuple[str, str | None]] = Counter()
         for sourced_id, row in self.classes.rows.items():
+            sources.append(f"{self.classes.member} row {row.number}")
             values = row.values
             out: dict[str, Any] = {"code": _class_code(sourced_id, values)}
             _put(out, "name", values["title"])
@@ -407,22 +522,24 @@ class _Builder:
         repeated = sum(1 for count in seen.values() if count > 1)
         if repeated:
             self.warnings.append(f"classes.csv: {repeated} class codes are used more than once")
-        return rows
+        return rows, sources
 
     def _pupil_rows(
         self,
         urn_of_org: dict[str, str],
         roles: dict[str, set[str]],
         pupil_classes: dict[str, list[str]],
-    ) -> list[dict[str, Any]]:
-        demographics = self.tables["demographics"].rows
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        demographics = self.tables["demographics"]
         code_of_class = {
             sourced_id: _class_code(sourced_id, row.values)
             for sourced_id, row in self.classes.rows.items()
         }
         student_orgs = self._student_role_orgs()
         race_flags = 0
+        year_from: Counter[str] = Counter()
         rows: list[dict[str, Any]] = []
+        sources: list[str] = []
         for user_id, row in self.users.rows.items():
             if "student" not in roles.get(user_id, ()):
                 continue
@@ -433,8 +550,10 @@ class _Builder:
             _put(out, "legal_surname", values["familyName"])
             _put(out, "preferred_forename", values.get("preferredGivenName"))
             _put(out, "preferred_surname", values.get("preferredFamilyName"))
-            _put(out, "year_group", _year_group(values.get("grades", "")))
-            if demographic := demographics.get(user_id):
+            year_group, source = self._year_group(values, pupil_classes.get(user_id, []))
+            _put(out, "year_group", year_group)
+            year_from[source] += 1
+            if demographic := demographics.rows.get(user_id):
                 _put(out, "date_of_birth", demographic.values.get("birthDate"))
                 _put(out, "sex", _sex(demographic.values.get("sex", "")))
                 if any(demographic.values.get(flag, "").lower() == "true" for flag in _RACE_FLAGS):
@@ -443,15 +562,65 @@ class _Builder:
                 out["classes"] = list(
                     dict.fromkeys(code_of_class[class_id] for class_id in pupil_classes[user_id])
                 )
-            org = values.get("primaryOrgSourcedId") or student_orgs.get(user_id, "")
+            # OneRoster 1.1 has no primary org: its users list their orgs.
+            org = (
+                values.get("primaryOrgSourcedId")
+                or student_orgs.get(user_id)
+                or _first(values.get("orgSourcedIds", ""))
+                or ""
+            )
             _put(out, "school_urn", urn_of_org.get(org))
             rows.append(out)
+            sources.append(f"{self.users.member} row {row.number}")
         if race_flags:
             self.warnings.append(
                 f"demographics.csv: race flags of {race_flags} pupils ignored "
                 "(they do not map to DfE ethnicity codes)"
             )
-        return rows
+        if demographics.mode == "absent" and rows:
+            self.warnings.append(
+                "no demographics.csv: pupils are imported without a date of birth or sex "
+                "(those already stored are kept)"
+            )
+        if year_from["classes"]:
+            self.warnings.append(
+                f"users.csv: {year_from['classes']} students have no grades: year group taken "
+                "from the grades of their classes"
+            )
+        if year_from["import"]:
+            self.warnings.append(
+                f"users.csv: {year_from['import']} students have no grades (nor their classes): "
+                f"year group {self.year_group} as the import says"
+            )
+        if year_from["none"]:
+            self.warnings.append(
+                f"users.csv: {year_from['none']} students have no grades, their classes give "
+                "no single year group and the import states none: refused (give year_group)"
+            )
+        return rows, sources
+
+    def _year_group(self, values: dict[str, str], class_ids: list[str]) -> tuple[str | None, str]:
+        """A student's year group and where it came from: their own grades (the first one;
+        one with no year group is passed through for the row to be refused naming it), else
+        the one year group all their classes' grades allow, else the import's."""
+        grade = _first(values.get("grades", ""))
+        if grade is not None:
+            group = year_group_for(grade, self.grade_mapping)
+            return (group.value if group else grade), "user"
+        allowed: set[YearGroup] | None = None
+        for class_id in class_ids:
+            grades = [
+                g.strip() for g in self.classes.rows[class_id].values.get("grades", "").split(",")
+            ]
+            groups = {year_group_for(g, self.grade_mapping) for g in grades if g}
+            groups.discard(None)
+            if groups:
+                allowed = groups if allowed is None else allowed & groups  # type: ignore[operator]
+        if allowed is not None and len(allowed) == 1:
+            return next(iter(allowed)).value, "classes"
+        if self.year_group is not None:
+            return self.year_group.value, "import"
+        return None, "none"
 
     def _student_role_orgs(self) -> dict[str, str]:
         """The org of each user's (first) student role: where a pupil with no primary org is."""
@@ -489,13 +658,6 @@ def _upn(values: dict[str, str]) -> str | None:
             return identifier.strip()
     identifier = values.get("identifier", "")
     return identifier if _UPN_SHAPE.fullmatch(identifier) else None
-
-
-def _year_group(grades: str) -> str | None:
-    grade = _first(grades)
-    if grade is None:
-        return None
-    return GRADE_TO_YEAR_GROUP.get(grade.upper(), grade)
 
 
 def _sex(value: str) -> str | None:

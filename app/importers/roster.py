@@ -30,3 +30,7 @@ class ImportedRoster:
     # True when the file is the whole roster (a OneRoster bulk users.csv), so a full sync may
     # mark pupils missing from it as left. A CTF, or a OneRoster delta, never is.
     complete: bool = False
+    # Where each class and pupil row came from ("classes.csv row 4"), for messages about it.
+    class_sources: list[str] = field(default_factory=list)
+    pupil_sources: list[str] = field(default_factory=list)
+    grade_mapping: str | None = None  # OneRoster: how its grades were read

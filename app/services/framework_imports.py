@@ -15,13 +15,13 @@ from app.auth.principal import Principal
 from app.db.curriculum import Framework, Objective
 from app.domain.curriculum import CurriculumYears
 from app.domain.errors import DomainError
+from app.domain.grades import DEFAULT_GRADE_MAPPING, GradeMapping
 from app.errors import InvalidInput, field_error
 from app.importers.case import parse_case_package
 from app.importers.objectives import ImportedFramework, parse_objectives_csv
 from app.services import curriculum, offload
 
 Model = TypeVar("Model", bound=BaseModel)
-PARSERS = {"csv": parse_objectives_csv, "case": parse_case_package}
 DEFAULT_NAMES = {"csv": "objectives.csv", "case": "case.json"}
 OBJECTIVE_KEYS = ("code", "statement", "curriculum_years", "strand", "sub_strand", "is_key")
 
@@ -62,15 +62,22 @@ async def import_framework(
     name: str | None,
     scale_id: uuid.UUID | None = None,
     curriculum_years: str | None,
-) -> tuple[Framework, list[Objective]]:
+    grade_mapping: GradeMapping = DEFAULT_GRADE_MAPPING,
+) -> tuple[Framework, list[Objective], ImportedFramework]:
+    """Store the framework a file describes; answers it, its objectives, and what was read
+    (whose ``warnings`` the caller passes on)."""
     if curriculum_years is not None:
         try:
             curriculum_years = CurriculumYears.parse(curriculum_years).label
         except DomainError as exc:
             raise InvalidInput.at("query.curriculum_years", exc.message) from exc
-    parser = PARSERS[file_format]
     file_name = filename or DEFAULT_NAMES[file_format]
-    parsed = await offload.read_file(parser, data, filename=file_name)
+    if file_format == "case":
+        parsed = await offload.read_file(
+            parse_case_package, data, filename=file_name, grade_mapping=grade_mapping
+        )
+    else:
+        parsed = await offload.read_file(parse_objectives_csv, data, filename=file_name)
     objectives = _objectives(parsed, curriculum_years)
     values = {
         "name": name or parsed.title or f"{parsed.subject or 'Imported'} objectives",
@@ -93,4 +100,4 @@ async def import_framework(
         objectives=objectives,
         replace=True,
     )
-    return framework, stored
+    return framework, stored, parsed

@@ -26,8 +26,10 @@ from app.db.import_jobs import ImportJob
 from app.db.queries import import_jobs as job_queries
 from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
+from app.domain.grades import DEFAULT_GRADE_MAPPING, GradeMapping
+from app.domain.pupils import YearGroup
 from app.errors import AppError, InvalidInput, NotFound, field_error
-from app.importers import ImportedRoster, ZipLimits, parse_ctf, parse_oneroster
+from app.importers import FileRejected, ImportedRoster, ZipLimits, parse_ctf, parse_oneroster
 from app.importers.safety import DEFAULT_ZIP_LIMITS
 from app.logs import describe, redacted_traceback
 from app.services import offload, roster_sync
@@ -37,6 +39,9 @@ log = logging.getLogger("markbook.imports")
 
 INLINE_PUPILS = 2_000
 DEFAULT_NAMES = {"ctf": "upload.xml", "oneroster": "oneroster.zip"}
+# Pupil fields a file must give: a CTF always carries a date of birth (the DfE's schema
+# requires it), so one without is broken; OneRoster's demographics.csv is optional.
+REQUIRED = {"ctf": ("date_of_birth",), "oneroster": ()}
 
 RunLater = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
 
@@ -50,21 +55,67 @@ def zip_limits(settings: Settings) -> ZipLimits:
     )
 
 
-def _parse(kind: str, data: bytes, filename: str, limits: ZipLimits) -> ImportedRoster:
+def _parse(
+    kind: str,
+    data: bytes,
+    filename: str,
+    limits: ZipLimits,
+    grade_mapping: GradeMapping = DEFAULT_GRADE_MAPPING,
+    year_group: YearGroup | None = None,
+) -> ImportedRoster:
     if kind == "oneroster":
-        return parse_oneroster(data, filename=filename, limits=limits)
+        return parse_oneroster(
+            data,
+            filename=filename,
+            limits=limits,
+            grade_mapping=grade_mapping,
+            year_group=year_group,
+        )
     return parse_ctf(data, filename=filename)
 
 
+def _refusal(exc: FileRejected) -> AppError:
+    """A file refused for several problems: each as an error of its own, with the count."""
+    return InvalidInput.of(
+        [{"field": "body", "reason": problem.located} for problem in exc.problems],
+        total=exc.total,
+        error_count=exc.total,
+    )
+
+
 def _summary(result: dict[str, Any], parsed: ImportedRoster) -> dict[str, Any]:
-    """What the job keeps of a sync's answer: the counts, and the rows that were refused."""
-    counts = ("created", "updated", "unchanged", "rejected", "left", "classes_created")
+    """What the job keeps of a sync's answer: the counts, the rows that were refused, and
+    what the uploader should know (the file's warnings, classes stored without a teacher)."""
+    counts = (
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "left",
+        "classes_created",
+        "classes_rejected",
+    )
+    warnings = list(parsed.warnings)
+    for missed in result.get("teachers_missed", []):
+        index = missed["index"]
+        where = (
+            parsed.class_sources[index]
+            if index < len(parsed.class_sources)
+            else f"class {index + 1}"
+        )
+        emails = ", ".join(missed["emails"])
+        warnings.append(
+            f"{where}: class {missed['code']} stored without teacher {emails}: no user of the "
+            "school has that email yet; import again once they have an account, or add them "
+            "to the class (PATCH /v1/classes/{id} teacher_ids)"
+        )
     return {
         **{name: result[name] for name in counts},
         "rejected_rows": [
             row for row in result["pupils"] + result["classes"] if row["status"] == "rejected"
         ],
-        "warnings": parsed.warnings,
+        "warnings": warnings,
+        "grade_mapping": parsed.grade_mapping,
     }
 
 
@@ -90,6 +141,8 @@ async def start_import(
     full: bool,
     academic_year: int | None,
     limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+    grade_mapping: GradeMapping = DEFAULT_GRADE_MAPPING,
+    year_group: YearGroup | None = None,
 ) -> tuple[ImportJob, RunLater | None]:
     """Read the file and store it now, or return the job and what will store it later.
 
@@ -99,7 +152,14 @@ async def start_import(
         session, principal, school_id, Resource.PUPIL, Resource.CLASS
     )
     name = filename or DEFAULT_NAMES[kind]
-    parsed = await offload.read_file(_parse, kind, data, name, limits)
+    try:
+        parsed = await offload.read_file(
+            _parse, kind, data, name, limits, grade_mapping, year_group
+        )
+    except FileRejected as exc:
+        if exc.total > 1:
+            raise _refusal(exc) from None
+        raise
     if full and not parsed.complete:
         raise InvalidInput.at(
             "query.full", f"this {kind} file is not a whole roster, so it cannot say who has left"
@@ -133,7 +193,12 @@ async def start_import(
     await session.flush()
     if len(parsed.pupils) <= INLINE_PUPILS:
         result = await roster_sync.sync_roster(
-            session, principal=principal, envelope=envelope, school=school
+            session,
+            principal=principal,
+            envelope=envelope,
+            school=school,
+            unknown_teachers="skip",
+            required=REQUIRED[kind],
         )
         _succeeded(job, result, parsed)
         await session.flush()
@@ -143,7 +208,7 @@ async def start_import(
     job_id = job.id
 
     async def run_later(sessions: async_sessionmaker[AsyncSession]) -> None:
-        await _run(sessions, job_id, principal, envelope, school.id, parsed)
+        await _run(sessions, job_id, principal, envelope, school.id, parsed, REQUIRED[kind])
 
     return job, run_later
 
@@ -162,6 +227,7 @@ async def _run(
     envelope: RosterSyncEnvelope,
     school_id: uuid.UUID,
     parsed: ImportedRoster,
+    required: tuple[str, ...],
 ) -> None:
     async with sessions() as session:
         job = await session.get(ImportJob, job_id)
@@ -175,7 +241,12 @@ async def _run(
             if school is None:
                 raise NotFound("school not found")
             result = await roster_sync.sync_roster(
-                session, principal=principal, envelope=envelope, school=school
+                session,
+                principal=principal,
+                envelope=envelope,
+                school=school,
+                unknown_teachers="skip",
+                required=required,
             )
             job = await session.get(ImportJob, job_id)
             assert job is not None

@@ -147,8 +147,18 @@ class _Sync:
         schools: dict[str, School],
         *,
         fixed_school: School | None,
+        unknown_teachers: str = "refuse",
+        required: tuple[str, ...] = (),
     ) -> None:
         self.principal = principal
+        # Pupil fields this source must give (a CTF always carries a date of birth: one
+        # without is broken, though the field is optional for a sync).
+        self.required = required
+        # "refuse": a class naming a teacher email no user of the school has is refused;
+        # "skip" (file imports, whose first run may come before the teachers' accounts): the
+        # class is stored without that teacher, and the miss is reported in ``teachers_missed``.
+        self.unknown_teachers = unknown_teachers
+        self.teachers_missed: list[dict[str, Any]] = []
         self.envelope = envelope
         self.year = envelope.academic_year
         self.schools = schools  # by URN: the schools this sync may write
@@ -159,6 +169,7 @@ class _Sync:
         self.class_rows: list[_Row] = []
         self.pupil_rows: list[_Row] = []
         self.classes_in: list[tuple[_Row, ClassSyncRow]] = []
+        self.rows_of_code: dict[str, list[_Row]] = {}  # class rows by code, as sent
         self.pupils_in: list[tuple[_Row, PupilSyncRow]] = []
 
     # --- reading the payload -------------------------------------------------------------
@@ -182,6 +193,7 @@ class _Sync:
             where = f"body.classes.{index}"
             row = _Row(index, str(raw.get("code", "")))
             self.class_rows.append(row)
+            self.rows_of_code.setdefault(row.key, []).append(row)
             try:
                 item = ClassSyncRow.model_validate(raw)
             except ValidationError as exc:
@@ -216,6 +228,11 @@ class _Sync:
                 continue
             except DomainError as exc:
                 row.reject(f"{where}.{exc.field}", exc.message)
+                continue
+            for name in self.required:
+                if getattr(item, name) is None:
+                    row.reject(f"{where}.{name}", "Field required")
+            if row.errors:
                 continue
             row.school = self._school_of(row, item.school_urn, where)
             if row.school is None:
@@ -273,20 +290,31 @@ class _Sync:
             school = row.school
             where = f"body.classes.{row.index}"
             wanted: set[uuid.UUID] | None = None
+            missed: list[str] = []
             if item.teacher_emails is not None:
                 wanted = set()
                 for position, email in enumerate(item.teacher_emails):
                     user_id = teachers.get((school.id, email.lower()))
-                    if user_id is None:
+                    if user_id is not None:
+                        wanted.add(user_id)
+                    elif self.unknown_teachers == "skip":
+                        missed.append(email)
+                    else:
                         row.reject(
                             f"{where}.teacher_emails.{position}",
                             "no teacher or leader of the school has this email",
                         )
-                    else:
-                        wanted.add(user_id)
             if row.errors:
                 continue
             old = stored.get((school.id, item.code))
+            if missed:
+                self.teachers_missed.append(
+                    {"index": row.index, "code": item.code, "emails": missed}
+                )
+                # The file's teacher list could not be followed whole: add the teachers it
+                # names who have accounts, and take no one off the class.
+                if old is not None and wanted is not None:
+                    wanted |= stored_teachers.get(old["id"], set())
             new = {"name": item.name, "subject": item.subject}
             class_id = old["id"] if old else uuid.uuid4()
             if old is None:
@@ -386,13 +414,23 @@ class _Sync:
         for position, code in enumerate(item.classes):
             class_id = self.class_ids.get((row.school.id, code))
             if class_id is None:
-                row.reject(
-                    f"{where}.classes.{position}",
-                    f"no class {code} in {AcademicYear(self.year).label}",
-                )
+                row.reject(f"{where}.classes.{position}", self._no_class(code))
             else:
                 wanted.add(class_id)
         return wanted
+
+    def _no_class(self, code: str) -> str:
+        """Why a pupil cannot be put in class ``code``: it was refused (saying where and why),
+        or there is no such class this year."""
+        refused = [row for row in self.rows_of_code.get(code, []) if row.errors]
+        if refused:
+            first = refused[0]
+            error = first.errors[0]
+            return (
+                f"class {code} was refused (body.classes.{first.index}: {error['reason']}), "
+                "so the pupil cannot be put in it"
+            )
+        return f"no class {code} in {AcademicYear(self.year).label}"
 
     def _groups_named(
         self, school: School, item: PupilSyncRow, stored: _Stored
@@ -666,9 +704,17 @@ async def sync_roster(
     envelope: RosterSyncEnvelope,
     school: School | None = None,
     trust_id: uuid.UUID | None = None,
+    unknown_teachers: str = "refuse",
+    required: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Sync one school's roster (``school``), or a trust's (``trust_id``: rows say their
     school by URN). Returns the counts and a result per row.
+
+    In all-or-nothing mode a refusal lists every row's problems (up to a cap, with the
+    count), those found reading the rows and those found against what is stored. With
+    ``unknown_teachers="skip"`` a class naming a teacher email no user of the school has is
+    stored without them, and the answer's ``teachers_missed`` says so. ``required`` names
+    pupil fields, optional in a sync, that this source must give (a row without is refused).
 
     The caller must be allowed to write pupils and classes in every school it names; a
     trust-wide sync reaches only the schools the caller may write.
@@ -686,13 +732,17 @@ async def sync_roster(
         }
         if not schools:
             raise Forbidden("you may not sync pupils and classes in this trust's schools")
-    sync = _Sync(principal, envelope, schools, fixed_school=school)
+    sync = _Sync(
+        principal,
+        envelope,
+        schools,
+        fixed_school=school,
+        unknown_teachers=unknown_teachers,
+        required=required,
+    )
     # Checking thousands of rows is CPU work: off the event loop, so other requests go on.
     await offload.read_file(sync.read)
-    rejected_early = _errors(sync.class_rows) + _errors(sync.pupil_rows)
     all_or_nothing = envelope.mode == "all_or_nothing"
-    if all_or_nothing and rejected_early:
-        raise _rejection(rejected_early)
 
     school_ids = {s.id for s in schools.values()}
     await queries.lock_schools(session, school_ids)
@@ -704,34 +754,42 @@ async def sync_roster(
     leavers = sync.plan_leavers(state) if envelope.full else []
     rejected = _errors(sync.class_rows) + _errors(sync.pupil_rows)
     if all_or_nothing and rejected:
-        raise _rejection(rejected)
+        raise _rejection(rejected, sync.pupil_rows, sync.class_rows)
     await sync.write(session)
     await summaries.recount_enrolled(session, enrolments=sync.plan.enrolments)
 
     def count(rows: list[_Row], status: str) -> int:
         return sum(1 for row in rows if row.status == status)
 
-    return {
+    answer = {
         "academic_year": envelope.academic_year,
         "created": count(sync.pupil_rows, "created"),
         "updated": count(sync.pupil_rows, "updated"),
         "unchanged": count(sync.pupil_rows, "unchanged"),
-        "rejected": count(sync.pupil_rows, "rejected") + count(sync.class_rows, "rejected"),
+        "rejected": count(sync.pupil_rows, "rejected"),
         "left": len(leavers),
         "left_pupil_ids": [str(pupil_id) for pupil_id in leavers],
         "classes_created": count(sync.class_rows, "created"),
         "classes_updated": count(sync.class_rows, "updated"),
+        "classes_rejected": count(sync.class_rows, "rejected"),
         "pupils": [row.result() for row in sync.pupil_rows],
         "classes": [row.result() for row in sync.class_rows],
     }
+    if unknown_teachers == "skip":
+        answer["teachers_missed"] = sync.teachers_missed
+    return answer
 
 
-def _rejection(errors: list[dict[str, str]]) -> InvalidInput:
+def _rejection(
+    errors: list[dict[str, str]], pupil_rows: list[_Row], class_rows: list[_Row]
+) -> InvalidInput:
     return InvalidInput.of(
         errors[:MAX_REPORTED_ERRORS],
         lead="nothing was stored: ",
         total=len(errors),
         error_count=len(errors),
+        rejected=sum(1 for row in pupil_rows if row.errors),
+        classes_rejected=sum(1 for row in class_rows if row.errors),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.starter import national_curriculum_files
+from tests.support.real_world import case_with_educational_level
 
 CASE_PACKAGE = Path(__file__).resolve().parents[2] / "examples" / "act-holistic-framework-math.json"
 
@@ -111,3 +112,54 @@ async def test_nul_characters_in_files_and_names_are_refused_cleanly(client, wor
     )
     assert in_name.status_code == 422, in_name.text
     assert in_name.json()["errors"][0]["field"] == "query.name"
+
+
+async def test_a_case_package_with_educational_level_needs_no_curriculum_years(client, world):
+    subject_id = await make_subject(client, world)
+    params = {"school_id": str(world.schools["A1"].id), "subject_id": subject_id}
+    headers = world.headers("school_leader")
+    response = await client.post(
+        "/v1/frameworks/imports/case",
+        params=params,
+        content=case_with_educational_level(),
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    framework = response.json()
+    assert framework["objective_count"] == 3
+    assert framework["grade_mapping"] == "england"
+    assert any("1 exactMatchOf" in warning for warning in framework["warnings"])
+    objectives = await client.get(
+        f"/v1/frameworks/{framework['id']}/objectives", headers=world.headers("teacher")
+    )
+    years = {o["code"]: o["curriculum_years"] for o in objectives.json()["items"]}
+    assert years == {"RD": "R-1", "RD.1": "1", "RD.2": "R-1"}
+
+    us_age = await client.post(
+        "/v1/frameworks/imports/case",
+        params={**params, "grade_mapping": "us_age", "name": "Reading (US grades)"},
+        content=case_with_educational_level(),
+        headers=headers,
+    )
+    assert us_age.status_code == 201, us_age.text
+    assert us_age.json()["grade_mapping"] == "us_age"
+    objectives = await client.get(
+        f"/v1/frameworks/{us_age.json()['id']}/objectives", headers=world.headers("teacher")
+    )
+    assert {o["code"]: o["curriculum_years"] for o in objectives.json()["items"]}["RD.1"] == "2"
+
+
+async def test_a_csv_import_answers_its_warnings(client, world):
+    subject_id = await make_subject(client, world)
+    body = (
+        b"subject,curriculum_year,strand,sub_strand,code,statement,notes\nMaths,1,N,,M1,Count,x\n"
+    )
+    response = await client.post(
+        "/v1/frameworks/imports/csv",
+        params={"school_id": str(world.schools["A1"].id), "subject_id": subject_id},
+        content=body,
+        headers=world.headers("school_leader"),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["warnings"] == ["columns not read: notes"]
+    assert response.json()["grade_mapping"] is None

@@ -417,6 +417,7 @@ def oneroster_files(
             sourcedId=class_id,
             status=item.get("status", "active"),
             title=item.get("name", ""),
+            grades=item.get("grades", ""),
             courseSourcedId=course_id,
             classCode=item["code"],
             classType="scheduled",

@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.domain.grades import GradeMapping
 from app.importers.case import parse_case_package
 from app.importers.errors import FileRejected
 from app.importers.objectives import ImportedFramework
+from tests.support.real_world import case_with_educational_level
 
 REAL = Path(__file__).resolve().parents[2] / "examples" / "act-holistic-framework-math.json"
 DOC = "doc-1"
@@ -359,3 +361,13 @@ def test_any_forest_gives_every_item_once_parents_first(forest, sequenced: bool)
         objective = objectives[place[f"C-{name}"]]
         assert objective["strand"] == f"Statement {chain[0]}"
         assert objective["sub_strand"] == (f"Statement {chain[1]}" if len(chain) > 1 else None)
+
+
+def test_educational_level_is_read_through_the_grade_mapping():
+    england = parse_case_package(case_with_educational_level())
+    years = {o["code"]: o["curriculum_years"] for o in england.objectives}
+    assert years == {"RD": "R-1", "RD.1": "1", "RD.2": "R-1"}
+    assert any("1 exactMatchOf" in warning for warning in england.warnings)
+    us_age = parse_case_package(case_with_educational_level(), grade_mapping=GradeMapping.US_AGE)
+    years = {o["code"]: o["curriculum_years"] for o in us_age.objectives}
+    assert years == {"RD": "1-2", "RD.1": "2", "RD.2": "1-2"}

@@ -240,7 +240,7 @@ def test_bad_values_are_passed_through_raw(change, field, message):
     assert message in str(raised.value)
 
 
-@pytest.mark.parametrize("missing", ["legal_surname", "legal_forename", "date_of_birth"])
+@pytest.mark.parametrize("missing", ["legal_surname", "legal_forename"])
 def test_a_pupil_missing_a_required_element_keeps_its_row(missing):
     pupils = [minimal(), {k: v for k, v in minimal().items() if k != missing}, minimal()]
     roster = parse_ctf(ctf_xml(pupils))

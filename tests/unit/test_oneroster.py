@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from app.api.schemas.roster import ClassSyncRow, PupilSyncRow
 from app.domain.errors import DomainError
+from app.domain.grades import GradeMapping
 from app.domain.pupils import YearGroup
 from app.importers import FileRejected, ImportedRoster, ZipLimits, parse_oneroster
-from app.importers.oneroster import GRADE_TO_YEAR_GROUP
 from app.importers.safety import SafeZip
 from tests.support.files import (
     DEST_URN,
@@ -31,6 +31,12 @@ from tests.support.files import (
     upn_for,
     zip_bomb,
     zip_members,
+)
+from tests.support.real_world import (
+    UPNS,
+    oneroster_11_without_demographics,
+    oneroster_12_delta_without_grades,
+    oneroster_with_slips,
 )
 
 ONEROSTER_KEYS = {
@@ -158,7 +164,12 @@ def test_no_sessions_no_academic_year():
     assert roster.academic_year is None
 
 
-@pytest.mark.parametrize(("grade", "year_group"), sorted(GRADE_TO_YEAR_GROUP.items()))
+ENGLAND_GRADES = {"IT": "N1", "PR": "N1", "PK": "N2", "TK": "R", "KG": "R"} | {
+    f"{year:02d}": str(year) for year in range(1, 14)
+}
+
+
+@pytest.mark.parametrize(("grade", "year_group"), sorted(ENGLAND_GRADES.items()))
 def test_grades_map_to_nc_year_groups(grade, year_group):
     row = one(minimal(users_csv={"grades": grade}))
     assert row["year_group"] == year_group
@@ -208,11 +219,12 @@ def test_race_flags_are_ignored_with_a_warning():
     assert any("race flags of 1 pupils ignored" in warning for warning in roster.warnings)
 
 
-def test_without_demographics_there_is_no_birth_date_and_validation_says_so():
-    row = one(minimal(), modes={"demographics": "absent"})
+def test_without_demographics_there_is_no_birth_date_and_the_pupil_is_still_valid():
+    roster = parse_oneroster(oneroster_zip([minimal()], modes={"demographics": "absent"}))
+    row = roster.pupils[0]
     assert "date_of_birth" not in row and "sex" not in row
-    with pytest.raises(ValidationError, match="date_of_birth"):
-        PupilSyncRow.model_validate(row)
+    assert PupilSyncRow.model_validate(row).date_of_birth is None
+    assert any("no demographics.csv" in warning for warning in roster.warnings)
 
 
 def test_empty_names_are_absent_so_validation_names_them():
@@ -653,3 +665,85 @@ def test_round_trip(pupils, class_count):
     roster = parse_oneroster(oneroster_zip(pupils, classes))
     assert roster.pupils == [{**pupil, "school_urn": DEST_URN} for pupil in pupils]
     assert set(roster.pupils[0]) <= ONEROSTER_KEYS
+
+
+# --- Files as schools receive them (issue 16) -------------------------------------------------
+
+
+def test_a_oneroster_1_1_set_without_demographics_or_roles():
+    roster = parse_oneroster(oneroster_11_without_demographics("a@x.org"))
+    assert [row["external_id"] for row in roster.pupils] == ["s-1", "s-2", "s-3"]
+    assert all("date_of_birth" not in row for row in roster.pupils)
+    assert [row["year_group"] for row in roster.pupils] == ["5", "5", "5"]
+    assert [row.get("upn") for row in roster.pupils] == [UPNS[0], None, UPNS[2]]
+    assert {row["school_urn"] for row in roster.pupils} == {DEST_URN}  # from orgSourcedIds
+    assert roster.classes[0]["teacher_emails"] == ["a@x.org"]
+    for row in roster.pupils:
+        assert PupilSyncRow.model_validate(row).date_of_birth is None
+    assert roster.pupil_sources == ["users.csv row 4", "users.csv row 5", "users.csv row 6"]
+    assert roster.grade_mapping == "england"
+
+
+def test_a_teacher_enrolled_as_a_student_is_not_a_pupil_and_the_row_is_reported():
+    roster = parse_oneroster(oneroster_11_without_demographics("a@x.org"))
+    assert "t-2" not in [row["external_id"] for row in roster.pupils]
+    assert (
+        "enrollments.csv row 6: a student enrollment of a user whose role is teacher: "
+        "not imported as a pupil"
+    ) in roster.warnings
+
+
+def test_users_without_grades_take_their_classes_then_the_stated_year_group():
+    roster = parse_oneroster(oneroster_12_delta_without_grades())
+    assert [row.get("year_group") for row in roster.pupils] == ["3", None, None]
+    assert any("2 students have no grades" in w and "refused" in w for w in roster.warnings)
+    stated = parse_oneroster(oneroster_12_delta_without_grades(), year_group=YearGroup.Y4)
+    assert [row["year_group"] for row in stated.pupils] == ["3", "4", "4"]
+    assert any("1 students have no grades: year group taken from" in w for w in stated.warnings)
+    assert stated.complete is False
+
+
+def test_the_us_age_mapping_reads_grades_one_year_on():
+    roster = parse_oneroster(oneroster_12_delta_without_grades(), grade_mapping=GradeMapping.US_AGE)
+    assert roster.pupils[0]["year_group"] == "4"  # classes 03 and 03/04: grade 3, Year 4
+    assert roster.grade_mapping == "us_age"
+    kindergarten = parse_oneroster(
+        oneroster_zip([minimal(users_csv={"grades": "KG"})]), grade_mapping=GradeMapping.US_AGE
+    )
+    assert kindergarten.pupils[0]["year_group"] == "1"
+
+
+def test_harmless_slips_are_read_with_a_warning_naming_file_and_row():
+    roster = parse_oneroster(oneroster_with_slips())
+    assert [row["external_id"] for row in roster.pupils] == ["u-1", "u-2"]
+    assert roster.pupils[0]["classes"] == ["6H"]
+    assert set(roster.warnings) >= {
+        "classes.csv row 1: 1 blank column name(s) at the end of the header ignored",
+        "users.csv rows 2, 3, 4: an empty field after the last column ignored",
+        "demographics.csv row 1: a header and no rows",
+    }
+
+
+def test_a_value_past_the_last_named_column_is_refused():
+    files = oneroster_files([minimal()])
+    lines = files["users.csv"].split("\r\n")
+    lines[1] += ",surprise"
+    files["users.csv"] = "\r\n".join(lines)
+    error = rejected(zip_members(files))
+    assert error.where == "users.csv row 2"
+    assert "a value is past the last named column" in error.reason
+
+
+def test_every_row_problem_is_in_one_refusal_across_the_files():
+    pupils = [minimal(1, classes=["A"]), minimal(2, classes=["A"]), minimal(3)]
+    files = oneroster_files(pupils, [{"code": "A", "name": "A"}])
+    files["users.csv"] = files["users.csv"].replace("\r\nstu-3,", "\r\nstu-1,")  # repeated
+    files["enrollments.csv"] = files["enrollments.csv"].replace(",cls-0001,", ",cls-0404,")
+    files["roles.csv"] += "role-x,active,,stu-404,primary,student,,,org-100001,\r\n"
+    error = rejected(zip_members(files))
+    located = [problem.located for problem in error.problems]
+    assert error.total == len(located), located
+    assert any("users.csv row 4: sourcedId 'stu-1' appears twice" in p for p in located)
+    assert any("roles.csv" in p and "stu-404" in p for p in located)
+    assert sum("enrollments.csv" in p and "cls-0404" in p for p in located) == 2
+    assert error.message.endswith(f"(and {error.total - 1} more problems)")

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.rest.common import problems, raw_body, raw_json_body
-from app.api.schemas.curriculum import FrameworkRead
+from app.api.schemas.curriculum import FrameworkImportRead
+from app.domain.grades import DEFAULT_GRADE_MAPPING, GradeMapping
 from app.errors import InvalidInput
 from app.services.framework_imports import import_framework
 
@@ -36,17 +37,27 @@ class FrameworkImportOptions:
         filename: Annotated[
             str | None, Query(max_length=255, description="The file's name, for messages.")
         ] = None,
+        grade_mapping: Annotated[
+            GradeMapping,
+            Query(
+                description="CASE: how educationLevel grades name curriculum years. england "
+                "(default): grade 03 is Year 3, KG Reception. us_age: grade N is Year N+1, KG "
+                "Year 1, PK Reception."
+            ),
+        ] = DEFAULT_GRADE_MAPPING,
     ) -> None:
         if (trust_id is None) == (school_id is None):
             raise InvalidInput.at("query.school_id", "give exactly one of trust_id or school_id")
         self.owner = {"trust_id": trust_id, "school_id": school_id}
         self.subject_id, self.scale_id, self.name = subject_id, scale_id, name
         self.curriculum_years, self.filename = curriculum_years, filename
+        self.grade_mapping = grade_mapping
 
 
 OptionsDep = Annotated[FrameworkImportOptions, Depends()]
 DOC = """The file is the raw request body, read whole before anything is stored: a problem names
-the row (or item) of a bad file, and nothing is created. Answers the new framework."""
+the row (or item) of a bad file, and nothing is created. Answers the new framework, with the
+import's warnings (what the file held that was not read)."""
 
 
 async def _import(
@@ -56,8 +67,8 @@ async def _import(
     principal: PrincipalDep,
     options: FrameworkImportOptions,
     response: Response,
-) -> FrameworkRead:
-    framework, objectives = await import_framework(
+) -> FrameworkImportRead:
+    framework, objectives, parsed = await import_framework(
         session,
         principal=principal,
         file_format=file_format,
@@ -68,16 +79,24 @@ async def _import(
         scale_id=options.scale_id,
         name=options.name,
         curriculum_years=options.curriculum_years,
+        grade_mapping=options.grade_mapping,
     )
     response.headers["Location"] = f"/v1/frameworks/{framework.id}"
     count = sum(1 for objective in objectives if not objective.archived)
-    return FrameworkRead.model_validate(framework, update={"objective_count": count})
+    return FrameworkImportRead.model_validate(
+        framework,
+        update={
+            "objective_count": count,
+            "warnings": parsed.warnings,
+            "grade_mapping": options.grade_mapping if file_format == "case" else None,
+        },
+    )
 
 
 @router.post(
     "/v1/frameworks/imports/csv",
     status_code=201,
-    response_model=FrameworkRead,
+    response_model=FrameworkImportRead,
     responses=problems(403, 409),
     openapi_extra=raw_body("text/csv"),
     description="Import a framework from a CSV of objectives with the columns subject, "
@@ -89,18 +108,19 @@ async def import_objectives_csv(
     principal: PrincipalDep,
     options: OptionsDep,
     response: Response,
-) -> FrameworkRead:
+) -> FrameworkImportRead:
     return await _import("csv", request, session, principal, options, response)
 
 
 @router.post(
     "/v1/frameworks/imports/case",
     status_code=201,
-    response_model=FrameworkRead,
+    response_model=FrameworkImportRead,
     responses=problems(403, 409),
     openapi_extra=raw_json_body("A CASE 1.0 package: CFDocument, CFItems, CFAssociations."),
     description="Import a framework from a 1EdTech CASE 1.0 JSON package (CFDocument, CFItems, "
-    "CFAssociations; isChildOf gives the hierarchy, humanCodingScheme the codes).\n\n" + DOC,
+    "CFAssociations; isChildOf gives the hierarchy, humanCodingScheme the codes, educationLevel "
+    "(or educationalLevel) the curriculum years, read by grade_mapping).\n\n" + DOC,
 )
 async def import_case_package(
     request: Request,
@@ -108,5 +128,5 @@ async def import_case_package(
     principal: PrincipalDep,
     options: OptionsDep,
     response: Response,
-) -> FrameworkRead:
+) -> FrameworkImportRead:
     return await _import("case", request, session, principal, options, response)

@@ -33,6 +33,7 @@ from app.api.schemas.roster import (
     SyncResult,
 )
 from app.auth.principal import Principal
+from app.domain.grades import DEFAULT_GRADE_MAPPING, GradeMapping
 from app.domain.pupils import YearGroup
 from app.services import idempotency, imports, roster_sync
 from app.services import roster as service
@@ -417,6 +418,35 @@ class ImportOptions:
 
 ImportOptionsDep = Annotated[ImportOptions, Depends()]
 
+GradeMappingQuery = Annotated[
+    GradeMapping,
+    Query(
+        description="How the file's grades name NC year groups. england (default): grade 07 "
+        "is Year 7, KG and TK Reception, PK N2, PR and IT N1. us_age: a US grade is the year "
+        "of pupils the same age, grade N Year N+1 (KG Year 1, PK and TK Reception, PR N2). "
+        "R, N1, N2, Y7 and 'Year 7' mean themselves in both."
+    ),
+]
+YearGroupQuery = Annotated[
+    YearGroup | None,
+    Query(
+        description="The year group of students with no grades whose classes' grades give "
+        "none either (N1, N2, R or 1-13)."
+    ),
+]
+
+
+class OneRosterOptions:
+    def __init__(
+        self,
+        grade_mapping: GradeMappingQuery = DEFAULT_GRADE_MAPPING,
+        year_group: YearGroupQuery = None,
+    ) -> None:
+        self.grade_mapping, self.year_group = grade_mapping, year_group
+
+
+OneRosterOptionsDep = Annotated[OneRosterOptions, Depends()]
+
 
 async def _import(
     kind: str,
@@ -426,7 +456,13 @@ async def _import(
     principal: Principal,
     background: BackgroundTasks,
     options: ImportOptions,
+    oneroster: OneRosterOptions | None = None,
 ) -> JSONResponse:
+    extra = (
+        {"grade_mapping": oneroster.grade_mapping, "year_group": oneroster.year_group}
+        if oneroster is not None
+        else {}
+    )
     job, run_later = await imports.start_import(
         session,
         principal=principal,
@@ -438,6 +474,7 @@ async def _import(
         full=options.full,
         academic_year=options.academic_year,
         limits=imports.zip_limits(request.app.state.settings),
+        **extra,
     )
     body = ImportJobRead.model_validate(job).model_dump(mode="json")
     headers = {"Location": f"/v1/import-jobs/{job.id}"}
@@ -446,6 +483,15 @@ async def _import(
     background.add_task(run_later, request.app.state.sessions)
     return JSONResponse(body, status_code=202, headers=headers)
 
+
+ONEROSTER_DOC = """
+
+demographics.csv, roles.csv and users' grades are optional (pupils then have no birth date;
+a user's year group comes from their classes' grades, then `year_group`). A class whose
+teacher has no account yet is stored without them, with a warning. Harmless slips (an empty
+trailing field, blank trailing header columns, a header with no rows) are read with a warning
+naming the file and row; the job's `warnings` say all of it, and `grade_mapping` how grades
+were read."""
 
 IMPORT_RESPONSES = {202: {"model": ImportJobRead, "description": "Accepted"}, **problems(403, 404)}
 
@@ -476,8 +522,8 @@ async def import_ctf(
     response_model=ImportJobRead,
     responses=IMPORT_RESPONSES,
     openapi_extra=raw_body("application/zip"),
-    description="Import a 1EdTech OneRoster 1.2 CSV zip (see docs/oneroster-mapping.md).\n\n"
-    + IMPORT_DOC.format(inline=imports.INLINE_PUPILS),
+    description="Import a 1EdTech OneRoster 1.1 or 1.2 CSV zip (see docs/oneroster-mapping.md)."
+    "\n\n" + IMPORT_DOC.format(inline=imports.INLINE_PUPILS) + ONEROSTER_DOC,
 )
 async def import_oneroster(
     school_id: uuid.UUID,
@@ -486,8 +532,11 @@ async def import_oneroster(
     principal: PrincipalDep,
     background: BackgroundTasks,
     options: ImportOptionsDep,
+    oneroster: OneRosterOptionsDep,
 ) -> JSONResponse:
-    return await _import("oneroster", school_id, request, session, principal, background, options)
+    return await _import(
+        "oneroster", school_id, request, session, principal, background, options, oneroster
+    )
 
 
 @sync.get("/v1/import-jobs/{job_id}", response_model=ImportJobRead, responses=problems(404))

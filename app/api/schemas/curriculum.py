@@ -20,6 +20,7 @@ from app.db.curriculum import (
     ScaleFields,
     SubjectFields,
 )
+from app.domain.grades import GradeMapping
 
 
 class OwnerIn(Owner, Input):
@@ -96,6 +97,20 @@ class FrameworkRead(FrameworkFields, Owner, Output):
     objective_count: int = Field(description="Objectives not archived.")
     created_at: datetime
     updated_at: datetime
+
+
+class FrameworkImportRead(FrameworkRead):
+    """A framework imported from a file, with what the import should tell its uploader."""
+
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the file held that was not read, or read with a fallback "
+        "(association types other than isChildOf, education levels with no England year, "
+        "columns not read).",
+    )
+    grade_mapping: GradeMapping | None = Field(
+        default=None, description="CASE: how educationLevel was read as curriculum years."
+    )
 
 
 class ObjectiveIn(ObjectiveFields, Input):

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from app.api.schemas.base import Output
 from app.api.schemas.problems import Problem
 from app.api.schemas.roster import RowResult
+from app.domain.grades import GradeMapping
 
 
 class ImportJobResult(Output):
@@ -22,11 +23,20 @@ class ImportJobResult(Output):
     created: int
     updated: int
     unchanged: int
-    rejected: int
+    rejected: int = Field(description="Pupil rows refused.")
     left: int
     classes_created: int = 0
+    classes_rejected: int = Field(default=0, description="Class rows refused.")
     rejected_rows: list[RowResult] = []
-    warnings: list[str] = []
+    warnings: list[str] = Field(
+        default=[],
+        description="What the import did that the uploader should know: parts of the file "
+        "read with a fallback or skipped, slips tolerated (naming the file and row), classes "
+        "stored without a teacher who has no account yet.",
+    )
+    grade_mapping: GradeMapping | None = Field(
+        default=None, description="OneRoster: how grades were read as NC year groups."
+    )
 
 
 class ImportJobRead(SQLModel, Output):

@@ -182,7 +182,9 @@ class PupilSyncRow(Input):
     legal_surname: PupilName
     preferred_forename: OptionalPupilName
     preferred_surname: OptionalPupilName
-    date_of_birth: date
+    date_of_birth: date | None = Field(
+        default=None, description="Omit to leave as stored (a new pupil then has none)."
+    )
     sex: Sex | None = None
     pupil_premium: bool | None = None
     fsm: bool | None = None
@@ -261,11 +263,12 @@ class SyncResult(SQLModel):
     created: int
     updated: int
     unchanged: int
-    rejected: int
+    rejected: int = Field(description="Pupil rows refused.")
     left: int
     left_pupil_ids: list[uuid.UUID] = Field(description="Marked as left by a full sync.")
     classes_created: int
     classes_updated: int
+    classes_rejected: int = Field(description="Class rows refused.")
     pupils: list[RowResult]
     classes: list[RowResult]
 

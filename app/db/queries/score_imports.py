@@ -30,7 +30,7 @@ class PupilKeys(SQLModel):
     legal_surname: str
     preferred_forename: str | None
     preferred_surname: str | None
-    date_of_birth: date
+    date_of_birth: date | None
 
 
 def _pupil_columns() -> list[sa.ColumnElement[object]]:
