@@ -1,7 +1,7 @@
 """school: the pupil's page's on-track line (its template, whether pupils see it, its words)
 
 Revision ID: c4e1d2a7b9f3
-Revises: fd84291669f9
+Revises: 3c1e0b7a9d42
 Create Date: 2026-11-30 11:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "c4e1d2a7b9f3"
-down_revision: str | Sequence[str] | None = "fd84291669f9"
+down_revision: str | Sequence[str] | None = "3c1e0b7a9d42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
