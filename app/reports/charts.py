@@ -55,8 +55,10 @@ _DISTRIBUTIONS = {Metric.ATTAINMENT: CATEGORY_LABELS, Metric.CATEGORY_MOVEMENT: 
 ALL_PUPILS = "All pupils"
 
 
-def chart_specs(table: ReportTable) -> list[dict[str, Any]]:
-    """Every chart the report's table makes, in the order of its metrics, then its matrices."""
+def chart_specs(table: ReportTable, *, printed: bool = False) -> list[dict[str, Any]]:
+    """Every chart the report's table makes, in the order of its metrics, then its matrices.
+    ``printed``: as drawn small on paper (a line over the year for each total row only, e.g.
+    each subject's "All year groups", where the report has such rows)."""
     charts: list[dict[str, Any]] = []
     main = next((s for s in table.sections if not s.name.startswith("matrix")), None)
     if main is not None:
@@ -72,7 +74,7 @@ def chart_specs(table: ReportTable) -> list[dict[str, Any]]:
                 continue
             charts.append(_comparison(table, main, columns))
             if metric is not Metric.PUPILS and len({c.point for c in columns}) > 1:
-                charts.append(_trend(table, main, columns))
+                charts.append(_trend(table, main, columns, printed=printed))
     charts += [_matrix(table, s) for s in table.sections if s.name.startswith("matrix")]
     return charts
 
@@ -214,17 +216,24 @@ def _comparison(table: ReportTable, section: Section, columns: list[Column]) -> 
     )
 
 
-def _trend(table: ReportTable, section: Section, columns: list[Column]) -> dict[str, Any]:
-    """The figure at each point, a line per row (all pupils only, to stay readable)."""
+def _trend(
+    table: ReportTable, section: Section, columns: list[Column], *, printed: bool = False
+) -> dict[str, Any]:
+    """The figure at each point, a line per row (all pupils only, to stay readable; on paper,
+    only the rows that total the others, where there are such rows)."""
+    rows = [r for r in section.rows if r.labels.get("group", ALL_PUPILS) == ALL_PUPILS]
+    totals = [r for r in rows if len(r.key.crossed) > 1 and not any(r.key.crossed[1:])]
+    name_of = _row_label
+    if printed and totals:
+        rows = totals
+        name_of = _first_label  # "English" for "English · All year groups · All pupils"
     values = []
-    for row in section.rows:
-        if row.labels.get("group", ALL_PUPILS) != ALL_PUPILS:
-            continue
+    for row in rows:
         for column in columns:
             cell = row.cells[section.columns.index(column)]
             values.append(
                 {
-                    "row": _row_label(row),
+                    "row": name_of(row),
                     "point": _point_label(column),
                     "order": column.point,
                     "value": None if cell.suppressed else cell.value,
@@ -247,7 +256,13 @@ def _trend(table: ReportTable, section: Section, columns: list[Column]) -> dict[
                     "sort": {"field": "order"},
                     "title": None,
                 },
-                "y": {"field": "value", "type": "quantitative", "title": _axis(columns[0])},
+                "y": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": _axis(columns[0]),
+                    # A percentage from 0; a score (a mean of standardised scores) where it is.
+                    "scale": {"zero": columns[0].unit == "%"},
+                },
                 "color": {"field": "row", "type": "nominal", "title": None},
             },
         },
@@ -361,6 +376,10 @@ def _by_slot(columns: Iterable[Column]) -> dict[int, list[Column]]:
 
 def _row_label(row: Row) -> str:
     return " · ".join(v for v in row.labels.values() if v)
+
+
+def _first_label(row: Row) -> str:
+    return next(iter(row.labels.values()), "")
 
 
 def _within(row: Row) -> str:

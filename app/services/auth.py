@@ -191,6 +191,11 @@ async def _user_principal(session: AsyncSession, verified: VerifiedToken) -> Pri
         raise Unauthorized("the account behind this token is no longer active")
     if user.credentials_version != verified.version:
         raise Unauthorized(STALE)
+    return await user_principal(session, user)
+
+
+async def user_principal(session: AsyncSession, user: User) -> Principal:
+    """Whom an active user acts as: their grants, and the schools and trusts those reach."""
     rows = (await people.grants_of(session, [user.id])).get(user.id, [])
     grants = tuple(Grant(Role(g.role), g.trust_id, g.school_id, g.pupil_id) for g in rows)
     return Principal(

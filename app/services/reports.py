@@ -559,7 +559,7 @@ async def printed_pack(audience: Audience, table: ReportTable, *, today: date) -
     def draw() -> bytes:
         charts = [
             render_png(spec)
-            for spec in chart_specs(table)
+            for spec in chart_specs(table, printed=True)
             if spec["usermeta"]["markbook"]["kind"] in PRINTED_CHARTS
         ]
         return render_pdf(table, school=audience.name, printed_on=today, charts=charts)
