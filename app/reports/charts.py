@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from app.domain.colours import MOVEMENT_COLOURS, category_palette, contrast
 from app.domain.reports import (
     CATEGORY_LABELS,
     MOVEMENT_LABELS,
@@ -37,20 +38,6 @@ from app.domain.reports import (
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 SUPPRESSED = "c"
-# Categories from low to high; colours chosen to differ in lightness too (greyscale print).
-CATEGORY_COLOURS = {
-    "below": "#B83A4B",
-    "at": "#7DBB8A",
-    "above": "#24395A",
-    "earlier_curriculum": "#C9A227",
-    "not_assessed": "#D9DCE1",
-}
-MOVEMENT_COLOURS = {
-    "down": "#B83A4B",
-    "same": "#C9CED6",
-    "up": "#24395A",
-    "not_comparable": "#EEF0F3",
-}
 _DISTRIBUTIONS = {Metric.ATTAINMENT: CATEGORY_LABELS, Metric.CATEGORY_MOVEMENT: MOVEMENT_LABELS}
 ALL_PUPILS = "All pupils"
 
@@ -83,7 +70,7 @@ def chart_specs(table: ReportTable, *, printed: bool = False) -> list[dict[str, 
 def _distribution(table: ReportTable, section: Section, columns: list[Column]) -> dict[str, Any]:
     metric = columns[0].metric
     labels = _DISTRIBUTIONS[metric]
-    colours = CATEGORY_COLOURS if metric is Metric.ATTAINMENT else MOVEMENT_COLOURS
+    colours = category_palette(table.colours) if metric is Metric.ATTAINMENT else MOVEMENT_COLOURS
     percents = [c for c in columns if c.percent]
     index = {c.key: i for i, c in enumerate(section.columns)}
     values = []
@@ -104,7 +91,8 @@ def _distribution(table: ReportTable, section: Section, columns: list[Column]) -
     domain = list(labels.values())
     dark = [labels[p] for p in labels if _dark(colours[p])]
     bars = {
-        "mark": {"type": "bar", "tooltip": True},
+        # A white edge between the parts: neighbours apart however they print.
+        "mark": {"type": "bar", "tooltip": True, "stroke": "#FFFFFF", "strokeWidth": 1},
         "encoding": {
             "y": {"field": "row", "type": "nominal", "sort": None, "title": None},
             "x": {
@@ -414,6 +402,5 @@ def _number(value: float | None, decimals: int, unit: str) -> str:
 
 
 def _dark(colour: str) -> bool:
-    """Whether black text would be hard to read on the colour (relative luminance under 0.2)."""
-    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.35
+    """Whether white text reads better than black on the colour (the higher WCAG contrast)."""
+    return contrast(colour, "#FFFFFF") > contrast(colour, "#000000")

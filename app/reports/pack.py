@@ -95,9 +95,7 @@ class Pack:
         pdf = self.pdf
         pdf.add_page()
         _heading(pdf, table, school, printed_on)
-        sections = [
-            _Grid(pdf, s, titled=i > 0) for i, s in enumerate(table.sections) if s.rows
-        ]
+        sections = [_Grid(pdf, s, titled=i > 0) for i, s in enumerate(table.sections) if s.rows]
         notes = _notes_text(table)
         bottom = pdf.h - MARGIN
         row, row_height = _chart_row(pdf, charts)

@@ -129,3 +129,22 @@ async def test_a_template_prints_as_a_pdf_pack(client, world, school):
         url, headers={**world.headers("governor"), "Accept": "application/pdf"}
     )
     assert by_accept.headers["content-type"] == "application/pdf"
+
+
+async def test_below_at_and_above_are_drawn_in_the_scale_s_own_colours(client, world, school):
+    """The starter teacher-assessment scale colours WTS, EXS and GDS; the chart uses them
+    (they stand apart in greyscale: app.domain.colours), the fixed palette for the rest, and
+    white or black figures on each, whichever reads better."""
+    report = await _report(client, world, school, "BELOW-AT-ABOVE", "governor")
+    (chart,) = report["charts"]
+    bars = chart["spec"]["layer"][0]
+    scale = bars["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours["Below"] == "#D1495B"
+    assert colours["At"] == "#66A182"
+    assert colours["Above"] == "#2E4057"
+    assert colours["Not assessed"] == "#D9DCE1"
+    assert bars["mark"]["stroke"] == "#FFFFFF"  # parts kept apart however they print
+    assert bars["encoding"]["color"]["sort"] == ["Below", "At", "Above", *scale["domain"][3:]]
+    white_on = chart["spec"]["layer"][1]["encoding"]["color"]["condition"]["test"]
+    assert "Above" in white_on and "At'" not in white_on
