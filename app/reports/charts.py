@@ -62,7 +62,9 @@ def chart_specs(table: ReportTable, *, printed: bool = False) -> list[dict[str, 
             charts.append(_comparison(table, main, columns))
             if metric is not Metric.PUPILS and len({c.point for c in columns}) > 1:
                 charts.append(_trend(table, main, columns, printed=printed))
-    charts += [_matrix(table, s) for s in table.sections if s.name.startswith("matrix")]
+    charts += [
+        _matrix(table, s, printed=printed) for s in table.sections if s.name.startswith("matrix")
+    ]
     return charts
 
 
@@ -257,11 +259,16 @@ def _trend(
     )
 
 
-def _matrix(table: ReportTable, section: Section) -> dict[str, Any]:
+def _matrix(table: ReportTable, section: Section, *, printed: bool = False) -> dict[str, Any]:
     """A progress matrix: rows are where pupils were, columns where they are; a panel per
-    breakdown."""
+    breakdown (on paper, per total breakdown where there are such, e.g. a subject's "All year
+    groups")."""
+    rows = section.rows
+    totals = [r for r in rows if len(r.key.crossed) > 1 and not any(r.key.crossed[1:])]
+    if printed and totals:
+        rows = totals
     values = []
-    for row in section.rows:
+    for row in rows:
         within = " · ".join(v for k, v in row.labels.items() if k != "from" and v)
         for column, cell in zip(section.columns, row.cells, strict=True):
             values.append(

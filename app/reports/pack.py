@@ -177,17 +177,15 @@ def _size_mm(png: bytes) -> tuple[float, float]:
 
 
 def _chart_row(pdf: FPDF, charts: Sequence[bytes]) -> tuple[list[tuple[float, float]], float]:
-    """The charts side by side, all scaled alike to fit the page's width and CHART_HEIGHT (never
-    drawn bigger than on screen): each one's size, and the row's height."""
+    """The charts side by side, each at most CHART_HEIGHT tall and all fitting the page's width
+    (never drawn bigger than on screen): each one's size, and the row's height."""
     if not charts:
         return [], 0.0
     sizes = [_size_mm(c) for c in charts]
+    # Each no taller than CHART_HEIGHT, then all alike to fit the width.
+    sizes = [(w * min(1.0, CHART_HEIGHT / h), h * min(1.0, CHART_HEIGHT / h)) for w, h in sizes]
     gaps = GAP * (len(sizes) - 1)
-    scale = min(
-        1.0,
-        (pdf.epw - gaps) / sum(w for w, _ in sizes),
-        CHART_HEIGHT / max(h for _, h in sizes),
-    )
+    scale = min(1.0, (pdf.epw - gaps) / sum(w for w, _ in sizes))
     placed = [(w * scale, h * scale) for w, h in sizes]
     return placed, max(h for _, h in placed)
 
@@ -261,6 +259,15 @@ class _Grid:
                 texts = {line.figures[i] for line in rows if line.figures}  # type: ignore[index]
                 widest = max((pdf.get_string_width(t) for t in texts | {_short(sub)}), default=0)
                 figures.append(widest + 2 * CELL_X)
+            # A metric's heading wraps between words, never within one.
+            pdf.set_font("Helvetica", "B", size)
+            at = 0
+            for name, span in self.heads:
+                word = max(pdf.get_string_width(w) for w in _plain(name).split() or [""])
+                short = word + 2 * CELL_X - sum(figures[at : at + span])
+                for i in range(at, at + span):
+                    figures[i] += max(0.0, short) / span
+                at += span
             self._widths[size] = (label, figures)
         return self._widths[size]
 
