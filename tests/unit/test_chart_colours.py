@@ -44,8 +44,9 @@ def test_the_school_s_colours_are_used_only_when_all_three_bands_stand_apart(fou
 
 
 def _nearest(found, band):
+    """The band's descriptor nearest "at" (the first of equals, as the scale lists them)."""
     values = [(v, c.upper()) for b, v, c in found if b == band]
-    return (max if band == "below" else min)(values)[1]
+    return (max if band == "below" else min)(values, key=lambda pair: pair[0])[1]
 
 
 def test_the_fixed_palette_stands_apart_in_greyscale():
