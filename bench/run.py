@@ -512,7 +512,9 @@ def _ms(value: float | None) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}/s"
+    if value is None:
+        return "-"
+    return f"{value:,.0f}/s" if value >= 10 else f"{value:.2f}/s"  # pages: a few a second
 
 
 def render(outcomes: Sequence[Outcome], *, http: bool = False) -> str:

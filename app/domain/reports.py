@@ -1448,6 +1448,8 @@ class ReportTable:
     suppress_below: int | None
     points: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    # Below / at / above as the school colours them (app.domain.colours), for the charts.
+    colours: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from app.domain.colours import MOVEMENT_COLOURS, category_palette, contrast
 from app.domain.reports import (
     CATEGORY_LABELS,
     MOVEMENT_LABELS,
@@ -37,26 +38,14 @@ from app.domain.reports import (
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 SUPPRESSED = "c"
-# Categories from low to high; colours chosen to differ in lightness too (greyscale print).
-CATEGORY_COLOURS = {
-    "below": "#B83A4B",
-    "at": "#7DBB8A",
-    "above": "#24395A",
-    "earlier_curriculum": "#C9A227",
-    "not_assessed": "#D9DCE1",
-}
-MOVEMENT_COLOURS = {
-    "down": "#B83A4B",
-    "same": "#C9CED6",
-    "up": "#24395A",
-    "not_comparable": "#EEF0F3",
-}
 _DISTRIBUTIONS = {Metric.ATTAINMENT: CATEGORY_LABELS, Metric.CATEGORY_MOVEMENT: MOVEMENT_LABELS}
 ALL_PUPILS = "All pupils"
 
 
-def chart_specs(table: ReportTable) -> list[dict[str, Any]]:
-    """Every chart the report's table makes, in the order of its metrics, then its matrices."""
+def chart_specs(table: ReportTable, *, printed: bool = False) -> list[dict[str, Any]]:
+    """Every chart the report's table makes, in the order of its metrics, then its matrices.
+    ``printed``: as drawn small on paper (a line over the year for each total row only, e.g.
+    each subject's "All year groups", where the report has such rows)."""
     charts: list[dict[str, Any]] = []
     main = next((s for s in table.sections if not s.name.startswith("matrix")), None)
     if main is not None:
@@ -72,8 +61,10 @@ def chart_specs(table: ReportTable) -> list[dict[str, Any]]:
                 continue
             charts.append(_comparison(table, main, columns))
             if metric is not Metric.PUPILS and len({c.point for c in columns}) > 1:
-                charts.append(_trend(table, main, columns))
-    charts += [_matrix(table, s) for s in table.sections if s.name.startswith("matrix")]
+                charts.append(_trend(table, main, columns, printed=printed))
+    charts += [
+        _matrix(table, s, printed=printed) for s in table.sections if s.name.startswith("matrix")
+    ]
     return charts
 
 
@@ -81,7 +72,7 @@ def chart_specs(table: ReportTable) -> list[dict[str, Any]]:
 def _distribution(table: ReportTable, section: Section, columns: list[Column]) -> dict[str, Any]:
     metric = columns[0].metric
     labels = _DISTRIBUTIONS[metric]
-    colours = CATEGORY_COLOURS if metric is Metric.ATTAINMENT else MOVEMENT_COLOURS
+    colours = category_palette(table.colours) if metric is Metric.ATTAINMENT else MOVEMENT_COLOURS
     percents = [c for c in columns if c.percent]
     index = {c.key: i for i, c in enumerate(section.columns)}
     values = []
@@ -102,7 +93,8 @@ def _distribution(table: ReportTable, section: Section, columns: list[Column]) -
     domain = list(labels.values())
     dark = [labels[p] for p in labels if _dark(colours[p])]
     bars = {
-        "mark": {"type": "bar", "tooltip": True},
+        # A white edge between the parts: neighbours apart however they print.
+        "mark": {"type": "bar", "tooltip": True, "stroke": "#FFFFFF", "strokeWidth": 1},
         "encoding": {
             "y": {"field": "row", "type": "nominal", "sort": None, "title": None},
             "x": {
@@ -214,17 +206,24 @@ def _comparison(table: ReportTable, section: Section, columns: list[Column]) -> 
     )
 
 
-def _trend(table: ReportTable, section: Section, columns: list[Column]) -> dict[str, Any]:
-    """The figure at each point, a line per row (all pupils only, to stay readable)."""
+def _trend(
+    table: ReportTable, section: Section, columns: list[Column], *, printed: bool = False
+) -> dict[str, Any]:
+    """The figure at each point, a line per row (all pupils only, to stay readable; on paper,
+    only the rows that total the others, where there are such rows)."""
+    rows = [r for r in section.rows if r.labels.get("group", ALL_PUPILS) == ALL_PUPILS]
+    totals = [r for r in rows if len(r.key.crossed) > 1 and not any(r.key.crossed[1:])]
+    name_of = _row_label
+    if printed and totals:
+        rows = totals
+        name_of = _first_label  # "English" for "English · All year groups · All pupils"
     values = []
-    for row in section.rows:
-        if row.labels.get("group", ALL_PUPILS) != ALL_PUPILS:
-            continue
+    for row in rows:
         for column in columns:
             cell = row.cells[section.columns.index(column)]
             values.append(
                 {
-                    "row": _row_label(row),
+                    "row": name_of(row),
                     "point": _point_label(column),
                     "order": column.point,
                     "value": None if cell.suppressed else cell.value,
@@ -247,18 +246,29 @@ def _trend(table: ReportTable, section: Section, columns: list[Column]) -> dict[
                     "sort": {"field": "order"},
                     "title": None,
                 },
-                "y": {"field": "value", "type": "quantitative", "title": _axis(columns[0])},
+                "y": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": _axis(columns[0]),
+                    # A percentage from 0; a score (a mean of standardised scores) where it is.
+                    "scale": {"zero": columns[0].unit == "%"},
+                },
                 "color": {"field": "row", "type": "nominal", "title": None},
             },
         },
     )
 
 
-def _matrix(table: ReportTable, section: Section) -> dict[str, Any]:
+def _matrix(table: ReportTable, section: Section, *, printed: bool = False) -> dict[str, Any]:
     """A progress matrix: rows are where pupils were, columns where they are; a panel per
-    breakdown."""
+    breakdown (on paper, per total breakdown where there are such, e.g. a subject's "All year
+    groups")."""
+    rows = section.rows
+    totals = [r for r in rows if len(r.key.crossed) > 1 and not any(r.key.crossed[1:])]
+    if printed and totals:
+        rows = totals
     values = []
-    for row in section.rows:
+    for row in rows:
         within = " · ".join(v for k, v in row.labels.items() if k != "from" and v)
         for column, cell in zip(section.columns, row.cells, strict=True):
             values.append(
@@ -363,6 +373,10 @@ def _row_label(row: Row) -> str:
     return " · ".join(v for v in row.labels.values() if v)
 
 
+def _first_label(row: Row) -> str:
+    return next(iter(row.labels.values()), "")
+
+
 def _within(row: Row) -> str:
     return " · ".join(v for k, v in row.labels.items() if k != "group" and v)
 
@@ -395,6 +409,5 @@ def _number(value: float | None, decimals: int, unit: str) -> str:
 
 
 def _dark(colour: str) -> bool:
-    """Whether black text would be hard to read on the colour (relative luminance under 0.2)."""
-    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.35
+    """Whether white text reads better than black on the colour (the higher WCAG contrast)."""
+    return contrast(colour, "#FFFFFF") > contrast(colour, "#000000")

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.policy import Reach
 from app.db.queries import reports as queries
 from app.domain.calendar import AcademicYear
+from app.domain.colours import category_colours
 from app.domain.pupils import YearGroup
 from app.domain.reports import (
     CROSSED,
@@ -80,6 +81,7 @@ class _Context:
     classes: dict[str, tuple[str, str]]  # id -> (code, name)
     measure_labels: dict[str, str]
     threshold: int | None
+    colours: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def effective_threshold(suppress_below: int | None, definition: ReportDefinition) -> int | None:
@@ -355,6 +357,7 @@ def _table(
         suppress_below=context.threshold,
         points=context.points,
         notes=notes,
+        colours=context.colours,
     )
 
 
@@ -444,6 +447,8 @@ class _Lookups:
     subjects: list[Any]
     measures: list[Any]
     classes: list[Any]
+    # The attainment scales' band colours (for charts; shared by the schools read together).
+    colours: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def only(self, *school_ids: uuid.UUID) -> _Lookups:
         """The same, for some of the schools (each school's rows in the order read)."""
@@ -461,13 +466,14 @@ class _Lookups:
             subjects=[r for r in self.subjects if r.school_id in ids],
             measures=[r for r in self.measures if r.school_id in ids],
             classes=[r for r in self.classes if r.school_id in ids],
+            colours=self.colours,
         )
 
     @functools.cached_property
     def _by_school(self) -> dict[uuid.UUID, _Lookups]:
         """Each school's lookups, the rows gone through once (a batch of a hundred schools
         would otherwise go through every school's rows for each)."""
-        found = {s.id: _Lookups([s], self.year, {}, [], [], []) for s in self.schools}
+        found = {s.id: _Lookups([s], self.year, {}, [], [], [], self.colours) for s in self.schools}
         for school_id, points in self.points.items():
             if school_id in found:
                 found[school_id].points[school_id] = points
@@ -514,12 +520,18 @@ async def _load(
     years = {year} | {
         AcademicYear.containing(p.as_at).start_year for p in definition.points if p.as_at
     }
+    measures = await queries.measures_of(session, ids, names) if names else []
+    ruled = {rule.measure for rule in definition.attainment if rule.measure}
+    scales = {m.scale_id for m in measures if m.scale_id and ({m.code, str(m.id)} & ruled)}
     return _Lookups(
         schools=schools,
         year=year,
         points=known,
         subjects=await queries.subjects_of(session, ids),
-        measures=await queries.measures_of(session, ids, names) if names else [],
+        measures=measures,
+        colours=category_colours(
+            (r.band, r.value, r.colour) for r in await queries.band_colours(session, scales)
+        ),
         # Classes label a report's class rows; without them none are read.
         classes=(
             await queries.class_rows(session, ids, years)
@@ -650,6 +662,7 @@ def _resolve(
         classes=classes,
         measure_labels=names.measure_labels,
         threshold=threshold,
+        colours=lookups.colours,
     )
 
 

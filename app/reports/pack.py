@@ -1,7 +1,17 @@
-"""A report as a printable pack (PDF, A4): the school's name, the report, its points and the
-day it was printed; the table, on one page however many rows it has (the type shrinks to fit,
-down to a size still legible in print, and only then does it run on); its charts; the key to
-``c``; and what each figure means, in plain words (app.domain.reports.MEANINGS).
+"""A report as a printable pack (PDF, A4 portrait): the school's name, the report, its points
+and the day it was printed; the table; its charts; the key to ``c``; and what each figure
+means, in plain words (app.domain.reports.MEANINGS).
+
+The whole report goes on one page where it can ("data on a page"): the table is folded to
+take less paper (its leading labels, e.g. subject and year group, become a band over their
+rows instead of a column repeated on every row; a metric's points share one heading; the rows
+run on in up to three columns of the page, as a newspaper's do) and its type shrinks, down to
+a size still legible in print, to leave room for the charts (side by side, under the table)
+and the notes. Only a report too big for that runs on: the table at the smallest type over as
+many pages as it takes, then the charts and the notes.
+
+A pack holds many reports (``Pack``: a trust's pack is the trust's page, then a page per
+school), each added as it is run so that only one report's rows are held at a time.
 
 fpdf2 writes it (pure Python, no system libraries). The pack shows aggregates only, never a
 pupil's name, in the PDF core fonts: text they cannot show is written without its accents.
@@ -10,22 +20,31 @@ pupil's name, in the PDF core fonts: text they cannot show is written without it
 from __future__ import annotations
 
 import io
+import math
 import struct
 import unicodedata
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
-from app.domain.reports import MEANINGS, ReportTable, Section, dimension_label
+from app.domain.reports import MEANINGS, ReportTable, Section
 from app.reports.pictures import PNG_SCALE
 
-MARGIN = 10  # mm
-MIN_FONT, MAX_FONT = 4.0, 8.0  # pt
-LINE = 0.3528 * 1.15  # mm of line per pt of type
-PADDING = 0.15  # mm above and below a cell's text
+MARGIN = 10.0  # mm
+MIN_FONT, MAX_FONT = 4.5, 8.0  # pt
+STEP = 0.25  # pt: how finely the type is shrunk
+LINE = 0.3528 * 1.1  # mm of line per pt of type
+PADDING = 0.12  # mm above and below a cell's text
+CELL_X = 0.45  # mm either side of a cell's text
+GAP = 3.0  # mm between the table's columns on the page
+MOST_BLOCKS = 3
+CHART_HEIGHT = 58.0  # mm: the most the row of charts under a table may take
+NOTE_FONT = 6.5  # pt
 SUPPRESSED = "c"
+HEAD_FILL = (230, 233, 238)
+BAND_FILL = (244, 245, 247)
 
 
 def _plain(text: str) -> str:
@@ -41,35 +60,73 @@ def _plain(text: str) -> str:
 def render_pdf(
     table: ReportTable, *, school: str, printed_on: date, charts: Sequence[bytes] = ()
 ) -> bytes:
-    """The pack: the table on page one, then the charts (PNGs drawn at ``PNG_SCALE``), then
-    the key and meanings."""
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=MARGIN)
-    pdf.set_title(_plain(f"{school}: {table.title}"))
-    pdf.set_creator("Markbook")
-    pdf.add_page()
-    _heading(pdf, table, school, printed_on)
-    for section in table.sections:
-        _table(pdf, section, pdf.h - pdf.get_y() - MARGIN)
-    for image in charts:
-        width, height = _size_mm(image)
-        scale = min(1.0, pdf.epw / width)
-        if pdf.get_y() + height * scale > pdf.h - MARGIN:
+    """A pack of one report (see ``Pack``)."""
+    pack = Pack(title=f"{school}: {table.title}")
+    pack.add(table, school=school, printed_on=printed_on, charts=charts)
+    return pack.output()
+
+
+class Pack:
+    """A PDF of one or more reports, each starting on a new page."""
+
+    def __init__(self, *, title: str) -> None:
+        pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+        pdf.set_margins(MARGIN, MARGIN, MARGIN)
+        pdf.set_auto_page_break(auto=False)
+        pdf.set_title(_plain(title))
+        pdf.set_creator("Markbook")
+        # Identical input, identical bytes (reference images, caches).
+        pdf.set_creation_date(_EPOCH)
+        self.pdf = pdf
+
+    @property
+    def pages(self) -> int:
+        return self.pdf.page
+
+    def add(
+        self,
+        table: ReportTable,
+        *,
+        school: str,
+        printed_on: date,
+        charts: Sequence[bytes] = (),
+    ) -> None:
+        """The report on a new page: heading, table, charts, notes; on one page if it fits."""
+        pdf = self.pdf
+        pdf.add_page()
+        _heading(pdf, table, school, printed_on)
+        sections = [_Grid(pdf, s, titled=i > 0) for i, s in enumerate(table.sections) if s.rows]
+        notes = _notes_text(table)
+        bottom = pdf.h - MARGIN
+        row, row_height = _chart_row(pdf, charts)
+        fixed = _notes_height(pdf, notes) + (row_height + 3 if charts else 0)
+        size = _fitting_size(sections, bottom - pdf.get_y() - fixed)
+        if size is not None:
+            for grid in sections:
+                grid.draw(size, bottom - fixed)
+            if charts:
+                _draw_chart_row(pdf, charts, row)
+            _notes(pdf, notes)
+            return
+        # Too big for one page: the tables run on at the smallest type, then the rest.
+        for grid in sections:
+            grid.draw(_fitting_size([grid], bottom - pdf.get_y()) or MIN_FONT, bottom)
+        if charts:
+            if pdf.get_y() + row_height > bottom:
+                pdf.add_page()
+            _draw_chart_row(pdf, charts, row)
+        if pdf.get_y() + _notes_height(pdf, notes) > bottom:
             pdf.add_page()
-        pdf.image(io.BytesIO(image), w=width * scale)
-        pdf.ln(4)
-    _notes(pdf, table)
-    return bytes(pdf.output())
+        _notes(pdf, notes)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
 
 
-def _size_mm(png: bytes) -> tuple[float, float]:
-    """A chart's size as drawn on screen, in mm: its PNG's pixels (IHDR: width and height
-    at bytes 16-24) at ``PNG_SCALE`` pixels a CSS pixel of 0.2646 mm."""
-    width, height = struct.unpack(">II", png[16:24])
-    return width / PNG_SCALE * 0.2646, height / PNG_SCALE * 0.2646
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+# --- The heading and the notes ----------------------------------------------------------------
 def _heading(pdf: FPDF, table: ReportTable, school: str, printed_on: date) -> None:
     pdf.set_font("Helvetica", "B", 13)
     pdf.cell(0, 6, _plain(f"{school}: {table.title}"), new_x="LMARGIN", new_y="NEXT")
@@ -78,8 +135,8 @@ def _heading(pdf: FPDF, table: ReportTable, school: str, printed_on: date) -> No
     line = f"{points}. Printed on {printed_on.strftime('%-d %B %Y')}."
     if table.suppress_below:
         line += f" Figures for fewer than {table.suppress_below} pupils are shown as c."
-    pdf.multi_cell(0, 4, _plain(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
+    pdf.multi_cell(0, 3.6, _plain(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.5)
 
 
 def _point(point: dict[str, object]) -> str:
@@ -88,35 +145,274 @@ def _point(point: dict[str, object]) -> str:
     return f"{label} {year}" if year else label
 
 
-def _table(pdf: FPDF, section: Section, height: float) -> None:
-    """A section as a table, its type sized so that it fits in ``height`` if it can."""
-    lines = len(section.rows) + 5  # the header's labels wrap onto up to five lines
-    size = max(MIN_FONT, min(MAX_FONT, (height / lines - 2 * PADDING) / LINE))
-    labels = list(section.rows[0].labels) if section.rows else []
-    names = [
-        ("From" if k == "from" else "Group" if k == "group" else dimension_label(k)) for k in labels
-    ]
-    pdf.set_font("Helvetica", "", size)
-    widths = [3.0 if k == "group" else 1.6 for k in labels] + [1.0] * len(section.columns)
-    with pdf.table(
-        col_widths=widths,
-        line_height=size * LINE,
-        text_align=["LEFT"] * len(labels) + ["RIGHT"] * len(section.columns),
-        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 233, 238)),
-        borders_layout="HORIZONTAL_LINES",
-        padding=(PADDING, 0.4),
-        first_row_as_headings=True,
-    ) as out:
-        header = out.row()
-        for name in [*names, *(c.label for c in section.columns)]:
-            header.cell(_plain(name))
+def _notes_text(table: ReportTable) -> list[str]:
+    metrics = dict.fromkeys(c.metric for s in table.sections for c in s.columns)
+    return [*(MEANINGS[m] for m in metrics), *table.notes]
+
+
+def _notes_height(pdf: FPDF, notes: list[str]) -> float:
+    pdf.set_font("Helvetica", "", NOTE_FONT)
+    lines = sum(
+        len(pdf.multi_cell(pdf.epw, 3, _plain(t), dry_run=True, output="LINES")) for t in notes
+    )
+    return 5 + lines * NOTE_FONT * LINE + 0.5 * len(notes)
+
+
+def _notes(pdf: FPDF, notes: list[str]) -> None:
+    pdf.set_x(pdf.l_margin)
+    pdf.set_font("Helvetica", "B", 8)
+    pdf.cell(0, 4.5, "What the figures mean", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", NOTE_FONT)
+    for text in notes:
+        pdf.multi_cell(0, NOTE_FONT * LINE, _plain(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(0.5)
+
+
+# --- The charts -------------------------------------------------------------------------------
+def _size_mm(png: bytes) -> tuple[float, float]:
+    """A chart's size as drawn on screen, in mm: its PNG's pixels (IHDR: width and height
+    at bytes 16-24) at ``PNG_SCALE`` pixels a CSS pixel of 0.2646 mm."""
+    width, height = struct.unpack(">II", png[16:24])
+    return width / PNG_SCALE * 0.2646, height / PNG_SCALE * 0.2646
+
+
+def _chart_row(pdf: FPDF, charts: Sequence[bytes]) -> tuple[list[tuple[float, float]], float]:
+    """The charts side by side, each at most CHART_HEIGHT tall and all fitting the page's width
+    (never drawn bigger than on screen): each one's size, and the row's height."""
+    if not charts:
+        return [], 0.0
+    sizes = [_size_mm(c) for c in charts]
+    # Each no taller than CHART_HEIGHT, then all alike to fit the width.
+    sizes = [(w * min(1.0, CHART_HEIGHT / h), h * min(1.0, CHART_HEIGHT / h)) for w, h in sizes]
+    gaps = GAP * (len(sizes) - 1)
+    scale = min(1.0, (pdf.epw - gaps) / sum(w for w, _ in sizes))
+    placed = [(w * scale, h * scale) for w, h in sizes]
+    return placed, max(h for _, h in placed)
+
+
+def _draw_chart_row(pdf: FPDF, charts: Sequence[bytes], sizes: list[tuple[float, float]]) -> None:
+    top = pdf.get_y() + 1.5
+    x = pdf.l_margin
+    for chart, (width, height) in zip(charts, sizes, strict=True):
+        pdf.image(io.BytesIO(chart), x=x, y=top, w=width, h=height)
+        x += width + GAP
+    pdf.set_xy(pdf.l_margin, top + max(h for _, h in sizes) + 1.5)
+
+
+# --- The table --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Line:
+    """A line of a folded table: a band (``figures`` None) or a row."""
+
+    label: str
+    figures: tuple[str, ...] | None = None
+
+
+class _Grid:
+    """A section folded for print: its leading labels as bands over their rows, the last label
+    as the row's; the columns under their metric, a point each."""
+
+    def __init__(self, pdf: FPDF, section: Section, *, titled: bool) -> None:
+        self.pdf = pdf
+        self.title = _plain(section.title) if titled else ""
+        keys = list(section.rows[0].labels)
+        self.lines: list[_Line] = []
+        band = None
         for row in section.rows:
-            line = out.row()
-            for key in labels:
-                line.cell(_plain(row.labels.get(key) or ""))
-            for column, cell in zip(section.columns, row.cells, strict=True):
-                line.cell(_figure(cell.value, cell.suppressed, column.decimals))
-    pdf.ln(3)
+            values = [row.labels.get(k) or "" for k in keys]
+            here = " - ".join(v for v in values[:-1] if v)
+            if here and here != band:
+                self.lines.append(_Line(_plain(here)))
+                band = here
+            self.lines.append(
+                _Line(
+                    _plain(values[-1]),
+                    tuple(
+                        _figure(cell.value, cell.suppressed, column.decimals)
+                        for column, cell in zip(section.columns, row.cells, strict=True)
+                    ),
+                )
+            )
+        # Columns under their metric: "% at or above (Autumn)" -> "% at or above", "Autumn".
+        self.heads: list[tuple[str, int]] = []
+        self.subs: list[str] = []
+        for column in section.columns:
+            name, _, point = column.label.rpartition(" (")
+            name, point = (name, point.rstrip(")")) if name else (column.label, "")
+            if self.heads and self.heads[-1][0] == name:
+                self.heads[-1] = (name, self.heads[-1][1] + 1)
+            else:
+                self.heads.append((name, 1))
+            self.subs.append(point)
+        self._widths: dict[float, tuple[float, list[float]]] = {}
+
+    # Measuring
+    def widths(self, size: float) -> tuple[float, list[float]]:
+        """The row label's width and each figure column's, at ``size``."""
+        if size not in self._widths:
+            pdf = self.pdf
+            pdf.set_font("Helvetica", "", size)
+            rows = [line for line in self.lines if line.figures is not None]
+            label = max(pdf.get_string_width(line.label) for line in rows) + 2 * CELL_X
+            figures = []
+            for i, sub in enumerate(self.subs):
+                texts = {line.figures[i] for line in rows if line.figures}  # type: ignore[index]
+                widest = max((pdf.get_string_width(t) for t in texts | {_short(sub)}), default=0)
+                figures.append(widest + 2 * CELL_X)
+            # A metric's heading wraps between words, never within one.
+            pdf.set_font("Helvetica", "B", size)
+            at = 0
+            for name, span in self.heads:
+                word = max(pdf.get_string_width(w) for w in _plain(name).split() or [""])
+                short = word + 2 * CELL_X - sum(figures[at : at + span])
+                for i in range(at, at + span):
+                    figures[i] += max(0.0, short) / span
+                at += span
+            self._widths[size] = (label, figures)
+        return self._widths[size]
+
+    def blocks(self, size: float) -> int:
+        """How many columns of the page the table can run in at ``size``."""
+        label, figures = self.widths(size)
+        width = label + sum(figures)
+        most = int((self.pdf.epw + GAP) // (width + GAP))
+        return max(1, min(MOST_BLOCKS, most, len(self.lines)))
+
+    def head_lines(self, size: float) -> int:
+        """Lines the metric headings take (each wraps within its points' width)."""
+        pdf = self.pdf
+        pdf.set_font("Helvetica", "B", size)
+        _, figures = self.widths(size)
+        lines, at = 1, 0
+        for name, span in self.heads:
+            width = sum(figures[at : at + span])
+            at += span
+            wrapped = pdf.multi_cell(width, 1, _plain(name), dry_run=True, output="LINES")
+            lines = max(lines, len(wrapped))
+        return lines + (1 if any(self.subs) else 0)
+
+    def height(self, size: float) -> float:
+        """The table's height on one page at ``size``, its rows shared between its columns."""
+        per_block = math.ceil(len(self.lines) / self.blocks(size)) + 1  # a band repeated
+        return (self.head_lines(size) + per_block) * _line(size) + 3 + (4 if self.title else 0)
+
+    # Drawing
+    def draw(self, size: float, bottom: float) -> None:
+        """The table at ``size`` from the current position, in as many columns as fit, onto
+        new pages while it lasts."""
+        pdf = self.pdf
+        blocks = self.blocks(size)
+        label, figures = self.spread(size, blocks)
+        width = label + sum(figures)
+        lh = _line(size)
+        head = self.head_lines(size) * lh
+        pending = list(self.lines)
+        if self.title:
+            pdf.set_font("Helvetica", "B", 8)
+            pdf.cell(0, 4, self.title, new_x="LMARGIN", new_y="NEXT")
+        top = pdf.get_y()
+        while pending:
+            room = max(2, int((bottom - top - head) // lh))
+            share = min(room, math.ceil(len(pending) / blocks) + 1)
+            bottoms = []
+            for block in range(blocks):
+                if not pending:
+                    break
+                taken: list[_Line] = []
+                if pending[0].figures is not None:  # a column starts with its band
+                    band = self._band_before(pending[0])
+                    if band is not None:
+                        taken.append(band)
+                while pending and len(taken) < share:
+                    taken.append(pending.pop(0))
+                if taken[-1].figures is None and pending:  # a band never ends a column
+                    pending.insert(0, taken.pop())
+                x = pdf.l_margin + block * (width + GAP)
+                bottoms.append(self._block(x, top, size, taken))
+            if pending:
+                pdf.add_page()
+                top = pdf.get_y()
+            else:
+                pdf.set_xy(pdf.l_margin, max(bottoms) + 2)
+
+    def _band_before(self, line: _Line) -> _Line | None:
+        at = next(i for i, other in enumerate(self.lines) if other is line)
+        return next((b for b in reversed(self.lines[:at]) if b.figures is None), None)
+
+    def spread(self, size: float, blocks: int) -> tuple[float, list[float]]:
+        """The widths at ``size`` with the page's spare width shared between the figures (up
+        to 2 mm more each), so that they stand apart."""
+        label, figures = self.widths(size)
+        spare = (self.pdf.epw - GAP * (blocks - 1)) / blocks - label - sum(figures)
+        more = max(0.0, min(2.0, spare / max(1, len(figures))))
+        return label, [w + more for w in figures]
+
+    def _block(self, x: float, top: float, size: float, lines: list[_Line]) -> float:
+        pdf = self.pdf
+        label, figures = self.spread(size, self.blocks(size))
+        width = label + sum(figures)
+        lh = _line(size)
+        heads = self.head_lines(size) - (1 if any(self.subs) else 0)
+        # The headings: each metric over its points, then the points.
+        pdf.set_font("Helvetica", "B", size)
+        pdf.set_fill_color(*HEAD_FILL)
+        pdf.rect(x, top, width, (heads + (1 if any(self.subs) else 0)) * lh, style="F")
+        at, left = 0, x + label
+        for name, span in self.heads:
+            span_width = sum(figures[at : at + span])
+            at += span
+            pdf.set_xy(left, top)
+            pdf.multi_cell(span_width, lh, _plain(name), align="C", max_line_height=lh)
+            left += span_width
+        y = top + heads * lh
+        if any(self.subs):
+            pdf.set_font("Helvetica", "", size)
+            left = x + label
+            for sub, w in zip(self.subs, figures, strict=True):
+                pdf.set_xy(left, y)
+                pdf.cell(w, lh, _plain(_short(sub)), align="R")
+                left += w
+            y += lh
+        pdf.set_draw_color(150, 155, 165)
+        pdf.line(x, y, x + width, y)
+        # The rows, a band over each subject and year group.
+        for line in lines:
+            pdf.set_xy(x, y)
+            if line.figures is None:
+                pdf.set_font("Helvetica", "B", size)
+                pdf.set_fill_color(*BAND_FILL)
+                pdf.cell(width, lh, line.label, fill=True)
+            else:
+                pdf.set_font("Helvetica", "", size)
+                pdf.cell(label, lh, line.label)
+                for text, w in zip(line.figures, figures, strict=True):
+                    pdf.cell(w, lh, text, align="R")
+            y += lh
+        pdf.line(x, y, x + width, y)
+        return y
+
+    # Fitting
+    def fits(self, size: float, height: float) -> bool:
+        return self.height(size) <= height
+
+
+def _short(point: str) -> str:
+    """A point's name as a column's heading: the term names shortened (Autumn -> Aut)."""
+    return point[:3] if point in {"Autumn", "Spring", "Summer"} else point
+
+
+def _line(size: float) -> float:
+    return size * LINE + 2 * PADDING
+
+
+def _fitting_size(grids: Sequence[_Grid], height: float) -> float | None:
+    """The largest type (MIN_FONT to MAX_FONT) at which the tables fit in ``height``, or None."""
+    size = MAX_FONT
+    while size >= MIN_FONT:
+        if sum(g.height(size) for g in grids) <= height:
+            return size
+        size -= STEP
+    return None
 
 
 def _figure(value: float | None, suppressed: bool, decimals: int) -> str:
@@ -125,15 +421,3 @@ def _figure(value: float | None, suppressed: bool, decimals: int) -> str:
     if value is None:
         return ""
     return f"{value:.{decimals}f}" if decimals else str(round(value))
-
-
-def _notes(pdf: FPDF, table: ReportTable) -> None:
-    if pdf.get_y() > pdf.h - 60:
-        pdf.add_page()
-    pdf.set_font("Helvetica", "B", 9)
-    pdf.cell(0, 5, "What the figures mean", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 8)
-    metrics = dict.fromkeys(c.metric for s in table.sections for c in s.columns)
-    for text in [*(MEANINGS[m] for m in metrics), *table.notes]:
-        pdf.multi_cell(0, 3.8, _plain(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(0.8)

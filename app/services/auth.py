@@ -192,9 +192,17 @@ async def _user_principal(session: AsyncSession, verified: VerifiedToken) -> Pri
     )
     if not rows or not rows[0].is_active:
         raise Unauthorized("the account behind this token is no longer active")
-    first = rows[0]
-    if first.credentials_version != verified.version:
+    if rows[0].credentials_version != verified.version:
         raise Unauthorized(STALE)
+    return _as_principal(verified.subject.id, rows)
+
+
+async def user_principal(session: AsyncSession, user: User) -> Principal:
+    """Whom an active user acts as: their grants, and the schools and trusts those reach."""
+    return _as_principal(user.id, await people.user_as_caller(session, user.id))
+
+
+def _as_principal(user_id: uuid.UUID, rows: list[Any]) -> Principal:
     grants: dict[uuid.UUID, Grant] = {}
     reached = _Reached()
     for row in rows:
@@ -204,9 +212,10 @@ async def _user_principal(session: AsyncSession, verified: VerifiedToken) -> Pri
             row.grant_id, Grant(Role(row.role), row.trust_id, row.school_id, row.pupil_id)
         )
         reached.add(row)
+    first = rows[0]
     return Principal(
         kind="user",
-        id=verified.subject.id,
+        id=user_id,
         name=first.display_name,
         email=first.email,
         grants=tuple(grants.values()),

@@ -53,7 +53,7 @@ from app.domain.reports import DefinitionError, ReportDefinition, ReportTable, p
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.reports import engine
 from app.reports.charts import chart_specs
-from app.reports.pack import render_pdf
+from app.reports.pack import Pack, render_pdf
 from app.reports.pictures import render_png, render_svg
 from app.services.audit import record, snapshot
 from app.services.curriculum import check_new_owner
@@ -551,17 +551,69 @@ async def chart_picture(table: ReportTable, chart: int, *, svg: bool) -> tuple[b
 PRINTED_CHARTS = frozenset({"distribution", "trend", "matrix"})
 
 
+def _printed_charts(table: ReportTable) -> list[bytes]:
+    return [
+        render_png(spec)
+        for spec in chart_specs(table, printed=True)
+        if spec["usermeta"]["markbook"]["kind"] in PRINTED_CHARTS
+    ]
+
+
 async def printed_pack(audience: Audience, table: ReportTable, *, today: date) -> bytes:
     """The report as a printable pack (app.reports.pack): the table, its charts drawn, the key
     and what each figure means, under the school's (or trust's) name. Drawing and laying out
     are CPU work, done off the event loop."""
 
     def draw() -> bytes:
-        charts = [
-            render_png(spec)
-            for spec in chart_specs(table)
-            if spec["usermeta"]["markbook"]["kind"] in PRINTED_CHARTS
-        ]
-        return render_pdf(table, school=audience.name, printed_on=today, charts=charts)
+        return render_pdf(
+            table, school=audience.name, printed_on=today, charts=_printed_charts(table)
+        )
 
     return await anyio.to_thread.run_sync(draw)
+
+
+# Schools run together for a trust's pack: few statements, and no more than this many schools'
+# tables held at once, however many schools the trust has.
+PACK_SCHOOLS_AT_ONCE = 10
+
+
+async def trust_template_pack(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    audience: Audience,
+    template_id: uuid.UUID,
+    version: int | None,
+    today: date,
+    as_at: date | None = None,
+) -> tuple[bytes, ReportTable]:
+    """A trust's template printed for the trust and each of its schools: the trust's page
+    (its figures from the pupils of all of them), then a page per school (each school's own
+    report, as the caller sees it there: suppressed where they do not see its pupils), in the
+    order of the schools' names; a school where the template cannot run (a measure it does
+    not use) has no page. Schools are run ``PACK_SCHOOLS_AT_ONCE`` at a time and each
+    page is drawn as its report comes, so memory holds a few schools' rows, not the trust's."""
+    _, raw = await _runnable(session, principal, audience, template_id, version)
+    definition = read_definition(raw, "definition")
+    table = await run_report(
+        session, audience=audience, definition=definition, where="definition", today=as_at
+    )
+    pack = Pack(title=f"{audience.name}: {table.title}")
+
+    def draw(report: ReportTable, name: str) -> None:
+        pack.add(report, school=name, printed_on=today, charts=_printed_charts(report))
+
+    await anyio.to_thread.run_sync(draw, table, audience.name)
+    schools = sorted(audience.schools, key=lambda s: (s.name, str(s.id)))
+    for start in range(0, len(schools), PACK_SCHOOLS_AT_ONCE):
+        chunk = schools[start : start + PACK_SCHOOLS_AT_ONCE]
+        found = await school_reports(
+            session,
+            principal=principal,
+            keys=[(school.id, definition) for school in chunk],
+            today=as_at,
+        )
+        for school, report in zip(chunk, found, strict=True):
+            if isinstance(report, ReportTable):
+                await anyio.to_thread.run_sync(draw, report, school.name)
+    return await anyio.to_thread.run_sync(pack.output), table

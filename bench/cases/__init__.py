@@ -8,7 +8,7 @@ from importlib import import_module
 
 from bench.core import CASES
 
-MODULES = ("auth", "tenancy", "me", "roster", "markbook", "reports", "graphql")
+MODULES = ("auth", "tenancy", "me", "roster", "markbook", "reports", "graphql", "packs")
 GROUPS: dict[str, tuple[str, ...]] = {}
 
 for _module in MODULES:

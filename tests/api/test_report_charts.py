@@ -8,6 +8,7 @@ import html
 from typing import Any
 
 import httpx
+import pypdfium2
 import pytest
 
 from app.reports.pictures import render_svg
@@ -129,3 +130,73 @@ async def test_a_template_prints_as_a_pdf_pack(client, world, school):
         url, headers={**world.headers("governor"), "Accept": "application/pdf"}
     )
     assert by_accept.headers["content-type"] == "application/pdf"
+
+
+async def test_below_at_and_above_are_drawn_in_the_scale_s_own_colours(client, world, school):
+    """The starter teacher-assessment scale colours WTS, EXS and GDS; the chart uses them
+    (they stand apart in greyscale: app.domain.colours), the fixed palette for the rest, and
+    white or black figures on each, whichever reads better."""
+    report = await _report(client, world, school, "BELOW-AT-ABOVE", "governor")
+    (chart,) = report["charts"]
+    bars = chart["spec"]["layer"][0]
+    scale = bars["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours["Below"] == "#D1495B"
+    assert colours["At"] == "#66A182"
+    assert colours["Above"] == "#2E4057"
+    assert colours["Not assessed"] == "#D9DCE1"
+    assert bars["mark"]["stroke"] == "#FFFFFF"  # parts kept apart however they print
+    assert bars["encoding"]["color"]["sort"] == ["Below", "At", "Above", *scale["domain"][3:]]
+    white_on = chart["spec"]["layer"][1]["encoding"]["color"]["condition"]["test"]
+    assert "Above" in white_on and "At'" not in white_on
+
+
+async def test_a_trust_s_template_prints_the_trust_s_page_then_a_page_per_school(
+    client, world, school
+):
+    created = await client.post(
+        "/v1/report-templates",
+        json={
+            "code": "TRUST-PACK",
+            "name": "Trust pack",
+            "trust_id": str(world.trusts["A"].id),
+            "definition": {
+                "title": "Below, at and above",
+                "metrics": ["pupils", "attainment"],
+                "dimensions": ["subject"],
+                "points": ["AUT"],
+                "attainment": [{"subject": "MA", "measure": "MATH-TA"}],
+            },
+        },
+        headers=world.headers("trust_admin"),
+    )
+    assert created.status_code == 201, created.text
+    url = f"/v1/trusts/{world.trusts['A'].id}/report-templates/{created.json()['id']}/report"
+    pack = await client.get(url, params={"format": "pdf"}, headers=world.headers("trust_analyst"))
+    assert pack.status_code == 200, pack.text
+    assert pack.headers["content-type"] == "application/pdf"
+    assert pack.headers["content-disposition"] == 'attachment; filename="below-at-and-above.pdf"'
+    document = pypdfium2.PdfDocument(pack.content)
+    texts = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    document.close()
+    # Trust A has schools A1 and A2: the trust's page, then each school's where the report
+    # runs (A2 has not taken the starter pack: no MATH-TA there, so no page).
+    assert len(texts) == 2
+    assert texts[0].startswith("Trust A: Below, at and above")
+    assert texts[1].startswith("School A1: Below, at and above")
+    # A1's governor gets the trust's report over the schools they see (A1), suppressed, and
+    # A1's page; another trust's admin does not find the trust (as for its JSON).
+    governor = await client.get(url, params={"format": "pdf"}, headers=world.headers("governor"))
+    assert governor.status_code == 200, governor.text
+    document = pypdfium2.PdfDocument(governor.content)
+    texts = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    document.close()
+    assert len(texts) == 2 and texts[1].startswith("School A1: Below, at and above")
+    assert all("pupils are shown as c" in text for text in texts)
+    other = await client.get(
+        url, params={"format": "pdf"}, headers=world.headers("other_trust_admin")
+    )
+    assert other.status_code == 404
+    # JSON is still the trust's one table.
+    table = await client.get(url, headers=world.headers("trust_analyst"))
+    assert table.status_code == 200 and table.json()["title"] == "Below, at and above"

@@ -207,7 +207,8 @@ async def run_school_template(
     "/v1/trusts/{trust_id}/report-templates/{template_id}/report",
     response_model=ReportRead,
     responses=REPORT_RESPONSES,
-    description="Run a template of the trust across its schools.",
+    description="Run a template of the trust across its schools. As a PDF, the trust's pack: "
+    "the trust's page, then a page per school (each school's own report, as you see it there).",
 )
 async def run_trust_template(
     trust_id: uuid.UUID,
@@ -221,6 +222,21 @@ async def run_trust_template(
     accept: AcceptHeader = None,
 ) -> Response:
     audience = await service.trust_audience(session, principal=principal, trust_id=trust_id)
+    if _chosen(format, accept) is Format.PDF:
+        pack, table = await service.trust_template_pack(
+            session,
+            principal=principal,
+            audience=audience,
+            template_id=template_id,
+            version=version,
+            today=date.today(),
+        )
+        name = _filename(table.title, Format.PDF)
+        return Response(
+            pack,
+            media_type=PDF,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     _, table = await service.run_template(
         session, principal=principal, audience=audience, template_id=template_id, version=version
     )

@@ -240,6 +240,7 @@ async def measures_of(
             MEASURE.c.school_id.label("owner_school_id"),
             MEASURE.c.decimals,
             MEASURE.c.expected_from,
+            MEASURE.c.scale_id,
             SUBJECT.c.code.label("subject_code"),
         )
         .join(MEASURE, _owner_of(MEASURE))
@@ -248,6 +249,23 @@ async def measures_of(
             SCHOOL.c.id.in_(list(school_ids)),
             sa.or_(MEASURE.c.code.in_(list(names)), MEASURE.c.id.in_(ids)),
         )
+    )
+    return list(rows)
+
+
+async def band_colours(session: AsyncSession, scale_ids: Collection[uuid.UUID]) -> list[Any]:
+    """The scales' descriptors that place a pupil below, at or above and have a colour: their
+    band, value and colour."""
+    if not scale_ids:
+        return []
+    rows = await session.execute(
+        sa.select(DESCRIPTOR.c.band, DESCRIPTOR.c.value, DESCRIPTOR.c.colour)
+        .where(
+            DESCRIPTOR.c.scale_id.in_(list(scale_ids)),
+            DESCRIPTOR.c.band.is_not(None),
+            DESCRIPTOR.c.colour.is_not(None),
+        )
+        .order_by(DESCRIPTOR.c.scale_id, DESCRIPTOR.c.value)
     )
     return list(rows)
 
