@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.read_sessions = session_factory(reading(engine))
+    app.state.read_engine = replica or None
     app.state.report_sessions = session_factory(replica or engine)
     app.state.head_revision = head_revision()
     app.state.issuer = TokenIssuer(
