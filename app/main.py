@@ -45,7 +45,7 @@ from app.api.rest.common import extra_schemas, name_form_bodies, problem_media_t
 from app.auth.secrets import set_hashing_threads
 from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
-from app.db.engine import create_engine, reading, session_factory
+from app.db.engine import READ_APPLICATION_NAME, create_engine, reading, session_factory
 from app.db.migrate import head_revision
 from app.services import imports, retention
 from app.settings import Settings, get_settings
@@ -88,7 +88,19 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     settings = settings or get_settings()
     owns_engine = engine is None
     engine = engine or create_engine(
-        settings.database_url, echo=settings.sql_echo, wait_seconds=settings.database_wait_seconds
+        settings.database_url,
+        echo=settings.sql_echo,
+        wait_seconds=settings.database_wait_seconds,
+        pgbouncer=settings.database_pgbouncer,
+    )
+    # Reports and GraphQL read from a replica when one is configured (app.api.deps.
+    # get_report_session); this process owns that engine whatever the primary's.
+    replica = settings.read_database_url and create_engine(
+        settings.read_database_url,
+        echo=settings.sql_echo,
+        wait_seconds=settings.database_wait_seconds,
+        pgbouncer=settings.database_pgbouncer,
+        application_name=READ_APPLICATION_NAME,
     )
 
     @asynccontextmanager
@@ -105,6 +117,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 await sweeper
         if owns_engine:
             await engine.dispose()
+        if replica:
+            await replica.dispose()
 
     app = FastAPI(
         title="Markbook",
@@ -121,6 +135,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.read_sessions = session_factory(reading(engine))
+    app.state.read_engine = replica or None
+    app.state.report_sessions = session_factory(replica or engine)
     app.state.head_revision = head_revision()
     app.state.issuer = TokenIssuer(
         key=settings.signing_key(),

@@ -8,8 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from limits import parse
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -18,6 +19,19 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite+aiosqlite:///./markbook.db",
         description="SQLAlchemy async URL; SQLite file in the working directory by default.",
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A read replica of database_url (same engine, e.g. a PostgreSQL streaming "
+        "replica): reports (runs, exports, charts, packs) and GraphQL queries read their data "
+        "there; the caller's account and grants, writes and everything else stay on the "
+        "primary. Unset: everything on the primary.",
+    )
+    database_pgbouncer: bool = Field(
+        default=False,
+        description="The database URLs go through PgBouncer in transaction mode: no "
+        "server-side prepared statement is cached or reused across transactions, and reads "
+        "run in a transaction as writes do.",
     )
     jwt_secret: SecretStr | None = Field(
         default=None,
@@ -121,6 +135,19 @@ class Settings(BaseSettings):
     )
     sql_echo: bool = False
     log_level: str = "INFO"
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _same_engine(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value or not value.strip():
+            return None
+        primary = info.data.get("database_url")
+        if primary and make_url(value).get_backend_name() != make_url(primary).get_backend_name():
+            raise ValueError(
+                "MARKBOOK_READ_DATABASE_URL must name a replica on the same engine as "
+                "MARKBOOK_DATABASE_URL (a PostgreSQL replica of a PostgreSQL primary)"
+            )
+        return value
 
     @field_validator("sign_in_account_limit", "sign_in_address_limit")
     @classmethod

@@ -5,6 +5,7 @@
     uv run python -m bench.run --size small --http        # through uvicorn on 127.0.0.1
     uv run python -m bench.run --size trust --reuse --only roster
     uv run python -m bench.run --list
+    uv run python -m bench.run --size trust --reuse --only graphql --read-url URL  # a replica
 
 For each case: check once that the API and the floor give the same rows, warm up, then time
 the API call and the floor alternately, --repeat times each. Prints medians, p95s and the
@@ -57,9 +58,14 @@ JWT_SECRET = "markbook-bench-signing-key-not-for-production-use-0123456789"
 BASE_URL = "http://markbook.bench"
 
 
+# --read-url: the replica the app reads reports and GraphQL from (None: the primary).
+READ_URL: str | None = None
+
+
 def _settings(url: str) -> Settings:
     return Settings(
         database_url=url,
+        read_database_url=READ_URL,
         jwt_secret=JWT_SECRET,  # type: ignore[arg-type]
         jwt_secret_file=Path("/nonexistent/markbook-bench-unused"),
         access_token_ttl_seconds=86_400,  # long runs must not outlive their tokens
@@ -165,6 +171,8 @@ async def trace_cases(cases: Sequence[Case], ctx: Context, url: str) -> dict[str
                 check_response(case, traced, response)
     finally:
         await engine.dispose()
+        if app.state.read_engine is not None:
+            await app.state.read_engine.dispose()
     return traces
 
 
@@ -474,6 +482,7 @@ async def over_loopback(url: str) -> AsyncIterator[httpx.AsyncClient]:
         "MARKBOOK_ACCESS_TOKEN_TTL_SECONDS": "86400",
         "MARKBOOK_AUTO_MIGRATE": "false",
         "MARKBOOK_LOG_LEVEL": "WARNING",
+        **({"MARKBOOK_READ_DATABASE_URL": READ_URL} if READ_URL else {}),
     }
     server = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -788,7 +797,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument("--list", action="store_true", help="list the cases and stop")
+    parser.add_argument(
+        "--read-url",
+        help="the app reads reports and GraphQL from this replica of the bench database "
+        "(MARKBOOK_READ_DATABASE_URL; bench/replica.sh starts one); SQL floors stay on the "
+        "primary, and round trips count the primary's statements only",
+    )
     args = parser.parse_args(argv)
+    if args.read_url:
+        global READ_URL
+        READ_URL = args.read_url
+        print(f"reports and GraphQL read from {args.read_url}")
     if args.list:
         for group, keys in GROUPS.items():
             for key in keys:

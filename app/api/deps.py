@@ -1,5 +1,6 @@
 """Request dependencies: the session (one per request, committed before the response is sent),
-the calling principal, and paging parameters."""
+the calling principal, the session reports and GraphQL read from (a replica's when one is
+configured), and paging parameters."""
 
 from __future__ import annotations
 
@@ -40,9 +41,9 @@ def _writes(request: Request) -> bool:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     state = request.app.state
     path = request.url.path
-    # GraphQL reads in one transaction: its statements run under the query's time budget
-    # (SET LOCAL statement_timeout, app.db.engine.limit_statement_time).
-    reads_only = not _writes(request) and path != GRAPHQL_PATH
+    # GraphQL's own statements run on the report session (get_report_session); this one
+    # only loads the caller.
+    reads_only = not _writes(request) or path == GRAPHQL_PATH
     sessions = state.read_sessions if reads_only else state.sessions
     async with sessions() as session:
         try:
@@ -107,6 +108,26 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_report_session(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> AsyncIterator[AsyncSession]:
+    """The session a report (run, export, chart, pack) or a GraphQL query reads its data
+    with: the read replica's (MARKBOOK_READ_DATABASE_URL) when there is one, else the
+    primary's. The caller is loaded first, from the primary (``session``): a credential or
+    grant changed there takes effect at once, whatever the replica's lag; then the primary's
+    connection goes back to the pool. The report reads in one transaction: one snapshot, and
+    its SET LOCAL settings (work_mem, GraphQL's statement_timeout) hold for all of it. It
+    writes nothing (a hot standby could not take it)."""
+    del principal  # only its order matters: loaded before this session opens
+    await session.commit()
+    async with request.app.state.report_sessions() as reading:
+        yield reading
+
+
+# scope="function": the connection goes back before a streamed export is sent.
+ReportSessionDep = Annotated[AsyncSession, Depends(get_report_session, scope="function")]
 
 
 @dataclass(frozen=True, slots=True)

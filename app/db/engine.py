@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -30,8 +31,10 @@ DEFAULT_WAIT_SECONDS = 30.0
 # PostgreSQL connections are replaced after this long, so none outlives a server's or a
 # proxy's idle cut-off unnoticed (there is no ping on checkout: see retry_lost_connection).
 RECYCLE_SECONDS = 1800
-# Seen in pg_stat_activity: which connections are the service's.
+# Seen in pg_stat_activity: which connections are the service's (and, on a read replica,
+# READ_APPLICATION_NAME: the connections of reports and GraphQL).
 APPLICATION_NAME = "markbook"
+READ_APPLICATION_NAME = "markbook-read"
 
 # PostgreSQL SQLSTATE classes and codes of a database that is there but not answering now:
 # connection exceptions (08), a transaction rolled back by a deadlock or a serialisation
@@ -84,6 +87,8 @@ def create_engine(
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     pool_size: int = 10,
     max_overflow: int = 10,
+    pgbouncer: bool = False,
+    application_name: str = APPLICATION_NAME,
 ) -> AsyncEngine:
     """The service's engine. ``hide_parameters``: SQLAlchemy's error messages (and its echo)
     quote a statement's parameters, pupils' names and UPNs among them; they never reach a log.
@@ -91,7 +96,13 @@ def create_engine(
     database_unavailable). On PostgreSQL a checkout costs no round trip: no pre-ping, but
     connections are recycled after ``RECYCLE_SECONDS``, one that dies in use is discarded, and
     the first statement of a request is retried once on a fresh connection when the pooled
-    one was found dead (retry_lost_connection), so the service recovers by itself."""
+    one was found dead (retry_lost_connection), so the service recovers by itself.
+
+    ``pgbouncer``: the URL is a PgBouncer in transaction mode, which may give each transaction
+    another server connection. A prepared statement lives on one server connection, so none
+    is cached (SQLAlchemy's cache and asyncpg's are off) and each has a unique name (no clash
+    with one another client left on the same server connection); reads run in a transaction
+    too (see ``reading``), so a statement's prepare and its execution reach the same server."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(
@@ -104,16 +115,33 @@ def create_engine(
         )
         _prepare_sqlite(engine, wait_seconds)
         return engine
-    return create_async_engine(
-        url,
+    connect_args: dict[str, Any] = {"server_settings": {"application_name": application_name}}
+    if pgbouncer:
+        parsed = parsed.update_query_dict({"prepared_statement_cache_size": "0"})
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
+    engine = create_async_engine(
+        parsed,
         echo=echo,
         hide_parameters=True,
         pool_recycle=RECYCLE_SECONDS,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=wait_seconds,
-        connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
+        connect_args=connect_args,
     )
+    return engine
+
+
+def _through_pgbouncer(engine: AsyncEngine) -> bool:
+    """Was ``engine`` made for PgBouncer (its URL turns the statement cache off)?"""
+    return engine.url.query.get("prepared_statement_cache_size") == "0"
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -124,9 +152,10 @@ def reading(engine: AsyncEngine) -> AsyncEngine:
     """The engine for requests that only read. On PostgreSQL its statements run without a
     transaction (autocommit): a READ COMMITTED transaction gives each statement its own
     snapshot anyway, so BEGIN and COMMIT would be two round trips bought for nothing. SQLite
-    keeps its (in-process, free) transaction, which gives a read one snapshot. The pool is
-    shared with ``engine``."""
-    if engine.dialect.name != "postgresql":
+    keeps its (in-process, free) transaction, which gives a read one snapshot; so does an
+    engine behind PgBouncer in transaction mode (a statement's prepare and execution must reach
+    the same server). The pool is shared with ``engine``."""
+    if engine.dialect.name != "postgresql" or _through_pgbouncer(engine):
         return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 

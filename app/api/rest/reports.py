@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import PagingDep, PrincipalDep, SessionDep
+from app.api.deps import PagingDep, PrincipalDep, ReportSessionDep, SessionDep
 from app.api.rest.common import RowsResponse, problems
 from app.api.schemas.reports import (
     MatrixPupilsRead,
@@ -140,7 +140,7 @@ async def answer(
 async def run_school_report(
     school_id: uuid.UUID,
     body: ReportRequest,
-    session: SessionDep,
+    session: ReportSessionDep,
     principal: PrincipalDep,
     format: FormatQuery = None,
     bom: BomQuery = False,
@@ -162,7 +162,7 @@ async def run_school_report(
 async def run_trust_report(
     trust_id: uuid.UUID,
     body: ReportRequest,
-    session: SessionDep,
+    session: ReportSessionDep,
     principal: PrincipalDep,
     format: FormatQuery = None,
     bom: BomQuery = False,
@@ -188,7 +188,7 @@ VersionQuery = Annotated[
 async def run_school_template(
     school_id: uuid.UUID,
     template_id: uuid.UUID,
-    session: SessionDep,
+    session: ReportSessionDep,
     principal: PrincipalDep,
     version: VersionQuery = None,
     format: FormatQuery = None,
@@ -213,7 +213,7 @@ async def run_school_template(
 async def run_trust_template(
     trust_id: uuid.UUID,
     template_id: uuid.UUID,
-    session: SessionDep,
+    session: ReportSessionDep,
     principal: PrincipalDep,
     version: VersionQuery = None,
     format: FormatQuery = None,
@@ -292,7 +292,7 @@ async def school_template_chart(
     school_id: uuid.UUID,
     template_id: uuid.UUID,
     chart: ChartIndex,
-    session: SessionDep,
+    session: ReportSessionDep,
     principal: PrincipalDep,
     version: VersionQuery = None,
     image: PictureQuery = Picture.SVG,
@@ -314,7 +314,7 @@ async def trust_template_chart(
     trust_id: uuid.UUID,
     template_id: uuid.UUID,
     chart: ChartIndex,
-    session: SessionDep,
+    session: ReportSessionDep,
     principal: PrincipalDep,
     version: VersionQuery = None,
     image: PictureQuery = Picture.SVG,
@@ -334,7 +334,10 @@ async def trust_template_chart(
     "school's pupils (a teacher: the pupils they teach), never for governors.",
 )
 async def list_matrix_pupils(
-    school_id: uuid.UUID, body: MatrixPupilsRequest, session: SessionDep, principal: PrincipalDep
+    school_id: uuid.UUID,
+    body: MatrixPupilsRequest,
+    session: ReportSessionDep,
+    principal: PrincipalDep,
 ) -> MatrixPupilsRead:
     pupils = await service.matrix_pupils(
         session, principal=principal, school_id=school_id, request=body
