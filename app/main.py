@@ -87,20 +87,21 @@ def _start_sweeper(app: FastAPI, settings: Settings) -> asyncio.Task[None] | Non
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
     settings = settings or get_settings()
     owns_engine = engine is None
-    engine = engine or create_engine(
-        settings.database_url,
-        echo=settings.sql_echo,
-        wait_seconds=settings.database_wait_seconds,
-        pgbouncer=settings.database_pgbouncer,
-    )
+
+    def engine_for(url: str, **options: Any) -> AsyncEngine:
+        return create_engine(
+            url,
+            echo=settings.sql_echo,
+            wait_seconds=settings.database_wait_seconds,
+            pgbouncer=settings.database_pgbouncer,
+            **options,
+        )
+
+    engine = engine or engine_for(settings.database_url)
     # Reports and GraphQL read from a replica when one is configured (app.api.deps.
     # get_report_session); this process owns that engine whatever the primary's.
-    replica = settings.read_database_url and create_engine(
-        settings.read_database_url,
-        echo=settings.sql_echo,
-        wait_seconds=settings.database_wait_seconds,
-        pgbouncer=settings.database_pgbouncer,
-        application_name=READ_APPLICATION_NAME,
+    replica = settings.read_database_url and engine_for(
+        settings.read_database_url, application_name=READ_APPLICATION_NAME
     )
 
     @asynccontextmanager

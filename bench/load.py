@@ -40,7 +40,7 @@ import httpx
 
 from bench import generate as gen
 from bench.core import load_subjects
-from bench.run import JWT_SECRET, RESULTS, ROOT
+from bench.run import RESULTS, ROOT, server_env
 
 # Prints one JSON line when wrk is done (latencies in microseconds).
 _REPORT = """
@@ -234,14 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     subjects = asyncio.run(subjects_of())
     school = str(subjects.school_leader.school_id)
-    markbook_env = {
-        "MARKBOOK_DATABASE_URL": built.url,
-        "MARKBOOK_JWT_SECRET": JWT_SECRET,
-        "MARKBOOK_ACCESS_TOKEN_TTL_SECONDS": "86400",
-        "MARKBOOK_AUTO_MIGRATE": "false",
-        "MARKBOOK_LOG_LEVEL": "WARNING",
-        "MARKBOOK_RETENTION_SWEEP_SECONDS": "0",
-    }
+    markbook_env = server_env(built.url)
     started = datetime.now(UTC)
     load_before = os.getloadavg()
     runs: dict[int, list[dict[str, Any]]] = {}

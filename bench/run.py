@@ -471,19 +471,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@asynccontextmanager
-async def over_loopback(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """One uvicorn worker in a child process on 127.0.0.1, configured by environment."""
-    port = _free_port()
-    env = {
-        **os.environ,
+def server_env(url: str) -> dict[str, str]:
+    """The environment a Markbook server under test runs with: what _settings gives the
+    in-process app, as MARKBOOK_* variables."""
+    return {
         "MARKBOOK_DATABASE_URL": url,
         "MARKBOOK_JWT_SECRET": JWT_SECRET,
         "MARKBOOK_ACCESS_TOKEN_TTL_SECONDS": "86400",
         "MARKBOOK_AUTO_MIGRATE": "false",
         "MARKBOOK_LOG_LEVEL": "WARNING",
+        "MARKBOOK_RETENTION_SWEEP_SECONDS": "0",
         **({"MARKBOOK_READ_DATABASE_URL": READ_URL} if READ_URL else {}),
     }
+
+
+@asynccontextmanager
+async def over_loopback(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """One uvicorn worker in a child process on 127.0.0.1, configured by environment."""
+    port = _free_port()
+    env = {**os.environ, **server_env(url)}
     server = await asyncio.create_subprocess_exec(
         sys.executable,
         *("-m", "uvicorn", "app.main:create_app", "--factory"),
