@@ -2,13 +2,20 @@
 and the day it was printed; the table; its charts; the key to ``c``; and what each figure
 means, in plain words (app.domain.reports.MEANINGS).
 
-The whole report goes on one page where it can ("data on a page"): the table is folded to
-take less paper (its leading labels, e.g. subject and year group, become a band over their
+The whole report goes on one page where it can ("data on a page"). The table is folded to
+take less paper: its leading labels (e.g. subject and year group) become a band over their
 rows instead of a column repeated on every row; a metric's points share one heading; the rows
-run on in up to three columns of the page, as a newspaper's do) and its type shrinks, down to
-a size still legible in print, to leave room for the charts (side by side, under the table)
-and the notes. Only a report too big for that runs on: the table at the smallest type over as
-many pages as it takes, then the charts and the notes.
+run on in up to three columns of the page, as a newspaper's do; and its type shrinks, down to a
+size still legible in print, to leave room for the charts (side by side, under the table) and
+the notes. When that is still too long (a full primary school: six year groups and all of them,
+for each subject), the table is folded the other way: its first label (e.g. subject) becomes
+groups of columns side by side (English | Mathematics | Science, each with its metrics over
+their points), the rows keyed by the other labels (a band for each year group, a row for each
+key group), so a row holds every subject's figures and the table takes a third of the lines. A
+subject's column that prints nothing in any of its rows (neither a figure nor a ``c``) is left
+out of that print; a ``c`` is never left out. Only a report too big for either runs
+on: the table, folded the first way, at the smallest type over as many pages as it takes, then
+the charts and the notes.
 
 A pack holds many reports (``Pack``: a trust's pack is the trust's page, then a page per
 school), each added as it is run so that only one report's rows are held at a time.
@@ -95,12 +102,22 @@ class Pack:
         pdf = self.pdf
         pdf.add_page()
         _heading(pdf, table, school, printed_on)
-        sections = [_Grid(pdf, s, titled=i > 0) for i, s in enumerate(table.sections) if s.rows]
+        shown = [(s, i > 0) for i, s in enumerate(table.sections) if s.rows]
+        sections = [_Grid.folded(pdf, s, titled=titled) for s, titled in shown]
         notes = _notes_text(table)
         bottom = pdf.h - MARGIN
         row, row_height = _chart_row(pdf, charts)
         fixed = _notes_height(pdf, notes) + (row_height + 3 if charts else 0)
-        size = _fitting_size(sections, bottom - pdf.get_y() - fixed)
+        room = bottom - pdf.get_y() - fixed
+        size = _fitting_size(sections, room)
+        if size is None:  # folded the other way, the tables may yet fit with the rest
+            pivoted = [
+                _Grid.pivoted(pdf, s, titled=titled) or grid
+                for (s, titled), grid in zip(shown, sections, strict=True)
+            ]
+            size = _fitting_size(pivoted, room)
+            if size is not None:
+                sections = pivoted
         if size is not None:
             for grid in sections:
                 grid.draw(size, bottom - fixed)
@@ -209,22 +226,47 @@ class _Line:
 
 
 class _Grid:
-    """A section folded for print: its leading labels as bands over their rows, the last label
-    as the row's; the columns under their metric, a point each."""
+    """A section laid out for print: its lines (bands over their rows), its figure columns and
+    the headings over them, in tiers (e.g. subject, then metric), then each column's point."""
 
-    def __init__(self, pdf: FPDF, section: Section, *, titled: bool) -> None:
+    def __init__(
+        self,
+        pdf: FPDF,
+        *,
+        title: str,
+        lines: list[_Line],
+        tiers: list[list[tuple[str, int]]],
+        subs: list[str],
+    ) -> None:
         self.pdf = pdf
-        self.title = _plain(section.title) if titled else ""
+        self.title = title
+        self.lines = lines
+        self.tiers = tiers
+        self.subs = subs
+        # Where a group of the outer tier starts (a rule between groups), when there are two.
+        self.breaks: list[int] = []
+        if len(tiers) > 1:
+            at = 0
+            for _, span in tiers[0][:-1]:
+                at += span
+                self.breaks.append(at)
+        self._widths: dict[float, tuple[float, list[float]]] = {}
+
+    @classmethod
+    def folded(cls, pdf: FPDF, section: Section, *, titled: bool) -> _Grid:
+        """The section as it comes, folded: its leading labels (e.g. subject and year group)
+        as bands over their rows, the last label as the row's; the columns under their metric,
+        a point each."""
         keys = list(section.rows[0].labels)
-        self.lines: list[_Line] = []
+        lines: list[_Line] = []
         band = None
         for row in section.rows:
             values = [row.labels.get(k) or "" for k in keys]
             here = " - ".join(v for v in values[:-1] if v)
             if here and here != band:
-                self.lines.append(_Line(_plain(here)))
+                lines.append(_Line(_plain(here)))
                 band = here
-            self.lines.append(
+            lines.append(
                 _Line(
                     _plain(values[-1]),
                     tuple(
@@ -233,18 +275,58 @@ class _Grid:
                     ),
                 )
             )
-        # Columns under their metric: "% at or above (Autumn)" -> "% at or above", "Autumn".
-        self.heads: list[tuple[str, int]] = []
-        self.subs: list[str] = []
-        for column in section.columns:
-            name, _, point = column.label.rpartition(" (")
-            name, point = (name, point.rstrip(")")) if name else (column.label, "")
-            if self.heads and self.heads[-1][0] == name:
-                self.heads[-1] = (name, self.heads[-1][1] + 1)
-            else:
-                self.heads.append((name, 1))
-            self.subs.append(point)
-        self._widths: dict[float, tuple[float, list[float]]] = {}
+        heads, subs = _under_metrics([c.label for c in section.columns])
+        return cls(pdf, title=_title(section, titled), lines=lines, tiers=[heads], subs=subs)
+
+    @classmethod
+    def pivoted(cls, pdf: FPDF, section: Section, *, titled: bool) -> _Grid | None:
+        """The section folded the other way, to take fewer lines: its first label (e.g.
+        subject) as groups of columns side by side, each with its metrics over their points;
+        the rows keyed by the other labels (year group as bands, key groups as rows). A
+        group's column with nothing to print in any of its rows (no figure, no ``c``) is left
+        out. None when the section has no second label to key its rows by."""
+        keys = list(section.rows[0].labels)
+        if len(keys) < 2:
+            return None
+        figures: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        for row in section.rows:
+            rest = tuple(row.labels.get(k) or "" for k in keys[1:])
+            figures[(row.labels.get(keys[0]) or "", rest)] = tuple(
+                _figure(cell.value, cell.suppressed, column.decimals)
+                for column, cell in zip(section.columns, row.cells, strict=True)
+            )
+        groups = list(dict.fromkeys(group for group, _ in figures))
+        if len(groups) < 2 or len(figures) < len(section.rows):  # nothing to gain, or rows lost
+            return None
+        order = list(dict.fromkeys(rest for _, rest in figures))
+        kept: dict[str, list[int]] = {}
+        for group in groups:
+            printed = [figures[(group, rest)] for rest in order if (group, rest) in figures]
+            columns = [i for i in range(len(section.columns)) if any(p[i] for p in printed)]
+            if columns:
+                kept[group] = columns
+        lines: list[_Line] = []
+        band = None
+        for rest in order:
+            here = " - ".join(v for v in rest[:-1] if v)
+            if here and here != band:
+                lines.append(_Line(_plain(here)))
+                band = here
+            side_by_side: list[str] = []
+            for group, columns in kept.items():
+                own = figures.get((group, rest))  # None: the group has no such row
+                side_by_side.extend(own[i] if own else "" for i in columns)
+            lines.append(_Line(_plain(rest[-1]), tuple(side_by_side)))
+        outer: list[tuple[str, int]] = []
+        metrics: list[tuple[str, int]] = []
+        subs: list[str] = []
+        for group, columns in kept.items():
+            outer.append((group, len(columns)))
+            heads, points = _under_metrics([section.columns[i].label for i in columns])
+            metrics.extend(heads)
+            subs.extend(points)
+        title = _title(section, titled)
+        return cls(pdf, title=title, lines=lines, tiers=[outer, metrics], subs=subs)
 
     # Measuring
     def widths(self, size: float) -> tuple[float, list[float]]:
@@ -259,15 +341,17 @@ class _Grid:
                 texts = {line.figures[i] for line in rows if line.figures}  # type: ignore[index]
                 widest = max((pdf.get_string_width(t) for t in texts | {_short(sub)}), default=0)
                 figures.append(widest + 2 * CELL_X)
-            # A metric's heading wraps between words, never within one.
+            # A heading wraps between words, never within one (the inner tier first, so that
+            # the outer one sees its columns' final widths).
             pdf.set_font("Helvetica", "B", size)
-            at = 0
-            for name, span in self.heads:
-                word = max(pdf.get_string_width(w) for w in _plain(name).split() or [""])
-                short = word + 2 * CELL_X - sum(figures[at : at + span])
-                for i in range(at, at + span):
-                    figures[i] += max(0.0, short) / span
-                at += span
+            for tier in reversed(self.tiers):
+                at = 0
+                for name, span in tier:
+                    word = max(pdf.get_string_width(w) for w in _plain(name).split() or [""])
+                    short = word + 2 * CELL_X - sum(figures[at : at + span])
+                    for i in range(at, at + span):
+                        figures[i] += max(0.0, short) / span
+                    at += span
             self._widths[size] = (label, figures)
         return self._widths[size]
 
@@ -278,18 +362,25 @@ class _Grid:
         most = int((self.pdf.epw + GAP) // (width + GAP))
         return max(1, min(MOST_BLOCKS, most, len(self.lines)))
 
-    def head_lines(self, size: float) -> int:
-        """Lines the metric headings take (each wraps within its points' width)."""
+    def tier_lines(self, size: float) -> list[int]:
+        """Lines each tier of headings takes (each heading wraps within its columns' width)."""
         pdf = self.pdf
         pdf.set_font("Helvetica", "B", size)
         _, figures = self.widths(size)
-        lines, at = 1, 0
-        for name, span in self.heads:
-            width = sum(figures[at : at + span])
-            at += span
-            wrapped = pdf.multi_cell(width, 1, _plain(name), dry_run=True, output="LINES")
-            lines = max(lines, len(wrapped))
-        return lines + (1 if any(self.subs) else 0)
+        counts = []
+        for tier in self.tiers:
+            lines, at = 1, 0
+            for name, span in tier:
+                width = sum(figures[at : at + span])
+                at += span
+                wrapped = pdf.multi_cell(width, 1, _plain(name), dry_run=True, output="LINES")
+                lines = max(lines, len(wrapped))
+            counts.append(lines)
+        return counts
+
+    def head_lines(self, size: float) -> int:
+        """Lines the headings take: their tiers, then the points."""
+        return sum(self.tier_lines(size)) + (1 if any(self.subs) else 0)
 
     def height(self, size: float) -> float:
         """The table's height on one page at ``size``, its rows shared between its columns."""
@@ -352,19 +443,20 @@ class _Grid:
         label, figures = self.spread(size, self.blocks(size))
         width = label + sum(figures)
         lh = _line(size)
-        heads = self.head_lines(size) - (1 if any(self.subs) else 0)
-        # The headings: each metric over its points, then the points.
+        # The headings: each tier (e.g. subject, then metric) over its columns, then the points.
         pdf.set_font("Helvetica", "B", size)
         pdf.set_fill_color(*HEAD_FILL)
-        pdf.rect(x, top, width, (heads + (1 if any(self.subs) else 0)) * lh, style="F")
-        at, left = 0, x + label
-        for name, span in self.heads:
-            span_width = sum(figures[at : at + span])
-            at += span
-            pdf.set_xy(left, top)
-            pdf.multi_cell(span_width, lh, _plain(name), align="C", max_line_height=lh)
-            left += span_width
-        y = top + heads * lh
+        pdf.rect(x, top, width, self.head_lines(size) * lh, style="F")
+        y = top
+        for tier, tall in zip(self.tiers, self.tier_lines(size), strict=True):
+            at, left = 0, x + label
+            for name, span in tier:
+                span_width = sum(figures[at : at + span])
+                at += span
+                pdf.set_xy(left, y)
+                pdf.multi_cell(span_width, lh, _plain(name), align="C", max_line_height=lh)
+                left += span_width
+            y += tall * lh
         if any(self.subs):
             pdf.set_font("Helvetica", "", size)
             left = x + label
@@ -389,11 +481,34 @@ class _Grid:
                     pdf.cell(w, lh, text, align="R")
             y += lh
         pdf.line(x, y, x + width, y)
+        for at in self.breaks:  # a rule between groups of columns, headings to foot
+            left = x + label + sum(figures[:at])
+            pdf.line(left, top, left, y)
         return y
 
     # Fitting
     def fits(self, size: float, height: float) -> bool:
         return self.height(size) <= height
+
+
+def _title(section: Section, titled: bool) -> str:
+    return _plain(section.title) if titled else ""
+
+
+def _under_metrics(labels: list[str]) -> tuple[list[tuple[str, int]], list[str]]:
+    """Columns under their metric: "% at or above (Autumn)" -> "% at or above", "Autumn".
+    Each metric with the number of its columns next to one another, and each column's point."""
+    heads: list[tuple[str, int]] = []
+    subs: list[str] = []
+    for text in labels:
+        name, _, point = text.rpartition(" (")
+        name, point = (name, point.rstrip(")")) if name else (text, "")
+        if heads and heads[-1][0] == name:
+            heads[-1] = (name, heads[-1][1] + 1)
+        else:
+            heads.append((name, 1))
+        subs.append(point)
+    return heads, subs
 
 
 def _short(point: str) -> str:

@@ -24,12 +24,13 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from app.db.engine import create_engine, session_factory
+from app.domain.reports import ReportTable
 from app.reports.charts import chart_specs
 from app.reports.pictures import render_png
 from app.services import reports
 from app.services.demo import seed_demo
 from tests.conftest import TestDatabases as Databases
-from tests.support.packs import AS_AT, STARTER_CODES, DemoReport, demo_report
+from tests.support.packs import AS_AT, STARTER_CODES, DemoReport, demo_report, with_year_groups
 
 pytestmark = pytest.mark.xdist_group("demo_pictures")
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,3 +157,67 @@ async def test_the_demo_school_s_data_on_a_page_prints_on_one_page(demo):
     assert "Printed on 20 May 2027" in text
     assert "What the figures mean" in text and "c: suppressed" in text
     assert "Mathematics - All year groups" in text
+
+
+def _text_and_images(pdf: bytes) -> tuple[list[str], list[int]]:
+    """Each page's text, and how many images (charts) each page holds."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        texts, images = [], []
+        for page in document:
+            texts.append(page.get_textpage().get_text_range())
+            images.append(len(list(page.get_objects(filter=[pypdfium2.raw.FPDF_PAGEOBJ_IMAGE]))))
+        return texts, images
+    finally:
+        document.close()
+
+
+def _row_lines(table: ReportTable, text: str) -> int:
+    """How many of the table's row lines the text holds: each key group's label counted (no
+    label is part of another, and a row's label is never repeated, unlike a band's)."""
+    labels = {row.labels["group"] for row in table.sections[0].rows}
+    return sum(text.count(label) for label in labels)
+
+
+async def test_a_full_primary_s_data_on_a_page_prints_on_one_page(demo):
+    """A full primary (Years 1 to 6 and all of them; English, mathematics and science; five
+    key groups): 210 rows are too many for the table's usual fold with its charts and notes,
+    so the subjects go side by side and it all still goes on one A4 page. The table is the
+    demo's own, its Year 3 standing in for every year group (tests.support.packs)."""
+    report = demo["DATA-ON-A-PAGE"]
+    table = with_year_groups(report.table, range(1, 7))
+    assert len(table.sections[0].rows) == 210
+    pdf = await reports.printed_pack(report.audience, table, today=AS_AT)
+    (page,) = _pages(pdf)
+    assert round(page.height / page.width, 2) == round(297 / 210, 2)  # A4 portrait
+    (text,), (images,) = _text_and_images(pdf)
+    assert "Oak Hill Primary School: Data on a page" in text
+    assert "Printed on 20 May 2027" in text
+    for heading in ("English", "Mathematics", "Science", "Mean standardised", "% at or above"):
+        assert heading in text, heading
+    for year in [*(f"Year {y}" for y in range(1, 7)), "All year groups"]:
+        assert year in text, year
+    # A line for each year group's key group, each with all three subjects' figures.
+    assert _row_lines(table, text) == 7 * 10
+    assert images == 3  # the trends over the year, as printed for the demo school
+    assert "What the figures mean" in text and "c: suppressed" in text
+    _compare(page, "data-on-a-page-full-primary-pack-0")
+
+
+async def test_a_table_too_big_even_with_subjects_side_by_side_runs_on_without_losing_rows(demo):
+    """Thirteen year groups (an all-through school) do not fit one page either way: the table
+    runs on over pages, folded as usual, then the charts and the notes; every row is printed
+    once."""
+    report = demo["DATA-ON-A-PAGE"]
+    table = with_year_groups(report.table, range(1, 14))
+    rows = table.sections[0].rows
+    pdf = await reports.printed_pack(report.audience, table, today=AS_AT)
+    texts, images = _text_and_images(pdf)
+    assert len(texts) >= 2
+    text = "\n".join(texts)
+    assert _row_lines(table, text) == len(rows) == 3 * 14 * 10
+    for subject in ("English", "Mathematics", "Science"):
+        for year in [*(f"Year {y}" for y in range(1, 14)), "All year groups"]:
+            assert f"{subject} - {year}" in text, (subject, year)
+    assert sum(images) == 3
+    assert "What the figures mean" in texts[-1] and "c: suppressed" in texts[-1]
