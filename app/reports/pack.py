@@ -486,10 +486,6 @@ class _Grid:
             pdf.line(left, top, left, y)
         return y
 
-    # Fitting
-    def fits(self, size: float, height: float) -> bool:
-        return self.height(size) <= height
-
 
 def _title(section: Section, titled: bool) -> str:
     return _plain(section.title) if titled else ""
