@@ -3,18 +3,21 @@
 Every test starts on an empty database migrated at the start of the run (alembic upgrade head,
 never create_all): on SQLite a file copy of it; on PostgreSQL one clone per worker (CREATE
 DATABASE ... TEMPLATE), emptied before each test (every connection to it ended, every table's
-rows deleted), because a clone per test took longer than most tests. Set
+rows deleted), because a clone per test took longer than most tests. Tests of the demo take a
+copy of it seeded once per worker (``databases.demo``). Set
 MARKBOOK_TEST_DATABASE_URL to a PostgreSQL server URL (any database on it, e.g.
 postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) to run on PostgreSQL; SQLite otherwise.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -26,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import upgrade
 from app.main import create_app
+from app.services.demo import seed_demo
 from app.settings import Settings
 from tests.support.pg import admin_execute, in_own_thread
 
@@ -70,6 +74,7 @@ class TestDatabases:
         self.template_url = self.url_for(f"template_{self.run_id}")
         self.made: list[str] = []
         self.reused: str | None = None  # PostgreSQL: this worker's database, emptied per test
+        self.demos: dict[date | None, str] = {}  # the demo seeded as of a day (None: today)
 
     @property
     def is_postgres(self) -> bool:
@@ -96,18 +101,28 @@ class TestDatabases:
     def prepare_template(self) -> None:
         in_own_thread(upgrade, self.create_empty(f"template_{self.run_id}"))
 
-    def clone(self) -> str:
+    def clone(self, source: str | None = None) -> str:
+        """A new database, a copy of ``source`` (by default the empty migrated template)."""
+        source = source or self.template_url
         name = f"t{self.run_id}_{next(_counter)}"
         url = self.url_for(name)
         if self.is_postgres:
-            template = make_url(self.template_url).database
+            template = make_url(source).database
             admin_execute(SERVER_URL, f'CREATE DATABASE "mbtest_{name}" TEMPLATE "{template}"')
             self.made.append(f"mbtest_{name}")
         else:
-            shutil.copyfile(
-                self.workdir / f"template_{self.run_id}.db", self.workdir / f"{name}.db"
-            )
+            shutil.copyfile(make_url(source).database or "", self.workdir / f"{name}.db")
         return url
+
+    def demo(self, today: date | None = None) -> str:
+        """A database of its own holding the demo (app.services.demo) seeded as of ``today``
+        (None: the real today). Seeding takes a while, so each worker seeds each day once and
+        hands out copies; the caller drops its copy."""
+        if today not in self.demos:
+            seeded = self.clone()
+            in_own_thread(_seed_demo_now, seeded, today)
+            self.demos[today] = seeded
+        return self.clone(self.demos[today])
 
     def fresh(self) -> str:
         """An empty migrated database for one test (see the module's docstring)."""
@@ -134,9 +149,24 @@ class TestDatabases:
 
     def drop_all(self) -> None:
         self.reused = None
+        self.demos.clear()
         for database in list(self.made):
             admin_execute(SERVER_URL, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         self.made.clear()
+
+
+async def _seed_demo(url: str, today: date | None) -> None:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            await seed_demo(session, today=today)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def _seed_demo_now(url: str, today: date | None) -> None:
+    asyncio.run(_seed_demo(url, today))
 
 
 @pytest.fixture(scope="session")

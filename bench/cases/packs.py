@@ -60,8 +60,8 @@ async def pack_trust_api(ctx: Context) -> httpx.Response:
 
 
 def pages(ctx: Context, response: httpx.Response) -> list[Any]:
-    """The PDF's pages (the trust's, then each school's: a page each where the report fits
-    one; the generated schools' Years 1-6 and every key group take two), as the case's rows."""
+    """The PDF's pages (the trust's, then each school's: a page each, the generated schools'
+    Years 1-6 and every key group included), as the case's rows."""
     if response.headers["content-type"] != PDF:
         raise RuntimeError(f"not a PDF: {response.headers['content-type']}")
     count = response.content.count(b"/Type /Page\n")

@@ -28,7 +28,6 @@ from app.domain.reports import ReportTable
 from app.reports.charts import chart_specs
 from app.reports.pictures import render_png
 from app.services import reports
-from app.services.demo import seed_demo
 from tests.conftest import TestDatabases as Databases
 from tests.support.packs import AS_AT, STARTER_CODES, DemoReport, demo_report, with_year_groups
 
@@ -46,12 +45,10 @@ PIXEL_TOLERANCE, SHARE_TOLERANCE = 48, 0.01
 @pytest.fixture(scope="module")
 async def demo(databases: Databases) -> AsyncIterator[dict[str, DemoReport]]:
     """The demo seeded as of AS_AT, each starter template run for Oak Hill's governor."""
-    url = databases.clone()
+    url = databases.demo(AS_AT)
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
-            await seed_demo(session, today=AS_AT)
-            await session.commit()
             yield {code: await demo_report(session, code) for code in STARTER_CODES}
     finally:
         await engine.dispose()

@@ -25,7 +25,7 @@ import pytest
 
 from app.db.engine import create_engine, session_factory
 from app.main import create_app
-from app.services.demo import demo_ids, seed_demo
+from app.services.demo import demo_ids
 from tests.conftest import TestDatabases as Databases
 from tests.conftest import make_client, make_settings
 from tests.support.tour import Matcher, Ran, Shell, Step, check, console_blocks, steps
@@ -61,15 +61,13 @@ def _section(text: str, block_start: int) -> str:
 async def tour(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[TourRun]:
-    """The demo seeded once (it takes a while), then every console block run in order: the
-    tour is one session, later blocks use what earlier ones set and wrote."""
-    url = databases.clone()
+    """The demo (seeded once a run), then every console block run in order: the tour is one
+    session, later blocks use what earlier ones set and wrote."""
+    url = databases.demo()
     workdir = tmp_path_factory.mktemp("tour")
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
-            await seed_demo(session)
-            await session.commit()
             ids = await demo_ids(session)
         text = README.read_text(encoding="utf-8")
         written = re.search(r"^\s*YEAR=(\d{4})$", text, re.M)
