@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -10,11 +11,12 @@ from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
 
 from app import __doc__ as package_doc
 from app import logs
@@ -82,6 +84,50 @@ def _start_sweeper(app: FastAPI, settings: Settings) -> asyncio.Task[None] | Non
         name="retention-sweep",
     )
     return app.state.sweeper
+
+
+REST_ROUTERS = (
+    health.router,
+    auth.router,
+    me.router,
+    tenancy.trusts,
+    tenancy.schools,
+    tenancy.points,
+    tenancy.years,
+    people.users,
+    people.clients,
+    audit.router,
+    roster.pupils,
+    roster.classes,
+    roster.groups,
+    roster.sync,
+    curriculum.subjects,
+    curriculum.scales,
+    curriculum.measures,
+    framework_imports.router,
+    score_imports.router,
+    curriculum.frameworks,
+    starter.router,
+    values.router,
+    markbook.router,
+    pupil_record.router,
+    pupil_page.router,
+    targets.router,
+    reports.router,
+    reports.templates,
+)
+
+
+@functools.cache
+def rest_routes() -> tuple[BaseRoute, ...]:
+    """The REST routers, included once per process. FastAPI works out an included route's
+    dependencies and models the first time a request passes it, for each include; built here
+    once, every app of the process (one in a server, one per test in the tests) shares that
+    work instead of repeating it (~0.3 s an app)."""
+    api = APIRouter(generate_unique_id_function=operation_id)
+    for router in REST_ROUTERS:
+        api.include_router(router)
+    return tuple(api.routes)
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
@@ -158,37 +204,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 
-    for router in (
-        health.router,
-        auth.router,
-        me.router,
-        tenancy.trusts,
-        tenancy.schools,
-        tenancy.points,
-        tenancy.years,
-        people.users,
-        people.clients,
-        audit.router,
-        roster.pupils,
-        roster.classes,
-        roster.groups,
-        roster.sync,
-        curriculum.subjects,
-        curriculum.scales,
-        curriculum.measures,
-        framework_imports.router,
-        score_imports.router,
-        curriculum.frameworks,
-        starter.router,
-        values.router,
-        markbook.router,
-        pupil_record.router,
-        pupil_page.router,
-        targets.router,
-        reports.router,
-        reports.templates,
-    ):
-        app.include_router(router)
+    app.router.routes.extend(rest_routes())
     app.include_router(graphql_router())
     docs.install(app)  # before the explorer's /static mount, which would shadow /static/docs
     # The explorer's files (GraphiQL and React, vendored): no CDN, so it works offline.
