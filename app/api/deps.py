@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.auth.throttle import SignInThrottle
 from app.auth.tokens import TokenIssuer
-from app.db.engine import WRITES
+from app.db.engine import WRITES, retry_lost_connection, tune_for_reports
 from app.db.queries.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.domain.instants import NOT_ISO, in_utc, looks_iso
 from app.errors import Unauthorized
@@ -123,6 +123,8 @@ async def get_report_session(
     del principal  # only its order matters: loaded before this session opens
     await session.commit()
     async with request.app.state.report_sessions() as reading:
+        # Its first statement, retried once if the pooled connection was found dead.
+        await retry_lost_connection(reading, lambda: tune_for_reports(reading))
         yield reading
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.settings import get_settings
+
 _T = TypeVar("_T")
 
 # Execution option: this session's transaction will write (see _prepare_sqlite).
@@ -213,6 +215,27 @@ def _asyncpg_connection_lost(exc: BaseException) -> bool:
 def statement_timed_out(exc: BaseException) -> bool:
     """Did PostgreSQL cancel a statement (its statement_timeout, see limit_statement_time)?"""
     return isinstance(exc, sa_exc.DBAPIError) and _sqlstate(exc) == _QUERY_CANCELED
+
+
+async def tune_for_reports(session: AsyncSession) -> None:
+    """PostgreSQL, for the rest of the session's transaction: a report's statement joins and
+    aggregates hundreds of thousands of rows at once. Compiling it (JIT) costs seconds more
+    than it saves, and the default work_mem would send its hashes and sorts to disk. Once a
+    transaction: asked again within it, nothing is sent."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if session.in_transaction() and session.info.get(_TUNED) is session.get_transaction():
+        return
+    work_mem = f"{get_settings().report_work_mem_mb}MB"
+    await session.execute(
+        select(
+            sa_func.set_config("jit", "off", True), sa_func.set_config("work_mem", work_mem, True)
+        )
+    )
+    session.info[_TUNED] = session.get_transaction()
+
+
+_TUNED = "markbook.tuned_for_reports"  # session.info: the transaction tuned last
 
 
 async def limit_statement_time(session: AsyncSession, seconds: float) -> None:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
-from app.db.engine import session_factory
+from app.db.engine import READ_APPLICATION_NAME, session_factory
 from app.db.people import User
 from app.main import create_app
 from app.settings import Settings
@@ -143,6 +143,33 @@ async def test_reports_and_graphql_read_the_replica_and_the_rest_the_primary(
             await session.commit()
         assert (await replicated.get(report_url, headers=leader)).status_code == 401
         assert (await replicated.post("/graphql", json=query, headers=leader)).status_code == 401
+
+
+@pytest.mark.skipif(not SERVER_URL, reason="PostgreSQL: pg_terminate_backend")
+async def test_replica_connections_killed_while_idle_cost_the_next_reports_nothing(
+    replica_app, world
+):
+    """The replica restarts (or a proxy cuts its idle connections) while the primary stays up:
+    a report's first statement on the replica runs again on a fresh connection, as the
+    caller's does on the primary, rather than answering 503."""
+    app, school = replica_app
+    leader = world.headers("school_leader")
+    report_url = f"/v1/schools/{school.school_id}/report-templates/"
+    report_url += f"{school.templates['DATA-ON-A-PAGE']}/report"
+    query = {"query": "{ me { name } }"}
+    async with make_client(app) as replicated:
+        for _ in range(2):  # connections in both pools, then idle
+            assert (await replicated.get(report_url, headers=leader)).status_code == 200
+        replica = make_url(app.state.settings.read_database_url).database
+        admin_execute(
+            SERVER_URL,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{replica}' AND application_name = '{READ_APPLICATION_NAME}'",
+        )
+        ran = await replicated.get(report_url, headers=leader)
+        assert ran.status_code == 200, ran.text
+        asked = await replicated.post("/graphql", json=query, headers=leader)
+        assert asked.status_code == 200 and "errors" not in asked.json(), asked.text
 
 
 def test_a_replica_on_another_engine_is_refused_at_start():

@@ -728,11 +728,12 @@ AUDIENCES = {
 
 
 def _count_statements(session: Any) -> list[str]:
-    """The statements sent from now on (a transaction's BEGIN aside)."""
+    """The statements sent from now on: a transaction's BEGIN and its settings for reports
+    (tune_for_reports, sent once a transaction) aside."""
     sent: list[str] = []
 
     def count(*event: Any) -> None:
-        if not event[2].startswith("BEGIN"):
+        if not event[2].startswith(("BEGIN", "SELECT set_config")):
             sent.append(event[2])
 
     sa.event.listen(session.bind.sync_engine, "before_cursor_execute", count)

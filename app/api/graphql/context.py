@@ -14,7 +14,7 @@ from app.api.deps import PrincipalDep, ReportSessionDep
 from app.api.graphql.limits import RowBudget, SessionTurns
 from app.api.graphql.loaders import Loaders, make_loaders
 from app.auth.principal import Principal
-from app.db.engine import limit_statement_time, retry_lost_connection
+from app.db.engine import limit_statement_time
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -51,8 +51,6 @@ async def get_context(
     """The query reads with the report session: a read replica's when one is configured."""
     settings: Settings = request.app.state.settings
     # PostgreSQL stops any statement that outlives the query's budget, so a query stopped
-    # here (see the router) does not go on running on the server. The session's first
-    # statement: retried once if its pooled connection was found dead.
-    seconds = settings.graphql_time_budget_seconds
-    await retry_lost_connection(session, lambda: limit_statement_time(session, seconds))
+    # here (see the router) does not go on running on the server.
+    await limit_statement_time(session, settings.graphql_time_budget_seconds)
     return GraphContext(session, principal, settings)

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
 from app.db.curriculum import Descriptor, Framework, Measure, Objective, Scale, Subject
+from app.db.engine import tune_for_reports
 from app.db.markbook import (
     JudgementSummary,
     MeasureValue,
@@ -73,7 +74,6 @@ from app.domain.reports import (
     aggregate_names,
     working_year_of,
 )
-from app.settings import get_settings
 
 PUPIL = Pupil.__table__  # type: ignore[attr-defined]
 ENROLMENT = Enrolment.__table__  # type: ignore[attr-defined]
@@ -1126,21 +1126,6 @@ def _aggregates(
 _BANDED = ("ref", "exp", "abv")
 
 
-async def _tune(session: AsyncSession) -> None:
-    """PostgreSQL, for this transaction only: a report's statement joins and aggregates
-    hundreds of thousands of rows at once. Compiling it (JIT) costs seconds more than it
-    saves, and the default work_mem would send its hashes and sorts to disk."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    work_mem = f"{get_settings().report_work_mem_mb}MB"
-    await session.execute(
-        sa.select(
-            sa.func.set_config("jit", "off", True),
-            sa.func.set_config("work_mem", work_mem, True),
-        )
-    )
-
-
 async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, Any]]:
     """The report's aggregates: one row per (row key, point column) with the counts and sums
     the domain turns into figures (app.domain.reports.aggregate_names). One statement, plus
@@ -1152,7 +1137,7 @@ async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, A
     the rows of every rollup level and key group are added up from those few partial rows,
     instead of from every pupil's row once per level and key group."""
     built = _build(plan)
-    await _tune(session)
+    await tune_for_reports(session)
     postgres = session.get_bind().dialect.name == "postgresql"
     definition = plan.definition
     facts = built.facts
@@ -1270,7 +1255,7 @@ async def _median_sqlite(session: AsyncSession, union: Any, slot: int) -> list[A
 async def matrix(session: AsyncSession, plan: ReportPlan, slot: int) -> list[Any]:
     """Pupils by category at ``from`` x category at ``to``, per row key."""
     built = _build(plan)
-    await _tune(session)
+    await tune_for_reports(session)
     union = built.union
     _, last = plan.definition.progress_pair(plan.definition.metrics[slot])
     before = sa.func.coalesce(union.c[f"before{slot}"], Category.NOT_ASSESSED.value)
@@ -1297,7 +1282,7 @@ async def matrix_pupils(
     """The pupils behind one cell of a progress matrix (a row key, a category at ``from`` and
     at ``to``)."""
     built = _build(plan)
-    await _tune(session)
+    await tune_for_reports(session)
     union = built.union
     _, last = plan.definition.progress_pair(plan.definition.metrics[slot])
     keys = dict(zip(KEY_COLUMNS[:-1], key, strict=True))
@@ -1323,7 +1308,7 @@ async def pupil_categories(session: AsyncSession, plan: ReportPlan) -> list[Any]
     """Each pupil's attainment category per subject at the plan's first point column (pupil
     id, subject id, category), for the subjects with a rule: the rows the report counts."""
     built = _build(plan)
-    await _tune(session)
+    await tune_for_reports(session)
     facts = built.facts
     statement = sa.select(facts.c.pupil_id, facts.c.subject_id, facts.c.category).where(
         facts.c.col == 0, facts.c.category.is_not(None)
