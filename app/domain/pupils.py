@@ -10,14 +10,23 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-
-from stdnum.gb.upn import calc_check_digit
+from operator import mul
 
 from app.domain.errors import DomainError
 
 # Characters a UPN may use: the DfE leaves out I, O and S so they are not misread as 1, 0, 5.
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _UPN = re.compile(rf"[{_UPN_LETTERS}][0-9]{{11}}[0-9{_UPN_LETTERS}]")
+# A character's value in the check sum: a digit its own, a letter its place in the alphabet.
+_UPN_VALUE = {str(digit): digit for digit in range(10)} | {
+    letter: place for place, letter in enumerate(_UPN_LETTERS)
+}
+_UPN_WEIGHTS = range(2, 14)
+
+
+def _check_letter(body: str) -> str:
+    """The check letter of a UPN's last 12 characters (see ``check_upn``)."""
+    return _UPN_LETTERS[sum(map(mul, _UPN_WEIGHTS, map(_UPN_VALUE.__getitem__, body))) % 23]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +55,7 @@ def check_upn(raw: str) -> Upn:
         raise DomainError(
             "UPN must be a letter, 11 digits and a digit or letter (not I, O or S)", field="upn"
         )
-    expected = calc_check_digit(value[1:])
+    expected = _check_letter(value[1:])
     if value[0] != expected:
         raise DomainError(
             f"UPN check letter is wrong: {value[0]} given, {expected} expected", field="upn"
@@ -56,7 +65,7 @@ def check_upn(raw: str) -> Upn:
 
 def make_upn(body: str) -> str:
     """The full UPN for the 12 characters after the check letter (tests and demo data)."""
-    return calc_check_digit(body) + body
+    return _check_letter(body) + body
 
 
 class YearGroup(StrEnum):
@@ -152,6 +161,8 @@ def check_name(raw: str, *, field: str) -> str:
 def check_plain_text(raw: str, *, field: str, what: str) -> str:
     """Text people read (a name, a target), NFC-normalised, refusing control characters and
     bidirectional controls as ``check_name`` explains; ``what`` names it in the refusal."""
+    if raw.isascii() and raw.isprintable():
+        return raw  # most names: already NFC, and printable ASCII holds no control character
     value = unicodedata.normalize("NFC", raw)
     for character in value:
         if character in _BIDI_CONTROLS:

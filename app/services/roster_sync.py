@@ -39,6 +39,7 @@ from app.services import idempotency, offload, summaries
 
 # What a pupil row stores on the pupil table, besides its keys and timestamps.
 PUPIL_STORED = (*PUPIL_FIELDS, "upn_temporary", "left_on")
+_PUPIL_FIELD_SET = frozenset(PUPIL_FIELDS)
 ENROLMENT_STORED = ("year_group", "joined_on", "left_on")
 CLASS_STORED = ("name", "subject")
 STAGE_FIELDS = tuple(StageAssessmentIn.model_fields)
@@ -469,14 +470,14 @@ class _Sync:
     ) -> PupilChange:
         """What the row would store for the pupil, beside what is stored now. Fields the row
         leaves out keep their stored values."""
-        sent = item.model_dump(include=item.model_fields_set & set(PUPIL_FIELDS))
-        sent = {k: (v.value if hasattr(v, "value") else v) for k, v in sent.items()}
+        values = item.__dict__  # validated, choices as their codes: no dump per row
+        sent = {name: values[name] for name in _PUPIL_FIELD_SET & item.model_fields_set}
         sent["left_on"] = item.left_on
         merged = merge(old, sent, PUPIL_STORED)
         merged["upn_temporary"] = bool(merged["upn"]) and merged["upn"][-1].isalpha()
 
         enrolment = stored.enrolments.get(pupil_id)
-        sent_enrolment = {"year_group": item.year_group.value, "left_on": item.left_on}
+        sent_enrolment = {"year_group": item.year_group, "left_on": item.left_on}
         if "joined_on" in item.model_fields_set:
             sent_enrolment["joined_on"] = item.joined_on
 

@@ -181,3 +181,95 @@ async def test_names_are_stored_nfc_and_bidi_overrides_and_future_births_refused
     ]
     stored = await session.scalar(sa.select(Pupil).where(Pupil.external_id == "MIS-1"))
     assert stored is not None and stored.legal_forename == "Zo\u00eb"
+
+
+async def test_resync_changing_one_field_of_one_pupil_updates_and_audits_only_that_pupil(
+    client, world, engine
+):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    headers = world.headers("integration")
+    body = payload([pupil_row(i) for i in range(4)])
+    first = await client.post(url, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    ids = [row["id"] for row in first.json()["pupils"]]
+    async with engine.connect() as connection:
+        stamps = dict((await connection.execute(sa.select(Pupil.id, Pupil.updated_at))).all())
+        audited = (await connection.execute(sa.select(sa.func.count(AuditEvent.id)))).scalar()
+
+    body["pupils"][2]["fsm"] = not body["pupils"][2]["fsm"]
+    response = await client.post(url, json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["created"], result["updated"], result["unchanged"]) == (0, 1, 3)
+    assert [r["status"] for r in result["pupils"]] == [
+        "unchanged",
+        "unchanged",
+        "updated",
+        "unchanged",
+    ]
+    assert [r["id"] for r in result["pupils"]] == ids
+    async with engine.connect() as connection:
+        events = (
+            await connection.execute(
+                sa.select(AuditEvent.entity_id, AuditEvent.before, AuditEvent.after)
+                .order_by(AuditEvent.occurred_at)
+                .offset(audited)
+            )
+        ).all()
+        now = dict((await connection.execute(sa.select(Pupil.id, Pupil.updated_at))).all())
+        fsm = (
+            await connection.execute(sa.select(Pupil.fsm).where(Pupil.external_id == "MIS-2"))
+        ).scalar_one()
+    assert [str(entity_id) for entity_id, _, _ in events] == [ids[2]]
+    _, before, after = events[0]
+    assert {k for k in after if after[k] != before.get(k)} == {"fsm"}
+    assert fsm is body["pupils"][2]["fsm"]
+    assert [pupil_id for pupil_id in now if now[pupil_id] != stamps[pupil_id]] == [
+        pupil_id for pupil_id in now if str(pupil_id) == ids[2]
+    ]
+
+
+async def test_resync_in_equivalent_spellings_changes_nothing(client, world, engine):
+    """What is compared is the row as it would be stored: a UPN in lower case, an
+    ethnicity in lower case, 'Y4' for year 4 and a name with a combining accent are the values
+    already stored, so the pupil is unchanged and nothing is audited."""
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    headers = world.headers("integration")
+    stored = pupil_row(1, legal_forename="Zo\u00eb", ethnicity="WBRI", year_group="4")
+    first = await client.post(url, json=payload([stored]), headers=headers)
+    assert first.json()["created"] == 1, first.text
+    audited = await count(engine, AuditEvent)
+
+    spelt = pupil_row(
+        1,
+        upn=stored["upn"].lower(),
+        legal_forename="Zoe\u0308",
+        ethnicity="wbri",
+        year_group="Y4",
+    )
+    response = await client.post(url, json=payload([spelt]), headers=headers)
+    assert response.status_code == 200, response.text
+    assert (response.json()["updated"], response.json()["unchanged"]) == (0, 1)
+    assert await count(engine, AuditEvent) == audited
+
+
+async def test_resync_leaving_characteristics_out_keeps_them_and_changes_nothing(
+    client, world, session, engine
+):
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    headers = world.headers("integration")
+    first = await client.post(url, json=payload([pupil_row(3, eal=True)]), headers=headers)
+    assert first.json()["created"] == 1, first.text
+    audited = await count(engine, AuditEvent)
+
+    row = pupil_row(3)
+    for left_out in ("fsm", "sen_status", "sex", "date_of_birth"):
+        del row[left_out]
+    response = await client.post(url, json=payload([row]), headers=headers)
+    assert response.status_code == 200, response.text
+    assert (response.json()["updated"], response.json()["unchanged"]) == (0, 1)
+    assert await count(engine, AuditEvent) == audited
+    pupil = await session.scalar(sa.select(Pupil).where(Pupil.external_id == "MIS-3"))
+    assert pupil is not None
+    assert (pupil.fsm, pupil.sen_status, pupil.sex, pupil.eal) == (True, "N", "F", True)
+    assert pupil.date_of_birth == date(2016, 3, 4)

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.gb.upn import calc_check_digit
 
 from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup, check_dates, check_name, check_upn, make_upn
@@ -55,6 +56,25 @@ def test_malformed_upns_say_why(upn: str, reason: str) -> None:
 def test_known_dfe_example_upn() -> None:
     # The worked example from the DfE's UPN guidance, as python-stdnum documents it.
     assert check_upn(" b801200005001 ").value == "B801200005001"
+
+
+@given(
+    st.text(alphabet=string.digits, min_size=11, max_size=11),
+    st.sampled_from(string.digits + "ABCDEFGHJKLMNPQRTUVWXYZ"),
+)
+def test_check_letter_agrees_with_python_stdnum(digits: str, last: str) -> None:
+    body = digits + last  # a permanent UPN ends in a digit, a temporary one in a letter
+    assert make_upn(body)[0] == calc_check_digit(body)
+    assert check_upn(make_upn(body)).temporary == last.isalpha()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), min_size=1, max_size=30))
+def test_ascii_names_are_kept_as_typed_or_refused_for_control_characters(raw: str) -> None:
+    if any(ord(c) < 0x20 or c == "\x7f" for c in raw):
+        with pytest.raises(DomainError, match="control character"):
+            check_name(raw, field="name")
+    else:
+        assert check_name(raw, field="name") == raw
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, EmailStr, model_validator
+from pydantic import BeforeValidator, ConfigDict, EmailStr, model_validator
 from sqlmodel import Field, SQLModel
 
-from app.api.schemas.base import Input, Output, PageOf
+from app.api.schemas.base import Input, Output, PageOf, PlainInput
 from app.db.roster import (
     UPN,
     ClassCode,
@@ -149,7 +149,7 @@ class GroupRead(GroupFields, Output):
     updated_at: datetime
 
 
-class StageAssessmentIn(Input):
+class StageAssessmentIn(PlainInput):
     stage: str = Field(min_length=1, max_length=16, description="e.g. KS1, KS2, EYFSP, PHON.")
     subject: str = Field(min_length=1, max_length=16)
     method: str | None = Field(default=None, max_length=16, description="e.g. TA, TT.")
@@ -172,9 +172,12 @@ class ClassSyncRow(ClassFields, Input):
     )
 
 
-class PupilSyncRow(Input):
+class PupilSyncRow(PlainInput):
     """One pupil in a sync. Keyed by external_id, else UPN. Characteristics left out (or
     null) are left as stored; ``classes`` and ``groups`` left out leave memberships alone."""
+
+    # Choices (sex, SEN status, year group) kept as their codes, as they are stored.
+    model_config = ConfigDict(use_enum_values=True)
 
     external_id: ExternalId
     upn: UPN
