@@ -10,23 +10,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from operator import mul
+
+from stdnum.gb.upn import calc_check_digit
 
 from app.domain.errors import DomainError
 
 # Characters a UPN may use: the DfE leaves out I, O and S so they are not misread as 1, 0, 5.
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _UPN = re.compile(rf"[{_UPN_LETTERS}][0-9]{{11}}[0-9{_UPN_LETTERS}]")
-# A character's value in the check sum: a digit its own, a letter its place in the alphabet.
-_UPN_VALUE = {str(digit): digit for digit in range(10)} | {
-    letter: place for place, letter in enumerate(_UPN_LETTERS)
-}
-_UPN_WEIGHTS = range(2, 14)
-
-
-def _check_letter(body: str) -> str:
-    """The check letter of a UPN's last 12 characters (see ``check_upn``)."""
-    return _UPN_LETTERS[sum(map(mul, _UPN_WEIGHTS, map(_UPN_VALUE.__getitem__, body))) % 23]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +46,7 @@ def check_upn(raw: str) -> Upn:
         raise DomainError(
             "UPN must be a letter, 11 digits and a digit or letter (not I, O or S)", field="upn"
         )
-    expected = _check_letter(value[1:])
+    expected = calc_check_digit(value[1:])
     if value[0] != expected:
         raise DomainError(
             f"UPN check letter is wrong: {value[0]} given, {expected} expected", field="upn"
@@ -65,7 +56,7 @@ def check_upn(raw: str) -> Upn:
 
 def make_upn(body: str) -> str:
     """The full UPN for the 12 characters after the check letter (tests and demo data)."""
-    return _check_letter(body) + body
+    return calc_check_digit(body) + body
 
 
 class YearGroup(StrEnum):
