@@ -120,7 +120,7 @@ class TestDatabases:
         hands out copies; the caller drops its copy."""
         if today not in self.demos:
             seeded = self.clone()
-            in_own_thread(_seed_demo_now, seeded, today)
+            in_own_thread(asyncio.run, _seed_demo(seeded, today))
             self.demos[today] = seeded
         return self.clone(self.demos[today])
 
@@ -163,10 +163,6 @@ async def _seed_demo(url: str, today: date | None) -> None:
             await session.commit()
     finally:
         await engine.dispose()
-
-
-def _seed_demo_now(url: str, today: date | None) -> None:
-    asyncio.run(_seed_demo(url, today))
 
 
 @pytest.fixture(scope="session")
