@@ -5,6 +5,7 @@ configured), and paging parameters."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -110,6 +111,20 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+@asynccontextmanager
+async def _reading(
+    request: Request, session: AsyncSession, *, time_limit: float | None
+) -> AsyncIterator[AsyncSession]:
+    """The session a report or a GraphQL query reads with (see get_report_session)."""
+    await session.commit()
+    async with request.app.state.report_sessions() as reading:
+        # Its first statement, retried once if the pooled connection was found dead.
+        await retry_lost_connection(
+            reading, lambda: tune_for_reports(reading, time_limit=time_limit)
+        )
+        yield reading
+
+
 async def get_report_session(
     request: Request, session: SessionDep, principal: PrincipalDep
 ) -> AsyncIterator[AsyncSession]:
@@ -121,15 +136,25 @@ async def get_report_session(
     its SET LOCAL settings (work_mem, GraphQL's statement_timeout) hold for all of it. It
     writes nothing (a hot standby could not take it)."""
     del principal  # only its order matters: loaded before this session opens
-    await session.commit()
-    async with request.app.state.report_sessions() as reading:
-        # Its first statement, retried once if the pooled connection was found dead.
-        await retry_lost_connection(reading, lambda: tune_for_reports(reading))
+    async with _reading(request, session, time_limit=None) as reading:
+        yield reading
+
+
+async def get_graphql_session(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> AsyncIterator[AsyncSession]:
+    """The report session of a GraphQL query: PostgreSQL also stops any of its statements
+    that outlives the query's time budget, so a query stopped by the router does not go on
+    running on the server. Set in the same first statement as the report settings."""
+    del principal  # only its order matters: loaded before this session opens
+    budget = request.app.state.settings.graphql_time_budget_seconds
+    async with _reading(request, session, time_limit=budget) as reading:
         yield reading
 
 
 # scope="function": the connection goes back before a streamed export is sent.
 ReportSessionDep = Annotated[AsyncSession, Depends(get_report_session, scope="function")]
+GraphQLSessionDep = Annotated[AsyncSession, Depends(get_graphql_session, scope="function")]
 
 
 @dataclass(frozen=True, slots=True)

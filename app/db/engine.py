@@ -213,41 +213,34 @@ def _asyncpg_connection_lost(exc: BaseException) -> bool:
 
 
 def statement_timed_out(exc: BaseException) -> bool:
-    """Did PostgreSQL cancel a statement (its statement_timeout, see limit_statement_time)?"""
+    """Did PostgreSQL cancel a statement (its statement_timeout, see tune_for_reports)?"""
     return isinstance(exc, sa_exc.DBAPIError) and _sqlstate(exc) == _QUERY_CANCELED
 
 
-async def tune_for_reports(session: AsyncSession) -> None:
+async def tune_for_reports(session: AsyncSession, *, time_limit: float | None = None) -> None:
     """PostgreSQL, for the rest of the session's transaction: a report's statement joins and
     aggregates hundreds of thousands of rows at once. Compiling it (JIT) costs seconds more
-    than it saves, and the default work_mem would send its hashes and sorts to disk. Once a
-    transaction: asked again within it, nothing is sent."""
+    than it saves, and the default work_mem would send its hashes and sorts to disk. With
+    ``time_limit`` (seconds), every further statement that runs longer is cut off
+    (statement_timeout), so a query the caller gave up on stops on the server too. All in one
+    statement, once a transaction: asked again within it, nothing is sent. SQLite has none of
+    these settings; its statements run in this process."""
     if session.get_bind().dialect.name != "postgresql":
         return
     if session.in_transaction() and session.info.get(_TUNED) is session.get_transaction():
         return
-    work_mem = f"{get_settings().report_work_mem_mb}MB"
-    await session.execute(
-        select(
-            sa_func.set_config("jit", "off", True), sa_func.set_config("work_mem", work_mem, True)
-        )
-    )
+    settings = [
+        sa_func.set_config("jit", "off", True),
+        sa_func.set_config("work_mem", f"{get_settings().report_work_mem_mb}MB", True),
+    ]
+    if time_limit is not None:
+        milliseconds = max(1, math.ceil(time_limit * 1000))
+        settings.append(sa_func.set_config("statement_timeout", f"{milliseconds}ms", True))
+    await session.execute(select(*settings))
     session.info[_TUNED] = session.get_transaction()
 
 
 _TUNED = "markbook.tuned_for_reports"  # session.info: the transaction tuned last
-
-
-async def limit_statement_time(session: AsyncSession, seconds: float) -> None:
-    """On PostgreSQL, cut off every further statement of the session's transaction that runs
-    longer than ``seconds`` (SET LOCAL statement_timeout), so a query the caller gave up on
-    stops on the server too. SQLite has no such setting; its statements run in this process."""
-    if session.bind.dialect.name != "postgresql":
-        return
-    milliseconds = max(1, math.ceil(seconds * 1000))
-    await session.execute(
-        select(sa_func.set_config("statement_timeout", f"{milliseconds}ms", True))
-    )
 
 
 async def begin_writing(session: AsyncSession) -> None:

@@ -10,11 +10,10 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
-from app.api.deps import PrincipalDep, ReportSessionDep
+from app.api.deps import GraphQLSessionDep, PrincipalDep
 from app.api.graphql.limits import RowBudget, SessionTurns
 from app.api.graphql.loaders import Loaders, make_loaders
 from app.auth.principal import Principal
-from app.db.engine import limit_statement_time
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -46,11 +45,8 @@ class GraphContext(BaseContext):
 
 
 async def get_context(
-    request: Request, session: ReportSessionDep, principal: PrincipalDep
+    request: Request, session: GraphQLSessionDep, principal: PrincipalDep
 ) -> GraphContext:
-    """The query reads with the report session: a read replica's when one is configured."""
-    settings: Settings = request.app.state.settings
-    # PostgreSQL stops any statement that outlives the query's budget, so a query stopped
-    # here (see the router) does not go on running on the server.
-    await limit_statement_time(session, settings.graphql_time_budget_seconds)
-    return GraphContext(session, principal, settings)
+    """The query reads with the report session (a read replica's when one is configured),
+    time-limited on the server to the query's budget."""
+    return GraphContext(session, principal, request.app.state.settings)
