@@ -16,9 +16,10 @@ import itertools
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import httpx
 import pytest
@@ -40,9 +41,11 @@ SERVER_URL = os.environ.get("MARKBOOK_TEST_DATABASE_URL", "").strip()
 hypothesis_settings.register_profile("markbook", deadline=None)
 hypothesis_settings.load_profile("markbook")
 _counter = itertools.count()
+T = TypeVar("T")
 # Empties a PostgreSQL test database: ends the connections a test left (their locks with
 # them), then deletes every table's rows, foreign keys unchecked (replica role) so that the
-# order does not matter. Migrations insert no rows, so empty is as migrated.
+# order does not matter. Migrations insert no rows, so empty is as migrated. With a seed
+# (TestDatabases.seeded), the seed's rows are then copied back in.
 EMPTY = """
 DO $$
 DECLARE name text;
@@ -51,10 +54,30 @@ BEGIN
     WHERE datname = current_database() AND pid <> pg_backend_pid();
     SET LOCAL session_replication_role = replica;
     FOR name IN
-        SELECT format('%I', tablename) FROM pg_tables
+        SELECT format('%%I', tablename) FROM pg_tables
         WHERE schemaname = 'public' AND tablename <> 'alembic_version'
     LOOP
         EXECUTE 'DELETE FROM ' || name;
+    END LOOP;
+    FOR name IN SELECT format('%%I', tablename) FROM pg_tables WHERE schemaname = '%(seed)s'
+    LOOP
+        EXECUTE format('INSERT INTO public.%%s SELECT * FROM %(seed)s.%%s', name, name);
+    END LOOP;
+END
+$$
+"""
+# Keeps a copy of every table's rows in a schema of the same database (a seed).
+SAVE_SEED = """
+DO $$
+DECLARE name text;
+BEGIN
+    DROP SCHEMA IF EXISTS %(seed)s CASCADE;
+    CREATE SCHEMA %(seed)s;
+    FOR name IN
+        SELECT format('%%I', tablename) FROM pg_tables
+        WHERE schemaname = 'public' AND tablename <> 'alembic_version'
+    LOOP
+        EXECUTE format('CREATE TABLE %(seed)s.%%s AS TABLE public.%%s', name, name);
     END LOOP;
 END
 $$
@@ -68,6 +91,8 @@ def pytest_report_header() -> str:
 class TestDatabases:
     """Makes fresh, migrated databases for tests, on the configured backend."""
 
+    __test__ = False  # not a test class, though its name says Test
+
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.run_id = uuid.uuid4().hex[:8]
@@ -75,6 +100,7 @@ class TestDatabases:
         self.made: list[str] = []
         self.reused: str | None = None  # PostgreSQL: this worker's database, emptied per test
         self.demos: dict[date | None, str] = {}  # the demo seeded as of a day (None: today)
+        self.seeds: dict[str, tuple[str, Any]] = {}  # name: (where its rows are, what it holds)
 
     @property
     def is_postgres(self) -> bool:
@@ -124,14 +150,31 @@ class TestDatabases:
             self.demos[today] = seeded
         return self.clone(self.demos[today])
 
-    def fresh(self) -> str:
-        """An empty migrated database for one test (see the module's docstring)."""
+    def seeded(self, name: str, seed: Callable[[str], Awaitable[T]]) -> T:
+        """What ``seed(url)`` stored in an empty database (and returned), seeded once per worker
+        and name; ``fresh(name)`` then hands out databases holding those rows, with the same ids,
+        faster than seeding each again. ``name`` is a plain identifier."""
+        if name not in self.seeds:
+            url = self.fresh()
+            found = in_own_thread(asyncio.run, seed(url))
+            if self.is_postgres:  # a copy of the rows in a schema of the worker's database
+                admin_execute(url, SAVE_SEED % {"seed": f"seed_{name}"})
+                self.seeds[name] = (f"seed_{name}", found)
+            else:  # the file, kept
+                self.seeds[name] = (url, found)
+        return cast(T, self.seeds[name][1])
+
+    def fresh(self, seed: str | None = None) -> str:
+        """An empty migrated database for one test (see the module's docstring), or one holding
+        the rows of a seed (see ``seeded``)."""
+        where = self.seeds[seed][0] if seed else None
         if not self.is_postgres:
-            return self.clone()
+            return self.clone(where)
         if self.reused is None:
             self.reused = self.clone()
-        else:
-            admin_execute(self.reused, EMPTY)
+            if where is None:
+                return self.reused
+        admin_execute(self.reused, EMPTY % {"seed": where or ""})
         return self.reused
 
     def release(self, url: str) -> None:
@@ -150,6 +193,7 @@ class TestDatabases:
     def drop_all(self) -> None:
         self.reused = None
         self.demos.clear()
+        self.seeds.clear()
         for database in list(self.made):
             admin_execute(SERVER_URL, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         self.made.clear()

@@ -18,8 +18,9 @@ Each row aims at concrete objects: "A1" at school A1 (and things in it), "A" at 
 things held trust-wide in it), "B"/"B1" at trust B and its school B1, out of reach of everyone
 in trust A. "A1-untaught" is a pupil of A1 in no class the teacher teaches. People, clients and
 roster objects used as targets come from the ``targets`` fixture (conftest), so no case has a
-principal acting on itself. Every case runs on a fresh world, and every refused write (any 4xx
-on POST/PATCH/PUT/DELETE) must leave every row of every table as it was.
+principal acting on itself. A case whose write should succeed runs on a fresh copy of the world;
+the rest share one. Every refused write (any 4xx on POST/PATCH/PUT/DELETE) must leave every row
+of every table as it was.
 
 Columns, in this order (see COLUMNS):
   anon  no token                        tchr  teacher of A1
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,8 +48,9 @@ from fastapi.routing import APIRoute
 from app.api.deps import GRAPHQL_PATH
 from app.api.graphql.schema import schema as graphql_schema
 from app.domain.pupils import make_upn
+from tests.conftest import TestDatabases
 from tests.security.checks import Snapshot, assert_problem, assert_unchanged
-from tests.security.conftest import Shared, Targets
+from tests.security.conftest import TARGETS_SEED, Shared, Targets, seeded_targets
 from tests.support.definitions import CASE_PACKAGE, OBJECTIVES_CSV, PUPILS_AT_AUTUMN
 from tests.support.files import ctf_xml, oneroster_zip
 from tests.support.reports import graphql_definition
@@ -1060,6 +1062,21 @@ def _changes_data(case: Any) -> bool:
 
 FRESH_CASES = [case for case in CASES if _changes_data(case)]
 SHARED_CASES = [case for case in CASES if not _changes_data(case)]
+
+
+# The cases below that take ``client`` and ``targets`` start from the world with its targets,
+# copied from the one seeded per worker rather than built again for each case.
+@pytest.fixture
+def database_url(databases: TestDatabases) -> Iterator[str]:
+    seeded_targets(databases)
+    url = databases.fresh(TARGETS_SEED)
+    yield url
+    databases.release(url)
+
+
+@pytest.fixture
+def targets(databases: TestDatabases) -> Targets:
+    return seeded_targets(databases)
 
 
 def _url(path: str, call: Call) -> str:
