@@ -82,6 +82,11 @@ class _Context:
     measure_labels: dict[str, str]
     threshold: int | None
     colours: dict[str, str] = dataclasses.field(default_factory=dict)
+    # The dimensions rolled up (all but subject), asked for every row.
+    rolled: tuple[Dimension, ...] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rolled = _rolled(self.definition)
 
 
 def effective_threshold(suppress_below: int | None, definition: ReportDefinition) -> int | None:
@@ -848,17 +853,15 @@ def _with_subject_codes(definition: ReportDefinition, subject: Any) -> ReportDef
 
 
 # --- Rows ---------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=64)  # asked for every row of a report
 def _rolled(definition: ReportDefinition) -> tuple[Dimension, ...]:
     return tuple(d for d in definition.dimensions if d is not Dimension.SUBJECT)
 
 
 def _row_key(context: _Context, found: Mapping[str, Any]) -> RowKey:
-    definition = context.definition
-    rolled = _rolled(definition)
+    rolled = context.rolled
     level = int(found["level"])
     crossed: list[str | None] = []
-    for dim in definition.dimensions:
+    for dim in context.definition.dimensions:
         if dim is Dimension.SUBJECT:
             crossed.append(found["d_subject"])
             continue

@@ -19,6 +19,7 @@ statement that picks the middle values with window functions.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -600,10 +601,16 @@ class _Judged:
 
 @dataclass
 class _Built:
-    union: Any
+    plan: ReportPlan
     facts: Any
     numbers: dict[int, str]  # measure slot -> its value column in the union
     extra: Mapping[str, Any]  # columns worked out over the facts (movement)
+
+    @functools.cached_property
+    def union(self) -> Any:
+        """Every pupil's row once per rollup level x key group (see _rows); built only when
+        asked for: most reports add up partial aggregates instead."""
+        return _rows(self.plan, self.facts, self.extra)
 
 
 def _rule_applies(plan: ReportPlan, rule: RuleChoice, code: Any, col: Any) -> Any:
@@ -937,8 +944,7 @@ def _build(plan: ReportPlan) -> _Built:
             else_=Movement.SAME.value,
         )
 
-    union = _rows(plan, facts, extra)
-    return _Built(union=union, facts=facts, numbers=numbers, extra=extra)
+    return _Built(plan=plan, facts=facts, numbers=numbers, extra=extra)
 
 
 def _filters(plan: ReportPlan, facts: Any) -> list[Any]:
@@ -1148,8 +1154,9 @@ async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, A
     aggregates, medians = _aggregates(plan, fact, postgres=postgres)
     decomposable = all(combine is not None for _, _, combine in aggregates) and not medians
     if decomposable and Dimension.CLASS not in definition.dimensions:
-        statement = _from_partials(plan, facts, aggregates)
-        return [dict(row._mapping) for row in await session.execute(statement)]
+        result = await session.execute(_from_partials(plan, facts, aggregates))
+        names = list(result.keys())
+        return [dict(zip(names, row, strict=True)) for row in result]
 
     union = built.union
     aggregates, medians = _aggregates(plan, lambda name: union.c[name], postgres=postgres)
@@ -1185,9 +1192,19 @@ def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate
         .group_by(*(expr for _, expr in finest))
         .cte("fine")
     )
+    # One grouped SELECT per rollup level x key group over the partial rows, UNION ALL: the
+    # columns it keeps are its GROUP BY; the others are constants.
+    combined = [_typed(name, combine(fine.c[name])) for name, _, combine in aggregates]
     parts = []
     for level, kept in levels(plan):
         for index, group in [(None, None), *enumerate(definition.groups)]:
+            grouped = [
+                fine.c.d_subject,
+                *((fine.c.d_school,) if Dimension.SCHOOL in kept else ()),
+                *((fine.c.d_year_group,) if Dimension.YEAR_GROUP in kept else ()),
+                *((fine.c[f"g{index}"],) if group else ()),
+                fine.c.col,
+            ]
             keys = [
                 sa.literal(level).label("level"),
                 fine.c.d_subject,
@@ -1200,12 +1217,8 @@ def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate
                 (fine.c[f"g{index}"] if group else sa.null()).label("gval"),
                 fine.c.col,
             ]
-            parts.append(sa.select(*keys, *(fine.c[name] for name, _, _ in aggregates)))
-    union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("report_rows")
-    keys = _keys(union)
-    return sa.select(
-        *keys, *(_typed(name, combine(union.c[name])) for name, _, combine in aggregates)
-    ).group_by(*keys)
+            parts.append(sa.select(*keys, *combined).group_by(*grouped))
+    return sa.union_all(*parts) if len(parts) > 1 else parts[0]
 
 
 def _key(row: Any) -> tuple[Any, ...]:
