@@ -23,10 +23,12 @@ from typing import Any, TypeVar, cast
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.auth.secrets import use_hasher
 from app.db.engine import create_engine, session_factory
 from app.db.migrate import upgrade
 from app.main import create_app
@@ -35,6 +37,10 @@ from app.settings import Settings
 from tests.support.pg import admin_execute, in_own_thread
 
 SERVER_URL = os.environ.get("MARKBOOK_TEST_DATABASE_URL", "").strip()
+
+# Cheap argon2 parameters for every secret the tests store (argon2id still, each verified as
+# in production): a sign-in costs about a millisecond instead of 60-500 ms on a busy machine.
+use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 # No deadline on Hypothesis examples: tests prove behaviour, bench/ measures speed, and a
 # deadline fails at random when workers share busy cores (make test runs one per core).

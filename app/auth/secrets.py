@@ -27,6 +27,15 @@ def set_hashing_threads(threads: int) -> None:
         old.shutdown(wait=False)
 
 
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash new secrets with ``hasher``'s argon2 parameters from now on (secrets stored
+    before keep theirs: each hash names its own). The defaults are argon2-cffi's, chosen for
+    servers; a test suite that signs in thousands of times takes cheap ones."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
 def hash_secret(secret: str) -> str:
     return _hasher.hash(secret)
 
