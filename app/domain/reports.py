@@ -1149,6 +1149,10 @@ def _ratio(top: float, bottom: float, scale: float = 1.0) -> float | None:
     return None if not bottom else scale * top / bottom
 
 
+# Each category's count, as the engine's SQL names it (figure reads them for every cell).
+_CATEGORY_COUNTS = tuple(f"cat_{c.value}" for c in Category)
+
+
 def figure(column: Column, spec: MetricSpec, found: Mapping[str, Any]) -> Figure:
     """One cell's figure from its row's aggregates at its point (see the module docstring for
     what each means)."""
@@ -1171,7 +1175,7 @@ def figure(column: Column, spec: MetricSpec, found: Mapping[str, Any]) -> Figure
     if (
         m in (Metric.ATTAINMENT, Metric.PERCENT_AT_OR_ABOVE)
         and pupils
-        and not any(_int(found, f"cat_{c.value}") for c in Category)
+        and not any(found.get(name) for name in _CATEGORY_COUNTS)
     ):
         return Figure(None, 0)  # the subject has no attainment rule
     if m is Metric.ATTAINMENT or m is Metric.CATEGORY_MOVEMENT:
