@@ -12,8 +12,10 @@ postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) to run on PostgreSQL; SQL
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -88,6 +90,37 @@ BEGIN
 END
 $$
 """
+
+
+# --- xdist groups -----------------------------------------------------------------------------
+# `make test` runs `--dist loadgroup`: the tests of a module marked
+# `pytestmark = pytest.mark.xdist_group("name")` (those sharing a costly module fixture, such as
+# the seeded demo) run on one worker. pytest-xdist 3.8 names a test's group by rewriting
+# `item._nodeid`, which pytest 9 no longer reads, so its scheduler would spread them over
+# every worker (each then seeding the demo again). This scheduler reads the module's mark.
+_GROUP_MARK = re.compile(r"^pytestmark\s*=.*xdist_group\(\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+
+
+@functools.cache
+def _module_group(rootpath: Path, path: str) -> str | None:
+    try:
+        found = _GROUP_MARK.search((rootpath / path).read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModuleGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = _module_group(config.rootpath, nodeid.partition("::")[0])
+            return f"group:{group}" if group else super()._split_scope(nodeid)
+
+    return ModuleGroups(config, log)
 
 
 def pytest_report_header() -> str:
