@@ -4,7 +4,8 @@ Every test starts on an empty database migrated at the start of the run (alembic
 never create_all): on SQLite a file copy of it; on PostgreSQL one clone per worker (CREATE
 DATABASE ... TEMPLATE), emptied before each test (every connection to it ended, every table's
 rows deleted), because a clone per test took longer than most tests. Tests of the demo take a
-copy of it seeded once per worker (``databases.demo``). Set
+copy of it seeded once per worker (``databases.demo``); tests that need the same rows many
+times take them from a seed stored once per worker (``databases.seeded``). Set
 MARKBOOK_TEST_DATABASE_URL to a PostgreSQL server URL (any database on it, e.g.
 postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) to run on PostgreSQL; SQLite otherwise.
 """
