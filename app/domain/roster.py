@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 
@@ -27,11 +28,15 @@ def merge(
 
 
 def changed(stored: Mapping[str, Any] | None, merged: Mapping[str, Any]) -> bool:
-    """Whether writing ``merged`` would change anything (a new record always does)."""
+    """Whether writing ``merged`` would change anything (a new record always does).
+
+    ``merged`` may also be just the fields a row sends: those left out keep their stored
+    values (``merge``), so only a field sent can differ, and the answer is the same.
+    """
     if stored is None:
         return True
     # Compared as two lists, element by element in C: a re-sync compares thousands of rows.
-    return [stored.get(field) for field in merged] != list(merged.values())
+    return list(map(stored.get, merged)) != list(merged.values())
 
 
 def replace_set(stored: set[Any], sent: Iterable[Any] | None) -> tuple[set[Any], set[Any]]:
@@ -44,15 +49,22 @@ def replace_set(stored: set[Any], sent: Iterable[Any] | None) -> tuple[set[Any],
 
 @dataclass
 class PupilChange:
-    """A pupil row's values beside what is stored: the pupil, this year's enrolment, the
-    classes and groups they are in (``wanted_*`` None: the row does not say), their stage
-    assessments (``new_stages`` None: unchanged). What it changes is what writing it would."""
+    """A pupil row's values beside what is stored: the pupil (``sent``: the fields of
+    ``fields`` the row gives) and this year's enrolment (likewise), the classes and groups
+    they are in (``wanted_*`` None: the row does not say), their stage assessments
+    (``new_stages`` None: unchanged). What it changes is what writing it would.
+
+    The records after the row (``merged``, ``merged_enrolment``) are built only when asked
+    for: a nightly re-send is mostly rows that change nothing, and comparing what they send
+    is enough to know it."""
 
     pupil_id: uuid.UUID
     old: dict[str, Any] | None
-    merged: dict[str, Any]
+    sent: dict[str, Any]
+    fields: tuple[str, ...]
     enrolment: dict[str, Any] | None
-    merged_enrolment: dict[str, Any]
+    sent_enrolment: dict[str, Any]
+    enrolment_fields: tuple[str, ...]
     had_classes: set[uuid.UUID]
     wanted_classes: set[uuid.UUID] | None
     had_groups: set[uuid.UUID]
@@ -60,13 +72,21 @@ class PupilChange:
     had_stages: list[dict[str, Any]]
     new_stages: list[dict[str, Any]] | None
 
+    @cached_property
+    def merged(self) -> dict[str, Any]:
+        return merge(self.old, self.sent, self.fields)
+
+    @cached_property
+    def merged_enrolment(self) -> dict[str, Any]:
+        return merge(self.enrolment, self.sent_enrolment, self.enrolment_fields)
+
     @property
     def pupil_changed(self) -> bool:
-        return changed(self.old, self.merged)
+        return changed(self.old, self.sent)
 
     @property
     def enrolment_changed(self) -> bool:
-        return changed(self.enrolment, self.merged_enrolment)
+        return changed(self.enrolment, self.sent_enrolment)
 
     @property
     def classes_changed(self) -> bool:

@@ -33,7 +33,7 @@ from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
-from app.domain.roster import PupilChange, changed, merge, replace_set
+from app.domain.roster import PupilChange, changed, replace_set
 from app.errors import Forbidden, InvalidInput, field_error
 from app.services import idempotency, offload, summaries
 
@@ -473,8 +473,8 @@ class _Sync:
         values = item.__dict__  # validated, choices as their codes: no dump per row
         sent = {name: values[name] for name in _PUPIL_FIELD_SET & item.model_fields_set}
         sent["left_on"] = item.left_on
-        merged = merge(old, sent, PUPIL_STORED)
-        merged["upn_temporary"] = bool(merged["upn"]) and merged["upn"][-1].isalpha()
+        upn = sent["upn"] if "upn" in sent else old["upn"] if old else None
+        sent["upn_temporary"] = bool(upn) and upn[-1].isalpha()
 
         enrolment = stored.enrolments.get(pupil_id)
         sent_enrolment = {"year_group": item.year_group, "left_on": item.left_on}
@@ -490,9 +490,11 @@ class _Sync:
         return PupilChange(
             pupil_id=pupil_id,
             old=old,
-            merged=merged,
+            sent=sent,
+            fields=PUPIL_STORED,
             enrolment=enrolment,
-            merged_enrolment=merge(enrolment, sent_enrolment, ENROLMENT_STORED),
+            sent_enrolment=sent_enrolment,
+            enrolment_fields=ENROLMENT_STORED,
             had_classes=stored.memberships.get(pupil_id, set()),
             wanted_classes=wanted_classes,
             had_groups=stored.members.get(pupil_id, set()),

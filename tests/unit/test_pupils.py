@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import uuid
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup, check_dates, check_name, check_upn, make_upn
-from app.domain.roster import changed, merge, replace_set
+from app.domain.roster import PupilChange, changed, merge, replace_set
 
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 bodies = st.text(alphabet=string.digits, min_size=11, max_size=11)
@@ -155,6 +156,39 @@ def test_fields_left_out_are_kept_and_fields_sent_replace(stored, sent) -> None:
     merged = merge(stored, sent, FIELDS)
     for field in FIELDS:
         assert merged[field] == (sent[field] if field in sent else stored[field])
+
+
+@given(st.one_of(st.none(), records), sent_rows)
+def test_comparing_only_the_fields_sent_tells_a_change_as_the_merged_record_does(
+    stored, sent
+) -> None:  # type: ignore[no-untyped-def]
+    assert changed(stored, sent) == changed(stored, merge(stored, sent, FIELDS))
+
+
+@given(st.one_of(st.none(), records), sent_rows, st.one_of(st.none(), records), sent_rows)
+def test_a_pupil_change_is_told_without_its_merged_records_and_merges_on_demand(
+    stored, sent, enrolment, sent_enrolment
+) -> None:  # type: ignore[no-untyped-def]
+    change = PupilChange(
+        pupil_id=uuid.uuid4(),
+        old=stored,
+        sent=sent,
+        fields=FIELDS,
+        enrolment=enrolment,
+        sent_enrolment=sent_enrolment,
+        enrolment_fields=FIELDS,
+        had_classes=set(),
+        wanted_classes=None,
+        had_groups=set(),
+        wanted_groups=None,
+        had_stages=[],
+        new_stages=None,
+    )
+    assert change.merged == merge(stored, sent, FIELDS)
+    assert change.merged_enrolment == merge(enrolment, sent_enrolment, FIELDS)
+    assert change.pupil_changed == changed(stored, change.merged)
+    assert change.enrolment_changed == changed(enrolment, change.merged_enrolment)
+    assert change.changes_anything == (change.pupil_changed or change.enrolment_changed)
 
 
 @given(records)
