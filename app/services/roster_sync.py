@@ -749,7 +749,15 @@ async def sync_roster(
 
     school_ids = {s.id for s in schools.values()}
     await queries.lock_schools(session, school_ids)
-    state = await queries.sync_state(session, school_ids, envelope.academic_year)
+    # Groups and stage assessments are read only if some row sends them: a MIS that does not
+    # carry them leaves them alone.
+    state = await queries.sync_state(
+        session,
+        school_ids,
+        envelope.academic_year,
+        groups=any(item.groups is not None for _, item in sync.pupils_in),
+        stage_assessments=any(item.stage_assessments is not None for _, item in sync.pupils_in),
+    )
     emails = {email.lower() for _, item in sync.classes_in for email in item.teacher_emails or ()}
     teachers = await queries.teachers_by_email(session, school_ids, emails)
     sync.plan_classes(state, teachers)
