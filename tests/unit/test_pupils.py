@@ -75,6 +75,16 @@ def test_year_groups_as_mis_files_write_them(raw: str | int, expected: str) -> N
     assert YearGroup.parse(raw).value == expected
 
 
+@given(
+    st.sampled_from(list(YearGroup)),
+    st.sampled_from(["{}", " {} ", "y{}", "Y0{}", "Year {}", "YEAR{}"]),
+)
+def test_a_year_group_reads_alike_as_stored_and_as_spelt(group: YearGroup, spelling: str) -> None:
+    assert YearGroup.parse(group.value) is group
+    if group.value.isdigit():
+        assert YearGroup.parse(spelling.format(group.value)) is group
+
+
 @pytest.mark.parametrize("raw", ["14", "0", "N3", "KG", "", "Year"])
 def test_unknown_year_groups_are_refused(raw: str) -> None:
     with pytest.raises(DomainError, match="unknown year group"):
