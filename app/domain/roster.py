@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -39,7 +40,9 @@ def changed(stored: Mapping[str, Any] | None, merged: Mapping[str, Any]) -> bool
     return list(map(stored.get, merged)) != list(merged.values())
 
 
-def replace_set(stored: set[Any], sent: Iterable[Any] | None) -> tuple[set[Any], set[Any]]:
+def replace_set(
+    stored: AbstractSet[Any], sent: Iterable[Any] | None
+) -> tuple[AbstractSet[Any], AbstractSet[Any]]:
     """(to add, to remove) to make a membership equal ``sent``; None leaves it alone."""
     if sent is None:
         return set(), set()
@@ -59,15 +62,15 @@ class PupilChange:
     is enough to know it."""
 
     pupil_id: uuid.UUID
-    old: dict[str, Any] | None
+    old: Mapping[str, Any] | None
     sent: dict[str, Any]
     fields: tuple[str, ...]
-    enrolment: dict[str, Any] | None
+    enrolment: Mapping[str, Any] | None
     sent_enrolment: dict[str, Any]
     enrolment_fields: tuple[str, ...]
-    had_classes: set[uuid.UUID]
+    had_classes: AbstractSet[uuid.UUID]
     wanted_classes: set[uuid.UUID] | None
-    had_groups: set[uuid.UUID]
+    had_groups: AbstractSet[uuid.UUID]
     wanted_groups: set[uuid.UUID] | None
     had_stages: list[dict[str, Any]]
     new_stages: list[dict[str, Any]] | None
