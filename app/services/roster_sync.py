@@ -43,6 +43,10 @@ from app.services import idempotency, offload, summaries
 PUPIL_STORED = (*PUPIL_FIELDS, "upn_temporary", "left_on")
 _PUPIL_FIELD_SET = frozenset(PUPIL_FIELDS)
 ENROLMENT_STORED = ("year_group", "joined_on", "left_on")
+# What a row sends of this year's enrolment: its year group and leaving date always, its
+# joining date if given (else kept).
+_ENROLMENT_SENT = ("year_group", "left_on")
+_ENROLMENT_SENT_JOINED = ("year_group", "joined_on", "left_on")
 CLASS_STORED = ("name", "subject")
 STAGE_FIELDS = tuple(StageAssessmentIn.model_fields)
 MAX_REPORTED_ERRORS = 1000
@@ -482,16 +486,14 @@ class _Sync:
     ) -> PupilChange:
         """What the row sends for the pupil, beside what is stored now. Fields the row leaves
         out keep their stored values."""
-        values = item.__dict__  # validated, choices as their codes: no dump per row
         given = item.model_fields_set
-        sent = {name: values[name] for name in _PUPIL_FIELD_SET & given}
-        sent["left_on"] = item.left_on
-        upn = sent["upn"] if "upn" in sent else old["upn"] if old else None
-        sent["upn_temporary"] = bool(upn) and upn[-1].isalpha()
-
-        sent_enrolment = {"year_group": item.year_group, "left_on": item.left_on}
-        if "joined_on" in given:
-            sent_enrolment["joined_on"] = item.joined_on
+        # The row's validated values (choices as their codes: no dump per row), and the
+        # pupil's UPN flag worked out from the UPN it will have. Its leaving date is always
+        # sent (none: on roll).
+        upn = item.upn if "upn" in given else old["upn"] if old else None
+        sent = {**item.__dict__, "upn_temporary": bool(upn) and upn[-1].isalpha()}
+        sent_fields = (*(_PUPIL_FIELD_SET & given), "left_on", "upn_temporary")
+        sent_enrolment_fields = _ENROLMENT_SENT_JOINED if "joined_on" in given else _ENROLMENT_SENT
 
         had_stages = stored.stages.get(pupil_id, [])
         new_stages: list[dict[str, Any]] | None = None
@@ -503,11 +505,12 @@ class _Sync:
         return PupilChange(
             pupil_id=pupil_id,
             old=old,
+            enrolment=stored.enrolments.get(pupil_id),
             sent=sent,
             fields=PUPIL_STORED,
-            enrolment=stored.enrolments.get(pupil_id),
-            sent_enrolment=sent_enrolment,
+            sent_fields=sent_fields,
             enrolment_fields=ENROLMENT_STORED,
+            sent_enrolment_fields=sent_enrolment_fields,
             had_classes=stored.memberships.get(pupil_id, _NO_IDS),
             wanted_classes=wanted_classes,
             had_groups=stored.members.get(pupil_id, _NO_IDS),
