@@ -1,7 +1,9 @@
 """Bulk roster sync: classes, pupils, enrolments and memberships from an MIS, in one request.
 
-The sync reads what the schools already hold (one query per table), works out row by row what
-would change, and then writes only the changes with one set-based statement per table. A row
+The sync reads what the schools already hold (one query per table, custom groups and stage
+assessments only if some row sends them), works out row by row what would change (comparing
+only what each row sends), and then writes only the changes with one set-based statement per
+table. A row
 that changes nothing writes nothing, audit included, so a nightly re-send of the same roster is
 cheap and leaves no trace. In all-or-nothing mode (the default) any bad row rejects the whole
 request before anything is written; in partial mode the good rows are stored and the bad ones
