@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -70,7 +70,7 @@ def replace_set(
     return wanted - stored, stored - wanted
 
 
-@dataclass(slots=True)
+@dataclass
 class PupilChange:
     """A pupil row's values beside what is stored: the pupil (``sent_fields``: the fields of
     ``fields`` the row gives, their values in ``sent``) and this year's enrolment (likewise),
@@ -96,12 +96,12 @@ class PupilChange:
     had_stages: list[dict[str, Any]]
     new_stages: list[dict[str, Any]] | None
 
-    @property
+    @cached_property
     def merged(self) -> dict[str, Any]:
         sent = {field: self.sent[field] for field in self.sent_fields}
         return merge(self.old, sent, self.fields)
 
-    @property
+    @cached_property
     def merged_enrolment(self) -> dict[str, Any]:
         sent = {field: self.sent[field] for field in self.sent_enrolment_fields}
         return merge(self.enrolment, sent, self.enrolment_fields)

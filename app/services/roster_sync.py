@@ -189,6 +189,7 @@ class _Sync:
         self.classes_in: list[tuple[_Row, ClassSyncRow]] = []
         self.rows_of_code: dict[str, list[_Row]] = {}  # class rows by code, as sent
         self.pupils_in: list[tuple[_Row, PupilSyncRow]] = []
+        self.class_codes: dict[uuid.UUID, str] | None = None
 
     # --- reading the payload -------------------------------------------------------------
     def _place(self, row: _Row, urn: str | None, where: str) -> bool:
@@ -581,6 +582,12 @@ class _Sync:
                 for stage in change.new_stages
             ]
 
+    def _class_codes(self) -> dict[uuid.UUID, str]:
+        """Each class's code by id, made once (the classes are all planned before pupils)."""
+        if self.class_codes is None:
+            self.class_codes = {class_id: code for (_, code), class_id in self.class_ids.items()}
+        return self.class_codes
+
     def _audit_pupil(self, school: School, change: PupilChange, stored: _Stored) -> None:
         """One audit event for the pupil: what changed, before and after."""
         old = change.old
@@ -591,7 +598,7 @@ class _Sync:
                 before["enrolment"] = _json({k: change.enrolment[k] for k in ENROLMENT_STORED})
             after["enrolment"] = _json(change.merged_enrolment)
         if change.classes_changed:
-            class_codes = {class_id: code for (_, code), class_id in self.class_ids.items()}
+            class_codes = self._class_codes()
             before["classes"] = sorted(class_codes.get(c, str(c)) for c in change.had_classes)
             after["classes"] = sorted(class_codes[c] for c in change.wanted_classes or ())
         if change.groups_changed:
