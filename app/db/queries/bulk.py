@@ -153,19 +153,22 @@ async def read_rows(session: AsyncSession, statement: sa.Select[Any]) -> list[Ma
     school's thousands of pupils to compare against). On PostgreSQL the statement goes to
     asyncpg as compiled, and its records are the rows: SQLAlchemy's rows and result types
     cost more than the query itself (its timestamps come back in UTC either way). On SQLite,
-    plain dicts."""
+    or before the transaction's first statement, plain dicts through SQLAlchemy."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        compiled = statement.compile(
-            dialect=bind.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        params = compiled.construct_params()
         connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        records = await raw.driver_connection.fetch(  # type: ignore[union-attr]
-            compiled.string, *(params[name] for name in compiled.positiontup or ())
-        )
-        return cast(list[Mapping[str, Any]], records)
+        driver = (await connection.get_raw_connection()).driver_connection
+        # Only inside the transaction SQLAlchemy began (it sends BEGIN with its first
+        # statement): read on its own, the rows could come from outside it.
+        if driver is not None and driver.is_in_transaction():
+            compiled = statement.compile(
+                dialect=bind.dialect, compile_kwargs={"render_postcompile": True}
+            )
+            params = compiled.construct_params()
+            records = await driver.fetch(
+                compiled.string, *(params[name] for name in compiled.positiontup or ())
+            )
+            return cast(list[Mapping[str, Any]], records)
     result = await session.execute(statement)
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
