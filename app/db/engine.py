@@ -203,6 +203,12 @@ def database_unavailable(exc: BaseException) -> bool:
         # state broken by a connection killed under it): transient when SQLAlchemy sorts it
         # as operational or as the interface's.
         return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    # The driver's own errors, unwrapped where db.queries.bulk talks to it directly (COPY,
+    # bulk reads): by their SQLSTATE, as above.
+    if isinstance(exc, asyncpg.PostgresError) and isinstance(exc.sqlstate, str):
+        state = exc.sqlstate
+        if state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_CODES:
+            return True
     # asyncpg raises these unwrapped when it cannot connect at all; and a connection lost
     # in a way SQLAlchemy did not wrap.
     return isinstance(exc, ConnectionError | socket.gaierror) or _asyncpg_connection_lost(exc)

@@ -87,6 +87,8 @@ class YearGroup(StrEnum):
     @classmethod
     def parse(cls, raw: str | int) -> YearGroup:
         """Read a year group as MIS files write it: 'R', 'N2', '7', '07', 'Y7', 'Year 7'."""
+        if isinstance(raw, str) and raw in _BY_CODE:
+            return _BY_CODE[raw]  # as stored: most rows of a sync
         text = str(raw).strip().upper().removeprefix("YEAR").removeprefix("Y").strip()
         if text.isdigit():
             text = str(int(text))
@@ -99,6 +101,7 @@ class YearGroup(StrEnum):
 
 
 _YEAR_RANK = {group: index - 2 for index, group in enumerate(YearGroup)}
+_BY_CODE = {group.value: group for group in YearGroup}
 
 
 class SenStatus(StrEnum):

@@ -1,7 +1,9 @@
 """Bulk roster sync: classes, pupils, enrolments and memberships from an MIS, in one request.
 
-The sync reads what the schools already hold (one query per table), works out row by row what
-would change, and then writes only the changes with one set-based statement per table. A row
+The sync reads what the schools already hold (one query per table, custom groups and stage
+assessments only if some row sends them), works out row by row what would change (comparing
+only what each row sends), and then writes only the changes with one set-based statement per
+table. A row
 that changes nothing writes nothing, audit included, so a nightly re-send of the same roster is
 cheap and leaves no trace. In all-or-nothing mode (the default) any bad row rejects the whole
 request before anything is written; in partial mode the good rows are stored and the bad ones
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,6 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import context
+from app.api.schemas.base import NUL_FREE, json_nul_free
 from app.api.schemas.roster import ClassSyncRow, PupilSyncRow, RosterSyncEnvelope, StageAssessmentIn
 from app.auth import guards
 from app.auth.policy import Action, Resource, reach
@@ -33,7 +37,7 @@ from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
 from app.domain.pupils import check_dates
-from app.domain.roster import PupilChange, changed, merge, replace_set
+from app.domain.roster import PupilChange, changed, replace_set
 from app.errors import Forbidden, InvalidInput, field_error
 from app.services import idempotency, offload, summaries
 
@@ -41,9 +45,14 @@ from app.services import idempotency, offload, summaries
 PUPIL_STORED = (*PUPIL_FIELDS, "upn_temporary", "left_on")
 _PUPIL_FIELD_SET = frozenset(PUPIL_FIELDS)
 ENROLMENT_STORED = ("year_group", "joined_on", "left_on")
+# What a row sends of this year's enrolment: its year group and leaving date always, its
+# joining date if given (else kept).
+_ENROLMENT_SENT = ("year_group", "left_on")
+_ENROLMENT_SENT_JOINED = ("year_group", "joined_on", "left_on")
 CLASS_STORED = ("name", "subject")
 STAGE_FIELDS = tuple(StageAssessmentIn.model_fields)
 MAX_REPORTED_ERRORS = 1000
+_NO_IDS: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass
@@ -53,6 +62,7 @@ class _Row:
     index: int
     key: str
     school: School | None = None
+    school_id: uuid.UUID | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
     status: str = "unchanged"
     id: uuid.UUID | None = None
@@ -150,8 +160,11 @@ class _Sync:
         fixed_school: School | None,
         unknown_teachers: str = "refuse",
         required: tuple[str, ...] = (),
+        nul_free: bool = False,
     ) -> None:
         self.principal = principal
+        # The rows' text is known to hold no NUL (the JSON body has none): not searched again.
+        self.row_context = {NUL_FREE: True} if nul_free else None
         # Pupil fields this source must give (a CTF always carries a date of birth: one
         # without is broken, though the field is optional for a sync).
         self.required = required
@@ -164,6 +177,10 @@ class _Sync:
         self.year = envelope.academic_year
         self.schools = schools  # by URN: the schools this sync may write
         self.fixed_school = fixed_school
+        # Read once: a school's attributes are the ORM's, dear to read once a row.
+        self.school_ids = {urn: school.id for urn, school in schools.items()}
+        if fixed_school is not None:
+            self.fixed_urn, self.fixed_school_id = fixed_school.urn, fixed_school.id
         self.now = utcnow()
         self.today = date.today()
         self.plan = _Plan()
@@ -172,21 +189,26 @@ class _Sync:
         self.classes_in: list[tuple[_Row, ClassSyncRow]] = []
         self.rows_of_code: dict[str, list[_Row]] = {}  # class rows by code, as sent
         self.pupils_in: list[tuple[_Row, PupilSyncRow]] = []
+        self.class_codes: dict[uuid.UUID, str] | None = None
 
     # --- reading the payload -------------------------------------------------------------
-    def _school_of(self, row: _Row, urn: str | None, where: str) -> School | None:
+    def _place(self, row: _Row, urn: str | None, where: str) -> bool:
+        """Give the row its school (the sync's, or the one its URN names); False: refused."""
         if self.fixed_school is not None:
-            if urn is not None and urn != self.fixed_school.urn:
+            if urn is not None and urn != self.fixed_urn:
                 row.reject(f"{where}.school_urn", "not the school this sync is for")
-                return None
-            return self.fixed_school
+                return False
+            row.school, row.school_id = self.fixed_school, self.fixed_school_id
+            return True
         if urn is None:
             row.reject(f"{where}.school_urn", "give the URN of the pupil's school")
-            return None
+            return False
         school = self.schools.get(urn)
         if school is None:
             row.reject(f"{where}.school_urn", "no such school within your reach")
-        return school
+            return False
+        row.school, row.school_id = school, self.school_ids[urn]
+        return True
 
     def read(self) -> None:
         seen_classes: dict[tuple[uuid.UUID, str], int] = {}
@@ -201,10 +223,9 @@ class _Sync:
                 for error in exc.errors():
                     row.reject(**field_error(error, where))
                 continue
-            row.school = self._school_of(row, item.school_urn, where)
-            if row.school is None:
+            if not self._place(row, item.school_urn, where):
                 continue
-            first = seen_classes.setdefault((row.school.id, item.code), index)
+            first = seen_classes.setdefault((row.school_id, item.code), index)
             if first != index:
                 row.reject(f"{where}.code", f"class {item.code} is also in row {first}")
                 continue
@@ -216,7 +237,7 @@ class _Sync:
             row = _Row(index, _raw_key(raw))
             self.pupil_rows.append(row)
             try:
-                item = PupilSyncRow.model_validate(raw)
+                item = PupilSyncRow.model_validate(raw, context=self.row_context)
                 check_dates(
                     date_of_birth=item.date_of_birth,
                     joined_on=item.joined_on,
@@ -235,15 +256,15 @@ class _Sync:
                     row.reject(f"{where}.{name}", "Field required")
             if row.errors:
                 continue
-            row.school = self._school_of(row, item.school_urn, where)
-            if row.school is None:
+            if not self._place(row, item.school_urn, where):
                 continue
             duplicate = False
+            row_school_id = row.school_id
             for name in ("external_id", "upn"):
                 value = getattr(item, name)
                 if value is None:
                     continue
-                first = seen_keys.setdefault((row.school.id, name, value), index)
+                first = seen_keys.setdefault((row_school_id, name, value), index)
                 if first != index:
                     row.reject(f"{where}.{name}", f"{name} {value} is also in row {first}")
                     duplicate = True
@@ -376,46 +397,44 @@ class _Sync:
         self.synced: set[uuid.UUID] = set()
         for row, item in self.pupils_in:
             assert row.school is not None
-            where = f"body.pupils.{row.index}"
-            old = self._match(row, item, stored, where)
-            wanted_classes = None if row.errors else self._classes_named(row, item, where)
+            old = self._match(row, item, stored)
+            wanted_classes = None if row.errors else self._classes_named(row, item)
             if row.errors:
                 continue
             pupil_id = old["id"] if old else uuid.uuid4()
             row.id = pupil_id
             self.synced.add(pupil_id)
-            change = self._change(row.school, pupil_id, old, item, wanted_classes, stored)
+            change = self._change(row, pupil_id, old, item, wanted_classes, stored)
             if not change.changes_anything:
                 continue
             row.status = "updated" if old else "created"
             self._plan_rows(row.school, change)
             self._audit_pupil(row.school, change, stored)
 
-    def _match(
-        self, row: _Row, item: PupilSyncRow, stored: _Stored, where: str
-    ) -> dict[str, Any] | None:
+    def _match(self, row: _Row, item: PupilSyncRow, stored: _Stored) -> Mapping[str, Any] | None:
         """The stored pupil the row names: by MIS id, else by UPN (None: a new pupil). A row
         whose two keys name two different pupils is refused."""
-        assert row.school is not None
-        school_id = row.school.id
+        school_id = row.school_id
         old = stored.by_external.get((school_id, item.external_id)) if item.external_id else None
         by_number = stored.by_upn.get((school_id, item.upn)) if item.upn else None
         if old is not None and by_number is not None and by_number["id"] != old["id"]:
-            row.reject(f"{where}.upn", "this UPN belongs to another pupil of the school")
+            row.reject(
+                f"body.pupils.{row.index}.upn", "this UPN belongs to another pupil of the school"
+            )
             return None
         return old or by_number
 
-    def _classes_named(self, row: _Row, item: PupilSyncRow, where: str) -> set[uuid.UUID] | None:
+    def _classes_named(self, row: _Row, item: PupilSyncRow) -> set[uuid.UUID] | None:
         """The classes the row puts the pupil in (None: it does not say), each a class of the
         school this year (else the row is refused)."""
-        assert row.school is not None
         if item.classes is None:
             return None
+        school_id, class_ids = row.school_id, self.class_ids
         wanted: set[uuid.UUID] = set()
         for position, code in enumerate(item.classes):
-            class_id = self.class_ids.get((row.school.id, code))
+            class_id = class_ids.get((school_id, code))
             if class_id is None:
-                row.reject(f"{where}.classes.{position}", self._no_class(code))
+                row.reject(f"body.pupils.{row.index}.classes.{position}", self._no_class(code))
             else:
                 wanted.add(class_id)
         return wanted
@@ -434,7 +453,7 @@ class _Sync:
         return f"no class {code} in {AcademicYear(self.year).label}"
 
     def _groups_named(
-        self, school: School, item: PupilSyncRow, stored: _Stored
+        self, school_id: uuid.UUID, item: PupilSyncRow, stored: _Stored
     ) -> set[uuid.UUID] | None:
         """The custom groups the row puts the pupil in (None: it does not say); a group the
         school has not got yet is made."""
@@ -442,14 +461,14 @@ class _Sync:
             return None
         wanted: set[uuid.UUID] = set()
         for name in item.groups:
-            group_id = stored.groups.get((school.id, name))
+            group_id = stored.groups.get((school_id, name))
             if group_id is None:
-                group_id = stored.groups[(school.id, name)] = uuid.uuid4()
+                group_id = stored.groups[(school_id, name)] = uuid.uuid4()
                 stored.group_names[group_id] = name
                 self.plan.groups.append(
                     {
                         "id": group_id,
-                        "school_id": school.id,
+                        "school_id": school_id,
                         "name": name,
                         "description": None,
                         "created_at": self.now,
@@ -461,25 +480,23 @@ class _Sync:
 
     def _change(
         self,
-        school: School,
+        row: _Row,
         pupil_id: uuid.UUID,
-        old: dict[str, Any] | None,
+        old: Mapping[str, Any] | None,
         item: PupilSyncRow,
         wanted_classes: set[uuid.UUID] | None,
         stored: _Stored,
     ) -> PupilChange:
-        """What the row would store for the pupil, beside what is stored now. Fields the row
-        leaves out keep their stored values."""
-        values = item.__dict__  # validated, choices as their codes: no dump per row
-        sent = {name: values[name] for name in _PUPIL_FIELD_SET & item.model_fields_set}
-        sent["left_on"] = item.left_on
-        merged = merge(old, sent, PUPIL_STORED)
-        merged["upn_temporary"] = bool(merged["upn"]) and merged["upn"][-1].isalpha()
-
-        enrolment = stored.enrolments.get(pupil_id)
-        sent_enrolment = {"year_group": item.year_group, "left_on": item.left_on}
-        if "joined_on" in item.model_fields_set:
-            sent_enrolment["joined_on"] = item.joined_on
+        """What the row sends for the pupil, beside what is stored now. Fields the row leaves
+        out keep their stored values."""
+        given = item.model_fields_set
+        # The row's validated values (choices as their codes: no dump per row), and the
+        # pupil's UPN flag worked out from the UPN it will have. Its leaving date is always
+        # sent (none: on roll).
+        upn = item.upn if "upn" in given else old["upn"] if old else None
+        sent = {**item.__dict__, "upn_temporary": bool(upn) and upn[-1].isalpha()}
+        sent_fields = (*(_PUPIL_FIELD_SET & given), "left_on", "upn_temporary")
+        sent_enrolment_fields = _ENROLMENT_SENT_JOINED if "joined_on" in given else _ENROLMENT_SENT
 
         had_stages = stored.stages.get(pupil_id, [])
         new_stages: list[dict[str, Any]] | None = None
@@ -487,16 +504,20 @@ class _Sync:
             new_stages = [s.model_dump() for s in item.stage_assessments]
             if _stage_key(new_stages) == _stage_key(had_stages):
                 new_stages = None
+        assert row.school_id is not None
         return PupilChange(
             pupil_id=pupil_id,
             old=old,
-            merged=merged,
-            enrolment=enrolment,
-            merged_enrolment=merge(enrolment, sent_enrolment, ENROLMENT_STORED),
-            had_classes=stored.memberships.get(pupil_id, set()),
+            enrolment=stored.enrolments.get(pupil_id),
+            sent=sent,
+            fields=PUPIL_STORED,
+            sent_fields=sent_fields,
+            enrolment_fields=ENROLMENT_STORED,
+            sent_enrolment_fields=sent_enrolment_fields,
+            had_classes=stored.memberships.get(pupil_id, _NO_IDS),
             wanted_classes=wanted_classes,
-            had_groups=stored.members.get(pupil_id, set()),
-            wanted_groups=self._groups_named(school, item, stored),
+            had_groups=stored.members.get(pupil_id, _NO_IDS),
+            wanted_groups=self._groups_named(row.school_id, item, stored),
             had_stages=had_stages,
             new_stages=new_stages,
         )
@@ -561,6 +582,12 @@ class _Sync:
                 for stage in change.new_stages
             ]
 
+    def _class_codes(self) -> dict[uuid.UUID, str]:
+        """Each class's code by id, made once (the classes are all planned before pupils)."""
+        if self.class_codes is None:
+            self.class_codes = {class_id: code for (_, code), class_id in self.class_ids.items()}
+        return self.class_codes
+
     def _audit_pupil(self, school: School, change: PupilChange, stored: _Stored) -> None:
         """One audit event for the pupil: what changed, before and after."""
         old = change.old
@@ -571,7 +598,7 @@ class _Sync:
                 before["enrolment"] = _json({k: change.enrolment[k] for k in ENROLMENT_STORED})
             after["enrolment"] = _json(change.merged_enrolment)
         if change.classes_changed:
-            class_codes = {class_id: code for (_, code), class_id in self.class_ids.items()}
+            class_codes = self._class_codes()
             before["classes"] = sorted(class_codes.get(c, str(c)) for c in change.had_classes)
             after["classes"] = sorted(class_codes[c] for c in change.wanted_classes or ())
         if change.groups_changed:
@@ -707,6 +734,7 @@ async def sync_roster(
     trust_id: uuid.UUID | None = None,
     unknown_teachers: str = "refuse",
     required: tuple[str, ...] = (),
+    nul_free: bool = False,
 ) -> dict[str, Any]:
     """Sync one school's roster (``school``), or a trust's (``trust_id``: rows say their
     school by URN). Returns the counts and a result per row.
@@ -716,6 +744,7 @@ async def sync_roster(
     ``unknown_teachers="skip"`` a class naming a teacher email no user of the school has is
     stored without them, and the answer's ``teachers_missed`` says so. ``required`` names
     pupil fields, optional in a sync, that this source must give (a row without is refused).
+    ``nul_free``: the caller found no NUL in the rows' source (``json_nul_free``).
 
     The caller must be allowed to write pupils and classes in every school it names; a
     trust-wide sync reaches only the schools the caller may write.
@@ -740,6 +769,7 @@ async def sync_roster(
         fixed_school=school,
         unknown_teachers=unknown_teachers,
         required=required,
+        nul_free=nul_free,
     )
     # Checking thousands of rows is CPU work: off the event loop, so other requests go on.
     await offload.read_file(sync.read)
@@ -747,7 +777,15 @@ async def sync_roster(
 
     school_ids = {s.id for s in schools.values()}
     await queries.lock_schools(session, school_ids)
-    state = await queries.sync_state(session, school_ids, envelope.academic_year)
+    # Groups and stage assessments are read only if some row sends them: a MIS that does not
+    # carry them leaves them alone.
+    state = await queries.sync_state(
+        session,
+        school_ids,
+        envelope.academic_year,
+        groups=any(item.groups is not None for _, item in sync.pupils_in),
+        stage_assessments=any(item.stage_assessments is not None for _, item in sync.pupils_in),
+    )
     emails = {email.lower() for _, item in sync.classes_in for email in item.teacher_emails or ()}
     teachers = await queries.teachers_by_email(session, school_ids, emails)
     sync.plan_classes(state, teachers)
@@ -830,7 +868,12 @@ async def sync_request(
     async def run() -> dict[str, Any]:
         envelope = read_envelope(body)
         return await sync_roster(
-            session, principal=principal, envelope=envelope, school=school, trust_id=trust_id
+            session,
+            principal=principal,
+            envelope=envelope,
+            school=school,
+            trust_id=trust_id,
+            nul_free=json_nul_free(body),
         )
 
     return await idempotency.once(

@@ -9,7 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.db.audit import AuditEvent
-from app.db.roster import ClassPupil, Enrolment, Pupil
+from app.db.roster import (
+    ClassPupil,
+    Enrolment,
+    Pupil,
+    PupilGroup,
+    PupilGroupMember,
+    StageAssessment,
+)
 from app.domain.pupils import make_upn
 
 
@@ -273,3 +280,66 @@ async def test_resync_leaving_characteristics_out_keeps_them_and_changes_nothing
     assert pupil is not None
     assert (pupil.fsm, pupil.sen_status, pupil.sex, pupil.eal) == (True, "N", "F", True)
     assert pupil.date_of_birth == date(2016, 3, 4)
+
+
+async def _memberships(engine) -> tuple[dict[str, set[str]], dict[str, list[str]]]:  # type: ignore[no-untyped-def]
+    """Each pupil's custom groups (by name) and stage assessment results, by external id."""
+    async with engine.connect() as connection:
+        groups = (
+            await connection.execute(
+                sa.select(Pupil.external_id, PupilGroup.name)
+                .join(PupilGroupMember, PupilGroupMember.pupil_id == Pupil.id)
+                .join(PupilGroup, PupilGroup.id == PupilGroupMember.group_id)
+            )
+        ).all()
+        stages = (
+            await connection.execute(
+                sa.select(Pupil.external_id, StageAssessment.result).join(
+                    StageAssessment, StageAssessment.pupil_id == Pupil.id
+                )
+            )
+        ).all()
+    by_pupil: dict[str, set[str]] = {}
+    for external_id, name in groups:
+        by_pupil.setdefault(external_id, set()).add(name)
+    results: dict[str, list[str]] = {}
+    for external_id, result in stages:
+        results.setdefault(external_id, []).append(result)
+    return by_pupil, {key: sorted(value) for key, value in results.items()}
+
+
+async def test_resync_changing_only_groups_or_stage_assessments_updates_them(client, world, engine):
+    """A row whose pupil, enrolment and classes are as stored still changes what it sends of
+    custom groups and stage assessments; rows that leave them out leave them as they are."""
+    url = f"/v1/schools/{world.schools['A1'].id}/roster/sync"
+    headers = world.headers("integration")
+    ks2 = {"stage": "KS2", "subject": "MAT", "method": "TT", "result": "105"}
+    rows = [pupil_row(0, groups=["Nurture"], stage_assessments=[ks2]), pupil_row(1)]
+    first = await client.post(url, json=payload(rows), headers=headers)
+    assert first.json()["created"] == 2, first.text
+    assert await _memberships(engine) == ({"MIS-0": {"Nurture"}}, {"MIS-0": ["105"]})
+    audited = await count(engine, AuditEvent)
+
+    plain = payload([pupil_row(0), pupil_row(1)])  # neither groups nor stage assessments
+    response = await client.post(url, json=plain, headers=headers)
+    assert (response.json()["updated"], response.json()["unchanged"]) == (0, 2), response.text
+    assert await _memberships(engine) == ({"MIS-0": {"Nurture"}}, {"MIS-0": ["105"]})
+    assert await count(engine, AuditEvent) == audited
+
+    regrouped = payload([pupil_row(0, groups=["Nurture"]), pupil_row(1, groups=["Catch-up"])])
+    response = await client.post(url, json=regrouped, headers=headers)
+    assert [r["status"] for r in response.json()["pupils"]] == ["unchanged", "updated"]
+    assert await _memberships(engine) == (
+        {"MIS-0": {"Nurture"}, "MIS-1": {"Catch-up"}},
+        {"MIS-0": ["105"]},
+    )
+    assert await count(engine, AuditEvent) == audited + 1
+
+    restaged = payload([pupil_row(0, stage_assessments=[{**ks2, "result": "110"}]), pupil_row(1)])
+    response = await client.post(url, json=restaged, headers=headers)
+    assert [r["status"] for r in response.json()["pupils"]] == ["updated", "unchanged"]
+    assert await _memberships(engine) == (
+        {"MIS-0": {"Nurture"}, "MIS-1": {"Catch-up"}},
+        {"MIS-0": ["110"]},
+    )
+    assert await count(engine, AuditEvent) == audited + 2

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from app.db.engine import APPLICATION_NAME, create_engine
+from app.db.engine import APPLICATION_NAME, create_engine, database_unavailable
 from app.db.markbook import ObjectiveJudgement
 from app.main import create_app
 from tests.conftest import SERVER_URL, make_client
@@ -235,3 +235,22 @@ async def test_a_hundred_concurrent_grid_writers_get_200_412_or_503_and_lose_not
     assert by_round[0][200] > writers // 2, by_round
     assert by_round[1][200] <= 1, by_round
     _assert_all_or_nothing(answers, await _stored_by_note(session), 2 * len(mb.pupils))
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (asyncpg.AdminShutdownError("terminating connection"), True),
+        (asyncpg.SerializationError("could not serialize"), True),
+        (asyncpg.TooManyConnectionsError("too many clients"), True),
+        (asyncpg.ConnectionDoesNotExistError("connection was closed"), True),
+        (asyncpg.UniqueViolationError("duplicate key"), False),
+        (asyncpg.DivisionByZeroError("division by zero"), False),
+    ],
+)
+def test_driver_errors_raised_unwrapped_are_sorted_by_their_sqlstate(
+    error: Exception, unavailable: bool
+) -> None:
+    """COPY and bulk reads talk to asyncpg directly: its errors reach the API unwrapped, and
+    a database faltering is still a 503, a bug still not."""
+    assert database_unavailable(error) is unavailable

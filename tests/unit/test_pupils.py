@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import uuid
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from app.domain.errors import DomainError
 from app.domain.pupils import YearGroup, check_dates, check_name, check_upn, make_upn
-from app.domain.roster import changed, merge, replace_set
+from app.domain.roster import PupilChange, changed, differs, merge, replace_set
 
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 bodies = st.text(alphabet=string.digits, min_size=11, max_size=11)
@@ -72,6 +73,16 @@ def test_ascii_names_are_kept_as_typed_or_refused_for_control_characters(raw: st
 )
 def test_year_groups_as_mis_files_write_them(raw: str | int, expected: str) -> None:
     assert YearGroup.parse(raw).value == expected
+
+
+@given(
+    st.sampled_from(list(YearGroup)),
+    st.sampled_from(["{}", " {} ", "y{}", "Y0{}", "Year {}", "YEAR{}"]),
+)
+def test_a_year_group_reads_alike_as_stored_and_as_spelt(group: YearGroup, spelling: str) -> None:
+    assert YearGroup.parse(group.value) is group
+    if group.value.isdigit():
+        assert YearGroup.parse(spelling.format(group.value)) is group
 
 
 @pytest.mark.parametrize("raw", ["14", "0", "N3", "KG", "", "Year"])
@@ -155,6 +166,54 @@ def test_fields_left_out_are_kept_and_fields_sent_replace(stored, sent) -> None:
     merged = merge(stored, sent, FIELDS)
     for field in FIELDS:
         assert merged[field] == (sent[field] if field in sent else stored[field])
+
+
+@given(st.one_of(st.none(), records), sent_rows)
+def test_comparing_only_the_fields_sent_tells_a_change_as_the_merged_record_does(
+    stored, sent
+) -> None:  # type: ignore[no-untyped-def]
+    assert changed(stored, sent) == changed(stored, merge(stored, sent, FIELDS))
+
+
+@given(st.one_of(st.none(), records), sent_rows, st.one_of(st.none(), records), sent_rows)
+def test_a_pupil_change_is_told_without_its_merged_records_and_merges_on_demand(
+    stored, sent, enrolment, sent_enrolment
+) -> None:  # type: ignore[no-untyped-def]
+    # The enrolment's fields named apart, and the row's values in one mapping, which holds
+    # more than either part sends.
+    enrolment_fields = tuple(f"{field}_e" for field in FIELDS)
+    enrolment = None if enrolment is None else {f"{k}_e": v for k, v in enrolment.items()}
+    sent_enrolment = {f"{k}_e": v for k, v in sent_enrolment.items()}
+    values = {**sent_enrolment, **sent, "unsent": object()}
+    change = PupilChange(
+        pupil_id=uuid.uuid4(),
+        old=stored,
+        enrolment=enrolment,
+        sent=values,
+        fields=FIELDS,
+        sent_fields=tuple(sent),
+        enrolment_fields=enrolment_fields,
+        sent_enrolment_fields=tuple(sent_enrolment),
+        had_classes=set(),
+        wanted_classes=None,
+        had_groups=set(),
+        wanted_groups=None,
+        had_stages=[],
+        new_stages=None,
+    )
+    assert change.merged == merge(stored, sent, FIELDS)
+    assert change.merged_enrolment == merge(enrolment, sent_enrolment, enrolment_fields)
+    assert change.pupil_changed == changed(stored, change.merged)
+    assert change.enrolment_changed == changed(enrolment, change.merged_enrolment)
+    assert change.changes_anything == (change.pupil_changed or change.enrolment_changed)
+
+
+@given(st.one_of(st.none(), records), sent_rows)
+def test_comparing_what_a_row_sends_as_one_tuple_tells_a_change_as_the_merged_record_does(
+    stored, sent
+) -> None:  # type: ignore[no-untyped-def]
+    values = {**sent, "unsent": object()}
+    assert differs(stored, values, tuple(sent)) == changed(stored, merge(stored, sent, FIELDS))
 
 
 @given(records)

@@ -336,7 +336,7 @@ async def _sync(
     principal: PrincipalDep,
     idempotency_key: str | None,
     **target: uuid.UUID,
-) -> JSONResponse:
+) -> RowsResponse:
     body = await request.body()
     status, result, replayed = await roster_sync.sync_request(
         session,
@@ -349,7 +349,9 @@ async def _sync(
         **target,
     )
     headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return JSONResponse(result, status_code=status, headers=headers)
+    # A result a row: written by pydantic-core (the same bytes as json.dumps, in a third of
+    # the time for thousands of rows).
+    return RowsResponse(result, status_code=status, headers=headers)
 
 
 @sync.post(
@@ -365,7 +367,7 @@ async def sync_school_roster(
     session: SessionDep,
     principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> RowsResponse:
     return await _sync(request, session, principal, idempotency_key, school_id=school_id)
 
 
@@ -382,7 +384,7 @@ async def sync_trust_roster(
     session: SessionDep,
     principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> RowsResponse:
     return await _sync(request, session, principal, idempotency_key, trust_id=trust_id)
 
 

@@ -1,18 +1,20 @@
-"""Set-based bulk writes: the one seam where PostgreSQL and SQLite take different fast paths.
+"""Set-based bulk writes (and bulk reads): the one seam where PostgreSQL and SQLite take
+different fast paths.
 
 On PostgreSQL, new rows are streamed with COPY, and upserts go to the server as one array per
 column written by a single ``INSERT ... SELECT FROM unnest(...) ON CONFLICT`` statement, so the
 cost does not grow with a statement (or a round trip) per row. On SQLite, which has neither and
 runs in-process (no round trips), one INSERT is compiled once and executed for every row.
-``among`` matches a column against many ids with one bound parameter on either.
+``among`` matches a column against many ids with one bound parameter on either. ``read_rows``
+reads thousands of rows as mappings, on PostgreSQL straight from the driver.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -144,3 +146,29 @@ def among(
     # SQLite keeps UUIDs as 32 hex digits.
     listed = sa.bindparam(None, json.dumps([i.hex for i in ids]), type_=sa.String())
     return column.in_(sa.select(sa.column("value")).select_from(sa.func.json_each(listed)))
+
+
+async def read_rows(session: AsyncSession, statement: sa.Select[Any]) -> list[Mapping[str, Any]]:
+    """The rows of ``statement``, each a read-only mapping of its column names (a sync reads a
+    school's thousands of pupils to compare against). On PostgreSQL the statement goes to
+    asyncpg as compiled, and its records are the rows: SQLAlchemy's rows and result types
+    cost more than the query itself (its timestamps come back in UTC either way). On SQLite,
+    or before the transaction's first statement, plain dicts through SQLAlchemy."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        # Only inside the transaction SQLAlchemy began (it sends BEGIN with its first
+        # statement): read on its own, the rows could come from outside it.
+        if driver is not None and driver.is_in_transaction():
+            compiled = statement.compile(
+                dialect=bind.dialect, compile_kwargs={"render_postcompile": True}
+            )
+            params = compiled.construct_params()
+            records = await driver.fetch(
+                compiled.string, *(params[name] for name in compiled.positiontup or ())
+            )
+            return cast(list[Mapping[str, Any]], records)
+    result = await session.execute(statement)
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from app.auth.policy import Reach
 from app.db.audit import AuditEvent
 from app.db.import_jobs import ImportJob
 from app.db.people import RoleGrant, User
-from app.db.queries.bulk import among
+from app.db.queries.bulk import among, read_rows
 from app.db.queries.paging import Page, paginate
 from app.db.queries.reach import pupils_within, within
 from app.db.roster import (
@@ -374,16 +374,22 @@ def _compared(table: sa.Table) -> list[sa.Column[Any]]:
 
 
 async def sync_state(
-    session: AsyncSession, school_ids: Collection[uuid.UUID], academic_year: int
-) -> dict[str, list[dict[str, Any]]]:
-    """Everything of the schools a roster sync compares against, as plain dicts (one SELECT a
-    table, columns only: no ORM objects, no result mappings, which cost more to read than to
-    fetch when a school has thousands of pupils)."""
+    session: AsyncSession,
+    school_ids: Collection[uuid.UUID],
+    academic_year: int,
+    *,
+    groups: bool = True,
+    stage_assessments: bool = True,
+) -> dict[str, list[Mapping[str, Any]]]:
+    """Everything of the schools a roster sync compares against, as read-only mappings (one
+    SELECT a table, columns only, read by ``bulk.read_rows``). The custom groups and their
+    members (``groups``) and the stage assessments (``stage_assessments``) only when asked
+    for: a sync whose rows send none has nothing to compare them with (left empty)."""
     ids = list(school_ids)
     year_classes = sa.select(TeachingGroup.id).where(
         col(TeachingGroup.school_id).in_(ids), col(TeachingGroup.academic_year) == academic_year
     )
-    statements: dict[str, sa.Select[Any]] = {
+    statements: dict[str, sa.Select[Any] | None] = {
         "pupils": sa.select(*_compared(PUPIL)).where(PUPIL.c.school_id.in_(ids)),
         "enrolments": sa.select(*_compared(ENROLMENT)).where(
             ENROLMENT.c.school_id.in_(ids), ENROLMENT.c.academic_year == academic_year
@@ -399,20 +405,24 @@ async def sync_state(
         ),
         "groups": sa.select(GROUP.c.id, GROUP.c.school_id, GROUP.c.name).where(
             GROUP.c.school_id.in_(ids)
-        ),
+        )
+        if groups
+        else None,
         "group_members": sa.select(GROUP_MEMBER.c.group_id, GROUP_MEMBER.c.pupil_id).where(
             GROUP_MEMBER.c.school_id.in_(ids)
-        ),
+        )
+        if groups
+        else None,
         "stage_assessments": sa.select(*_compared(STAGE_ASSESSMENT)).where(
             STAGE_ASSESSMENT.c.school_id.in_(ids)
-        ),
+        )
+        if stage_assessments
+        else None,
     }
-    state: dict[str, list[dict[str, Any]]] = {}
-    for name, statement in statements.items():
-        result = await session.execute(statement)
-        keys = tuple(result.keys())
-        state[name] = [dict(zip(keys, row, strict=True)) for row in result.all()]
-    return state
+    return {
+        name: [] if statement is None else await read_rows(session, statement)
+        for name, statement in statements.items()
+    }
 
 
 async def teachers_by_email(
