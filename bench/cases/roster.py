@@ -552,8 +552,11 @@ async def _in_place(ctx: Context) -> None:
         school_id,
         list(roster.keys),
     )
-    total = await ctx.pg.fetchval("SELECT count(*) FROM pupil WHERE school_id = $1", school_id)
-    if stored == total == SCHOOL_PUPILS:
+    # The school's other pupils (the generated markbook's) stay; only the sync's own count.
+    ours = await ctx.pg.fetchval(
+        "SELECT count(*) FROM pupil WHERE school_id = $1 AND external_id LIKE $2", school_id, OURS
+    )
+    if stored == ours == SCHOOL_PUPILS:
         return
     await _clear(ctx, roster.school_ids)
     response = await roster.post(ctx)
