@@ -560,27 +560,45 @@ def _measure_match(
     return sa.or_(*clauses) if clauses else sa.false()
 
 
-def _values_of(name: str, measure_ids: Collection[uuid.UUID]) -> Any:
-    """The values of these measures only, each with what places it (its measure's kind and
-    thresholds, its descriptor's band): joined by pupil and point, one small hash (the
-    subject's measure is checked on each match), not every value of the pupils."""
-    return (
-        sa.select(
-            VALUE.c.pupil_id,
-            VALUE.c.assessment_point_id,
-            VALUE.c.measure_id,
-            VALUE.c.number,
-            VALUE.c.curriculum_year,
-            MEASURE.c.kind,
-            MEASURE.c.expected_from,
-            MEASURE.c.above_from,
-            DESCRIPTOR.c.band,
+class _Values:
+    """The values of some measures, joined to a report's rows by pupil and point (the row's
+    subject's measure checked on each match), and what places each matched value: its
+    measure's kind and thresholds, its descriptor's band, looked up for that value alone."""
+
+    def __init__(self, name: str, measure_ids: Collection[uuid.UUID]) -> None:
+        self.values = (
+            sa.select(
+                VALUE.c.pupil_id,
+                VALUE.c.assessment_point_id,
+                VALUE.c.measure_id,
+                VALUE.c.descriptor_id,
+                VALUE.c.number,
+                VALUE.c.curriculum_year,
+            )
+            .where(VALUE.c.measure_id.in_(sorted(measure_ids) or [uuid.UUID(int=0)]))
+            .subquery(name)
         )
-        .join(MEASURE, MEASURE.c.id == VALUE.c.measure_id)
-        .outerjoin(DESCRIPTOR, DESCRIPTOR.c.id == VALUE.c.descriptor_id)
-        .where(VALUE.c.measure_id.in_(sorted(measure_ids) or [uuid.UUID(int=0)]))
-        .subquery(name)
-    )
+        self.measure = MEASURE.alias(f"{name}_measure")
+        self.descriptor = DESCRIPTOR.alias(f"{name}_descriptor")
+        v, m = self.values.c, self.measure.c
+        self.c = SimpleNamespace(
+            pupil_id=v.pupil_id,
+            assessment_point_id=v.assessment_point_id,
+            measure_id=v.measure_id,
+            number=v.number,
+            curriculum_year=v.curriculum_year,
+            kind=m.kind,
+            expected_from=m.expected_from,
+            above_from=m.above_from,
+            band=self.descriptor.c.band,
+        )
+
+    def joined(self, source: Any, on: sa.ColumnElement[bool]) -> Any:
+        return (
+            source.outerjoin(self.values, on)
+            .outerjoin(self.measure, self.measure.c.id == self.values.c.measure_id)
+            .outerjoin(self.descriptor, self.descriptor.c.id == self.values.c.descriptor_id)
+        )
 
 
 class _Judged:
@@ -734,9 +752,9 @@ def _build(plan: ReportPlan) -> _Built:
     # Measure values: one join per measure metric, matched to the row's subject.
     numbers: dict[int, str] = {}
     for slot, choice in sorted(plan.measures.items()):
-        value = _values_of(f"v{slot}", {i for ids in choice.by_subject.values() for i in ids})
-        source = source.outerjoin(
-            value,
+        value = _Values(f"v{slot}", {i for ids in choice.by_subject.values() for i in ids})
+        source = value.joined(
+            source,
             sa.and_(
                 value.c.pupil_id == PUPIL.c.id,
                 value.c.assessment_point_id == point_map.c.point_id,
@@ -770,10 +788,10 @@ def _build(plan: ReportPlan) -> _Built:
     earlier: Any = working < default_year
     if plan.rules:
         measured = [r for r in plan.rules if r.measure_ids]
-        rule_values = _values_of("rv", {i for r in measured for i in r.measure_ids})
+        rule_values = _Values("rv", {i for r in measured for i in r.measure_ids})
         if measured:
-            source = source.outerjoin(
-                rule_values,
+            source = rule_values.joined(
+                source,
                 sa.and_(
                     rule_values.c.pupil_id == PUPIL.c.id,
                     rule_values.c.assessment_point_id == point_map.c.point_id,
