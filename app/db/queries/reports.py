@@ -578,8 +578,13 @@ class _Values:
             .where(VALUE.c.measure_id.in_(sorted(measure_ids) or [uuid.UUID(int=0)]))
             .subquery(name)
         )
-        self.measure = MEASURE.alias(f"{name}_measure")
-        self.descriptor = DESCRIPTOR.alias(f"{name}_descriptor")
+        # Only the columns used (a whole table's alias makes a proxy of each of its columns).
+        self.measure = sa.select(
+            MEASURE.c.id, MEASURE.c.kind, MEASURE.c.expected_from, MEASURE.c.above_from
+        ).subquery(f"{name}_measure")
+        self.descriptor = sa.select(DESCRIPTOR.c.id, DESCRIPTOR.c.band).subquery(
+            f"{name}_descriptor"
+        )
         v, m = self.values.c, self.measure.c
         self.c = SimpleNamespace(
             pupil_id=v.pupil_id,
