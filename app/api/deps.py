@@ -128,13 +128,13 @@ async def _reading(
 async def get_report_session(
     request: Request, session: SessionDep, principal: PrincipalDep
 ) -> AsyncIterator[AsyncSession]:
-    """The session a report (run, export, chart, pack) or a GraphQL query reads its data
-    with: the read replica's (MARKBOOK_READ_DATABASE_URL) when there is one, else the
-    primary's. The caller is loaded first, from the primary (``session``): a credential or
-    grant changed there takes effect at once, whatever the replica's lag; then the primary's
-    connection goes back to the pool. The report reads in one transaction: one snapshot, and
-    its SET LOCAL settings (work_mem, GraphQL's statement_timeout) hold for all of it. It
-    writes nothing (a hot standby could not take it)."""
+    """The session a report (run, export, chart, pack) reads its data with (a GraphQL query:
+    ``get_graphql_session``): the read replica's (MARKBOOK_READ_DATABASE_URL) when there is
+    one, else the primary's. The caller is loaded first, from the primary (``session``): a
+    credential or grant changed there takes effect at once, whatever the replica's lag; then
+    the primary's connection goes back to the pool. The report reads in one transaction: one
+    snapshot, and its SET LOCAL settings (work_mem, GraphQL's statement_timeout) hold for all
+    of it. It writes nothing (a hot standby could not take it)."""
     del principal  # only its order matters: loaded before this session opens
     async with _reading(request, session, time_limit=None) as reading:
         yield reading
