@@ -31,6 +31,11 @@ class Upn:
     temporary: bool
 
 
+def is_temporary_upn(upn: str | None) -> bool:
+    """Whether a (checked) UPN is a temporary one: it ends in a letter (see ``Upn``)."""
+    return upn is not None and upn[-1:].isalpha()
+
+
 def check_upn(raw: str) -> Upn:
     """Validate a UPN the DfE way: 13 characters, the check letter recomputed and compared.
 
@@ -51,7 +56,7 @@ def check_upn(raw: str) -> Upn:
         raise DomainError(
             f"UPN check letter is wrong: {value[0]} given, {expected} expected", field="upn"
         )
-    return Upn(value, temporary=value[-1].isalpha())
+    return Upn(value, temporary=is_temporary_upn(value))
 
 
 def make_upn(body: str) -> str:

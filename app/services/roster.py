@@ -38,7 +38,7 @@ from app.db.roster import (
 from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
-from app.domain.pupils import check_dates
+from app.domain.pupils import check_dates, is_temporary_upn
 from app.errors import Conflict, InvalidInput, NotFound
 from app.services import retention
 from app.services.audit import record, snapshot
@@ -84,7 +84,7 @@ def _check_pupil(pupil: Pupil) -> None:
         )
     except DomainError as exc:
         raise InvalidInput.at(f"body.{exc.field}", exc.message) from exc
-    pupil.upn_temporary = bool(pupil.upn) and pupil.upn[-1].isalpha()  # type: ignore[index]
+    pupil.upn_temporary = is_temporary_upn(pupil.upn)
 
 
 async def pupil_reads(session: AsyncSession, pupils: list[Pupil]) -> list[PupilRead]:

@@ -36,7 +36,7 @@ from app.db.roster import PUPIL_FIELDS
 from app.db.tenancy import School
 from app.domain.calendar import AcademicYear
 from app.domain.errors import DomainError
-from app.domain.pupils import check_dates
+from app.domain.pupils import check_dates, is_temporary_upn
 from app.domain.roster import PupilChange, changed, replace_set
 from app.errors import Forbidden, InvalidInput, field_error
 from app.services import idempotency, offload, summaries
@@ -494,7 +494,7 @@ class _Sync:
         # pupil's UPN flag worked out from the UPN it will have. Its leaving date is always
         # sent (none: on roll).
         upn = item.upn if "upn" in given else old["upn"] if old else None
-        sent = {**item.__dict__, "upn_temporary": bool(upn) and upn[-1].isalpha()}
+        sent = {**item.__dict__, "upn_temporary": is_temporary_upn(upn)}
         sent_fields = (*(_PUPIL_FIELD_SET & given), "left_on", "upn_temporary")
         sent_enrolment_fields = _ENROLMENT_SENT_JOINED if "joined_on" in given else _ENROLMENT_SENT
 

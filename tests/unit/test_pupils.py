@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.errors import DomainError
-from app.domain.pupils import YearGroup, check_dates, check_name, check_upn, make_upn
+from app.domain.pupils import (
+    YearGroup,
+    check_dates,
+    check_name,
+    check_upn,
+    is_temporary_upn,
+    make_upn,
+)
 from app.domain.roster import PupilChange, changed, differs, merge, replace_set
 
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
@@ -24,6 +31,12 @@ def test_a_made_upn_passes_and_temporary_ones_are_flagged(body: str, end: str) -
     upn = check_upn(make_upn(body + end))
     assert upn.value[1:] == body + end
     assert upn.temporary is end.isalpha()
+    assert is_temporary_upn(upn.value) is upn.temporary
+
+
+def test_no_upn_is_not_a_temporary_one() -> None:
+    assert is_temporary_upn(None) is False
+    assert is_temporary_upn("") is False
 
 
 @given(bodies, last, st.sampled_from(UPN_LETTERS))
