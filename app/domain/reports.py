@@ -102,12 +102,12 @@ import math
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.domain.errors import DomainError
 from app.domain.markbook import default_working_year
@@ -1125,8 +1125,7 @@ def aggregate_names(definition: ReportDefinition) -> frozenset[str]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Figure:
+class Figure(NamedTuple):
     """A cell before suppression: its value, the pupils it counts (n), and the counts of
     pupils a reader learns from it (named, so that suppression can follow them)."""
 
@@ -1153,66 +1152,136 @@ def _ratio(top: float, bottom: float, scale: float = 1.0) -> float | None:
 _CATEGORY_COUNTS = tuple(f"cat_{c.value}" for c in Category)
 
 
-def figure(column: Column, spec: MetricSpec, found: Mapping[str, Any]) -> Figure:
-    """One cell's figure from its row's aggregates at its point (see the module docstring for
-    what each means)."""
+Reader = Callable[[Mapping[str, Any]], Figure]
+
+
+def figure_reader(column: Column, spec: MetricSpec) -> Reader:
+    """How a column's cells are figured from their row's aggregates at the column's point
+    (see the module docstring for what each means): worked out once per column, then asked of
+    every row."""
     m, slot = spec.metric, column.slot
-    pupils = _int(found, "pupils")
     if m is Metric.PUPILS:
-        return Figure(float(pupils), pupils, ("pupils",))
-    if m in SUMMARY_METRICS:
-        assessed = _int(found, "assessed")
-        if m is Metric.PERCENT_SECURED_OF_YEAR:
+
+        def pupils(found: Mapping[str, Any]) -> Figure:
+            n = _int(found, "pupils")
+            return Figure(float(n), n, ("pupils",))
+
+        return pupils
+    if m is Metric.PERCENT_SECURED_OF_YEAR:
+
+        def of_year(found: Mapping[str, Any]) -> Figure:
             n = _int(found, "year_n")
             return Figure(_ratio(_num(found, "year_sum"), n, 100.0), n, ("year_n",))
+
+        return of_year
+    if m in SUMMARY_METRICS:
         top = {
             Metric.DEPTH_SCORE: "depth_sum",
             Metric.PERCENT_SECURED: "secured_sum",
             Metric.OBJECTIVES_JUDGED: "judged_sum",
         }[m]
         scale = 100.0 if m is Metric.PERCENT_SECURED else 1.0
-        return Figure(_ratio(_num(found, top), assessed, scale), assessed, ("assessed",))
-    if (
-        m in (Metric.ATTAINMENT, Metric.PERCENT_AT_OR_ABOVE)
-        and pupils
-        and not any(found.get(name) for name in _CATEGORY_COUNTS)
-    ):
-        return Figure(None, 0)  # the subject has no attainment rule
-    if m is Metric.ATTAINMENT or m is Metric.CATEGORY_MOVEMENT:
-        prefix = "cat_" if m is Metric.ATTAINMENT else f"mv{slot}_"
-        name = f"{prefix}{column.part}"
-        count = _int(found, name)
-        if column.percent:
-            return Figure(_ratio(count, pupils, 100.0), pupils, (name, "pupils"))
-        return Figure(float(count), pupils, (name, "pupils"))
-    if m is Metric.PERCENT_AT_OR_ABOVE:
-        count = _int(found, "cat_at") + _int(found, "cat_above")
-        return Figure(_ratio(count, pupils, 100.0), pupils, ("at_or_above", "pupils"))
+
+        def summary(found: Mapping[str, Any]) -> Figure:
+            assessed = _int(found, "assessed")
+            return Figure(_ratio(_num(found, top), assessed, scale), assessed, ("assessed",))
+
+        return summary
+    if m in (Metric.ATTAINMENT, Metric.PERCENT_AT_OR_ABOVE):
+        read = _category_reader(m, column)
+
+        def attainment(found: Mapping[str, Any]) -> Figure:
+            if _int(found, "pupils") and not any(found.get(c) for c in _CATEGORY_COUNTS):
+                return Figure(None, 0)  # the subject has no attainment rule
+            return read(found)
+
+        return attainment
+    if m is Metric.CATEGORY_MOVEMENT:
+        return _category_reader(m, column)
     if m is Metric.COMBINED_AT_OR_ABOVE:
-        return Figure(
-            _ratio(_int(found, f"comb{slot}"), pupils, 100.0), pupils, (f"comb{slot}", "pupils")
-        )
+        name = f"comb{slot}"
+
+        def combined(found: Mapping[str, Any]) -> Figure:
+            pupils = _int(found, "pupils")
+            return Figure(_ratio(_int(found, name), pupils, 100.0), pupils, (name, "pupils"))
+
+        return combined
     if m in MEASURE_METRICS and m is not Metric.PROGRESS_MEASURE:
-        n = _int(found, f"m{slot}_n")
-        reveals: tuple[str, ...] = (f"m{slot}_n",)
-        if m is Metric.MEASURE_COUNT:
-            return Figure(float(n), n, reveals)
-        if m in (Metric.MEASURE_PERCENT_EXPECTED, Metric.MEASURE_PERCENT_ABOVE):
-            ref = _int(found, f"m{slot}_ref")  # pupils with a value the thresholds apply to
-            name = f"m{slot}_{'exp' if m is Metric.MEASURE_PERCENT_EXPECTED else 'abv'}"
-            return Figure(_ratio(_int(found, name), ref, 100.0), ref, (f"m{slot}_ref", name))
-        if m is Metric.MEASURE_MEAN:
-            return Figure(_ratio(_num(found, f"m{slot}_sum"), n), n, reveals)
-        stat = {
-            Metric.MEASURE_MEDIAN: "median",
-            Metric.MEASURE_MIN: "min",
-            Metric.MEASURE_MAX: "max",
-        }[m]
-        raw = found.get(f"m{slot}_{stat}")
-        return Figure(None if raw is None or not n else float(raw), n, reveals)
+        return _measure_reader(m, slot)
     # progress: depth score, % secured, a measure
-    n = _int(found, f"p{slot}_n")
-    return Figure(_ratio(_num(found, f"p{slot}_sum"), n), n, (f"p{slot}_n",))
+    n_name, sum_name = f"p{slot}_n", f"p{slot}_sum"
+
+    def progress(found: Mapping[str, Any]) -> Figure:
+        n = _int(found, n_name)
+        return Figure(_ratio(_num(found, sum_name), n), n, (n_name,))
+
+    return progress
+
+
+def _category_reader(m: Metric, column: Column) -> Reader:
+    """Attainment (a category's count or %), % at or above, or a category movement."""
+    if m is Metric.PERCENT_AT_OR_ABOVE:
+
+        def at_or_above(found: Mapping[str, Any]) -> Figure:
+            pupils = _int(found, "pupils")
+            count = _int(found, "cat_at") + _int(found, "cat_above")
+            return Figure(_ratio(count, pupils, 100.0), pupils, ("at_or_above", "pupils"))
+
+        return at_or_above
+    prefix = "cat_" if m is Metric.ATTAINMENT else f"mv{column.slot}_"
+    name = f"{prefix}{column.part}"
+    percent = column.percent
+
+    def category(found: Mapping[str, Any]) -> Figure:
+        pupils = _int(found, "pupils")
+        count = _int(found, name)
+        value = _ratio(count, pupils, 100.0) if percent else float(count)
+        return Figure(value, pupils, (name, "pupils"))
+
+    return category
+
+
+def _measure_reader(m: Metric, slot: int) -> Reader:
+    """A measure's statistic over the values of the row's measure at the point."""
+    n_name = f"m{slot}_n"
+    reveals: tuple[str, ...] = (n_name,)
+    if m is Metric.MEASURE_COUNT:
+
+        def count(found: Mapping[str, Any]) -> Figure:
+            n = _int(found, n_name)
+            return Figure(float(n), n, reveals)
+
+        return count
+    if m in (Metric.MEASURE_PERCENT_EXPECTED, Metric.MEASURE_PERCENT_ABOVE):
+        ref_name = f"m{slot}_ref"  # pupils with a value the thresholds apply to
+        name = f"m{slot}_{'exp' if m is Metric.MEASURE_PERCENT_EXPECTED else 'abv'}"
+
+        def reaching(found: Mapping[str, Any]) -> Figure:
+            ref = _int(found, ref_name)
+            return Figure(_ratio(_int(found, name), ref, 100.0), ref, (ref_name, name))
+
+        return reaching
+    if m is Metric.MEASURE_MEAN:
+        sum_name = f"m{slot}_sum"
+
+        def mean(found: Mapping[str, Any]) -> Figure:
+            n = _int(found, n_name)
+            return Figure(_ratio(_num(found, sum_name), n), n, reveals)
+
+        return mean
+    stat = {
+        Metric.MEASURE_MEDIAN: "median",
+        Metric.MEASURE_MIN: "min",
+        Metric.MEASURE_MAX: "max",
+    }[m]
+    stat_name = f"m{slot}_{stat}"
+
+    def statistic(found: Mapping[str, Any]) -> Figure:
+        n = _int(found, n_name)
+        raw = found.get(stat_name)
+        return Figure(None if raw is None or not n else float(raw), n, reveals)
+
+    return statistic
 
 
 @functools.lru_cache(maxsize=64)  # asked for every row of a report: the definition's alone
@@ -1289,28 +1358,44 @@ def suppress(disclosure: Disclosure, threshold: int) -> set[Hashable]:
     hidden too (a shown one; a worked-out one is traced back to the shown counts it came
     from).
     """
-    values = disclosure.values
-    relations = disclosure.relations
-    index: dict[Quantity, list[int]] = defaultdict(list)
+    # The working-out is repeated over every count many times: the counts are numbered once
+    # (in the order first met, so every choice below is made in the same order as by name).
+    numbers: dict[Quantity, int] = {}
+
+    def numbered(q: Quantity) -> int:
+        found = numbers.get(q)
+        if found is None:
+            found = numbers[q] = len(numbers)
+        return found
+
+    values = {numbered(q): v for q, v in disclosure.values.items()}
+    relations = [
+        (numbered(total), tuple(numbered(m) for m in members))
+        for total, members in disclosure.relations
+    ]
+    cells = {
+        cell: tuple(numbered(r) for r in reveals) for cell, reveals in disclosure.cells.items()
+    }
+    index: dict[int, list[int]] = defaultdict(list)
     for number, (total, members) in enumerate(relations):
         index[total].append(number)
         for member in members:
             index[member].append(number)
-    hidden: set[Quantity] = {q for q, v in values.items() if 0 < v < threshold}
+    hidden: set[int] = {q for q, v in values.items() if 0 < v < threshold}
 
-    def small(q: Quantity) -> bool:
+    def small(q: int) -> bool:
         return 0 < values.get(q, 0) < threshold
 
     while True:
         direct = {
             q
-            for reveals in disclosure.cells.values()
+            for reveals in cells.values()
             if not any(r in hidden for r in reveals)
             for q in reveals
         }
         provenance = _closure(direct, relations, index)
 
-        chosen: set[Quantity] = set()
+        chosen: set[int] = set()
         for q in values:
             if q in provenance and small(q):
                 found = _trace(q, {q}, provenance, direct, relations, values)
@@ -1332,17 +1417,17 @@ def suppress(disclosure: Disclosure, threshold: int) -> set[Hashable]:
         if not chosen:
             break
         hidden |= chosen
-    return {cell for cell, reveals in disclosure.cells.items() if any(r in hidden for r in reveals)}
+    return {cell for cell, reveals in cells.items() if any(r in hidden for r in reveals)}
 
 
 def _trace(
-    q: Quantity,
-    seen: set[Quantity],
-    provenance: Mapping[Quantity, int | None],
-    direct: set[Quantity],
-    relations: Sequence[tuple[Quantity, tuple[Quantity, ...]]],
-    values: Mapping[Quantity, int],
-) -> Quantity | None:
+    q: int,
+    seen: set[int],
+    provenance: Mapping[int, int | None],
+    direct: set[int],
+    relations: Sequence[tuple[int, tuple[int, ...]]],
+    values: Mapping[int, int],
+) -> int | None:
     """A shown count to hide so that ``q`` can no longer be worked out: the smallest count
     above zero in the sum ``q`` came from, traced back while it is itself worked out."""
     number = provenance.get(q)
@@ -1364,14 +1449,14 @@ def _trace(
 
 
 def _closure(
-    known: set[Quantity],
-    relations: Sequence[tuple[Quantity, tuple[Quantity, ...]]],
-    index: Mapping[Quantity, list[int]],
-) -> dict[Quantity, int | None]:
+    known: set[int],
+    relations: Sequence[tuple[int, tuple[int, ...]]],
+    index: Mapping[int, list[int]],
+) -> dict[int, int | None]:
     """What can be worked out from the counts shown, with how: a sum's last unknown member
     (total minus the others), or its total (the members added up). Shown counts map to None,
     worked-out ones to the sum they came from."""
-    found: dict[Quantity, int | None] = dict.fromkeys(known)
+    found: dict[int, int | None] = dict.fromkeys(known)
     queue = list(range(len(relations)))
     while queue:
         number = queue.pop()
@@ -1390,8 +1475,9 @@ def _closure(
 
 
 # --- The table --------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Cell:
+# Cells, figures and row keys are tuples: a report makes thousands of each, and its
+# suppression hashes the row keys many times over.
+class Cell(NamedTuple):
     value: float | None
     n: int | None
     suppressed: bool = False
@@ -1400,8 +1486,7 @@ class Cell:
         return {"value": self.value, "n": self.n, "suppressed": self.suppressed}
 
 
-@dataclass(frozen=True, slots=True)
-class RowKey:
+class RowKey(NamedTuple):
     """A row: the value of each crossed dimension (None: all of them), and a key group with
     its value (both None: all pupils)."""
 
@@ -1479,6 +1564,9 @@ def _rounded(value: float | None, decimals: int) -> float | int | None:
     return round(value, decimals)
 
 
+_NOTHING: Mapping[str, Any] = {}
+
+
 def build_section(
     definition: ReportDefinition,
     columns: Sequence[Column],
@@ -1497,15 +1585,22 @@ def build_section(
     built: list[Row] = []
     relations = relations_of_row(definition)
     points = sorted({c.point for c in columns})
+    readers = [
+        (
+            index,
+            column.point,
+            column.decimals,
+            figure_reader(column, definition.metrics[column.slot]),
+        )
+        for index, column in enumerate(columns)
+    ]
     for key, keys, labels in rows:
         cells: list[Cell] = []
-        for index, column in enumerate(columns):
-            found = aggregates.get((key, column.point), {})
-            spec = definition.metrics[column.slot]
-            fig = figure(column, spec, found)
-            cells.append(Cell(_rounded(fig.value, column.decimals), fig.n))
+        for index, point, decimals, read in readers:
+            fig = read(aggregates.get((key, point), _NOTHING))
+            cells.append(Cell(_rounded(fig.value, decimals), fig.n))
             if disclose:
-                disclosure.cells[(key, index)] = tuple((key, column.point, r) for r in fig.reveals)
+                disclosure.cells[(key, index)] = tuple((key, point, r) for r in fig.reveals)
         built.append(Row(key, keys, labels, cells))
         if not disclose:
             continue
