@@ -139,6 +139,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             url,
             echo=settings.sql_echo,
             wait_seconds=settings.database_wait_seconds,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
             pgbouncer=settings.database_pgbouncer,
             **options,
         )

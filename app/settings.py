@@ -111,6 +111,20 @@ class Settings(BaseSettings):
         description="How long a request waits for a database connection (and, on SQLite, for "
         "its turn to write) before it is answered 503 with Retry-After.",
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Connections each server process keeps open to the database (and to the "
+        "read replica), reused from request to request.",
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="Connections a process may open beyond the pool when every pooled one is "
+        "busy; each is closed again when returned to a full pool.",
+    )
     auto_migrate: bool = True
     report_work_mem_mb: int = Field(
         default=64,

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from app.db.engine import APPLICATION_NAME, create_engine, database_unavailable
+from app.db.engine import APPLICATION_NAME, database_unavailable
 from app.db.markbook import ObjectiveJudgement
 from app.main import create_app
 from tests.conftest import SERVER_URL, make_client
@@ -165,9 +165,18 @@ async def test_pooled_connections_killed_while_idle_cost_the_next_requests_nothi
 async def test_an_exhausted_pool_is_503_with_retry_after_then_serves_again(
     settings, world, database_url
 ):
-    # One connection, and a request waits a fifth of a second for it.
-    engine = create_engine(database_url, wait_seconds=0.2, pool_size=1, max_overflow=0)
-    app = create_app(settings, engine=engine)
+    # One connection, and a request waits a fifth of a second for it (the pool as the
+    # settings size it).
+    limited = settings.model_copy(
+        update={
+            "database_url": database_url,
+            "database_wait_seconds": 0.2,
+            "database_pool_size": 1,
+            "database_max_overflow": 0,
+        }
+    )
+    app = create_app(limited)
+    engine = app.state.engine
     teacher = world.headers("teacher")
     graphql = {
         "json": {"query": "{ me { name } }"},
