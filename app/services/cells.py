@@ -171,7 +171,7 @@ async def save_grid(
         await _check_unchanged(session, states, scope, subjects, expected, descriptors)
 
     now = utcnow()
-    current = {(s.pupil_id, s.objective_id): s._mapping for s in states}
+    current = {(s["pupil_id"], s["objective_id"]): s for s in states}
     history: list[dict[str, Any]] = []
     new_states: list[dict[str, Any]] = []
     for cell, objective, descriptor_id, assessed_on in planned:
@@ -325,12 +325,12 @@ async def _check_unchanged(
     expected: int,
     descriptors: Sequence[Descriptor],
 ) -> None:
-    changed = [s for s in states if s.version > expected]
+    changed = [s for s in states if s["version"] > expected]
     chosen = await changed_working_years(session, pupil_ids, subject_ids, expected)
     if not changed and not chosen:
         return
     codes = {d.id: d.code for d in descriptors}
-    missing = {s.descriptor_id for s in changed} - set(codes) - {None}
+    missing = {s["descriptor_id"] for s in changed} - set(codes) - {None}
     if missing:
         _, more = await definitions.descriptors_by_id(session, missing)
         codes.update({d.id: d.code for d in more})
@@ -350,5 +350,5 @@ async def _check_unchanged(
             }
             for w in chosen
         ],
-        version=max([s.version for s in changed] + [w.version for w in chosen]),
+        version=max([s["version"] for s in changed] + [w.version for w in chosen]),
     )

@@ -127,9 +127,9 @@ async def read_grid(
     objectives = [c for c in columns if c.id is not None]
     objective_ids = {o.id for o in objectives}
     states = await queries.current_cells(session, ids, [subject_id])
-    version = max([s.version for s in states] + [w.version for w in chosen.values()] or [0])
+    version = max([s["version"] for s in states] + [w.version for w in chosen.values()] or [0])
     cells = (
-        [s for s in states if s.objective_id in objective_ids]
+        [s for s in states if s["objective_id"] in objective_ids]
         if as_at is None
         else await queries.cells_as_at(session, ids, objective_ids, as_at)
     )
@@ -198,16 +198,17 @@ async def read_grid(
     }
 
 
-def cell_read(row: Any, code: Mapping[uuid.UUID, str]) -> dict[str, Any]:
-    """A cell as ``CellRead`` describes it. Ids are turned into text here: asyncpg's UUIDs
-    are not the standard library's, and serialising them is four times slower."""
-    descriptor_id = row.descriptor_id
+def cell_read(row: Mapping[str, Any], code: Mapping[uuid.UUID, str]) -> dict[str, Any]:
+    """A cell (a mapping of its stored columns) as ``CellRead`` describes it. Ids are turned
+    into text here: asyncpg's UUIDs are not the standard library's, and serialising them is
+    four times slower."""
+    descriptor_id = row["descriptor_id"]
     return {
-        "pupil_id": str(row.pupil_id),
-        "objective_id": str(row.objective_id),
+        "pupil_id": str(row["pupil_id"]),
+        "objective_id": str(row["objective_id"]),
         "descriptor": None if descriptor_id is None else code.get(descriptor_id),
-        "assessed_on": row.assessed_on,
-        "recorded_at": row.recorded_at,
-        "recorded_by": str(row.recorded_by),
-        "note": row.note,
+        "assessed_on": row["assessed_on"],
+        "recorded_at": row["recorded_at"],
+        "recorded_by": str(row["recorded_by"]),
+        "note": row["note"],
     }

@@ -150,17 +150,22 @@ def among(
 
 async def read_rows(session: AsyncSession, statement: sa.Select[Any]) -> list[Mapping[str, Any]]:
     """The rows of ``statement``, each a read-only mapping of its column names (a sync reads a
-    school's thousands of pupils to compare against). On PostgreSQL the statement goes to
-    asyncpg as compiled, and its records are the rows: SQLAlchemy's rows and result types
-    cost more than the query itself (its timestamps come back in UTC either way). On SQLite,
-    or before the transaction's first statement, plain dicts through SQLAlchemy."""
+    school's thousands of pupils to compare against; a grid its cells). On PostgreSQL the
+    statement goes to asyncpg as compiled, and its records are the rows: SQLAlchemy's rows and
+    result types cost more than the query itself (its timestamps come back in UTC either way).
+    On SQLite, or before the transaction's first statement, plain dicts through SQLAlchemy."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
         # Only inside the transaction SQLAlchemy began (it sends BEGIN with its first
-        # statement): read on its own, the rows could come from outside it.
-        if driver is not None and driver.is_in_transaction():
+        # statement): read on its own, the rows could come from outside it. A connection
+        # without transactions (autocommit: plain reads, db.engine.reading) has none to keep.
+        autocommit = (
+            connection.sync_connection.get_execution_options().get("isolation_level")
+            == "AUTOCOMMIT"
+        )
+        if driver is not None and (autocommit or driver.is_in_transaction()):
             compiled = statement.compile(
                 dialect=bind.dialect, compile_kwargs={"render_postcompile": True}
             )

@@ -4,7 +4,7 @@ what stands in its cells, now or as at a date."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from app.auth.policy import Reach
 from app.db.curriculum import Objective
+from app.db.queries.bulk import read_rows
 from app.db.queries.definitions import FRAMEWORK, used_by
 from app.db.queries.judgements import HISTORY, STATE, standing_rank
 from app.db.queries.reach import pupils_within
@@ -118,14 +119,15 @@ async def grid_columns(
 
 async def current_cells(
     session: AsyncSession, pupil_ids: Collection[uuid.UUID], subject_ids: Collection[uuid.UUID]
-) -> list[Any]:
-    """The judgement_state rows of the pupils in the subjects (every objective)."""
+) -> list[Mapping[str, Any]]:
+    """The judgement_state rows of the pupils in the subjects (every objective), as mappings
+    by column name."""
     if not pupil_ids or not subject_ids:
         return []
     statement = sa.select(STATE).where(
         STATE.c.pupil_id.in_(list(pupil_ids)), STATE.c.subject_id.in_(list(subject_ids))
     )
-    return list(await session.execute(statement))
+    return await read_rows(session, statement)
 
 
 async def cells_as_at(
@@ -133,9 +135,10 @@ async def cells_as_at(
     pupil_ids: Collection[uuid.UUID],
     objective_ids: Collection[uuid.UUID],
     as_at: Any,
-) -> list[Any]:
+) -> list[Mapping[str, Any]]:
     """What stood in each of the cells as at the date: per cell, the latest judgement
-    assessed on or before it (ties: recorded later), from the history."""
+    assessed on or before it (ties: recorded later), from the history; as mappings by column
+    name."""
     if not pupil_ids or not objective_ids:
         return []
     ranked = (
@@ -151,4 +154,4 @@ async def cells_as_at(
         .subquery()
     )
     statement = sa.select(ranked).where(ranked.c.rank == 1)
-    return list(await session.execute(statement))
+    return await read_rows(session, statement)
