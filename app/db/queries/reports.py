@@ -285,9 +285,25 @@ async def class_rows(
 
 # --- Building blocks --------------------------------------------------------------------------
 def default_year_expr(year_group: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """The curriculum year a year group works within by default (the markbook's rule)."""
+    """The curriculum year a year group works within by default (the markbook's rule).
+
+    Year groups and years are written into the statement, not bound: the expression recurs
+    wherever the working year is used, and 32 parameters a copy cost the planner more than
+    the constants of a closed set."""
+    by_year: dict[int, list[str]] = {}
+    for g in YearGroup:
+        by_year.setdefault(working_year_of(g.value), []).append(g.value)
     return sa.case(
-        *((year_group == g.value, working_year_of(g.value)) for g in YearGroup), else_=None
+        *(
+            (
+                sa.or_(
+                    *(year_group == sa.literal_column(f"'{name}'", sa.String) for name in names)
+                ),
+                sa.literal_column(str(int(year)), sa.Integer),
+            )
+            for year, names in by_year.items()
+        ),
+        else_=None,
     )
 
 
@@ -868,16 +884,21 @@ def _build(plan: ReportPlan) -> _Built:
                     (year_percent >= float(rule.secured_at or 0), Category.AT.value),
                     else_=Category.BELOW.value,
                 )
-            whens.append((_rule_applies(plan, rule, code, col), outcome))
-        by_rule = sa.case(*whens, else_=None)
+            applies = _rule_applies(plan, rule, code, col)
+            if whens and whens[-1][1] is outcome:
+                # Rules in a row placing pupils alike (by the measure's band or thresholds):
+                # one WHEN, so that the outcome is written, and planned, once.
+                whens[-1] = (sa.or_(whens[-1][0], applies), outcome)
+            else:
+                whens.append((applies, outcome))
+        # A rule's outcome is never null: with no rule for the row, no category; else the
+        # out-of-year pupils' own category when chosen, the rule's otherwise.
         if definition.out_of_year is OutOfYear.OWN_CATEGORY:
-            category = sa.case(
-                (by_rule.is_(None), None),
-                (earlier, Category.EARLIER_CURRICULUM.value),
-                else_=by_rule,
-            )
-        else:
-            category = by_rule
+            whens = [
+                (applies, sa.case((earlier, Category.EARLIER_CURRICULUM.value), else_=outcome))
+                for applies, outcome in whens
+            ]
+        category = sa.case(*whens, else_=None)
     base_columns += [
         sa.case((earlier, YES), else_=NO).label("g_out_of_year"),
         category.label("category"),
@@ -1169,15 +1190,11 @@ async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, A
     await tune_for_reports(session)
     postgres = session.get_bind().dialect.name == "postgresql"
     definition = plan.definition
-    facts = built.facts
-
-    def fact(name: str) -> Any:
-        return built.extra[name] if name in built.extra else facts.c[name]
-
-    aggregates, medians = _aggregates(plan, fact, postgres=postgres)
+    rows = _pupil_rows(plan, built)
+    aggregates, medians = _aggregates(plan, lambda name: rows.c[name], postgres=postgres)
     decomposable = all(combine is not None for _, _, combine in aggregates) and not medians
     if decomposable and Dimension.CLASS not in definition.dimensions:
-        result = await session.execute(_from_partials(plan, facts, aggregates))
+        result = await session.execute(_from_partials(plan, rows, aggregates))
         names = list(result.keys())
         return [dict(zip(names, row, strict=True)) for row in result]
 
@@ -1195,8 +1212,25 @@ async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, A
     return list(found.values())
 
 
+def _pupil_rows(plan: ReportPlan, built: _Built) -> Any:
+    """The rows of the pupils the filters keep, with the columns worked out over the facts.
+    OFFSET 0 keeps PostgreSQL from merging this subquery into the aggregation above it, which
+    would copy each column's expression (the category's CASE over the working year's, say)
+    into every aggregate that reads it and evaluate it there, once per aggregate and row; the
+    filters, inside it, still reach the tables."""
+    facts = built.facts
+    extra = (expr.label(name) for name, expr in built.extra.items())
+    return (
+        sa.select(facts, *extra)
+        .where(*_filters(plan, facts))
+        .offset(sa.literal_column("0"))
+        .subquery("pupil_rows")
+    )
+
+
 def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate]) -> Any:
-    """The aggregates per row key, added up from partial aggregates at the finest grain."""
+    """The aggregates per row key, added up from partial aggregates at the finest grain
+    (``facts``: the pupils' rows, filtered)."""
     definition = plan.definition
     rolled = [d for d in definition.dimensions if d is not Dimension.SUBJECT]
     finest: list[tuple[str, Any]] = [("d_subject", facts.c.subject_code)]
@@ -1211,7 +1245,6 @@ def _from_partials(plan: ReportPlan, facts: Any, aggregates: Sequence[_Aggregate
             *(expr.label(name) for name, expr in finest),
             *(agg.label(name) for name, agg, _ in aggregates),
         )
-        .where(*_filters(plan, facts))
         .group_by(*(expr for _, expr in finest))
         .cte("fine")
     )
