@@ -761,13 +761,21 @@ def _build(plan: ReportPlan) -> _Built:
             "year_secured"
         ),
         working.label("working_year"),
-        _flag(PUPIL.c.pupil_premium).label("g_pupil_premium"),
-        _flag(PUPIL.c.fsm).label("g_fsm"),
-        _flag(PUPIL.c.eal).label("g_eal"),
-        _flag(PUPIL.c.looked_after).label("g_looked_after"),
-        sa.func.coalesce(PUPIL.c.sen_status, UNKNOWN).label("g_sen_status"),
-        sa.func.coalesce(PUPIL.c.sex, UNKNOWN).label("g_sex"),
-        _ethnicity(PUPIL.c.ethnicity).label("g_ethnicity"),
+    ]
+    # The key groups the definition breaks down or filters by (read by _group_value): only
+    # theirs, so that the statement carries no expressions (and parameters) it never reads.
+    grouped = {str(d) for d in (*definition.groups, *(f.dimension for f in definition.filters))}
+    key_groups = {
+        Dimension.PUPIL_PREMIUM: lambda: _flag(PUPIL.c.pupil_premium),
+        Dimension.FSM: lambda: _flag(PUPIL.c.fsm),
+        Dimension.EAL: lambda: _flag(PUPIL.c.eal),
+        Dimension.LOOKED_AFTER: lambda: _flag(PUPIL.c.looked_after),
+        Dimension.SEN_STATUS: lambda: sa.func.coalesce(PUPIL.c.sen_status, UNKNOWN),
+        Dimension.SEX: lambda: sa.func.coalesce(PUPIL.c.sex, UNKNOWN),
+        Dimension.ETHNICITY: lambda: _ethnicity(PUPIL.c.ethnicity),
+    }
+    base_columns += [
+        make().label(f"g_{dim.value}") for dim, make in key_groups.items() if dim.value in grouped
     ]
 
     # Measure values: one join per measure metric, matched to the row's subject.
@@ -899,10 +907,9 @@ def _build(plan: ReportPlan) -> _Built:
                 for applies, outcome in whens
             ]
         category = sa.case(*whens, else_=None)
-    base_columns += [
-        sa.case((earlier, YES), else_=NO).label("g_out_of_year"),
-        category.label("category"),
-    ]
+    if Dimension.OUT_OF_YEAR.value in grouped:
+        base_columns.append(sa.case((earlier, YES), else_=NO).label("g_out_of_year"))
+    base_columns.append(category.label("category"))
 
     where = [PUPIL.c.school_id.in_(list(plan.school_ids))]
     if not all(plan.reach.covers(school_id=school_id) for school_id in plan.school_ids):
