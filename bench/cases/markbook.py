@@ -78,6 +78,7 @@ SCHOOL_NAME = "Bench Markbook Primary School"
 CLIENT_ID = gen.school_client_id(URN)
 TEACHERS = 14
 TEACHER = "markbook_teacher"  # keys of ctx.tokens
+LEADER = "markbook_leader"
 CLIENT = "markbook_client"
 PER_YEAR = 70
 YEAR_GROUPS = schooldata.YEAR_GROUPS  # two form classes of 35, maths sets of 30, 25 and 15
@@ -180,6 +181,10 @@ def _rows(
         email = gen.teacher_email(URN, k)
         rows["user"].append((teachers[k], email, f"Teacher {k:02d}", password_hash, True, now, now))
         rows["role_grant"].append((new_id(), teachers[k], str(Role.TEACHER), None, school_id, now))
+    # The school's leader: the whole school's grid.
+    leader = new_id()
+    rows["user"].append((leader, gen.leader_email(URN), "Leader", password_hash, True, now, now))
+    rows["role_grant"].append((new_id(), leader, str(Role.SCHOOL_LEADER), None, school_id, now))
     rows["integration_client"].append(
         (
             new_id(),
@@ -264,7 +269,7 @@ async def _remove(pg: asyncpg.Connection) -> None:
     await pg.execute("DELETE FROM integration_client WHERE client_id = $1", CLIENT_ID)
     await pg.execute(
         'DELETE FROM "user" WHERE email = ANY($1::text[])',
-        [gen.teacher_email(URN, k) for k in range(1, TEACHERS + 1)],
+        [gen.leader_email(URN), *(gen.teacher_email(URN, k) for k in range(1, TEACHERS + 1))],
     )
 
 
@@ -293,7 +298,8 @@ async def _build(ctx: Context) -> None:
 
 
 async def _sign_in(ctx: Context) -> None:
-    """Tokens for the school's teacher01 and its client, from the token endpoint."""
+    """Tokens for the school's teacher01, its leader and its client, from the token
+    endpoint."""
     for who, form in (
         (
             TEACHER,
@@ -302,6 +308,10 @@ async def _sign_in(ctx: Context) -> None:
                 "username": gen.teacher_email(URN, 1),
                 "password": gen.PASSWORD,
             },
+        ),
+        (
+            LEADER,
+            {"grant_type": "password", "username": gen.leader_email(URN), "password": gen.PASSWORD},
         ),
         (
             CLIENT,
@@ -633,6 +643,102 @@ register(
         reset=_reset_read,
         check=_check_as_at,
         cleanup=cleanup,
+    )
+)
+
+
+# --- a'') The whole school's grid ---------------------------------------------------------------
+async def school_api(ctx: Context) -> httpx.Response:
+    book: Markbook = ctx.state["markbook"]
+    return await ctx.client.get(
+        _grid_url(book),
+        params=[
+            ("subject_id", book.subjects[GRID_SUBJECT]),
+            *(("pupil_id", pupil_id) for pupil_id, _ in book.pupils),
+        ],
+        headers=ctx.bearer(LEADER),
+        timeout=TIMEOUT,
+    )
+
+
+def school_api_rows(ctx: Context, response: httpx.Response) -> list[Any]:
+    # The floor does not work out the grid's version (its working years' count too).
+    grid, *cells = read_api_rows(ctx, response)
+    return [(*grid[:3], None), *cells]
+
+
+_SCHOOL_PUPILS = """
+SELECT p.id, coalesce(w.curriculum_year, e.year_group::int) AS working_year
+FROM pupil p
+JOIN enrolment e ON e.pupil_id = p.id AND e.academic_year = $3
+LEFT JOIN working_year w
+  ON w.pupil_id = p.id AND w.subject_id = $4 AND w.academic_year = $3
+WHERE p.school_id = $1 AND p.id = ANY($2::uuid[])
+ORDER BY coalesce(p.preferred_surname, p.legal_surname),
+         coalesce(p.preferred_forename, p.legal_forename), p.id
+"""
+_SCHOOL_OBJECTIVES = """
+SELECT o.id, o.framework_id, o.code, o.statement, o.curriculum_years, o.strand, o.sub_strand,
+       o.is_key
+FROM objective o JOIN framework f ON f.id = o.framework_id
+WHERE f.school_id = $1 AND f.subject_id = $2 AND NOT o.archived
+  AND EXISTS (SELECT FROM unnest($3::int[]) y WHERE o.year_from <= y AND y <= o.year_to)
+ORDER BY o.framework_id, o.position
+"""
+
+
+async def school_sql(ctx: Context) -> Any:
+    book: Markbook = ctx.state["markbook"]
+    pg = ctx.pg
+    subject = book.subjects[GRID_SUBJECT]
+    async with pg.transaction(isolation="repeatable_read", readonly=True):
+        pupils = await pg.fetch(
+            _SCHOOL_PUPILS,
+            book.school_id,
+            [pupil_id for pupil_id, _ in book.pupils],
+            book.year.start_year,
+            subject,
+        )
+        years = sorted({p["working_year"] for p in pupils})
+        objectives = await pg.fetch(_SCHOOL_OBJECTIVES, book.school_id, subject, years)
+        cells = await pg.fetch(
+            _GRID_CELLS, [p["id"] for p in pupils], [o["id"] for o in objectives]
+        )
+    return pupils, objectives, cells
+
+
+def school_sql_rows(ctx: Context, found: Any) -> list[Any]:
+    grid, *cells = read_sql_rows(ctx, found)
+    return [(*grid[:3], None), *cells]
+
+
+def _check_school(ctx: Context, response: httpx.Response) -> None:
+    book: Markbook = ctx.state["markbook"]
+    grid = response.json()
+    if len(grid["pupils"]) != len(book.pupils) or not grid["cells"]:
+        raise RuntimeError(
+            f"markbook-grid-school: {len(grid['pupils'])} pupils, {len(grid['cells'])} cells"
+        )
+
+
+register(
+    Case(
+        key="markbook-grid-school",
+        title="markbook grid: the whole school (leader)",
+        floor="the school's 420 pupils with their working years, the mathematics objectives of"
+        " those years, and their cells from judgement_state, three SELECTs in one read-only"
+        " transaction",
+        api=school_api,
+        api_rows=school_api_rows,
+        sql=school_sql,
+        sql_rows=school_sql_rows,
+        prepare=_prepare_read,
+        reset=_reset_read,
+        check=_check_school,
+        cleanup=cleanup,
+        target_ms=250,
+        repeat=20,
+        warmup=5,
     )
 )
 
