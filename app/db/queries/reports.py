@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -146,6 +146,19 @@ class ReportPlan:
     totals: bool = False
     # Only these pupils (a pupil's page places one pupil, not a school's): None, every pupil.
     pupil_ids: frozenset[uuid.UUID] | None = None
+
+    @functools.cached_property
+    def key(self) -> Hashable:
+        """Every field, hashable: plans with equal keys build the same statements."""
+        return tuple(_frozen(getattr(self, f.name)) for f in fields(self))
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, MeasureChoice):
+        return _frozen(value.by_subject)
+    if isinstance(value, Mapping):
+        return frozenset((k, _frozen(v)) for k, v in value.items())
+    return value
 
 
 def levels(plan: ReportPlan) -> list[tuple[int, frozenset[Dimension]]]:
@@ -1186,37 +1199,65 @@ _BANDED = ("ref", "exp", "abv")
 async def aggregate(session: AsyncSession, plan: ReportPlan) -> list[dict[str, Any]]:
     """The report's aggregates: one row per (row key, point column) with the counts and sums
     the domain turns into figures (app.domain.reports.aggregate_names). One statement, plus
-    one per median on SQLite.
+    one per median on SQLite (see ``_Statements``)."""
+    await tune_for_reports(session)
+    built = _statements(_Keyed(plan.key, plan), session.get_bind().dialect.name == "postgresql")
+    if built.union is None:
+        result = await session.execute(built.statement)
+        names = list(result.keys())
+        return [dict(zip(names, row, strict=True)) for row in result]
+    found = {_key(row): dict(row._mapping) for row in await session.execute(built.statement)}
+    for slot in built.medians:
+        for key, median in await _median_sqlite(session, built.union, slot):
+            if key in found:
+                found[key][f"m{slot}_median"] = median
+    return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyed:
+    """A plan, hashed and compared by its key (so that its statements can be kept)."""
+
+    key: Hashable
+    plan: ReportPlan = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """A plan's aggregate statement, and on SQLite the measure slots whose medians need one of
+    their own over ``union``.
 
     When every aggregate can be made from partial ones (no median) and no row is a class's
     (a pupil in two classes counts in each), the pupils' rows are first aggregated at the
     finest grain (subject, school, year group, each key group's value, point column) and
-    the rows of every rollup level and key group are added up from those few partial rows,
-    instead of from every pupil's row once per level and key group."""
+    the rows of every rollup level and key group are added up from those few partial rows
+    (``union`` None), instead of from every pupil's row once per level and key group."""
+
+    statement: Any
+    union: Any | None = None
+    medians: tuple[int, ...] = ()
+
+
+@functools.lru_cache(maxsize=16)  # each about 0.7 MB for a school's "Data on a page"
+def _statements(keyed: _Keyed, postgres: bool) -> _Statements:
+    """The plan's statements, built once and kept for plans alike (the same report asked for
+    again, by any caller with the same reach). Building one costs more Python than a school's
+    whole table; SQLAlchemy's statements are immutable, and their cache keys are made once
+    for each."""
+    plan = keyed.plan
     built = _build(plan)
-    await tune_for_reports(session)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    definition = plan.definition
     rows = _pupil_rows(plan, built)
     aggregates, medians = _aggregates(plan, lambda name: rows.c[name], postgres=postgres)
     decomposable = all(combine is not None for _, _, combine in aggregates) and not medians
-    if decomposable and Dimension.CLASS not in definition.dimensions:
-        result = await session.execute(_from_partials(plan, rows, aggregates))
-        names = list(result.keys())
-        return [dict(zip(names, row, strict=True)) for row in result]
-
+    if decomposable and Dimension.CLASS not in plan.definition.dimensions:
+        return _Statements(_from_partials(plan, rows, aggregates))
     union = built.union
     aggregates, medians = _aggregates(plan, lambda name: union.c[name], postgres=postgres)
     keys = _keys(union)
     statement = sa.select(*keys, *(_typed(name, agg) for name, agg, _ in aggregates)).group_by(
         *keys
     )
-    found = {_key(row): dict(row._mapping) for row in await session.execute(statement)}
-    for slot in medians:
-        for key, median in await _median_sqlite(session, union, slot):
-            if key in found:
-                found[key][f"m{slot}_median"] = median
-    return list(found.values())
+    return _Statements(statement, union, tuple(medians))
 
 
 def _pupil_rows(plan: ReportPlan, built: _Built) -> Any:
