@@ -452,7 +452,9 @@ class _Lookups:
     subjects: list[Any]
     measures: list[Any]
     classes: list[Any]
-    # The attainment scales' band colours (for charts; shared by the schools read together).
+    # The measures' scales' descriptors that place pupils, and the attainment scales' band
+    # colours (for charts): both shared by the schools read together.
+    descriptors: list[Any] = dataclasses.field(default_factory=list)
     colours: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def only(self, *school_ids: uuid.UUID) -> _Lookups:
@@ -471,6 +473,7 @@ class _Lookups:
             subjects=[r for r in self.subjects if r.school_id in ids],
             measures=[r for r in self.measures if r.school_id in ids],
             classes=[r for r in self.classes if r.school_id in ids],
+            descriptors=self.descriptors,
             colours=self.colours,
         )
 
@@ -478,7 +481,10 @@ class _Lookups:
     def _by_school(self) -> dict[uuid.UUID, _Lookups]:
         """Each school's lookups, the rows gone through once (a batch of a hundred schools
         would otherwise go through every school's rows for each)."""
-        found = {s.id: _Lookups([s], self.year, {}, [], [], [], self.colours) for s in self.schools}
+        found = {
+            s.id: _Lookups([s], self.year, {}, [], [], [], self.descriptors, self.colours)
+            for s in self.schools
+        }
         for school_id, points in self.points.items():
             if school_id in found:
                 found[school_id].points[school_id] = points
@@ -527,15 +533,19 @@ async def _load(
     }
     measures = await queries.measures_of(session, ids, names) if names else []
     ruled = {rule.measure for rule in definition.attainment if rule.measure}
-    scales = {m.scale_id for m in measures if m.scale_id and ({m.code, str(m.id)} & ruled)}
+    ruled_scales = {m.scale_id for m in measures if m.scale_id and {m.code, str(m.id)} & ruled}
+    descriptors = await queries.banded_descriptors(
+        session, {m.scale_id for m in measures if m.scale_id}
+    )
     return _Lookups(
         schools=schools,
         year=year,
         points=known,
         subjects=await queries.subjects_of(session, ids),
         measures=measures,
+        descriptors=descriptors,
         colours=category_colours(
-            (r.band, r.value, r.colour) for r in await queries.band_colours(session, scales)
+            (r.band, r.value, r.colour) for r in descriptors if r.scale_id in ruled_scales
         ),
         # Classes label a report's class rows; without them none are read.
         classes=(
@@ -656,6 +666,7 @@ def _resolve(
         measures=names.measures,
         rules=tuple(names.rules),
         measure_schools=names.measure_schools,
+        banding=_banding(lookups, names),
     )
     return _Context(
         definition=definition,
@@ -669,6 +680,30 @@ def _resolve(
         threshold=threshold,
         colours=lookups.colours,
     )
+
+
+def _banding(lookups: _Lookups, names: _Names) -> dict[uuid.UUID, queries.Banding]:
+    """How each measure the plan reads places a value: a number measure's thresholds, or its
+    scale's descriptors by band."""
+    used = {i for c in names.measures.values() for ids in c.by_subject.values() for i in ids}
+    used |= {i for rule in names.rules for i in rule.measure_ids}
+    by_scale: dict[uuid.UUID, dict[str, set[uuid.UUID]]] = defaultdict(lambda: defaultdict(set))
+    for row in lookups.descriptors:
+        by_scale[row.scale_id][row.band].add(row.id)
+    found: dict[uuid.UUID, queries.Banding] = {}
+    for row in lookups.measures:
+        if row.id not in used or row.id in found:
+            continue
+        if row.kind == "number":
+            found[row.id] = queries.Banding(row.expected_from, row.above_from)
+        elif row.kind == "scale" and row.scale_id is not None:
+            bands = by_scale.get(row.scale_id, {})
+            found[row.id] = queries.Banding(
+                below=frozenset(bands.get("below", ())),
+                at=frozenset(bands.get("at", ())),
+                above=frozenset(bands.get("above", ())),
+            )
+    return found
 
 
 @dataclasses.dataclass

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
@@ -121,6 +122,18 @@ class MeasureChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class Banding:
+    """What places a measure's values below, at or above, resolved before the statement is
+    built: a number measure's thresholds, or a scale measure's descriptors by band."""
+
+    expected_from: Decimal | None = None
+    above_from: Decimal | None = None
+    below: frozenset[uuid.UUID] = frozenset()
+    at: frozenset[uuid.UUID] = frozenset()
+    above: frozenset[uuid.UUID] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class RuleChoice:
     subject: str
     point: int | None
@@ -141,6 +154,8 @@ class ReportPlan:
     # Measures that stand for their code in only some of the schools (a school's own measure
     # hides its trust's of the same code there): measure id -> those schools.
     measure_schools: Mapping[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
+    # How each measure of the plan places a value (measure id -> its banding).
+    banding: Mapping[uuid.UUID, Banding] = field(default_factory=dict)
     # With the school as the first breakdown: also the rows of all the schools together, at
     # every level of the other breakdowns (a trust's rows beside its schools', in one go).
     totals: bool = False
@@ -254,6 +269,7 @@ async def measures_of(
             MEASURE.c.school_id.label("owner_school_id"),
             MEASURE.c.decimals,
             MEASURE.c.expected_from,
+            MEASURE.c.above_from,
             MEASURE.c.scale_id,
             SUBJECT.c.code.label("subject_code"),
         )
@@ -267,18 +283,20 @@ async def measures_of(
     return list(rows)
 
 
-async def band_colours(session: AsyncSession, scale_ids: Collection[uuid.UUID]) -> list[Any]:
-    """The scales' descriptors that place a pupil below, at or above and have a colour: their
-    band, value and colour."""
+async def banded_descriptors(session: AsyncSession, scale_ids: Collection[uuid.UUID]) -> list[Any]:
+    """The scales' descriptors that place a pupil below, at or above: their id, scale, band,
+    value and colour, by scale and value."""
     if not scale_ids:
         return []
     rows = await session.execute(
-        sa.select(DESCRIPTOR.c.band, DESCRIPTOR.c.value, DESCRIPTOR.c.colour)
-        .where(
-            DESCRIPTOR.c.scale_id.in_(list(scale_ids)),
-            DESCRIPTOR.c.band.is_not(None),
-            DESCRIPTOR.c.colour.is_not(None),
+        sa.select(
+            DESCRIPTOR.c.id,
+            DESCRIPTOR.c.scale_id,
+            DESCRIPTOR.c.band,
+            DESCRIPTOR.c.value,
+            DESCRIPTOR.c.colour,
         )
+        .where(DESCRIPTOR.c.scale_id.in_(sorted(scale_ids)), DESCRIPTOR.c.band.is_not(None))
         .order_by(DESCRIPTOR.c.scale_id, DESCRIPTOR.c.value)
     )
     return list(rows)
@@ -548,7 +566,9 @@ def _subjects(plan: ReportPlan, codes: frozenset[str] | None) -> sa.CTE:
     )
     if codes is not None:
         statement = statement.where(SUBJECT.c.code.in_(sorted(codes)))
-    return statement.cte("subjects")
+    # Materialized: a few rows, read once. Inlined, PostgreSQL joined the school to its
+    # subjects again for every pupil at every point (it expects a handful of pupils).
+    return statement.cte("subjects").prefix_with("MATERIALIZED", dialect="postgresql")
 
 
 def _of_measures(
@@ -591,10 +611,14 @@ def _measure_match(
 
 class _Values:
     """The values of some measures, joined to a report's rows by pupil and point (the row's
-    subject's measure checked on each match), and what places each matched value: its
-    measure's kind and thresholds, its descriptor's band, looked up for that value alone."""
+    subject's measure checked on each match), and where each value places its pupil: by its
+    number measure's thresholds or by its descriptor's band. Both are written into the
+    statement from the plan's banding, so that no measure or descriptor is looked up for each
+    value (four joins per pupil's row, and most of the planning, before)."""
 
-    def __init__(self, name: str, measure_ids: Collection[uuid.UUID]) -> None:
+    def __init__(
+        self, name: str, measure_ids: Collection[uuid.UUID], banding: Mapping[uuid.UUID, Banding]
+    ) -> None:
         self.values = (
             sa.select(
                 VALUE.c.pupil_id,
@@ -607,32 +631,80 @@ class _Values:
             .where(VALUE.c.measure_id.in_(sorted(measure_ids) or [uuid.UUID(int=0)]))
             .subquery(name)
         )
-        # Only the columns used (a whole table's alias makes a proxy of each of its columns).
-        self.measure = sa.select(
-            MEASURE.c.id, MEASURE.c.kind, MEASURE.c.expected_from, MEASURE.c.above_from
-        ).subquery(f"{name}_measure")
-        self.descriptor = sa.select(DESCRIPTOR.c.id, DESCRIPTOR.c.band).subquery(
-            f"{name}_descriptor"
-        )
-        v, m = self.values.c, self.measure.c
-        self.c = SimpleNamespace(
-            pupil_id=v.pupil_id,
-            assessment_point_id=v.assessment_point_id,
-            measure_id=v.measure_id,
-            number=v.number,
-            curriculum_year=v.curriculum_year,
-            kind=m.kind,
-            expected_from=m.expected_from,
-            above_from=m.above_from,
-            band=self.descriptor.c.band,
-        )
+        self.c = self.values.c
+        # Number measures, by their thresholds (the same in most schools: one term for all).
+        thresholds: dict[tuple[Decimal, Decimal | None], list[uuid.UUID]] = defaultdict(list)
+        bands: dict[str, set[uuid.UUID]] = {"below": set(), "at": set(), "above": set()}
+        for measure_id in sorted(measure_ids):
+            found = banding.get(measure_id)
+            if found is None:
+                continue
+            if found.expected_from is not None:
+                thresholds[found.expected_from, found.above_from].append(measure_id)
+            bands["below"] |= found.below
+            bands["at"] |= found.at
+            bands["above"] |= found.above
+        number_type = VALUE.c.number.type
+        self._numbers = [
+            (
+                self.c.measure_id.in_(ids),
+                sa.literal(expected, number_type),
+                None if above is None else sa.literal(above, number_type),
+            )
+            for (expected, above), ids in sorted(thresholds.items(), key=str)
+        ]
+        self._bands = {
+            band: self.c.descriptor_id.in_(sorted(ids)) for band, ids in bands.items() if ids
+        }
 
     def joined(self, source: Any, on: sa.ColumnElement[bool]) -> Any:
-        return (
-            source.outerjoin(self.values, on)
-            .outerjoin(self.measure, self.measure.c.id == self.values.c.measure_id)
-            .outerjoin(self.descriptor, self.descriptor.c.id == self.values.c.descriptor_id)
-        )
+        return source.outerjoin(self.values, on)
+
+    def _banded(self, *bands: str) -> list[sa.ColumnElement[bool]]:
+        return [self._bands[band] for band in bands if band in self._bands]
+
+    def placed(self) -> sa.ColumnElement[bool]:
+        """The value places its pupil at all: a number measure with an expected threshold, or
+        a descriptor with a band."""
+        return _any_of([of for of, _, _ in self._numbers] + self._banded("below", "at", "above"))
+
+    def reaching(self, *, above: bool) -> sa.ColumnElement[bool]:
+        """The value reaches its measure's expected (or above) threshold, or its descriptor's
+        band is at or above (above)."""
+        number = self.c.number
+        clauses = [
+            sa.and_(of, number >= (threshold if above else expected))
+            for of, expected, threshold in self._numbers
+            if not (above and threshold is None)
+        ]
+        return _any_of(clauses + self._banded(*(("above",) if above else ("at", "above"))))
+
+    def category(self) -> sa.ColumnElement[str]:
+        """The attainment category the value places its pupil in (not assessed when it places
+        none)."""
+        number = self.c.number
+        whens: list[tuple[Any, Any]] = [
+            (self._bands[band], category.value)
+            for band, category in (
+                ("below", Category.BELOW),
+                ("at", Category.AT),
+                ("above", Category.ABOVE),
+            )
+            if band in self._bands
+        ]
+        for of, expected, above in self._numbers:
+            by_number = [] if above is None else [(number >= above, Category.ABOVE.value)]
+            by_number.append((number >= expected, Category.AT.value))
+            whens.append(
+                (sa.and_(of, number.is_not(None)), sa.case(*by_number, else_=Category.BELOW.value))
+            )
+        if not whens:
+            return sa.literal(Category.NOT_ASSESSED.value)
+        return sa.case(*whens, else_=Category.NOT_ASSESSED.value)
+
+
+def _any_of(clauses: Sequence[sa.ColumnElement[bool]]) -> sa.ColumnElement[bool]:
+    return sa.or_(*clauses) if clauses else sa.false()
 
 
 class _Judged:
@@ -794,7 +866,9 @@ def _build(plan: ReportPlan) -> _Built:
     # Measure values: one join per measure metric, matched to the row's subject.
     numbers: dict[int, str] = {}
     for slot, choice in sorted(plan.measures.items()):
-        value = _Values(f"v{slot}", {i for ids in choice.by_subject.values() for i in ids})
+        value = _Values(
+            f"v{slot}", {i for ids in choice.by_subject.values() for i in ids}, plan.banding
+        )
         source = value.joined(
             source,
             sa.and_(
@@ -804,18 +878,9 @@ def _build(plan: ReportPlan) -> _Built:
             ),
         )
         number = value.c.number
-        banded = sa.or_(
-            sa.and_(value.c.kind == "number", value.c.expected_from.is_not(None)),
-            sa.and_(value.c.kind == "scale", value.c.band.is_not(None)),
-        )
-        expected = sa.or_(
-            sa.and_(value.c.kind == "number", number >= value.c.expected_from),
-            sa.and_(value.c.kind == "scale", value.c.band.in_(["at", "above"])),
-        )
-        above = sa.or_(
-            sa.and_(value.c.kind == "number", number >= value.c.above_from),
-            sa.and_(value.c.kind == "scale", value.c.band == "above"),
-        )
+        banded = value.placed()
+        expected = value.reaching(above=False)
+        above = value.reaching(above=True)
         has = number.is_not(None)
         base_columns += [
             number.label(f"m{slot}_v"),
@@ -830,7 +895,7 @@ def _build(plan: ReportPlan) -> _Built:
     earlier: Any = working < default_year
     if plan.rules:
         measured = [r for r in plan.rules if r.measure_ids]
-        rule_values = _Values("rv", {i for r in measured for i in r.measure_ids})
+        rule_values = _Values("rv", {i for r in measured for i in r.measure_ids}, plan.banding)
         if measured:
             source = rule_values.joined(
                 source,
@@ -854,37 +919,7 @@ def _build(plan: ReportPlan) -> _Built:
                 ),
             )
             earlier = sa.func.coalesce(rule_values.c.curriculum_year, working) < default_year
-        number = rule_values.c.number
-        by_measure = sa.case(
-            (
-                rule_values.c.kind == "scale",
-                sa.case(
-                    (rule_values.c.band == "below", Category.BELOW.value),
-                    (rule_values.c.band == "at", Category.AT.value),
-                    (rule_values.c.band == "above", Category.ABOVE.value),
-                    else_=Category.NOT_ASSESSED.value,
-                ),
-            ),
-            (
-                sa.and_(
-                    rule_values.c.kind == "number",
-                    rule_values.c.expected_from.is_not(None),
-                    number.is_not(None),
-                ),
-                sa.case(
-                    (
-                        sa.and_(
-                            rule_values.c.above_from.is_not(None),
-                            number >= rule_values.c.above_from,
-                        ),
-                        Category.ABOVE.value,
-                    ),
-                    (number >= rule_values.c.expected_from, Category.AT.value),
-                    else_=Category.BELOW.value,
-                ),
-            ),
-            else_=Category.NOT_ASSESSED.value,
-        )
+        by_measure = rule_values.category()
         year_percent = sa.case(
             (sa.and_(assessed, objectives > 0), judged.c.secure * 100.0 / objectives)
         )
