@@ -74,6 +74,7 @@ from app.domain.reports import (
     OutOfYear,
     ReportDefinition,
     aggregate_names,
+    band_from_descriptor,
     working_year_of,
 )
 
@@ -684,13 +685,7 @@ class _Values:
         none)."""
         number = self.c.number
         whens: list[tuple[Any, Any]] = [
-            (self._bands[band], category.value)
-            for band, category in (
-                ("below", Category.BELOW),
-                ("at", Category.AT),
-                ("above", Category.ABOVE),
-            )
-            if band in self._bands
+            (of, band_from_descriptor(band).value) for band, of in self._bands.items()
         ]
         for of, expected, above in self._numbers:
             by_number = [] if above is None else [(number >= above, Category.ABOVE.value)]
